@@ -1,0 +1,57 @@
+# Quick start: `make run` (serve the demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app marketplace
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-pg test-e2e install install-test seed reindex bench clean translations
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+# The same suite against PostgreSQL (the CI machine provides 127.0.0.1:5432/test).
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-pg: install-test
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e"
+
+# Browser tests in Debian's Chromium (apt-get install -y chromium).
+test-e2e: install-test
+	$(BIN)/python -m pytest -q -m e2e
+
+seed: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+
+reindex: install
+	$(FLASK) search reindex
+
+bench: install
+	$(BIN)/python bench/search_bench.py
+
+translations: install
+	$(BIN)/pybabel compile -d marketplace/translations
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

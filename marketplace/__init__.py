@@ -1,0 +1,66 @@
+"""OCOP trade marketplace: the application factory."""
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import Flask
+
+from .config import load_config
+
+# Feature packages whose ``views.bp`` blueprint is registered, in this order.
+FEATURES = (
+    "catalog",
+    "sellers",
+    "search",
+    "api",
+    "accounts",
+    "dashboard",
+    "inquiries",
+    "media",
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, test_config)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from . import models  # noqa: F401  (every model registered before migrate/search)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str((app.root_path + "/../migrations")))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from . import i18n
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+
+    from .web import init_web
+    init_web(app)
+
+    from .media import init_media
+    init_media(app)
+
+    from .mail import init_mail
+    init_mail(app)
+
+    from .search import init_search
+    init_search(app)
+
+    for feature in FEATURES:
+        views = importlib.import_module(f"{__name__}.{feature}.views")
+        app.register_blueprint(views.bp)
+
+    from .cli import init_cli
+    init_cli(app)
+
+    from .web.errors import init_errors
+    init_errors(app)
+    return app

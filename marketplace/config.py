@@ -1,0 +1,126 @@
+"""Configuration layering: defaults → instance/config.py → environment → test overrides."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled from instance path if unset
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SEARCH_BACKEND: str | None = None  # "sqlite" | "meilisearch" | "database"
+    MEILI_URL: str | None = None
+    MEILI_API_KEY: str | None = None
+    MEILI_INDEX: str = "products"
+    MEILI_TIMEOUT: float = 5.0
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # photos are ≤ 10 MB; a little room for the form
+    UPLOAD_FOLDER: str | None = None  # default: instance/uploads
+    MAIL_FOLDER: str | None = None  # default: instance/mail
+    MAIL_BACKEND: str = "file"  # "file" | "smtp"
+    MAIL_DEFAULT_SENDER: str = "san-ocop@localhost"
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS: bool = True
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (env SESSION_COOKIE_SECURE=1)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    SITE_NAME = "Sàn OCOP Thái Nguyên"
+    PREFERRED_URL_SCHEME = "http"
+    PER_PAGE = 24
+
+
+_ENV_STRINGS = (
+    "SECRET_KEY",
+    "SEARCH_BACKEND",
+    "MEILI_URL",
+    "MEILI_API_KEY",
+    "MEILI_INDEX",
+    "UPLOAD_FOLDER",
+    "MAIL_FOLDER",
+    "MAIL_BACKEND",
+    "MAIL_DEFAULT_SENDER",
+    "SMTP_HOST",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SERVER_NAME",
+)
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
+_ENV_INTS = ("SMTP_PORT",)
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style URLs and bare "postgresql://" use psycopg 3, the driver we install.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _persistent_secret(instance: Path) -> str:
+    """A random secret kept in instance/secret_key so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        env = os.environ
+        if env.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+        for key in _ENV_STRINGS:
+            if env.get(key):
+                app.config[key] = env[key]
+        for key in _ENV_BOOLS:
+            if key in env:
+                app.config[key] = env[key].lower() in ("1", "true", "yes", "on")
+        for key in _ENV_INTS:
+            if env.get(key):
+                app.config[key] = int(env[key])
+    else:
+        app.config.update(test_config)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite: wait for a writer instead of failing with "database is locked".
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _persistent_secret(instance)
+    app.config.setdefault("UPLOAD_FOLDER", None)
+    app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
+    app.config["MAIL_FOLDER"] = app.config.get("MAIL_FOLDER") or str(instance / "mail")
+
+    backend = app.config.get("SEARCH_BACKEND")
+    if not backend:
+        backend = "sqlite" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else "database"
+        app.config["SEARCH_BACKEND"] = backend
+    if backend not in ("sqlite", "meilisearch", "database"):
+        raise RuntimeError(
+            f"SEARCH_BACKEND={backend!r} is not supported; use sqlite, meilisearch or database."
+        )
+    if backend == "meilisearch" and not app.config.get("MEILI_URL"):
+        raise RuntimeError("SEARCH_BACKEND=meilisearch needs MEILI_URL (e.g. http://127.0.0.1:7700).")
+    if backend == "sqlite" and not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise RuntimeError("SEARCH_BACKEND=sqlite needs a SQLite database; use meilisearch or database.")

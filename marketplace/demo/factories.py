@@ -1,0 +1,128 @@
+"""Object factories shared by the demo catalog and the tests.
+
+Each ``make_*`` adds a valid object to the session with sensible defaults that any
+keyword overrides, flushes, and returns it. Callers commit.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from ..accounts.models import User
+from ..catalog.models import (
+    Area,
+    Category,
+    OcopCertification,
+    Product,
+    RuralIndustryRecognition,
+)
+from ..catalog.services import build_search_text, certificate_expiry
+from ..extensions import db
+from ..sellers.models import Seller
+from ..text import slugify, today_vn, utcnow
+
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def make_area(**kw) -> Area:
+    name = kw.pop("name", None) or f"xã Thử Nghiệm {_n()}"
+    area = Area(name=name, slug=kw.pop("slug", None) or slugify(name), kind=kw.pop("kind", "commune"), **kw)
+    db.session.add(area)
+    db.session.flush()
+    return area
+
+
+def make_category(**kw) -> Category:
+    name = kw.pop("name", None) or f"Danh mục {_n()}"
+    category = Category(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def make_seller(**kw) -> Seller:
+    name = kw.pop("name", None) or f"HTX chè Thử Nghiệm {_n()}"
+    kw.setdefault("kind", "cooperative")
+    kw.setdefault("status", "approved")
+    kw.setdefault("phone", "0912345678")
+    if "area" not in kw and "area_id" not in kw:
+        kw["area"] = make_area()
+    seller = Seller(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
+    db.session.add(seller)
+    db.session.flush()
+    return seller
+
+
+def make_product(**kw) -> Product:
+    name = kw.pop("name", None) or f"Chè móc câu Thử Nghiệm {_n()}"
+    if "seller" not in kw and "seller_id" not in kw:
+        kw["seller"] = make_seller()
+    if "category" not in kw and "category_id" not in kw:
+        kw["category"] = make_category()
+    kw.setdefault("price_vnd", 150_000)
+    kw.setdefault("unit", "hộp 200 g")
+    kw.setdefault("status", "published")
+    kw.setdefault("description", "Sản phẩm dùng trong kiểm thử.")
+    if kw["status"] == "published":
+        kw.setdefault("published_at", utcnow())
+    product = Product(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
+    if product.area is None and product.area_id is None and product.seller is not None:
+        product.area = product.seller.area
+    db.session.add(product)
+    db.session.flush()
+    product.search_text = build_search_text(product)
+    db.session.flush()
+    return product
+
+
+def make_certification(product: Product, **kw) -> OcopCertification:
+    issued = kw.pop("issued_on", None) or (today_vn() - timedelta(days=200))
+    kw.setdefault("stars", 4)
+    kw.setdefault("score", {3: 60, 4: 78, 5: 92}.get(kw["stars"], 40))
+    kw.setdefault("product_group", "thuc-pham")
+    kw.setdefault("decision_number", f"{_n()}/QĐ-UBND")
+    kw.setdefault("issuing_level", "central" if kw["stars"] == 5 else "province")
+    kw.setdefault("issuing_body", "UBND tỉnh Thái Nguyên")
+    kw.setdefault("expires_on", certificate_expiry(issued))
+    kw.setdefault("verified_at", utcnow())
+    cert = OcopCertification(product=product, issued_on=issued, **kw)
+    db.session.add(cert)
+    db.session.flush()
+    return cert
+
+
+def make_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:
+    kw.setdefault("level", "province")
+    kw.setdefault("year", 2023)
+    rec = RuralIndustryRecognition(product=product, **kw)
+    db.session.add(rec)
+    db.session.flush()
+    return rec
+
+
+def make_user(**kw) -> User:
+    from werkzeug.security import generate_password_hash
+
+    password = kw.pop("password", "mat-khau-123")
+    kw.setdefault("email", f"user{_n()}@example.vn")
+    kw.setdefault("role", "buyer")
+    user = User(password_hash=generate_password_hash(password), **kw)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+__all__ = [
+    "make_area",
+    "make_category",
+    "make_seller",
+    "make_product",
+    "make_certification",
+    "make_rural_industry",
+    "make_user",
+    "date",
+]

@@ -1,0 +1,12 @@
+"""Imports every model module so metadata is complete (migrations, create_all in tests)."""
+from .accounts.models import User  # noqa: F401
+from .catalog.models import (  # noqa: F401
+    Area,
+    AreaAlias,
+    Category,
+    OcopCertification,
+    Product,
+    ProductPhoto,
+    RuralIndustryRecognition,
+)
+from .sellers.models import Seller  # noqa: F401

@@ -1,0 +1,112 @@
+"""The search interface every backend implements, and its value types.
+
+Pages, the JSON API and the CLI build a ``SearchQuery`` and get a ``SearchResult``
+of product ids in ranked order; they load rows with
+``catalog.queries.products_by_ids`` so templates never know which backend ran.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+SORTS = ("relevance", "price_asc", "price_desc", "newest", "popular")
+FACETS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+
+# Price bands for the facet: (key, min inclusive, max exclusive or None)
+PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("under-100k", 0, 100_000),
+    ("100k-300k", 100_000, 300_000),
+    ("300k-1m", 300_000, 1_000_000),
+    ("1m-5m", 1_000_000, 5_000_000),
+    ("over-5m", 5_000_000, None),
+)
+
+MAX_QUERY_CHARS = 200
+MAX_TOKENS = 10
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a buyer asked for. Every filter is optional; slugs are canonical."""
+
+    text: str = ""
+    categories: tuple[str, ...] = ()  # category slugs; a slug includes its descendants
+    areas: tuple[str, ...] = ()  # area slugs
+    ocop_stars: tuple[int, ...] = ()  # subset of (3, 4, 5); only valid certificates count
+    rural_industry: bool | None = None
+    seller: str | None = None  # seller slug
+    min_price: int | None = None
+    max_price: int | None = None
+    price_bands: tuple[str, ...] = ()  # keys of PRICE_BANDS
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+    with_facets: bool = True
+    highlight: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass
+class SearchResult:
+    ids: list[int]  # product ids, ranked, for this page only
+    total: int  # exact number of matches over the whole filtered set
+    page: int
+    per_page: int
+    # facet name → value → count, e.g. {"ocop_stars": {"3": 120, "4": 50, "5": 3}}
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # product id → HTML-safe name with <mark> around matched words
+    highlights: dict[int, str] = field(default_factory=dict)
+    degraded: bool = False  # the configured engine was down; this came from the database
+    backend: str = ""
+    corrected_text: str | None = None  # "Có phải bạn muốn tìm: …" when typos were fixed
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # product name as shown
+    slug: str  # product slug, for a direct link
+
+
+@dataclass
+class Health:
+    backend: str
+    ok: bool
+    documents: int | None = None
+    pending: int = 0  # outbox rows not yet delivered
+    last_error: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+Progress = Callable[[int], None]
+
+
+class SearchBackend(ABC):
+    name: str = "abstract"
+
+    @abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abstractmethod
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]: ...
+
+    @abstractmethod
+    def index_products(self, product_ids: Iterable[int]) -> None:
+        """(Re)index these products; ids no longer public are removed."""
+
+    @abstractmethod
+    def delete_products(self, product_ids: Iterable[int]) -> None: ...
+
+    @abstractmethod
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Rebuild the whole index from the database; returns documents indexed."""
+
+    @abstractmethod
+    def health(self) -> Health: ...

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("sellers", __name__)

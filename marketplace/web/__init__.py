@@ -1,0 +1,39 @@
+"""Cross-cutting web helpers: Jinja filters, security headers, context."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from markupsafe import Markup, escape
+
+from ..text import format_date, format_datetime, format_vnd
+
+
+def _stars(n: int | None) -> str:
+    return "★" * int(n or 0)
+
+
+def init_web(app: Flask) -> None:
+    app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(format_date, "date_vn")
+    app.add_template_filter(format_datetime, "datetime_vn")
+    app.add_template_filter(_stars, "stars")
+
+    @app.template_filter("nl2br")
+    def nl2br(value: str | None) -> Markup:
+        return Markup("<br>").join(escape(line) for line in (value or "").splitlines())
+
+    @app.context_processor
+    def inject_site() -> dict:
+        from flask_babel import get_locale
+        return {"site_name": app.config["SITE_NAME"], "current_locale": str(get_locale())}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        )
+        return response
