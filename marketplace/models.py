@@ -10,3 +10,4 @@ from .catalog.models import (  # noqa: F401
     RuralIndustryRecognition,
 )
 from .sellers.models import Seller  # noqa: F401
+from .web.ratelimit import RateLimitCounter  # noqa: F401

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, send_file
 from . import get_storage
 from .storage import is_valid_name
 
-bp = Blueprint("media", __name__, url_prefix="/media")
+bp = Blueprint("media", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
 
 
-@bp.get("/<name>")
+@bp.get("/media/<name>")
 def file(name: str):
     if not is_valid_name(name):
         abort(404)
