@@ -8,8 +8,13 @@ PORT   ?= 5000
 
 .PHONY: run test test-pg test-e2e install install-test seed reindex bench clean translations
 
+# Debian's python3 may come without ensurepip (package python3-venv): then the venv is
+# made without pip and the system pip installs into it; failing both, say what to do.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv --without-pip $(VENV) && \
+	  { $(PYTHON) -m pip --python $(BIN)/python install --quiet pip || \
+	    { echo "Cannot install pip into $(VENV): run 'apt-get install python3-venv' (or python3-pip) and retry."; rm -rf $(VENV); exit 1; }; }; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
