@@ -9,5 +9,6 @@ from .catalog.models import (  # noqa: F401
     ProductPhoto,
     RuralIndustryRecognition,
 )
+from .inquiries.models import Inquiry, InquiryItem, InquiryStatusChange  # noqa: F401
 from .sellers.models import Seller  # noqa: F401
 from .web.ratelimit import RateLimitCounter  # noqa: F401
