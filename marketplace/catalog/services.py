@@ -51,3 +51,437 @@ def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[s
             return candidate
         n += 1
         candidate = f"{root[: 80 - len(str(n)) - 1]}-{n}"
+
+
+# ---------------------------------------------------------------------------
+# Product writes. Every product write (dashboard, spreadsheet import, CLI) goes
+# through these functions; they validate, keep slug and search_text in step, and
+# only flush. Messages are Vietnamese (shown to sellers as they are).
+# ---------------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import re  # noqa: E402
+from datetime import datetime  # noqa: E402
+from typing import Any  # noqa: E402
+
+from flask import has_request_context  # noqa: E402
+from flask_babel import gettext  # noqa: E402
+
+from ..text import today_vn, utcnow  # noqa: E402
+from .models import (  # noqa: E402
+    ISSUING_LEVELS,
+    OCOP_GROUPS,
+    RURAL_LEVELS,
+    Area,
+    Category,
+    OcopCertification,
+    RuralIndustryRecognition,
+)
+
+PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")
+# Changing one of these on a published product sends it back to review: they change
+# what the listing claims. Price, unit, code and area are routine facts and stay live.
+REVIEWED_FIELDS = ("name", "description", "category_id")
+MIN_PRICE, MAX_PRICE = 1, 1_000_000_000
+NAME_MIN, NAME_MAX = 3, 200
+UNIT_MAX = 100
+CODE_MAX = 64
+DESCRIPTION_MAX = 10_000
+SUBMITTABLE = ("draft", "rejected", "archived")
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+
+_PRICE_SEPARATORS = re.compile(r"[.\s\u00a0_,]")
+_PRICE_SUFFIX = re.compile(r"\s*(₫|đ|vnd|vnđ|dong|đồng)\s*$", re.IGNORECASE)
+_CODE_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def _(text: str, **variables: Any) -> str:
+    """gettext inside a request; the Vietnamese source text in the CLI (no locale there)."""
+    if has_request_context():
+        return gettext(text, **variables)
+    return text % variables if variables else text
+
+
+class ValidationError(Exception):
+    """Bad input for a write service. ``field`` names the first bad field;
+    ``errors`` maps every bad field to its Vietnamese message."""
+
+    def __init__(self, field: str, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.errors = dict(errors or {field: message})
+
+    @classmethod
+    def from_errors(cls, errors: dict[str, str]) -> ValidationError:
+        field, message = next(iter(errors.items()))
+        return cls(field, message, errors)
+
+
+def price_message() -> str:
+    return _("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
+
+
+def parse_price_vnd(value: Any) -> int:
+    """A whole number of VND typed by a person: "150.000", "150 000", "150000 ₫", 150000.
+
+    Raises ValueError for decimals, negatives, text or out-of-range values.
+    """
+    if isinstance(value, bool):
+        raise ValueError("bool")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("decimal")
+        amount = int(value)
+    else:
+        text = _PRICE_SUFFIX.sub("", str(value or "").strip())
+        # "150.000" and "1.500.000" use dots for thousands; "150,5" or "150.5" are decimals.
+        if re.fullmatch(r"\d{1,3}([.,\s\u00a0]\d{3})+", text) or re.fullmatch(r"\d+", text):
+            amount = int(_PRICE_SEPARATORS.sub("", text))
+        else:
+            raise ValueError("not a whole number")
+    if not MIN_PRICE <= amount <= MAX_PRICE:
+        raise ValueError("out of range")
+    return amount
+
+
+def _clean_text(value: Any) -> str:
+    return re.sub(r"[ \t]+", " ", str(value or "")).strip()
+
+
+def _optional_int(value: Any) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return int(value)
+
+
+def _validate_product_data(seller, data: dict, *, product: Product | None = None) -> dict:
+    """Clean and check product data; returns the cleaned values of the keys given
+    (all keys when creating). Raises ValidationError with every problem found."""
+    creating = product is None
+    keys = [k for k in PRODUCT_FIELDS if creating or k in data]
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+
+    if "name" in keys:
+        name = _clean_text(data.get("name"))
+        if not NAME_MIN <= len(name) <= NAME_MAX:
+            errors["name"] = _("Tên sản phẩm phải dài từ 3 đến 200 ký tự.")
+        clean["name"] = name
+    if "code" in keys:
+        code = _clean_text(data.get("code")) or None
+        if code is not None:
+            if len(code) > CODE_MAX or not _CODE_RE.match(code):
+                errors["code"] = _("Mã sản phẩm chỉ gồm chữ không dấu, số và . _ - / (tối đa 64 ký tự).")
+            else:
+                stmt = sa.select(Product.id).where(Product.seller_id == seller.id, Product.code == code)
+                if product is not None and product.id is not None:
+                    stmt = stmt.where(Product.id != product.id)
+                if db.session.scalar(stmt) is not None:
+                    errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
+        clean["code"] = code
+    if "category_id" in keys:
+        try:
+            category_id = _optional_int(data.get("category_id"))
+        except (TypeError, ValueError):
+            category_id = None
+        if category_id is None or db.session.get(Category, category_id) is None:
+            errors["category_id"] = _("Vui lòng chọn danh mục.")
+        clean["category_id"] = category_id
+    if "price_vnd" in keys:
+        try:
+            clean["price_vnd"] = parse_price_vnd(data.get("price_vnd"))
+        except (TypeError, ValueError):
+            errors["price_vnd"] = price_message()
+    if "unit" in keys:
+        unit = _clean_text(data.get("unit"))
+        if not unit:
+            errors["unit"] = _("Vui lòng nhập đơn vị tính / quy cách (ví dụ: hộp 200 g).")
+        elif len(unit) > UNIT_MAX:
+            errors["unit"] = _("Đơn vị tính tối đa 100 ký tự.")
+        clean["unit"] = unit
+    if "description" in keys:
+        description = str(data.get("description") or "").replace("\r\n", "\n").strip()
+        if len(description) > DESCRIPTION_MAX:
+            errors["description"] = _("Mô tả tối đa 10.000 ký tự.")
+        clean["description"] = description
+    if "area_id" in keys:
+        try:
+            area_id = _optional_int(data.get("area_id"))
+        except (TypeError, ValueError):
+            area_id = -1
+        if area_id is not None and (area_id < 0 or db.session.get(Area, area_id) is None):
+            errors["area_id"] = _("Khu vực không hợp lệ.")
+        clean["area_id"] = area_id
+    if errors:
+        raise ValidationError.from_errors(errors)
+    return clean
+
+
+def _refresh_product(product: Product) -> None:
+    """Keep search_text in step (relationships loaded from the ids just set)."""
+    db.session.flush()
+    db.session.refresh(product, attribute_names=["category", "area", "seller"])
+    product.search_text = build_search_text(product)
+    db.session.flush()
+
+
+def create_product(seller, data: dict) -> Product:
+    """A new draft product of ``seller`` (area defaults to the seller's)."""
+    clean = _validate_product_data(seller, data)
+    if clean.get("area_id") is None:
+        clean["area_id"] = seller.area_id
+    product = Product(seller_id=seller.id, status="draft", slug=unique_slug(Product, clean["name"]), **clean)
+    db.session.add(product)
+    _refresh_product(product)
+    return product
+
+
+def update_product(product: Product, data: dict) -> Product:
+    """Update the keys of PRODUCT_FIELDS present in ``data``.
+
+    A published product whose name, description or category changes goes back to
+    ``pending`` (re-review); other changes stay live.
+    """
+    clean = _validate_product_data(product.seller, data, product=product)
+    if "area_id" in clean and clean["area_id"] is None:
+        clean["area_id"] = product.seller.area_id
+    changed = {key for key, value in clean.items() if getattr(product, key) != value}
+    for key in changed:
+        setattr(product, key, clean[key])
+    if "name" in changed:
+        product.slug = unique_slug(Product, product.name, exclude_id=product.id)
+    if product.status == "published" and changed & set(REVIEWED_FIELDS):
+        product.status = "pending"
+    if changed:
+        product.updated_at = utcnow()
+        _refresh_product(product)
+    return product
+
+
+def duplicate_product(product: Product) -> Product:
+    """A draft copy (name "… (bản sao)", no code, no certificate, no photos)."""
+    suffix = " " + _("(bản sao)")
+    name = product.name[: NAME_MAX - len(suffix)] + suffix
+    copy = Product(
+        seller_id=product.seller_id,
+        category_id=product.category_id,
+        area_id=product.area_id,
+        code=None,
+        name=name,
+        slug=unique_slug(Product, name),
+        description=product.description,
+        price_vnd=product.price_vnd,
+        unit=product.unit,
+        status="draft",
+    )
+    db.session.add(copy)
+    _refresh_product(copy)
+    return copy
+
+
+def archive_product(product: Product) -> Product:
+    """Take a product off sale (kept for the seller; can be re-submitted)."""
+    if product.status != "archived":
+        product.status = "archived"
+        product.updated_at = utcnow()
+        db.session.flush()
+    return product
+
+
+def submit_product(product: Product) -> Product:
+    """Send a draft, rejected or archived product to review (pending)."""
+    if product.status == "pending":
+        return product
+    if product.status not in SUBMITTABLE:
+        raise ValidationError("status", _("Sản phẩm đang hiển thị, không cần gửi duyệt lại."))
+    product.status = "pending"
+    product.updated_at = utcnow()
+    db.session.flush()
+    return product
+
+
+def publish_product(product: Product) -> Product:
+    """Staff decision: the product is published (public once its seller is approved)."""
+    if product.status != "published":
+        product.status = "published"
+        product.published_at = product.published_at or utcnow()
+        product.updated_at = utcnow()
+        db.session.flush()
+    return product
+
+
+def reject_product(product: Product) -> Product:
+    product.status = "rejected"
+    product.updated_at = utcnow()
+    db.session.flush()
+    return product
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def store_certificate_scan(data: bytes) -> str:
+    """Store a certificate scan: a PDF as-is under its hash, an image re-encoded to
+    WebP renditions. Returns the storage name to keep in ``scan_key``."""
+    from PIL import Image, UnidentifiedImageError
+
+    from ..media import get_storage
+    from ..media.images import rendition_name, store_renditions
+
+    if len(data) > MAX_SCAN_BYTES:
+        raise ValidationError("scan", _("Tệp quét chứng nhận tối đa 10 MB."))
+    storage = get_storage()
+    if data[:5] == b"%PDF-":
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{digest}.pdf"
+        storage.save(name, data)
+        return name
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ("JPEG", "PNG", "WEBP"):
+                raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF."))
+            if image.width * image.height > 40_000_000:
+                raise ValidationError("scan", _("Ảnh quét quá lớn (tối đa 40 megapixel)."))
+            image.load()
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF.")) from None
+    key, _w, _h = store_renditions(storage, image, widths=(1600,))
+    return rendition_name(key, 1600)
+
+
+def set_certification(product: Product, data: dict, scan: bytes | None = None) -> OcopCertification:
+    """Create or replace the product's OCOP certificate details (and scan).
+
+    Any change by the seller clears ``verified_at``: staff must verify it again before
+    a badge shows. Stars 1–5 are accepted as data; only 3–5 ever show a badge.
+    """
+    errors: dict[str, str] = {}
+    try:
+        stars = int(data.get("stars"))
+        if not 1 <= stars <= 5:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["stars"] = _("Số sao phải từ 1 đến 5.")
+        stars = None
+    score_raw = data.get("score")
+    score = None
+    if score_raw not in (None, ""):
+        try:
+            score = int(score_raw)
+            if not 0 <= score <= 100:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["score"] = _("Điểm phải là số nguyên từ 0 đến 100.")
+    group = str(data.get("product_group") or "")
+    if group not in OCOP_GROUPS:
+        errors["product_group"] = _("Vui lòng chọn nhóm sản phẩm OCOP.")
+    decision = _clean_text(data.get("decision_number"))
+    if not 3 <= len(decision) <= 100:
+        errors["decision_number"] = _("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")
+    issued_on = _parse_date(data.get("issued_on"))
+    if issued_on is None:
+        errors["issued_on"] = _("Ngày quyết định không hợp lệ (dd/mm/yyyy).")
+    elif issued_on.year < 2018 or issued_on > today_vn():
+        errors["issued_on"] = _("Ngày quyết định không hợp lệ (dd/mm/yyyy).")
+    level = str(data.get("issuing_level") or "")
+    if level not in ISSUING_LEVELS:
+        errors["issuing_level"] = _("Vui lòng chọn cấp công nhận.")
+    body = _clean_text(data.get("issuing_body"))
+    if len(body) > 200:
+        errors["issuing_body"] = _("Cơ quan cấp tối đa 200 ký tự.")
+    if errors:
+        raise ValidationError.from_errors(errors)
+    scan_key = store_certificate_scan(scan) if scan else None
+
+    cert = product.certification
+    if cert is None:
+        cert = OcopCertification(product=product)
+        db.session.add(cert)
+    cert.stars = stars
+    cert.score = score
+    cert.product_group = group
+    cert.decision_number = decision
+    cert.issued_on = issued_on
+    cert.expires_on = certificate_expiry(issued_on)
+    cert.issuing_level = level
+    cert.issuing_body = body
+    if scan_key:
+        cert.scan_key = scan_key
+    cert.verified_at = None
+    cert.verified_by_id = None
+    product.updated_at = utcnow()
+    db.session.flush()
+    return cert
+
+
+def remove_certification(product: Product) -> None:
+    if product.certification is not None:
+        db.session.delete(product.certification)
+        product.certification = None
+        product.updated_at = utcnow()
+        db.session.flush()
+
+
+def verify_certification(cert: OcopCertification, user) -> OcopCertification:
+    """Staff confirm the certificate against its scan/decision."""
+    cert.verified_at = utcnow()
+    cert.verified_by_id = user.id if user is not None else None
+    db.session.flush()
+    return cert
+
+
+def set_rural_industry(product: Product, data: dict) -> RuralIndustryRecognition | None:
+    """Set the rural-industry recognition (level + year); an empty level removes it."""
+    level = str(data.get("level") or "")
+    if not level:
+        if product.rural_industry is not None:
+            db.session.delete(product.rural_industry)
+            product.rural_industry = None
+            product.updated_at = utcnow()
+            db.session.flush()
+        return None
+    errors: dict[str, str] = {}
+    if level not in RURAL_LEVELS:
+        errors["level"] = _("Cấp công nhận không hợp lệ.")
+    try:
+        year = int(data.get("year"))
+        if not 2000 <= year <= today_vn().year:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["year"] = _("Năm công nhận phải từ 2000 đến năm nay.")
+        year = None
+    if errors:
+        raise ValidationError.from_errors(errors)
+    rec = product.rural_industry
+    if rec is None:
+        rec = RuralIndustryRecognition(product=product)
+        db.session.add(rec)
+    rec.level = level
+    rec.year = year
+    product.updated_at = utcnow()
+    db.session.flush()
+    return rec
