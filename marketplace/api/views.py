@@ -1,3 +1,139 @@
-from flask import Blueprint
+"""JSON API v1: a read-only, stable view of the public catalog (docs/api.md).
+
+Views are thin: parse (api/params.py) → search / query → serialize (api/serializers.py).
+Only published products of approved sellers ever appear (catalog.queries rule).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
+
+from ..catalog import queries as cq
+from ..search import get_search
+from ..search.base import PRICE_BANDS
+from . import queries as aq
+from .params import ParamError, product_search_query
+from .serializers import area_ref, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+CACHE_SECONDS = 60
+FACET_KEYS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+
+
+def _error(status: int, message: str, field: str | None = None):
+    body: dict = {"error": message, "status": status}
+    if field is not None:
+        body["field"] = field
+    return jsonify(body), status
+
+
+@bp.errorhandler(ParamError)
+def bad_parameter(exc: ParamError):
+    return _error(400, exc.message, exc.field)
+
+
+@bp.after_app_request
+def api_headers(response):
+    """Public read-only API: cacheable for a minute and callable from any origin."""
+    if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if request.method in ("GET", "HEAD") and response.status_code < 500:
+            response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+        else:
+            response.headers["Cache-Control"] = "no-store"
+        if response.status_code == 405 and "Allow" not in response.headers:
+            from flask import current_app
+
+            adapter = current_app.url_map.bind_to_environ(request.environ)
+            response.headers["Allow"] = ", ".join(sorted(adapter.allowed_methods(request.path)))
+    return response
+
+
+def _facets(raw: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Always the same keys, whatever the backend returned."""
+    facets = {key: dict(raw.get(key) or {}) for key in FACET_KEYS}
+    facets["ocop_stars"] = {s: int(facets["ocop_stars"].get(s, 0)) for s in ("3", "4", "5")}
+    facets["rural_industry"] = {b: int(facets["rural_industry"].get(b, 0)) for b in ("true", "false")}
+    facets["price_band"] = {key: int(facets["price_band"].get(key, 0)) for key, _, _ in PRICE_BANDS}
+    return facets
+
+
+@bp.get("/products")
+def products():
+    query = product_search_query(request.args)
+    result = get_search().search(query)
+    # The index may lag a commit by a moment: never let a non-public row through.
+    items = [product_json(p) for p in cq.products_by_ids(result.ids) if p.is_public]
+    return jsonify(
+        {
+            "items": items,
+            "total": result.total,
+            "page": query.page,
+            "per_page": query.per_page,
+            "pages": result.pages,
+            "sort": query.sort,
+            "facets": _facets(result.facets),
+            "degraded": bool(result.degraded),
+        }
+    )
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    found = cq.get_public_product(slug)
+    if found is None:
+        return _error(404, _("Không tìm thấy sản phẩm."))
+    return jsonify(product_json(found, detail=True))
+
+
+@bp.get("/sellers/<slug>")
+def seller(slug: str):
+    found = aq.get_public_seller(slug)
+    if found is None:
+        return _error(404, _("Không tìm thấy cơ sở sản xuất."))
+    return jsonify(seller_json(found, product_count=aq.seller_public_product_count(found.id)))
+
+
+@bp.get("/categories")
+def categories():
+    rows, counts = aq.categories_with_counts()
+    by_parent: dict[int | None, list] = {}
+    for c in rows:
+        by_parent.setdefault(c.parent_id, []).append(c)
+    slug_of = {c.id: c.slug for c in rows}
+
+    def node(c) -> dict:
+        return {
+            "id": c.id,
+            "slug": c.slug,
+            "name": c.name,
+            "name_en": c.name_en or None,
+            "ocop_group": c.ocop_group,
+            "parent": slug_of.get(c.parent_id),
+            "product_count": counts.get(c.id, 0),
+            "children": [node(child) for child in by_parent.get(c.id, [])],
+        }
+
+    known = set(slug_of)
+    roots = [c for c in rows if c.parent_id is None or c.parent_id not in known]
+    return jsonify({"items": [node(c) for c in roots], "total": len(rows)})
+
+
+@bp.get("/areas")
+def areas():
+    rows, counts = aq.areas_with_counts()
+    items = [
+        {
+            "id": a.id,
+            "slug": a.slug,
+            "name": a.name,
+            "kind": a.kind,
+            "current": bool(a.is_current),
+            "parent": area_ref(a.parent),
+            "aliases": [alias.name for alias in a.aliases],
+            "product_count": counts.get(a.id, 0),
+        }
+        for a in rows
+    ]
+    return jsonify({"items": items, "total": len(items)})

@@ -2,7 +2,14 @@
 
 It serves as the backend on PostgreSQL without Meilisearch, and as the degraded mode
 when a configured engine is unreachable. Filters, facets and sorts are the same as the
-engines'; relevance is simpler (featured, then popularity).
+engines'. Matching is by folded substrings (every query token must occur in
+``search_text``, which holds the folded name, code, unit, category, seller, area and
+its former names, and description); relevance is simpler than an engine's: names that
+start with / contain the whole query first, then featured, then popularity, then id.
+
+Every ordering ends with ``Product.id`` so that pages never overlap or skip rows.
+Category and area filters include descendants, and their facet counts are rolled up
+to every ancestor, so a facet's count equals the total you get by selecting it.
 """
 from __future__ import annotations
 
@@ -30,8 +37,14 @@ from .base import (
 _TOKEN = re.compile(r"\w+")
 
 
-def query_tokens(text: str) -> list[str]:
-    """Folded word tokens of a user query, at most MAX_TOKENS."""
+def query_tokens(text: str | None) -> list[str]:
+    """Folded word tokens of a user query, at most MAX_TOKENS.
+
+    ``\\w`` keeps letters, digits and ``_`` (escaped before it reaches LIKE); anything
+    else (punctuation, ``%``, control characters, NUL) only separates tokens.
+    """
+    if not text:
+        return []
     return _TOKEN.findall(fold(text[:MAX_QUERY_CHARS]))[:MAX_TOKENS]
 
 
@@ -75,10 +88,7 @@ def filter_conditions(query: SearchQuery) -> dict[str, sa.ColumnElement[bool]]:
     if query.categories:
         conds["category"] = Product.category_id.in_(cq.category_descendant_ids(query.categories))
     if query.areas:
-        area_ids = sa.select(Area.id).where(
-            sa.or_(Area.slug.in_(query.areas), Area.parent_id.in_(sa.select(Area.id).where(Area.slug.in_(query.areas))))
-        )
-        conds["area"] = Product.area_id.in_(area_ids)
+        conds["area"] = Product.area_id.in_(area_descendant_ids(query.areas))
     if query.ocop_stars:
         conds["ocop_stars"] = _valid_stars_exists(query.ocop_stars)
     if query.rural_industry is not None:
@@ -95,16 +105,45 @@ def filter_conditions(query: SearchQuery) -> dict[str, sa.ColumnElement[bool]]:
     return conds
 
 
-def _ordering(sort: str) -> list:
+def area_descendant_ids(slugs: Iterable[str]) -> list[int]:
+    """Ids of the named areas and all their descendants (the area list is small)."""
+    wanted = set(slugs)
+    rows = db.session.execute(sa.select(Area.id, Area.parent_id, Area.slug)).all()
+    children: dict[int | None, list[int]] = {}
+    for aid, parent, _ in rows:
+        children.setdefault(parent, []).append(aid)
+    stack = [aid for aid, _, slug in rows if slug in wanted]
+    result: set[int] = set()
+    while stack:
+        aid = stack.pop()
+        if aid in result:
+            continue
+        result.add(aid)
+        stack.extend(children.get(aid, []))
+    return sorted(result)
+
+
+def _relevance(tokens: list[str]) -> list:
+    """Text-match rank for the database: the folded name is the start of search_text."""
+    if not tokens:
+        return []
+    phrase = _like_escape(" ".join(tokens))
+    starts = sa.case((Product.search_text.like(f"{phrase}%", escape="\\"), 1), else_=0)
+    contains = sa.case((Product.search_text.like(f"%{phrase}%", escape="\\"), 1), else_=0)
+    return [starts.desc(), contains.desc()]
+
+
+def _ordering(sort: str, tokens: list[str] | None = None) -> list:
     if sort == "price_asc":
         return [Product.price_vnd.asc(), Product.id.asc()]
     if sort == "price_desc":
         return [Product.price_vnd.desc(), Product.id.desc()]
     if sort == "newest":
-        return [Product.published_at.desc(), Product.id.desc()]
+        # NULLs sort differently on SQLite and PostgreSQL: put them last on both.
+        return [Product.published_at.desc().nulls_last(), Product.id.desc()]
     if sort == "popular":
         return [Product.view_count.desc(), Product.id.desc()]
-    return [Product.featured.desc(), Product.view_count.desc(), Product.id.desc()]
+    return [*_relevance(tokens or []), Product.featured.desc(), Product.view_count.desc(), Product.id.desc()]
 
 
 def _base(conds: Iterable[sa.ColumnElement[bool]]) -> sa.Select:
@@ -119,7 +158,11 @@ class DatabaseSearch(SearchBackend):
         stmt = _base(conds.values())
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
         ids = list(
-            db.session.scalars(stmt.order_by(*_ordering(query.sort)).limit(query.per_page).offset(query.offset))
+            db.session.scalars(
+                stmt.order_by(*_ordering(query.sort, query_tokens(query.text)))
+                .limit(query.per_page)
+                .offset(query.offset)
+            )
         )
         facets = self.facets(conds) if query.with_facets else {}
         return SearchResult(
@@ -146,8 +189,8 @@ class DatabaseSearch(SearchBackend):
             return {str(k): n for k, n in db.session.execute(stmt.group_by(key_col)).all() if k is not None}
 
         leaf = grouped("category", Category.slug, (Category, Category.id == Product.category_id))
-        category = self._roll_up_categories(leaf)
-        area = grouped("area", Area.slug, (Area, Area.id == Product.area_id))
+        category = self._roll_up(Category, leaf)
+        area = self._roll_up(Area, grouped("area", Area.slug, (Area, Area.id == Product.area_id)))
         stars_sub = _base(others("ocop_stars")).subquery()
         stars_stmt = (
             sa.select(OcopCertification.stars, sa.func.count())
@@ -180,18 +223,28 @@ class DatabaseSearch(SearchBackend):
         }
 
     @staticmethod
-    def _roll_up_categories(leaf: dict[str, int]) -> dict[str, int]:
-        rows = db.session.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
+    def _roll_up(model, leaf: dict[str, int]) -> dict[str, int]:
+        """Add each count to the row's ancestors too (Category or Area tree)."""
+        if not leaf:
+            return {}
+        rows = db.session.execute(sa.select(model.id, model.parent_id, model.slug)).all()
         by_id = {cid: (parent, slug) for cid, parent, slug in rows}
         slug_to_id = {slug: cid for cid, _, slug in rows}
         total: dict[str, int] = {}
         for slug, n in leaf.items():
             cid: int | None = slug_to_id.get(slug)
-            while cid is not None:
+            seen: set[int] = set()
+            while cid is not None and cid not in seen:
+                seen.add(cid)
                 parent, s = by_id[cid]
                 total[s] = total.get(s, 0) + n
                 cid = parent
         return total
+
+    # Kept for callers of the old name.
+    @classmethod
+    def _roll_up_categories(cls, leaf: dict[str, int]) -> dict[str, int]:
+        return cls._roll_up(Category, leaf)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         tokens = query_tokens(prefix)

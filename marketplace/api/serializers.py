@@ -1,0 +1,150 @@
+"""JSON shapes of API v1. One function per object; list and detail share ``product_json``.
+
+The shapes are a public contract: add keys, never rename or remove them.
+Dates are ISO ``YYYY-MM-DD``; datetimes ISO 8601 in UTC; URLs absolute.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from flask import request, url_for
+from werkzeug.routing import BuildError
+
+from ..catalog.models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
+from ..media.images import WIDTHS, rendition_name
+from ..sellers.models import Seller
+
+COVER_WIDTH = 800
+
+
+def external_url(endpoint: str, fallback_path: str, **values) -> str:
+    """``url_for(..., _external=True)``, or the documented path if the page is not there."""
+    try:
+        return url_for(endpoint, _external=True, **values)
+    except BuildError:
+        return request.host_url.rstrip("/") + fallback_path
+
+
+def media_url(name: str) -> str:
+    return external_url("media.file", f"/media/{name}", name=name)
+
+
+def _iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _iso_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def product_url(slug: str) -> str:
+    return external_url("catalog.product", f"/san-pham/{slug}", slug=slug)
+
+
+def seller_url(slug: str) -> str:
+    for endpoint in ("sellers.profile", "sellers.seller", "sellers.detail", "sellers.show"):
+        try:
+            return url_for(endpoint, slug=slug, _external=True)
+        except BuildError:
+            continue
+    return request.host_url.rstrip("/") + f"/co-so/{slug}"
+
+
+def category_ref(category: Category | None) -> dict | None:
+    if category is None:
+        return None
+    return {"slug": category.slug, "name": category.name, "name_en": category.name_en or None}
+
+
+def area_ref(area: Area | None) -> dict | None:
+    if area is None:
+        return None
+    return {"slug": area.slug, "name": area.name}
+
+
+def seller_ref(seller: Seller) -> dict:
+    return {"slug": seller.slug, "name": seller.name, "kind": seller.kind, "verified": bool(seller.verified)}
+
+
+def ocop_json(cert: OcopCertification | None) -> dict | None:
+    """Only a valid certificate (3–5★, verified, not expired) is shown; else null."""
+    if cert is None or not cert.is_valid():
+        return None
+    return {
+        "stars": cert.stars,
+        "group": cert.group_name,
+        "group_slug": cert.product_group,
+        "score": cert.score,
+        "decision_number": cert.decision_number,
+        "issued_on": _iso_date(cert.issued_on),
+        "expires_on": _iso_date(cert.expires_on),
+        "issuing_level": cert.issuing_level,
+        "issuing_body": cert.issuing_body or None,
+    }
+
+
+def rural_json(rec: RuralIndustryRecognition | None) -> dict | None:
+    if rec is None:
+        return None
+    return {"level": rec.level, "year": rec.year}
+
+
+def product_json(product: Product, *, detail: bool = False) -> dict:
+    """A product as the list shows it; ``detail=True`` adds description and images."""
+    cover = product.cover
+    data = {
+        "id": product.id,
+        "slug": product.slug,
+        "name": product.name,
+        "price_vnd": int(product.price_vnd),
+        "unit": product.unit,
+        "category": category_ref(product.category),
+        "area": area_ref(product.area),
+        "seller": seller_ref(product.seller),
+        "ocop": ocop_json(product.certification),
+        "rural_industry": rural_json(product.rural_industry),
+        "featured": bool(product.featured),
+        "published_at": _iso_datetime(product.published_at),
+        "url": product_url(product.slug),
+        "image_url": media_url(rendition_name(cover.key, COVER_WIDTH)) if cover is not None else None,
+    }
+    if detail:
+        data["description"] = product.description
+        data["code"] = product.code
+        data["images"] = [photo_json(photo) for photo in product.photos]
+    return data
+
+
+def photo_json(photo) -> dict:
+    data = {f"url_{w}": media_url(rendition_name(photo.key, w)) for w in WIDTHS}
+    data.update({"width": photo.width, "height": photo.height, "alt": photo.alt or ""})
+    return data
+
+
+def _logo_url(key: str | None) -> str | None:
+    if not key:
+        return None
+    # A stored file name ("<hash>-320.webp") or a rendition key ("<hash>").
+    return media_url(key if "." in key else rendition_name(key, WIDTHS[0]))
+
+
+def seller_json(seller: Seller, *, product_count: int) -> dict:
+    return {
+        "slug": seller.slug,
+        "name": seller.name,
+        "kind": seller.kind,
+        "story": seller.story,
+        "address": seller.address,
+        "area": area_ref(seller.area),
+        "phone": seller.phone,
+        "email": seller.email,
+        "website": seller.website,
+        "verified": bool(seller.verified),
+        "logo_url": _logo_url(seller.logo_key),
+        "product_count": product_count,
+        "url": seller_url(seller.slug),
+    }
