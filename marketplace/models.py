@@ -12,3 +12,4 @@ from .catalog.models import (  # noqa: F401
 from .inquiries.models import Inquiry, InquiryItem, InquiryStatusChange  # noqa: F401
 from .sellers.models import Seller  # noqa: F401
 from .web.ratelimit import RateLimitCounter  # noqa: F401
+from .search.outbox import SearchOutbox  # noqa: F401

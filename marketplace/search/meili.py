@@ -1,0 +1,667 @@
+"""Meilisearch backend, through the official ``meilisearch`` client (0.31–0.43).
+
+Written against the client's source and Meilisearch's documentation; see
+``docs/meilisearch.md``. Facts it relies on (``/work/shared/SEARCH-NOTES.md``):
+
+* every write returns a task; ``wait_for_task`` returns *failed* tasks normally, so
+  the status is checked here (``succeeded`` or ``SearchUnavailable``);
+* filters are built as nested arrays (outer AND, inner OR) of expressions whose
+  string values are always quoted and escaped (``escape_filter_value``): a value can
+  never close its quotes and add ``OR …`` to widen a filter;
+* totals are exact because searches use ``page``/``hitsPerPage`` (``totalHits``) and
+  ``pagination.maxTotalHits`` is at least the catalog size;
+* multi-select (disjunctive) facets: one ``multi_search`` call, the main query plus one
+  ``hitsPerPage: 0`` query per selected facet group with that group's filter removed;
+* highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
+* custom ranking rules need a number in every document, so the backend adds
+  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``.
+
+Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
+caller's transaction, ``index_products`` delivers them after the commit.
+Engine trouble of any kind surfaces as ``SearchUnavailable`` so the degraded wrapper
+answers from the database instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session, selectinload
+
+from ..catalog import queries as cq
+from ..catalog.models import Area, Category, Product
+from ..extensions import db
+from ..text import utcnow
+from . import outbox
+from .base import (
+    MAX_QUERY_CHARS,
+    PRICE_BANDS,
+    Health,
+    Progress,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+)
+
+log = logging.getLogger(__name__)
+
+PRIMARY_KEY = "id"
+HIGHLIGHT_PRE = "\u0002"
+HIGHLIGHT_POST = "\u0003"
+MIN_MAX_TOTAL_HITS = 1_000_000
+MAX_VALUES_PER_FACET = 1000
+# A reindex may replay changes committed by transactions that began up to this long
+# before it started (their outbox rows carry the time of the insert, not the commit).
+REPLAY_MARGIN = timedelta(minutes=5)
+
+# Facet group name (SearchResult.facets key) → document attribute.
+FACET_ATTRIBUTES: dict[str, str] = {
+    "category": "category_slugs",
+    "area": "area_slugs",
+    "ocop_stars": "ocop_stars",
+    "rural_industry": "rural_industry",
+    "price_band": "price_band",
+}
+
+SORTS: dict[str, list[str]] = {
+    "relevance": [],
+    "price_asc": ["price_vnd:asc", "id:asc"],
+    "price_desc": ["price_vnd:desc", "id:desc"],
+    "newest": ["published_at:desc", "id:desc"],
+    "popular": ["view_count:desc", "id:desc"],
+}
+
+RANKING_RULES = [
+    "words",
+    "sort",  # right after words: it is skipped when a request has no sort
+    "typo",
+    "proximity",
+    "attribute",
+    "exactness",
+    "featured_rank:desc",
+    "ocop_rank:desc",
+    "view_count:desc",
+    "id:desc",  # deterministic order for equal documents, like the database backend
+]
+
+# Attribute order is rank: name ≫ category / seller / area ≫ description.
+SEARCHABLE_ATTRIBUTES = [
+    "name",
+    "category_names",
+    "seller.name",
+    "area.name",
+    "area_aliases",
+    "description",
+]
+
+FILTERABLE_ATTRIBUTES = [
+    "id",
+    "is_public",
+    "category_slugs",
+    "area_slugs",
+    "seller.slug",
+    "ocop_stars",
+    "rural_industry",
+    "price_vnd",
+    "price_band",
+]
+
+SORTABLE_ATTRIBUTES = ["id", "price_vnd", "published_at", "view_count", "name_folded"]
+
+# What a search returns (also all a search-only key can read): ids, links and names.
+DISPLAYED_ATTRIBUTES = ["id", "slug", "name"]
+
+
+def settings_payload(catalog_size: int = 0) -> dict[str, Any]:
+    """The index settings, as sent to ``PATCH /indexes/{uid}/settings``."""
+    return {
+        "searchableAttributes": list(SEARCHABLE_ATTRIBUTES),
+        "filterableAttributes": list(FILTERABLE_ATTRIBUTES),
+        "sortableAttributes": list(SORTABLE_ATTRIBUTES),
+        "displayedAttributes": list(DISPLAYED_ATTRIBUTES),
+        "rankingRules": list(RANKING_RULES),
+        # Meilisearch's defaults, stated so nobody "tunes" them away: 1 typo from 5
+        # letters, 2 from 9 (the embedded backend copies this rule).
+        "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
+        "faceting": {"maxValuesPerFacet": MAX_VALUES_PER_FACET},
+        "pagination": {"maxTotalHits": max(MIN_MAX_TOTAL_HITS, int(catalog_size))},
+        # Vietnamese: no segmenter, but charabia folds tone marks and đ with this.
+        "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["vie"]}],
+    }
+
+
+def settings_differ(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """Top-level setting names whose current value does not match ``wanted``.
+
+    Dicts compare only the keys we set (the server fills in defaults for the rest).
+    """
+
+    def same(have: Any, want: Any) -> bool:
+        if isinstance(want, dict):
+            return isinstance(have, dict) and all(same(have.get(k), v) for k, v in want.items())
+        return have == want
+
+    return [key for key, value in wanted.items() if not same(current.get(key), value)]
+
+
+def escape_filter_value(value: Any) -> str:
+    """A filter string literal: always double-quoted, ``\\`` and ``"`` escaped."""
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _eq(attribute: str, value: Any) -> str:
+    return f"{attribute} = {escape_filter_value(value)}"
+
+
+def filter_groups(query: SearchQuery) -> dict[str, list[str]]:
+    """One OR-group of expressions per filter, keyed like ``SearchResult.facets``.
+
+    Numbers are formatted from ``int()`` (never user text); strings are escaped.
+    """
+    groups: dict[str, list[str]] = {}
+    if query.categories:
+        groups["category"] = [_eq("category_slugs", s) for s in query.categories]
+    if query.areas:
+        groups["area"] = [_eq("area_slugs", s) for s in query.areas]
+    if query.ocop_stars:
+        groups["ocop_stars"] = [f"ocop_stars = {int(s)}" for s in query.ocop_stars]
+    if query.rural_industry is not None:
+        groups["rural_industry"] = ["rural_industry = true" if query.rural_industry else "rural_industry = false"]
+    if query.seller:
+        groups["seller"] = [_eq("seller.slug", query.seller)]
+    if query.min_price is not None:
+        groups["min_price"] = [f"price_vnd >= {int(query.min_price)}"]
+    if query.max_price is not None:
+        groups["max_price"] = [f"price_vnd <= {int(query.max_price)}"]
+    if query.price_bands:
+        known = {key for key, _, _ in PRICE_BANDS}
+        bands = [_eq("price_band", key) for key in query.price_bands if key in known]
+        # Only unknown band keys: nothing matches, as in the database backend.
+        groups["price_band"] = bands or ["id < 0"]
+    return groups
+
+
+def build_filter(query: SearchQuery, *, without: str | None = None) -> list[str | list[str]]:
+    """The ``filter`` parameter: outer list AND, inner lists OR.
+
+    ``without`` drops one group (for disjunctive facet counts). Only public
+    documents ever match, even if a non-public one slipped into the index.
+    """
+    result: list[str | list[str]] = ["is_public = true"]
+    for name, exprs in filter_groups(query).items():
+        if name == without:
+            continue
+        result.append(exprs[0] if len(exprs) == 1 else list(exprs))
+    return result
+
+
+def format_highlight(formatted: str) -> Markup:
+    """Engine output with \\u0002/\\u0003 around matches → HTML-safe text with <mark>."""
+    safe = str(escape(formatted))
+    return Markup(safe.replace(HIGHLIGHT_PRE, "<mark>").replace(HIGHLIGHT_POST, "</mark>"))
+
+
+def meili_document(product: Product) -> dict[str, Any]:
+    """``product_to_document`` plus the numeric fields custom ranking rules need."""
+    from .documents import product_to_document
+
+    doc = product_to_document(product)
+    doc["featured_rank"] = 1 if doc.get("featured") else 0
+    doc["ocop_rank"] = int(doc.get("ocop_stars") or 0)
+    return doc
+
+
+def _load_products(session: Session, ids: Sequence[int]) -> list[Product]:
+    if not ids:
+        return []
+    stmt = (
+        sa.select(Product)
+        .where(Product.id.in_(list(ids)))
+        .options(
+            selectinload(Product.seller),
+            selectinload(Product.category).selectinload(Category.parent),
+            selectinload(Product.area).selectinload(Area.aliases),
+            selectinload(Product.area).selectinload(Area.parent),
+            selectinload(Product.certification),
+            selectinload(Product.rural_industry),
+        )
+    )
+    return list(session.scalars(stmt))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@contextlib.contextmanager
+def engine_errors(action: str) -> Iterator[None]:
+    """Turn every client/transport failure into SearchUnavailable."""
+    from meilisearch.errors import MeilisearchError
+
+    try:
+        yield
+    except SearchUnavailable:
+        raise
+    except MeilisearchError as exc:
+        code = getattr(exc, "code", None)
+        detail = f"{exc.__class__.__name__}{f' [{code}]' if code else ''}: {getattr(exc, 'message', exc)}"
+        raise SearchUnavailable(f"Meilisearch {action}: {detail}") from exc
+    except (requests.RequestException, ValueError) as exc:  # bad URL, unexpected JSON
+        raise SearchUnavailable(f"Meilisearch {action}: {exc.__class__.__name__}: {exc}") from exc
+
+
+class MeiliSearch(SearchBackend):
+    name = "meilisearch"
+    needs_indexing = True
+    indexes_in_transaction = False
+
+    def __init__(
+        self,
+        client: Any,
+        index_uid: str = "products",
+        *,
+        batch_size: int = 1000,
+        wait_ms: int = 5000,
+        rebuild_wait_ms: int = 600_000,
+        deliver_limit: int = 500,
+        url: str | None = None,
+    ) -> None:
+        # No network I/O here: the client only stores its configuration.
+        self.client = client
+        self.index_uid = index_uid
+        self.batch_size = batch_size
+        self.wait_ms = wait_ms
+        self.rebuild_wait_ms = rebuild_wait_ms
+        self.deliver_limit = deliver_limit
+        self.url = url
+
+    @classmethod
+    def from_config(cls, config: dict) -> MeiliSearch:
+        from meilisearch import Client
+
+        url = config["MEILI_URL"]
+        timeout = float(config.get("MEILI_TIMEOUT") or 5.0)
+        client = Client(url, config.get("MEILI_API_KEY") or None, timeout=timeout)
+        return cls(
+            client,
+            config.get("MEILI_INDEX") or "products",
+            batch_size=int(config.get("MEILI_BATCH_SIZE", 1000)),
+            wait_ms=int(config.get("MEILI_WAIT_MS", timeout * 1000)),
+            rebuild_wait_ms=int(config.get("MEILI_REBUILD_WAIT_MS", 600_000)),
+            url=url,
+        )
+
+    # -- tasks ---------------------------------------------------------------------
+
+    def _wait(self, task_info: Any, timeout_ms: int | None = None, *, ok_codes: tuple[str, ...] = ()) -> None:
+        """Wait for a task and insist that it succeeded."""
+        uid = getattr(task_info, "task_uid", None)
+        if uid is None:
+            uid = task_info["taskUid"]
+        with engine_errors("task"):
+            task = self.client.wait_for_task(uid, timeout_in_ms=timeout_ms or self.wait_ms)
+        if task.status == "succeeded":
+            return
+        error = task.error or {}
+        if task.status == "failed" and error.get("code") in ok_codes:
+            return
+        raise SearchUnavailable(
+            f"Meilisearch task {uid} ({task.type}) {task.status}: "
+            f"{error.get('code', '')} {error.get('message', '')}".strip()
+        )
+
+    # -- searching -----------------------------------------------------------------
+
+    def _search_params(self, query: SearchQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "indexUid": self.index_uid,
+            "q": (query.text or "")[:MAX_QUERY_CHARS],
+            "filter": build_filter(query),
+            "page": max(1, int(query.page)),
+            "hitsPerPage": max(0, int(query.per_page)),
+            "attributesToRetrieve": ["id", "name"],
+            "locales": ["vie"],
+        }
+        sort = SORTS.get(query.sort, [])
+        if sort:
+            params["sort"] = list(sort)
+        if query.with_facets:
+            params["facets"] = list(FACET_ATTRIBUTES.values())
+        if query.highlight and params["q"].strip():
+            params.update(
+                {
+                    "attributesToHighlight": ["name"],
+                    "highlightPreTag": HIGHLIGHT_PRE,
+                    "highlightPostTag": HIGHLIGHT_POST,
+                }
+            )
+        return params
+
+    def search_requests(self, query: SearchQuery) -> tuple[list[dict[str, Any]], list[str]]:
+        """The multi_search queries: the main one, then one per selected facet group
+        (its own filter removed, no hits). Returns (queries, facet group per extra)."""
+        main = self._search_params(query)
+        queries = [main]
+        groups: list[str] = []
+        if query.with_facets:
+            selected = filter_groups(query)
+            for group, attribute in FACET_ATTRIBUTES.items():
+                if group not in selected:
+                    continue
+                queries.append(
+                    {
+                        "indexUid": self.index_uid,
+                        "q": main["q"],
+                        "filter": build_filter(query, without=group),
+                        "page": 1,
+                        "hitsPerPage": 0,
+                        "facets": [attribute],
+                        "locales": ["vie"],
+                    }
+                )
+                groups.append(group)
+        return queries, groups
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        queries, groups = self.search_requests(query)
+        with engine_errors("search"):
+            response = self.client.multi_search(queries)
+        try:
+            results = response["results"]
+            main = results[0]
+            ids = [int(hit["id"]) for hit in main.get("hits", [])]
+            total = int(main.get("totalHits", main.get("estimatedTotalHits", len(ids))))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise SearchUnavailable(f"Meilisearch search: unexpected response ({exc!r})") from exc
+        facets: dict[str, dict[str, int]] = {}
+        if query.with_facets:
+            distribution = dict(main.get("facetDistribution") or {})
+            for group, extra in zip(groups, results[1:]):
+                attribute = FACET_ATTRIBUTES[group]
+                distribution[attribute] = (extra.get("facetDistribution") or {}).get(attribute, {})
+            facets = self._facets(distribution)
+        highlights: dict[int, str] = {}
+        if "attributesToHighlight" in queries[0]:
+            for hit in main.get("hits", []):
+                formatted = (hit.get("_formatted") or {}).get("name")
+                if formatted:
+                    highlights[int(hit["id"])] = format_highlight(formatted)
+        return SearchResult(
+            ids=ids,
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            facets=facets,
+            highlights=highlights,
+            backend=self.name,
+        )
+
+    @staticmethod
+    def _facets(distribution: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """Engine facet distributions → the shape DatabaseSearch returns."""
+
+        def counts(attribute: str) -> dict[str, int]:
+            return {str(k): int(v) for k, v in (distribution.get(attribute) or {}).items()}
+
+        stars = {"3": 0, "4": 0, "5": 0}
+        for key, n in counts("ocop_stars").items():
+            try:
+                stars[str(int(float(key)))] = n
+            except ValueError:
+                continue
+        rural = counts("rural_industry")
+        bands = {key: 0 for key, _, _ in PRICE_BANDS}
+        bands.update({k: n for k, n in counts("price_band").items() if k in bands})
+        return {
+            "category": counts("category_slugs"),
+            "area": counts("area_slugs"),
+            "ocop_stars": stars,
+            "rural_industry": {"true": rural.get("true", 0), "false": rural.get("false", 0)},
+            "price_band": bands,
+        }
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        text = (prefix or "")[:MAX_QUERY_CHARS]
+        if len(text.strip()) < 2:
+            return []
+        with engine_errors("suggest"):
+            response = self.client.index(self.index_uid).search(
+                text,
+                {
+                    "filter": ["is_public = true"],
+                    "limit": max(1, int(limit)),
+                    "attributesToRetrieve": ["name", "slug"],
+                    "locales": ["vie"],
+                },
+            )
+        return [
+            Suggestion(text=hit["name"], slug=hit["slug"])
+            for hit in response.get("hits", [])
+            if hit.get("name") and hit.get("slug")
+        ]
+
+    # -- writing: outbox -----------------------------------------------------------
+
+    def enqueue(self, session, product_ids: Iterable[int]) -> None:
+        """Before commit: outbox rows in the caller's transaction."""
+        outbox.enqueue(session, product_ids)
+
+    def index_products(self, product_ids: Iterable[int]) -> None:
+        """After commit: deliver pending outbox rows (including these ids).
+
+        Runs in its own session, so it may be called from an ``after_commit`` hook.
+        Ids without a pending row (a caller that skipped ``enqueue``) get one first.
+        Never raises for engine trouble: failed rows stay pending for retries.
+        """
+        with Session(db.engine) as session:
+            missing = outbox.missing_pending(session, product_ids)
+            if missing:
+                outbox.enqueue(session, missing)
+                session.commit()
+            self.deliver(session)
+            session.commit()
+
+    def delete_products(self, product_ids: Iterable[int]) -> None:
+        """Removal is decided from the database at delivery (gone or not public)."""
+        self.index_products(product_ids)
+
+    def deliver(self, session: Session, *, force: bool = False, limit: int | None = None) -> outbox.DeliveryReport:
+        """Deliver due outbox rows with ``session``; the caller commits."""
+        return outbox.deliver_pending(
+            session, self._send_current, limit=limit or self.deliver_limit, force=force
+        )
+
+    def _send_current(self, session: Session, product_ids: list[int], index_uid: str | None = None) -> tuple[int, int]:
+        """Send the current database state of these products: documents for the
+        public ones, deletions for the rest. Waits for every task to succeed."""
+        index = self.client.index(index_uid or self.index_uid)
+        docs = [meili_document(p) for p in _load_products(session, product_ids)]
+        upserts = [d for d in docs if d.get("is_public")]
+        public = {d["id"] for d in upserts}
+        deletes = [i for i in product_ids if i not in public]
+        tasks = []
+        with engine_errors("indexing"):
+            for batch in _chunks(upserts, self.batch_size):
+                tasks.append((index.add_documents(list(batch), primary_key=PRIMARY_KEY), ()))
+            for batch in _chunks(deletes, self.batch_size):
+                expr = f"id IN [{', '.join(str(int(i)) for i in batch)}]"
+                # Deleting from an index that does not exist yet: nothing to delete.
+                tasks.append((index.delete_documents(filter=expr), ("index_not_found",)))
+        timeout = self.wait_ms if index_uid is None else self.rebuild_wait_ms
+        for task, ok_codes in tasks:
+            self._wait(task, timeout, ok_codes=ok_codes)
+        return len(upserts), len(deletes)
+
+    # -- settings, rebuild, health -------------------------------------------------
+
+    def apply_settings(self, index_uid: str | None = None, catalog_size: int = 0) -> bool:
+        """Create the index if needed and bring its settings to ``settings_payload``.
+
+        Idempotent: when the settings already match nothing is sent. Returns True
+        when an update was sent.
+        """
+        from meilisearch.errors import MeilisearchApiError
+
+        uid = index_uid or self.index_uid
+        wanted = settings_payload(catalog_size)
+        index = self.client.index(uid)
+        with engine_errors("settings"):
+            try:
+                current = index.get_settings()
+            except MeilisearchApiError as exc:
+                if exc.code != "index_not_found":
+                    raise
+                self._wait(self.client.create_index(uid, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
+                current = {}
+            if not settings_differ(current, wanted):
+                return False
+            task = index.update_settings(wanted)
+        self._wait(task, self.rebuild_wait_ms)
+        return True
+
+    def _index_exists(self, uid: str) -> bool:
+        from meilisearch.errors import MeilisearchApiError
+
+        with engine_errors("index lookup"):
+            try:
+                self.client.get_raw_index(uid)
+            except MeilisearchApiError as exc:
+                if exc.code == "index_not_found":
+                    return False
+                raise
+        return True
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Zero-downtime rebuild: fill ``<index>_<stamp>`` (settings first, batches,
+        every task awaited), replay outbox rows written meanwhile, swap it with the
+        live index, replay again, delete the old one. Searches keep hitting the live
+        index until the swap. Returns the number of documents indexed."""
+        alias = self.index_uid
+        started = utcnow()
+        fresh = f"{alias}_{started:%Y%m%d%H%M%S}_{secrets.token_hex(2)}"
+        with Session(db.engine) as session:
+            ids = list(session.scalars(cq.public_product_ids().order_by(Product.id)))
+            with engine_errors("rebuild"):
+                self._wait(self.client.create_index(fresh, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
+            try:
+                self.apply_settings(fresh, catalog_size=len(ids))
+                count = 0
+                for chunk in _chunks(ids, self.batch_size):
+                    products = _load_products(session, list(chunk))
+                    docs = [d for d in (meili_document(p) for p in products) if d.get("is_public")]
+                    with engine_errors("rebuild"):
+                        task = self.client.index(fresh).add_documents(docs, primary_key=PRIMARY_KEY)
+                    self._wait(task, self.rebuild_wait_ms)
+                    count += len(docs)
+                    session.expunge_all()  # keep memory flat on large catalogs
+                    if progress:
+                        progress(len(chunk))
+                since = started - REPLAY_MARGIN
+                self._replay(session, fresh, since)
+                if not self._index_exists(alias):
+                    self.apply_settings(alias, catalog_size=len(ids))
+                with engine_errors("swap"):
+                    task = self.client.swap_indexes([{"indexes": [alias, fresh]}])
+                self._wait(task, self.rebuild_wait_ms)
+            except Exception:
+                self._drop_quietly(fresh)
+                raise
+            # The live name now holds the new documents; changes delivered to the old
+            # index during the build are replayed once more into the new one.
+            self._replay(session, alias, since)
+            self._drop_quietly(fresh)  # after the swap, this name holds the old index
+        return count
+
+    def _replay(self, session: Session, index_uid: str, since) -> None:
+        ids = outbox.replay_ids(session, since)
+        for chunk in _chunks(ids, self.batch_size):
+            self._send_current(session, list(chunk), index_uid=index_uid)
+
+    def _drop_quietly(self, uid: str) -> None:
+        try:
+            with engine_errors("delete index"):
+                self._wait(self.client.delete_index(uid), self.rebuild_wait_ms, ok_codes=("index_not_found",))
+        except SearchUnavailable as exc:
+            log.warning("could not delete index %s: %s", uid, exc)
+
+    def health(self) -> Health:
+        stats = outbox.outbox_stats(db.session)
+        detail: dict[str, Any] = {
+            "url": self.url,
+            "index": self.index_uid,
+            "failing": stats.failing,
+            "oldest_pending": stats.oldest_pending.isoformat() if stats.oldest_pending else None,
+        }
+        documents = None
+        ok = True
+        last_error = stats.last_error
+        try:
+            with engine_errors("stats"):
+                documents = int(self.client.index(self.index_uid).get_stats().number_of_documents)
+        except SearchUnavailable as exc:
+            ok = False
+            detail["engine_error"] = str(exc)
+            last_error = last_error or str(exc)
+        return Health(
+            backend=self.name, ok=ok, documents=documents, pending=stats.pending, last_error=last_error, detail=detail
+        )
+
+    # -- keys ----------------------------------------------------------------------
+
+    def search_only_key(self, *, create: bool = False) -> str:
+        """A key that can only search this index: the only kind a browser may get.
+
+        Finds an existing key whose actions are exactly ``["search"]`` on this index
+        (or creates one when ``create``). Never returns the master or an admin key.
+        """
+        with engine_errors("keys"):
+            for key in self.client.get_keys({"limit": 1000}).results:
+                if is_search_only(key.actions, key.indexes, self.index_uid) and key.expires_at is None:
+                    return key.key
+            if not create:
+                raise SearchUnavailable("no search-only key for this index; create one with --create")
+            key = self.client.create_key(
+                {
+                    "name": f"{self.index_uid}-search",
+                    "description": "Search-only key for browsers (OCOP marketplace)",
+                    "actions": ["search"],
+                    "indexes": [self.index_uid],
+                    "expiresAt": None,
+                }
+            )
+        if not is_search_only(key.actions, key.indexes, self.index_uid):
+            raise SearchUnavailable("the engine returned a key that is not search-only")
+        return key.key
+
+
+def is_search_only(actions: Sequence[str], indexes: Sequence[str], index_uid: str) -> bool:
+    """True only for keys limited to the ``search`` action on ``index_uid``."""
+    return list(actions) == ["search"] and list(indexes) == [index_uid]
+
+
+def public_product_count(session: Session | None = None) -> int:
+    session = session or db.session
+    return session.scalar(sa.select(sa.func.count()).select_from(cq.public_product_ids().subquery())) or 0
+
+
+__all__ = [
+    "MeiliSearch",
+    "build_filter",
+    "escape_filter_value",
+    "filter_groups",
+    "format_highlight",
+    "meili_document",
+    "settings_payload",
+    "settings_differ",
+]
