@@ -112,3 +112,166 @@ def current_areas() -> sa.Select:
 
 def has_rural_industry() -> sa.Exists:
     return sa.exists().where(RuralIndustryRecognition.product_id == Product.id)
+
+
+# --- Buyer pages (home, product detail, sitemap) ---------------------------------------
+
+
+def public_product_detail(slug: str) -> Product | None:
+    """A public product with everything its page shows (seller's area, category parent)."""
+    stmt = public_products().where(Product.slug == slug).options(
+        selectinload(Product.seller).selectinload(Seller.area),
+        selectinload(Product.category).selectinload(Category.parent),
+        selectinload(Product.area),
+        selectinload(Product.photos),
+        selectinload(Product.certification),
+        selectinload(Product.rural_industry),
+    )
+    return db.session.scalars(stmt).first()
+
+
+def related_products(product: Product, limit: int = 4) -> sa.Select:
+    """Other public products of the same category (then same seller), most viewed first."""
+    return with_card_data(
+        public_products()
+        .where(
+            Product.id != product.id,
+            sa.or_(Product.category_id == product.category_id, Product.seller_id == product.seller_id),
+        )
+        .order_by(
+            (Product.category_id == product.category_id).desc(),
+            Product.view_count.desc(),
+            Product.id.desc(),
+        )
+        .limit(limit)
+    )
+
+
+def ocop_highlights(stars: int, limit: int = 8) -> sa.Select:
+    """Public products holding a valid OCOP certificate with this many stars."""
+    return with_card_data(
+        public_products()
+        .join(OcopCertification, OcopCertification.product_id == Product.id)
+        .where(valid_certificate_condition(), OcopCertification.stars == stars)
+        .order_by(Product.featured.desc(), Product.view_count.desc(), Product.id.desc())
+        .limit(limit)
+    )
+
+
+def newest_public(limit: int = 8) -> sa.Select:
+    return with_card_data(
+        public_products().order_by(Product.published_at.desc().nulls_last(), Product.id.desc()).limit(limit)
+    )
+
+
+def home_counts() -> dict[str, int]:
+    """Live figures for the home page, in one round trip."""
+    public_ids = public_product_ids().subquery()
+    products = sa.select(sa.func.count()).select_from(public_ids).scalar_subquery()
+    sellers = (
+        sa.select(sa.func.count(sa.distinct(Product.seller_id)))
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition())
+        .scalar_subquery()
+    )
+    ocop = (
+        sa.select(sa.func.count())
+        .select_from(OcopCertification)
+        .join(public_ids, public_ids.c.id == OcopCertification.product_id)
+        .where(valid_certificate_condition())
+        .scalar_subquery()
+    )
+    row = db.session.execute(sa.select(products, sellers, ocop)).one()
+    return {"products": row[0] or 0, "sellers": row[1] or 0, "ocop": row[2] or 0}
+
+
+def ocop_star_counts() -> dict[int, int]:
+    """Number of public products per valid OCOP star level."""
+    stmt = (
+        sa.select(OcopCertification.stars, sa.func.count())
+        .join(Product, Product.id == OcopCertification.product_id)
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition(), valid_certificate_condition())
+        .group_by(OcopCertification.stars)
+    )
+    return {int(stars): n for stars, n in db.session.execute(stmt).all()}
+
+
+def public_counts_by_category() -> dict[int, int]:
+    """Public products per category id, rolled up to every ancestor."""
+    stmt = (
+        sa.select(Product.category_id, sa.func.count())
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition())
+        .group_by(Product.category_id)
+    )
+    leaf = dict(db.session.execute(stmt).all())
+    parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
+    total: dict[int, int] = {}
+    for cid, n in leaf.items():
+        seen: set[int] = set()
+        node: int | None = cid
+        while node is not None and node not in seen:
+            seen.add(node)
+            total[node] = total.get(node, 0) + n
+            node = parents.get(node)
+    return total
+
+
+def public_counts_by_area() -> dict[int, int]:
+    """Public products per area id (an area's own products plus its children's)."""
+    stmt = (
+        sa.select(Product.area_id, sa.func.count())
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition(), Product.area_id.is_not(None))
+        .group_by(Product.area_id)
+    )
+    leaf = dict(db.session.execute(stmt).all())
+    parents = dict(db.session.execute(sa.select(Area.id, Area.parent_id)).all())
+    total: dict[int, int] = {}
+    for aid, n in leaf.items():
+        total[aid] = total.get(aid, 0) + n
+        parent = parents.get(aid)
+        if parent is not None:
+            total[parent] = total.get(parent, 0) + n
+    return total
+
+
+def areas_by_ids(ids: Sequence[int]) -> list[Area]:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Area).where(Area.id.in_(list(ids))).order_by(Area.name)))
+
+
+def areas_by_slugs(slugs: Sequence[str]) -> dict[str, Area]:
+    if not slugs:
+        return {}
+    rows = db.session.scalars(sa.select(Area).where(Area.slug.in_(list(slugs))))
+    return {area.slug: area for area in rows}
+
+
+def child_areas(area: Area) -> sa.Select:
+    return sa.select(Area).where(Area.parent_id == area.id).order_by(Area.name)
+
+
+def sitemap_products() -> sa.Select:
+    """(slug, last change) of every public product."""
+    return (
+        sa.select(Product.slug, Product.updated_at)
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition())
+        .order_by(Product.id)
+    )
+
+
+def sitemap_sellers() -> sa.Select:
+    """(slug, last change) of approved sellers with at least one public product."""
+    has_public = (
+        sa.exists()
+        .where(Product.seller_id == Seller.id, Product.status == "published")
+    )
+    return (
+        sa.select(Seller.slug, Seller.updated_at)
+        .where(Seller.status == "approved", has_public)
+        .order_by(Seller.id)
+    )

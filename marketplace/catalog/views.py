@@ -1,11 +1,213 @@
-"""Buyer-facing catalog pages."""
+"""Buyer-facing catalog pages: home, listing (also the search results), product,
+category and area pages, sitemap.xml and robots.txt."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from ..media.images import WIDTHS
+from ..signals import product_viewed, search_performed
+from . import queries, seo
+from .listing import category_label, run_listing
+from .models import Category
 
 bp = Blueprint("catalog", __name__)
+
+HOME_ROW = 8
+
+
+# --- template helpers -------------------------------------------------------------------
+
+
+def _current_args():
+    args = request.args.copy()
+    args.pop("lang", None)
+    return args
+
+
+def _with_query(args) -> str:
+    pairs = [(k, v) for k, v in args.items(multi=True) if v != ""]
+    return request.path + ("?" + urlencode(pairs) if pairs else "")
+
+
+@bp.app_template_global()
+def url_with(**changes) -> str:
+    """The current URL with some query arguments set (None removes); resets the page."""
+    args = _current_args()
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        args.pop(key, None)
+        if value is None or value == "":
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            args.add(key, item)
+    if args.get("page") == "1":
+        args.pop("page")
+    return _with_query(args)
+
+
+@bp.app_template_global()
+def url_without(key: str, value: str | None = None) -> str:
+    """The current URL without one filter value (or the whole argument), back to page 1."""
+    args = _current_args()
+    args.pop("page", None)
+    if value is None:
+        args.pop(key, None)
+    else:
+        kept = [v for v in args.getlist(key) if v != value]
+        args.setlist(key, kept)
+    return _with_query(args)
+
+
+@bp.app_template_global()
+def lang_url(code: str) -> str:
+    args = _current_args()
+    args["lang"] = code
+    return _with_query(args)
+
+
+@bp.app_template_global()
+def canonical_url(**values) -> str:
+    """Absolute URL of the current page without filter noise (keeps page > 1)."""
+    endpoint = request.endpoint or "catalog.home"
+    view_args = dict(request.view_args or {})
+    view_args.update(values)
+    return url_for(endpoint, _external=True, **view_args)
+
+
+bp.add_app_template_global(category_label, "category_label")
+bp.add_app_template_global(seo.photo_srcset, "photo_srcset")
+bp.add_app_template_global(seo.photo_url, "photo_url")
+bp.add_app_template_global(seo.photo_height, "photo_height")
+
+
+@bp.app_context_processor
+def navigation() -> dict:
+    """Root categories for the header, once per request; never breaks an error page."""
+    if "nav_categories" not in g:
+        try:
+            g.nav_categories = list(db.session.scalars(queries.root_categories()))
+        except SQLAlchemyError:
+            db.session.rollback()
+            g.nav_categories = []
+    return {"nav_categories": g.nav_categories, "photo_widths": WIDTHS}
+
+
+# --- pages ------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def home():
-    return render_template("catalog/home.html")
+    star_counts = queries.ocop_star_counts()
+    ocop_rows = [
+        (stars, list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW))))
+        for stars in (5, 4, 3)
+        if star_counts.get(stars)
+    ]
+    cat_counts = queries.public_counts_by_category()
+    categories = [c for c in db.session.scalars(queries.root_categories())]
+    area_counts = queries.public_counts_by_area()
+    areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
+    areas.sort(key=lambda a: (-area_counts[a.id], a.name))
+    return render_template(
+        "catalog/home.html",
+        counts=queries.home_counts(),
+        star_counts=star_counts,
+        ocop_rows=ocop_rows,
+        categories=categories,
+        category_counts=cat_counts,
+        areas=areas[:24],
+        area_counts=area_counts,
+        newest=list(db.session.scalars(queries.newest_public(HOME_ROW))),
+    )
+
+
+@bp.get("/san-pham")
+def listing():
+    result = run_listing(request.args)
+    if result.query.text:
+        search_performed.send(current_app._get_current_object(), query=result.query, total=result.total)
+    top_categories = [] if result.total else list(db.session.scalars(queries.root_categories()))
+    return render_template("catalog/listing.html", listing=result, top_categories=top_categories)
+
+
+@bp.get("/san-pham/<slug>")
+def product(slug: str):
+    item = queries.public_product_detail(slug)
+    if item is None:
+        abort(404)
+    related = list(db.session.scalars(queries.related_products(item)))
+    product_viewed.send(
+        current_app._get_current_object(),
+        product_id=item.id,
+        remote_addr=request.remote_addr,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return render_template(
+        "catalog/product.html",
+        product=item,
+        related=related,
+        jsonld=seo.product_jsonld(item),
+        opengraph=seo.product_opengraph(item),
+    )
+
+
+@bp.get("/danh-muc/<slug>")
+def category(slug: str):
+    item = queries.category_by_slug(slug)
+    if item is None:
+        abort(404)
+    result = run_listing(request.args, category=item)
+    trail = _category_trail(item)
+    return render_template("catalog/category.html", category=item, trail=trail, listing=result,
+                           top_categories=list(db.session.scalars(queries.root_categories())))
+
+
+@bp.get("/khu-vuc/<slug>")
+def area(slug: str):
+    item = queries.area_by_slug(slug)
+    if item is None:
+        abort(404)
+    result = run_listing(request.args, area=item)
+    return render_template("catalog/area.html", area=item, listing=result,
+                           top_categories=list(db.session.scalars(queries.root_categories())))
+
+
+def _category_trail(category: Category) -> list[Category]:
+    trail, node, seen = [], category.parent, set()
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        trail.insert(0, node)
+        node = node.parent
+    return trail
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    products = db.session.execute(queries.sitemap_products()).all()
+    sellers = db.session.execute(queries.sitemap_sellers()).all()
+    cat_counts = queries.public_counts_by_category()
+    categories = [c for c in db.session.scalars(queries.all_categories()) if cat_counts.get(c.id)]
+    areas = queries.areas_by_ids(list(queries.public_counts_by_area()))
+    body = render_template(
+        "catalog/sitemap.xml", products=products, sellers=sellers, categories=categories, areas=areas
+    )
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        "Disallow: /dashboard",
+        "Disallow: /staff",
+        "Disallow: /api/",
+        "Disallow: /gio-hoi-hang",
+        f"Sitemap: {url_for('catalog.sitemap', _external=True)}",
+        "",
+    ]
+    return Response("\n".join(lines), mimetype="text/plain")

@@ -1,0 +1,320 @@
+"""Product listings (the /san-pham results page, category, area and seller pages).
+
+Query-string parsing and the view-model of facets and chips live here so the views stay
+thin. Products come ONLY through the search interface: build a ``SearchQuery``, call
+``get_search().search()``, then load rows with ``queries.products_by_ids``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..search import SearchQuery, SearchResult, get_search
+from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS
+from ..text import format_vnd
+from . import queries
+from .models import Area, Category, Product
+
+MAX_PAGE = 10_000
+MAX_PRICE = 10**12
+MAX_SELECTED = 20  # values per multi-select filter
+
+SORT_LABELS = {
+    "relevance": _l("Phù hợp nhất"),
+    "newest": _l("Mới nhất"),
+    "price_asc": _l("Giá tăng dần"),
+    "price_desc": _l("Giá giảm dần"),
+    "popular": _l("Xem nhiều"),
+}
+
+PRICE_BAND_LABELS = {
+    "under-100k": _l("Dưới 100.000 ₫"),
+    "100k-300k": _l("100.000 – 300.000 ₫"),
+    "300k-1m": _l("300.000 ₫ – 1 triệu ₫"),
+    "1m-5m": _l("1 – 5 triệu ₫"),
+    "over-5m": _l("Trên 5 triệu ₫"),
+}
+
+_PRICE_JUNK = re.compile(r"[\s.,_₫đĐ]|vnd|VND")
+
+
+def clean_text(value: str | None) -> str:
+    """User query text: no control characters, squeezed spaces, bounded length."""
+    if not value:
+        return ""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in value)
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def parse_price(raw: str | None) -> tuple[int | None, bool]:
+    """``"150.000"`` → (150000, True); empty → (None, True); junk → (None, False)."""
+    if raw is None or not raw.strip():
+        return None, True
+    digits = _PRICE_JUNK.sub("", raw.strip())
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 13:
+        return None, False
+    value = int(digits)
+    if value > MAX_PRICE:
+        return None, False
+    return value, True
+
+
+def parse_page(raw: str | None) -> int:
+    try:
+        page = int((raw or "1").strip())
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _multi(args: MultiDict, key: str) -> list[str]:
+    values: list[str] = []
+    for raw in args.getlist(key):
+        value = raw.strip()
+        if value and value not in values:
+            values.append(value)
+    return values[:MAX_SELECTED]
+
+
+@dataclass
+class Listing:
+    """Everything a listing template shows."""
+
+    query: SearchQuery
+    result: SearchResult
+    products: list[Product]
+    messages: list[str] = field(default_factory=list)
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+    chips: list[dict] = field(default_factory=list)
+    sort_options: list[tuple[str, str]] = field(default_factory=list)
+    highlights: dict[int, Markup] = field(default_factory=dict)
+    has_filters: bool = False
+    min_price_raw: str = ""
+    max_price_raw: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.result.total
+
+    @property
+    def page(self) -> int:
+        return self.query.page
+
+    @property
+    def pages(self) -> int:
+        return self.result.pages
+
+
+def parse_query(
+    args: MultiDict,
+    *,
+    category: Category | None = None,
+    area: Area | None = None,
+    seller_slug: str | None = None,
+) -> tuple[SearchQuery, list[str]]:
+    """Query-string → SearchQuery. Bad values are dropped with a Vietnamese message."""
+    messages: list[str] = []
+    text = clean_text(args.get("q"))
+
+    categories: tuple[str, ...] = ()
+    if args.getlist("category"):
+        known_slugs = {c.slug for c in db.session.scalars(queries.all_categories())}
+        categories = tuple(s for s in _multi(args, "category") if s in known_slugs)
+    if category is not None:
+        allowed = _descendant_slugs(category)
+        categories = tuple(s for s in categories if s in allowed) or (category.slug,)
+
+    areas = tuple(_multi(args, "area"))
+    if areas:
+        known = queries.areas_by_slugs(areas)
+        areas = tuple(s for s in areas if s in known)
+    if area is not None:
+        allowed_areas = {area.slug} | {a.slug for a in db.session.scalars(queries.child_areas(area))}
+        areas = tuple(s for s in areas if s in allowed_areas) or (area.slug,)
+
+    stars = tuple(sorted({int(s) for s in _multi(args, "stars") if s in ("3", "4", "5")}))
+    rural = True if args.get("rural") in ("1", "true", "on") else None
+    bands = tuple(k for k, _, _ in PRICE_BANDS if k in _multi(args, "price"))
+
+    min_price, ok_min = parse_price(args.get("min_price"))
+    max_price, ok_max = parse_price(args.get("max_price"))
+    if not ok_min or not ok_max:
+        messages.append(_("Giá nhập vào không hợp lệ nên đã được bỏ qua. Hãy nhập số, ví dụ 150000."))
+    if min_price is not None and max_price is not None and min_price > max_price:
+        min_price, max_price = max_price, min_price
+        messages.append(_("Giá từ lớn hơn giá đến nên đã được đổi chỗ cho nhau."))
+
+    sort = args.get("sort", "")
+    default_sort = "relevance" if text else "newest"
+    if sort not in SORTS or (sort == "relevance" and not text):
+        sort = default_sort
+
+    query = SearchQuery(
+        text=text,
+        categories=categories,
+        areas=areas,
+        ocop_stars=stars,
+        rural_industry=rural,
+        seller=seller_slug,
+        min_price=min_price,
+        max_price=max_price,
+        price_bands=bands,
+        sort=sort,
+        page=parse_page(args.get("page")),
+        per_page=int(current_app.config.get("PER_PAGE", 24)),
+        with_facets=True,
+        highlight=bool(text),
+    )
+    return query, messages
+
+
+def _descendant_slugs(category: Category) -> set[str]:
+    ids = set(queries.category_descendant_ids([category.slug]))
+    return {c.slug for c in db.session.scalars(queries.all_categories()) if c.id in ids}
+
+
+def run_listing(
+    args: MultiDict,
+    *,
+    category: Category | None = None,
+    area: Area | None = None,
+    seller_slug: str | None = None,
+) -> Listing:
+    query, messages = parse_query(args, category=category, area=area, seller_slug=seller_slug)
+    result = _search(query)
+    if result.total and query.page > result.pages:
+        messages.append(
+            _("Trang %(page)s không tồn tại; đang hiển thị trang cuối (%(last)s).", page=query.page, last=result.pages)
+        )
+        query = replace(query, page=result.pages)
+        result = _search(query)
+    # Defence in depth: an index that lags behind never shows a hidden product.
+    products = [p for p in queries.products_by_ids(result.ids) if p.is_public]
+    listing = Listing(query=query, result=result, products=products, messages=messages)
+    listing.highlights = {pid: Markup(html) for pid, html in (result.highlights or {}).items()}
+    listing.min_price_raw = str(query.min_price) if query.min_price is not None else ""
+    listing.max_price_raw = str(query.max_price) if query.max_price is not None else ""
+    listing.sort_options = [(key, str(SORT_LABELS[key])) for key in SORTS if key != "relevance" or query.text]
+    _build_facets(listing, category=category, area=area)
+    return listing
+
+
+def _search(query: SearchQuery) -> SearchResult:
+    """The configured engine; if it fails outright, the database search (degraded)."""
+    try:
+        return get_search().search(query)
+    except Exception:  # the page must answer even when an engine misbehaves
+        current_app.logger.exception("search backend failed; answering from the database")
+        db.session.rollback()
+        from ..search.fallback import DatabaseSearch
+
+        return DatabaseSearch().search(query, degraded=True)
+
+
+def category_label(category: Category) -> str:
+    from flask_babel import get_locale
+
+    if str(get_locale()) == "en" and category.name_en:
+        return category.name_en
+    return category.name
+
+
+def _build_facets(listing: Listing, *, category: Category | None, area: Area | None) -> None:
+    """Checkbox options with counts, and a removable chip for every active filter."""
+    q = listing.query
+    facets = listing.result.facets or {}
+    chips: list[dict] = []
+
+    # Categories: the tree in order, indented; on a category page only its subtree.
+    all_cats = list(db.session.scalars(queries.all_categories()))
+    by_parent: dict[int | None, list[Category]] = {}
+    for c in all_cats:
+        by_parent.setdefault(c.parent_id, []).append(c)
+    counts = facets.get("category", {})
+    cat_options: list[dict] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for c in by_parent.get(parent_id, []):
+            selected = c.slug in q.categories
+            if counts.get(c.slug, 0) or selected:
+                cat_options.append(
+                    {"value": c.slug, "label": category_label(c), "count": counts.get(c.slug, 0),
+                     "selected": selected, "depth": depth}
+                )
+            walk(c.id, depth + 1)
+
+    if category is not None:
+        walk(category.id, 0)
+    else:
+        walk(None, 0)
+    fixed_cat = category.slug if category is not None else None
+    for opt in cat_options:
+        if opt["selected"] and opt["value"] != fixed_cat:
+            chips.append({"label": opt["label"], "key": "category", "value": opt["value"]})
+
+    # Areas
+    area_counts = facets.get("area", {})
+    known_areas = queries.areas_by_slugs(list(set(area_counts) | set(q.areas)))
+    area_options = []
+    for slug, a in sorted(known_areas.items(), key=lambda item: item[1].name):
+        if area is not None and slug == area.slug:
+            continue
+        selected = slug in q.areas
+        if area_counts.get(slug, 0) or selected:
+            area_options.append({"value": slug, "label": a.name, "count": area_counts.get(slug, 0), "selected": selected})
+            if selected:
+                chips.append({"label": a.name, "key": "area", "value": slug})
+
+    # OCOP stars, best first
+    star_counts = facets.get("ocop_stars", {})
+    star_options = []
+    for stars in (5, 4, 3):
+        selected = stars in q.ocop_stars
+        star_options.append(
+            {"value": str(stars), "label": _("OCOP %(n)s sao", n=stars), "count": star_counts.get(str(stars), 0),
+             "selected": selected, "stars": stars}
+        )
+        if selected:
+            chips.append({"label": _("OCOP %(n)s sao", n=stars), "key": "stars", "value": str(stars)})
+
+    rural_counts = facets.get("rural_industry", {})
+    rural_options = [
+        {"value": "1", "label": _("Sản phẩm CNNT tiêu biểu"), "count": rural_counts.get("true", 0),
+         "selected": bool(q.rural_industry)}
+    ]
+    if q.rural_industry:
+        chips.append({"label": _("Sản phẩm CNNT tiêu biểu"), "key": "rural", "value": None})
+
+    band_counts = facets.get("price_band", {})
+    band_options = []
+    for key, _low, _high in PRICE_BANDS:
+        selected = key in q.price_bands
+        band_options.append(
+            {"value": key, "label": str(PRICE_BAND_LABELS[key]), "count": band_counts.get(key, 0), "selected": selected}
+        )
+        if selected:
+            chips.append({"label": str(PRICE_BAND_LABELS[key]), "key": "price", "value": key})
+    if q.min_price is not None:
+        chips.append({"label": _("Từ %(p)s", p=format_vnd(q.min_price)), "key": "min_price", "value": None})
+    if q.max_price is not None:
+        chips.append({"label": _("Đến %(p)s", p=format_vnd(q.max_price)), "key": "max_price", "value": None})
+    if q.text:
+        chips.insert(0, {"label": "“" + q.text + "”", "key": "q", "value": None})
+
+    listing.facets = {
+        "category": cat_options,
+        "area": area_options,
+        "stars": star_options,
+        "rural": rural_options,
+        "price": band_options,
+    }
+    listing.chips = chips
+    listing.has_filters = bool(chips)

@@ -1,0 +1,1 @@
+/* Search suggestions: the search helper fills this file. */
