@@ -1,6 +1,8 @@
 """User accounts and roles."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,13 +43,31 @@ class User(UserMixin, db.Model):
     def is_staff(self) -> bool:
         return self.role in ("staff", "admin")
 
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password changes: ends sessions, remember-me cookies
+        and reset links issued before the change."""
+        return hashlib.sha256(f"{self.id}|{self.password_hash}".encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:  # Flask-Login: stored in the session and remember cookie
+        return f"{self.id}:{self.password_fingerprint}"
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """Session id is "<id>:<password fingerprint>"; a password change invalidates it.
+
+    A bare "<id>" (only producible with the SECRET_KEY, e.g. tests that set the session
+    directly) is accepted as is.
+    """
+    raw_id, sep, fingerprint = str(user_id).partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(raw_id))
     except (TypeError, ValueError):
         return None
+    if user is None or (sep and not hmac.compare_digest(user.password_fingerprint, fingerprint)):
+        return None
+    return user

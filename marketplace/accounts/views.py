@@ -1,3 +1,184 @@
-from flask import Blueprint
+"""Accounts: register, log in/out, password reset by signed link, change password."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..catalog.services import ValidationError
+from ..extensions import db, login_manager
+from ..web.ratelimit import client_fingerprint, hit
+from . import services
+from .forms import (
+    ChangePasswordForm,
+    EmptyForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    apply_errors,
+)
+from .tokens import load_reset_token
 
 bp = Blueprint("accounts", __name__)
+
+LOGIN_LIMIT, LOGIN_WINDOW = 10, 300
+RESET_LIMIT, RESET_WINDOW = 5, 3600
+
+
+def _localize(message: str) -> str:
+    return _(message)
+
+
+@bp.record_once
+def _configure_login(state) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+    login_manager.localize_callback = _localize
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _landing() -> str:
+    if current_user.is_authenticated and current_user.seller_id is not None:
+        return url_for("dashboard.home")
+    return url_for("catalog.home")
+
+
+@bp.route("/dang-ky", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(_landing())
+    form = RegisterForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                user = services.register_user(form.data)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                login_user(user)
+                flash(_("Đăng ký thành công. Chào mừng bạn!"), "success")
+                if form.wants_to_sell.data:
+                    return redirect(url_for("dashboard.profile"))
+                return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/dang-nhap", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or _landing())
+    form = LoginForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            by_client = hit(f"login:{client_fingerprint()}", LOGIN_LIMIT, LOGIN_WINDOW)
+            by_email = hit(f"login-email:{services.email_key(form.email.data)}", LOGIN_LIMIT, LOGIN_WINDOW)
+            if not (by_client and by_email):
+                form.form_errors.append(
+                    _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 5 phút.")
+                )
+                return render_template("accounts/login.html", form=form), 429
+            user = services.authenticate(form.email.data, form.password.data)
+            if user is None:
+                form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
+            else:
+                db.session.commit()
+                login_user(user, remember=bool(form.remember.data))
+                flash(_("Đăng nhập thành công."), "success")
+                return redirect(safe_next(request.args.get("next")) or _landing())
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/dang-xuat")
+def logout():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("catalog.home"))
+
+
+@bp.route("/quen-mat-khau", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.is_submitted():
+        if form.validate():
+            if not hit(f"reset:{client_fingerprint()}", RESET_LIMIT, RESET_WINDOW):
+                form.form_errors.append(_("Bạn đã yêu cầu quá nhiều lần. Vui lòng thử lại sau."))
+                return render_template("accounts/forgot_password.html", form=form), 429
+            services.request_password_reset(form.email.data)
+            return render_template("accounts/forgot_password_sent.html", email=form.email.data)
+        return render_template("accounts/forgot_password.html", form=form), 400
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/dat-lai-mat-khau/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = load_reset_token(token)
+    if user is None:
+        return render_template("accounts/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            try:
+                services.reset_password(user, form.password.data)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                logout_user()
+                flash(_("Đã đặt mật khẩu mới. Vui lòng đăng nhập."), "success")
+                return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=user), status
+
+
+@bp.route("/tai-khoan/mat-khau", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            user = current_user._get_current_object()
+            try:
+                services.change_password(user, form.current_password.data, form.new_password.data)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                # The session id carries the password fingerprint: renew it for this browser.
+                login_user(user)
+                flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
+                return redirect(url_for("accounts.account"))
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.get("/tai-khoan")
+@login_required
+def account():
+    return render_template("accounts/account.html", user=current_user, seller=current_user.seller,
+                           logout_form=EmptyForm())

@@ -1,3 +1,300 @@
-from flask import Blueprint
+"""The seller dashboard (/dashboard): a cooperative manages its own catalog.
+
+Every route needs a logged-in user (before_request); every object is loaded through
+``access.get_owned_product`` (another seller's id → 404). Views parse the form, call
+a service, commit once, and redirect; a failed form rolls back so nothing is
+half-saved.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..accounts.forms import EmptyForm, apply_errors
+from ..catalog import services as catalog_services
+from ..catalog.models import PRODUCT_STATUSES, Product
+from ..catalog.services import ValidationError
+from ..extensions import db
+from ..sellers import services as seller_services
+from ..sellers.forms import SellerProfileForm
+from ..web.auth import current_seller, require_seller
+from . import queries
+from .access import get_owned_product
+from .forms import CertificationForm, ProductEditForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+PER_PAGE = 20
+STATUS_LABELS = {
+    "draft": _l("Bản nháp"),
+    "pending": _l("Chờ duyệt"),
+    "published": _l("Đang hiển thị"),
+    "rejected": _l("Bị từ chối"),
+    "archived": _l("Đã lưu trữ"),
+}
+SELLER_STATUS_LABELS = {
+    "pending": _l("Chờ duyệt"),
+    "approved": _l("Đã duyệt"),
+    "suspended": _l("Tạm ngừng"),
+}
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Anonymous visitors are sent to the login page (Flask-Login)."""
+    return None
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"status_labels": STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS}
+
+
+def _read_upload(name: str, limit: int) -> bytes | None:
+    storage = request.files.get(name)
+    if storage is None or not storage.filename:
+        return None
+    data = storage.read(limit + 1)
+    return data or None
+
+
+def _check_csrf() -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+
+
+# ----------------------------------------------------------------------------- home
+
+
+@bp.get("/")
+def home():
+    seller = current_seller()
+    if seller is None:
+        # A buyer who wants to sell starts with the business profile.
+        return redirect(url_for("dashboard.profile"))
+    status = request.args.get("status") or None
+    if status not in PRODUCT_STATUSES:
+        status = None
+    text = (request.args.get("q") or "").strip()[:200]
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(queries.own_products(seller, status, text), page=max(page, 1),
+                             per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "dashboard/home.html",
+        seller=seller,
+        products=pagination.items,
+        pagination=pagination,
+        counts=queries.status_counts(seller),
+        status=status,
+        q=text,
+        action_form=EmptyForm(),
+    )
+
+
+# -------------------------------------------------------------------------- profile
+
+
+@bp.route("/ho-so", methods=["GET", "POST"])
+def profile():
+    user = current_user._get_current_object()
+    seller = current_seller()
+    form = SellerProfileForm(obj=seller)
+    form.area_id.choices = [("", _("— Chọn xã/phường —"))] + queries.area_choices()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            logo = _read_upload("logo", seller_services.MAX_LOGO_BYTES)
+            data = {key: form.data[key] for key in seller_services.PROFILE_FIELDS}
+            try:
+                if seller is None:
+                    seller = seller_services.create_seller(user, data, logo)
+                    message = _("Đã gửi hồ sơ. Cơ sở của bạn sẽ hiển thị với người mua sau khi được duyệt.")
+                else:
+                    seller_services.update_seller(seller, data, logo)
+                    message = _("Đã lưu hồ sơ cơ sở.")
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("dashboard.home"))
+    return render_template("dashboard/profile.html", form=form, seller=seller), status
+
+
+# ------------------------------------------------------------------------- products
+
+
+def _product_form(product: Product | None = None) -> ProductEditForm:
+    if product is not None and request.method == "GET":
+        form = ProductEditForm(obj=product)
+        form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
+        if product.rural_industry is not None:
+            form.rural_level.data = product.rural_industry.level
+            form.rural_year.data = product.rural_industry.year
+    else:
+        form = ProductEditForm()
+    form.category_id.choices = [("", _("— Chọn danh mục —"))] + queries.category_choices()
+    form.area_id.choices = [("", _("— Như địa chỉ cơ sở —"))] + queries.area_choices()
+    return form
+
+
+def _save_product(form: ProductEditForm, seller, product: Product | None):
+    """Create or update, with the rural-industry mark, in one transaction."""
+    try:
+        if product is None:
+            product = catalog_services.create_product(seller, form.product_data())
+        else:
+            catalog_services.update_product(product, form.product_data())
+        catalog_services.set_rural_industry(product, form.rural_data())
+    except ValidationError as exc:
+        db.session.rollback()
+        errors = dict(exc.errors)
+        if "level" in errors:
+            errors["rural_level"] = errors.pop("level")
+        if "year" in errors:
+            errors["rural_year"] = errors.pop("year")
+        apply_errors(form, errors)
+        return None
+    db.session.commit()
+    return product
+
+
+@bp.route("/san-pham/moi", methods=["GET", "POST"])
+def product_new():
+    seller = require_seller()
+    form = _product_form()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            product = _save_product(form, seller, None)
+            if product is not None:
+                flash(_("Đã tạo sản phẩm (bản nháp). Thêm ảnh rồi bấm “Gửi duyệt” khi sẵn sàng."), "success")
+                return redirect(url_for("dashboard.product_edit", product_id=product.id))
+    return render_template("dashboard/product_form.html", form=form, product=None, seller=seller), status
+
+
+@bp.route("/san-pham/<int:product_id>", methods=["GET", "POST"])
+def product_edit(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    form = _product_form(product)
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            was_published = product.status == "published"
+            saved = _save_product(form, seller, product)
+            if saved is not None:
+                if was_published and saved.status == "pending":
+                    flash(_("Đã lưu. Tên, mô tả hoặc danh mục thay đổi nên sản phẩm chờ duyệt lại trước khi hiển thị."),
+                          "warning")
+                else:
+                    flash(_("Đã lưu sản phẩm."), "success")
+                return redirect(url_for("dashboard.product_edit", product_id=product.id))
+    return render_template("dashboard/product_form.html", form=form, product=product, seller=seller,
+                           action_form=EmptyForm()), status
+
+
+@bp.post("/san-pham/<int:product_id>/nhan-ban")
+def product_duplicate(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    _check_csrf()
+    copy = catalog_services.duplicate_product(product)
+    db.session.commit()
+    flash(_("Đã tạo bản sao (bản nháp)."), "success")
+    return redirect(url_for("dashboard.product_edit", product_id=copy.id))
+
+
+@bp.post("/san-pham/<int:product_id>/luu-tru")
+def product_archive(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    _check_csrf()
+    catalog_services.archive_product(product)
+    db.session.commit()
+    flash(_("Đã lưu trữ sản phẩm; sản phẩm không còn hiển thị với người mua."), "success")
+    return redirect(url_for("dashboard.home"))
+
+
+@bp.post("/san-pham/<int:product_id>/gui-duyet")
+def product_submit(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    _check_csrf()
+    try:
+        catalog_services.submit_product(product)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Đã gửi duyệt. Sản phẩm sẽ hiển thị sau khi được duyệt."), "success")
+    return redirect(url_for("dashboard.product_edit", product_id=product.id))
+
+
+# --------------------------------------------------------------- OCOP certification
+
+
+@bp.route("/san-pham/<int:product_id>/chung-nhan", methods=["GET", "POST"])
+def product_certification(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    cert = product.certification
+    form = CertificationForm(obj=cert) if request.method == "GET" else CertificationForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            scan = _read_upload("scan", catalog_services.MAX_SCAN_BYTES)
+            try:
+                catalog_services.set_certification(product, form.certification_data(), scan=scan)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc.errors)
+            else:
+                db.session.commit()
+                flash(_("Đã lưu chứng nhận OCOP. Cán bộ sẽ đối chiếu bản quét trước khi hiển thị huy hiệu."),
+                      "success")
+                return redirect(url_for("dashboard.product_certification", product_id=product.id))
+    return render_template("dashboard/certification.html", form=form, product=product, cert=cert,
+                           seller=seller, action_form=EmptyForm()), status
+
+
+@bp.post("/san-pham/<int:product_id>/chung-nhan/xoa")
+def product_certification_delete(product_id: int):
+    seller = require_seller()
+    product = get_owned_product(seller, product_id)
+    _check_csrf()
+    catalog_services.remove_certification(product)
+    db.session.commit()
+    flash(_("Đã xoá chứng nhận OCOP của sản phẩm."), "success")
+    return redirect(url_for("dashboard.product_certification", product_id=product.id))
+
+
+@bp.get("/san-pham/<int:product_id>/chung-nhan/ban-quet")
+def product_certification_scan(product_id: int):
+    """The certificate scan, for its seller and for staff only (never cached publicly)."""
+    if current_user.is_staff:
+        product = db.session.get(Product, product_id) or abort(404)
+    else:
+        product = get_owned_product(require_seller(), product_id)
+    cert = product.certification
+    if cert is None or not cert.scan_key:
+        abort(404)
+    from ..media import get_storage
+
+    storage = get_storage()
+    if not storage.exists(cert.scan_key):
+        abort(404)
+    mimetype = "application/pdf" if cert.scan_key.endswith(".pdf") else "image/webp"
+    response = send_file(storage.open_path(cert.scan_key), mimetype=mimetype, max_age=0,
+                         download_name=f"chung-nhan-ocop-{product.id}{'.pdf' if mimetype.endswith('pdf') else '.webp'}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

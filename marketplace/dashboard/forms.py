@@ -1,0 +1,92 @@
+"""Dashboard forms: product edit, OCOP certificate. Forms shape input; services decide."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
+from ..catalog.services import parse_price_vnd
+
+PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
+
+
+def optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def whole_vnd(form, field) -> None:
+    try:
+        parse_price_vnd(field.data)
+    except (TypeError, ValueError):
+        raise ValidationError(PRICE_MESSAGE) from None
+
+
+RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}
+ISSUING_LEVEL_LABELS = {
+    "district": _l("Cấp huyện (trước 2025)"),
+    "province": _l("Cấp tỉnh (3★, 4★)"),
+    "central": _l("Trung ương (5★)"),
+}
+
+
+class ProductEditForm(FlaskForm):
+    name = StringField(_l("Tên sản phẩm"), validators=[
+        DataRequired(message=_l("Vui lòng nhập tên sản phẩm.")),
+        Length(min=3, max=200, message=_l("Tên sản phẩm phải dài từ 3 đến 200 ký tự.")),
+    ])
+    code = StringField(_l("Mã sản phẩm (không bắt buộc)"), validators=[
+        Optional(), Length(max=64, message=_l("Mã sản phẩm tối đa 64 ký tự."))])
+    category_id = SelectField(_l("Danh mục"), coerce=optional_int, validate_choice=False,
+                              validators=[DataRequired(message=_l("Vui lòng chọn danh mục."))])
+    price_vnd = StringField(_l("Giá (₫)"), validators=[DataRequired(message=PRICE_MESSAGE), whole_vnd],
+                            render_kw={"inputmode": "numeric", "placeholder": "150.000"})
+    unit = StringField(_l("Đơn vị tính / quy cách"), validators=[
+        DataRequired(message=_l("Vui lòng nhập đơn vị tính / quy cách (ví dụ: hộp 200 g).")),
+        Length(max=100, message=_l("Đơn vị tính tối đa 100 ký tự.")),
+    ], render_kw={"placeholder": _l("hộp 200 g")})
+    description = TextAreaField(_l("Mô tả"), validators=[
+        Optional(), Length(max=10000, message=_l("Mô tả tối đa 10.000 ký tự."))], render_kw={"rows": 6})
+    area_id = SelectField(_l("Khu vực sản xuất"), coerce=optional_int, validate_choice=False)
+    rural_level = SelectField(_l("Sản phẩm công nghiệp nông thôn tiêu biểu"), validate_choice=False,
+                              choices=[("", _l("Không"))] + [(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
+    rural_year = IntegerField(_l("Năm công nhận"), validators=[Optional()],
+                              render_kw={"inputmode": "numeric"})
+    submit = SubmitField(_l("Lưu"))
+
+    def product_data(self) -> dict:
+        return {key: self.data[key] for key in
+                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")}
+
+    def rural_data(self) -> dict:
+        return {"level": self.data["rural_level"], "year": self.data["rural_year"]}
+
+
+class CertificationForm(FlaskForm):
+    stars = SelectField(_l("Số sao OCOP"), coerce=optional_int, validate_choice=False,
+                        choices=[(n, "★" * n) for n in (3, 4, 5, 2, 1)],
+                        validators=[DataRequired(message=_l("Số sao phải từ 1 đến 5."))])
+    score = IntegerField(_l("Điểm đánh giá (0–100)"), validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Điểm phải là số nguyên từ 0 đến 100."))])
+    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=list(OCOP_GROUPS.items()))
+    decision_number = StringField(_l("Số quyết định"), validators=[
+        DataRequired(message=_l("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")), Length(max=100)],
+        render_kw={"placeholder": "1234/QĐ-UBND"})
+    issued_on = DateField(_l("Ngày quyết định"), validators=[
+        DataRequired(message=_l("Ngày quyết định không hợp lệ (dd/mm/yyyy)."))])
+    issuing_level = SelectField(_l("Cấp công nhận"), choices=[(k, ISSUING_LEVEL_LABELS[k]) for k in ISSUING_LEVELS])
+    issuing_body = StringField(_l("Cơ quan cấp (ghi như trên quyết định)"), validators=[Optional(), Length(max=200)],
+                               render_kw={"placeholder": "UBND tỉnh Thái Nguyên"})
+    scan = FileField(_l("Bản quét giấy chứng nhận (ảnh hoặc PDF, tối đa 10 MB)"))
+    submit = SubmitField(_l("Lưu chứng nhận"))
+
+    def certification_data(self) -> dict:
+        return {key: self.data[key] for key in
+                ("stars", "score", "product_group", "decision_number", "issued_on", "issuing_level", "issuing_body")}
