@@ -8,6 +8,9 @@ from .storage import LocalStorage, Storage
 
 def init_media(app: Flask) -> None:
     app.extensions["storage"] = LocalStorage(app.config["UPLOAD_FOLDER"])
+    from .services import init_photo_gc
+
+    init_photo_gc()
 
 
 def get_storage() -> Storage:

@@ -1,19 +1,138 @@
-"""Image renditions with Pillow: every stored picture is re-encoded WebP."""
+"""Image handling with Pillow: the upload pipeline and WebP renditions.
+
+Nothing a user sent is served back as-is. ``process_upload`` decodes the bytes with
+explicit size and pixel limits, accepts only JPEG, PNG and WebP (by content, never by
+file name), applies the EXIF orientation and returns a fresh image without any
+metadata (EXIF, GPS, XMP, comments). ``store_renditions`` re-encodes it as WebP at a
+few widths under a content-addressed key.
+"""
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import warnings
+from typing import BinaryIO
 
-from PIL import Image
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .storage import Storage
 
 WIDTHS = (320, 800, 1600)
 WEBP_QUALITY = 80
 
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB
+MAX_PIXELS = 40_000_000  # 40 megapixels, checked before the pixels are decoded
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+class ImageRejected(ValueError):
+    """An upload that is not an acceptable picture; ``message`` is Vietnamese UI text."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
 
 def rendition_name(key: str, width: int) -> str:
     return f"{key}-{width}.webp"
+
+
+def rendition_names(key: str, widths=WIDTHS) -> list[str]:
+    return [rendition_name(key, w) for w in widths]
+
+
+def _read_limited(stream: BinaryIO | bytes, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes: enough to tell that a file is too large."""
+    if isinstance(stream, (bytes, bytearray)):
+        return bytes(stream)
+    return stream.read(limit + 1)
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Convert pixels to sRGB when the file carries another ICC profile (best effort)."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        target = ImageCms.createProfile("sRGB")
+        out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=out_mode)
+        return converted if converted is not None else image
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit/float greyscale: scale down to 8 bits.
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if has_alpha:
+        return image.convert("RGBA")
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def process_upload(stream: BinaryIO | bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Decode an uploaded picture safely and return a clean, upright RGB/RGBA image.
+
+    Raises ``ImageRejected`` with a Vietnamese message for: an empty upload, a file over
+    ``max_bytes``, anything that is not a JPEG/PNG/WebP picture, more than
+    ``max_pixels`` pixels (pixel floods and decompression bombs), truncated or corrupt
+    files.
+    """
+    data = _read_limited(stream, max_bytes)
+    if not data:
+        raise ImageRejected(_l("Chưa chọn tệp ảnh hoặc tệp rỗng."))
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            _l("Ảnh quá lớn: tối đa %(mb)d MB mỗi ảnh.", mb=max_bytes // (1024 * 1024))
+        )
+    try:
+        with warnings.catch_warnings():
+            # A DecompressionBombWarning becomes an error: never decode such an image.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+            except UnidentifiedImageError:
+                raise ImageRejected(
+                    _l("Tệp này không phải ảnh JPEG, PNG hoặc WebP. Hãy chọn một tệp ảnh khác.")
+                ) from None
+            if image.format not in ALLOWED_FORMATS:
+                raise ImageRejected(_l("Chỉ nhận ảnh JPEG, PNG hoặc WebP."))
+            width, height = image.size
+            if width < 1 or height < 1 or width * height > max_pixels:
+                raise ImageRejected(
+                    _l(
+                        "Ảnh có kích thước quá lớn (%(w)d × %(h)d điểm ảnh); tối đa %(mp)d megapixel.",
+                        w=width,
+                        h=height,
+                        mp=max_pixels // 1_000_000,
+                    )
+                )
+            image.load()
+            # Only the first frame of an animated picture is kept.
+            image = ImageOps.exif_transpose(image)
+            image = _to_srgb(image)
+            image = _normalise_mode(image)
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(
+            _l("Ảnh có quá nhiều điểm ảnh (tối đa %(mp)d megapixel).", mp=max_pixels // 1_000_000)
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error):
+        raise ImageRejected(
+            _l("Tệp ảnh bị hỏng hoặc không đầy đủ (có thể tải lên bị gián đoạn). Hãy thử lại với tệp gốc.")
+        ) from None
+    # A fresh image: pixels only, no EXIF/GPS/XMP/ICC/comments carried along.
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
+    return clean
 
 
 def store_renditions(storage: Storage, image: Image.Image, *, widths=WIDTHS, key: str | None = None) -> tuple[str, int, int]:
@@ -25,7 +144,9 @@ def store_renditions(storage: Storage, image: Image.Image, *, widths=WIDTHS, key
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     if key is None:
-        key = hashlib.sha256(image.tobytes()).hexdigest()[:32]
+        digest = hashlib.sha256(f"{image.mode}:{image.width}x{image.height}:".encode())
+        digest.update(image.tobytes())
+        key = digest.hexdigest()[:32]
     w, h = image.size
     for width in widths:
         name = rendition_name(key, width)
