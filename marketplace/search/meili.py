@@ -14,7 +14,10 @@ Written against the client's source and Meilisearch's documentation; see
   ``hitsPerPage: 0`` query per selected facet group with that group's filter removed;
 * highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
 * custom ranking rules need a number in every document, so the backend adds
-  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``.
+  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``;
+* a certificate expires without any data change, so documents also carry
+  ``ocop_until`` (expiry as the number YYYYMMDD, 0 without a valid certificate) and
+  the star filter and star counts require ``ocop_until >= today``.
 
 Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
 caller's transaction, ``index_products`` delivers them after the commit.
@@ -38,7 +41,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..catalog import queries as cq
 from ..catalog.models import Area, Category, Product
 from ..extensions import db
-from ..text import utcnow
+from ..text import today_vn, utcnow
 from . import outbox
 from .base import (
     MAX_QUERY_CHARS,
@@ -110,6 +113,7 @@ FILTERABLE_ATTRIBUTES = [
     "area_slugs",
     "seller.slug",
     "ocop_stars",
+    "ocop_until",
     "rural_industry",
     "price_vnd",
     "price_band",
@@ -163,18 +167,35 @@ def _eq(attribute: str, value: Any) -> str:
     return f"{attribute} = {escape_filter_value(value)}"
 
 
-def filter_groups(query: SearchQuery) -> dict[str, list[str]]:
-    """One OR-group of expressions per filter, keyed like ``SearchResult.facets``.
+def today_number() -> int:
+    """Today in Asia/Ho_Chi_Minh as YYYYMMDD, comparable with ``ocop_until``."""
+    return int(today_vn().strftime("%Y%m%d"))
+
+
+def valid_certificate_filter(today: int | None = None) -> str:
+    return f"ocop_until >= {int(today if today is not None else today_number())}"
+
+
+FilterPart = str | list[str]  # a string is AND-ed; a list's strings are OR-ed
+
+
+def _any_of(exprs: list[str]) -> FilterPart:
+    return exprs[0] if len(exprs) == 1 else list(exprs)
+
+
+def filter_groups(query: SearchQuery, *, today: int | None = None) -> dict[str, list[FilterPart]]:
+    """The filter parts of each filter, keyed like ``SearchResult.facets``.
 
     Numbers are formatted from ``int()`` (never user text); strings are escaped.
     """
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[FilterPart]] = {}
     if query.categories:
-        groups["category"] = [_eq("category_slugs", s) for s in query.categories]
+        groups["category"] = [_any_of([_eq("category_slugs", s) for s in query.categories])]
     if query.areas:
-        groups["area"] = [_eq("area_slugs", s) for s in query.areas]
+        groups["area"] = [_any_of([_eq("area_slugs", s) for s in query.areas])]
     if query.ocop_stars:
-        groups["ocop_stars"] = [f"ocop_stars = {int(s)}" for s in query.ocop_stars]
+        stars = [f"ocop_stars = {int(s)}" for s in query.ocop_stars]
+        groups["ocop_stars"] = [_any_of(stars), valid_certificate_filter(today)]
     if query.rural_industry is not None:
         groups["rural_industry"] = ["rural_industry = true" if query.rural_industry else "rural_industry = false"]
     if query.seller:
@@ -187,21 +208,20 @@ def filter_groups(query: SearchQuery) -> dict[str, list[str]]:
         known = {key for key, _, _ in PRICE_BANDS}
         bands = [_eq("price_band", key) for key in query.price_bands if key in known]
         # Only unknown band keys: nothing matches, as in the database backend.
-        groups["price_band"] = bands or ["id < 0"]
+        groups["price_band"] = [_any_of(bands) if bands else "id < 0"]
     return groups
 
 
-def build_filter(query: SearchQuery, *, without: str | None = None) -> list[str | list[str]]:
+def build_filter(query: SearchQuery, *, without: str | None = None, today: int | None = None) -> list[FilterPart]:
     """The ``filter`` parameter: outer list AND, inner lists OR.
 
-    ``without`` drops one group (for disjunctive facet counts). Only public
+    ``without`` drops one filter (for disjunctive facet counts). Only public
     documents ever match, even if a non-public one slipped into the index.
     """
-    result: list[str | list[str]] = ["is_public = true"]
-    for name, exprs in filter_groups(query).items():
-        if name == without:
-            continue
-        result.append(exprs[0] if len(exprs) == 1 else list(exprs))
+    result: list[FilterPart] = ["is_public = true"]
+    for name, parts in filter_groups(query, today=today).items():
+        if name != without:
+            result.extend(parts)
     return result
 
 
@@ -218,6 +238,8 @@ def meili_document(product: Product) -> dict[str, Any]:
     doc = product_to_document(product)
     doc["featured_rank"] = 1 if doc.get("featured") else 0
     doc["ocop_rank"] = int(doc.get("ocop_stars") or 0)
+    expires = doc.get("ocop_expires_on") if doc.get("ocop_stars") else None
+    doc["ocop_until"] = int(str(expires).replace("-", "")) if expires else 0
     return doc
 
 
@@ -337,7 +359,8 @@ class MeiliSearch(SearchBackend):
         if sort:
             params["sort"] = list(sort)
         if query.with_facets:
-            params["facets"] = list(FACET_ATTRIBUTES.values())
+            # Star counts need "certificate still valid today": a query of their own.
+            params["facets"] = [a for g, a in FACET_ATTRIBUTES.items() if g != "ocop_stars"]
         if query.highlight and params["q"].strip():
             params.update(
                 {
@@ -348,22 +371,30 @@ class MeiliSearch(SearchBackend):
             )
         return params
 
-    def search_requests(self, query: SearchQuery) -> tuple[list[dict[str, Any]], list[str]]:
+    def search_requests(
+        self, query: SearchQuery, *, today: int | None = None
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """The multi_search queries: the main one, then one per selected facet group
-        (its own filter removed, no hits). Returns (queries, facet group per extra)."""
+        (its own filter removed, no hits), and one for the star counts (valid
+        certificates only). Returns (queries, facet group of each extra query)."""
+        today = today if today is not None else today_number()
         main = self._search_params(query)
+        main["filter"] = build_filter(query, today=today)
         queries = [main]
         groups: list[str] = []
         if query.with_facets:
-            selected = filter_groups(query)
+            selected = filter_groups(query, today=today)
             for group, attribute in FACET_ATTRIBUTES.items():
-                if group not in selected:
+                if group not in selected and group != "ocop_stars":
                     continue
+                filt = build_filter(query, without=group, today=today)
+                if group == "ocop_stars":
+                    filt.append(valid_certificate_filter(today))
                 queries.append(
                     {
                         "indexUid": self.index_uid,
                         "q": main["q"],
-                        "filter": build_filter(query, without=group),
+                        "filter": filt,
                         "page": 1,
                         "hitsPerPage": 0,
                         "facets": [attribute],
