@@ -152,6 +152,7 @@ def _base(conds: Iterable[sa.ColumnElement[bool]]) -> sa.Select:
 
 class DatabaseSearch(SearchBackend):
     name = "database"
+    needs_indexing = False  # the database is its own index
 
     def search(self, query: SearchQuery, *, degraded: bool = False) -> SearchResult:
         conds = filter_conditions(query)
