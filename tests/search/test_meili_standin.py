@@ -1,0 +1,317 @@
+"""What the Meilisearch adapter SENDS, checked against a STAND-IN HTTP server.
+
+The stand-in (tests/search/meili_standin.py) records the requests the official
+client makes and answers with minimal JSON. These tests prove payload shapes,
+batching, task waiting, swap order and outbox bookkeeping of OUR code; they prove
+nothing about Meilisearch itself (no filter parsing, ranking or folding happens).
+The real-engine run is the contract suite with MEILI_URL set.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from marketplace.extensions import db
+from marketplace.search import get_search
+from marketplace.search.base import SearchQuery, SearchUnavailable
+from marketplace.search.meili import MeiliSearch, settings_payload
+from marketplace.search.outbox import SearchOutbox
+from tests.conftest import make_test_config
+from tests.factories import make_category, make_certification, make_product, make_seller
+from tests.search.meili_standin import StandInMeili
+
+DOCS = r"/indexes/products/documents"
+
+
+@pytest.fixture
+def standin():
+    with StandInMeili() as server:
+        yield server
+
+
+@pytest.fixture
+def app_config(tmp_path, standin):
+    return make_test_config(
+        tmp_path,
+        SEARCH_BACKEND="meilisearch",
+        MEILI_URL=standin.url,
+        MEILI_API_KEY="stand-in-master-key",
+        MEILI_TIMEOUT=5,
+    )
+
+
+def meili() -> MeiliSearch:
+    backend = get_search()
+    inner = getattr(backend, "primary", backend)
+    assert isinstance(inner, MeiliSearch)
+    return inner
+
+
+def pending() -> list[SearchOutbox]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(SearchOutbox).where(SearchOutbox.delivered_at.is_(None))))
+
+
+def test_commit_sends_the_document_and_waits_for_its_task(ctx, standin):
+    product = make_product(name="Chè búp Tân Cương đặc biệt", featured=True, price_vnd=250_000)
+    make_certification(product, stars=5)
+    db.session.commit()
+
+    [add] = standin.calls("POST", DOCS)
+    assert add.headers["Authorization"] == "Bearer stand-in-master-key"
+    [doc] = add.body
+    assert doc["id"] == product.id and doc["name"] == "Chè búp Tân Cương đặc biệt"
+    assert doc["is_public"] is True and doc["price_band"] == "100k-300k"
+    # Numbers for the custom ranking rules, and the certificate's expiry for the filter.
+    assert (doc["featured_rank"], doc["ocop_rank"], doc["ocop_stars"]) == (1, 5, 5)
+    assert doc["ocop_until"] == int(product.certification.expires_on.strftime("%Y%m%d"))
+    # The task was awaited before the outbox row was marked delivered.
+    assert standin.calls("GET", r"/tasks/\d+")
+    assert pending() == []
+
+
+def test_documents_go_in_batches(ctx, standin):
+    meili().batch_size = 2
+    category = make_category()
+    seller = make_seller()
+    for i in range(5):
+        make_product(name=f"Miến dong {i}", category=category, seller=seller)
+    db.session.commit()
+
+    sizes = [len(call.body) for call in standin.calls("POST", DOCS)]
+    assert sizes == [2, 2, 1]
+    assert len(standin.state.indexes["products"]["docs"]) == 5
+
+
+def test_unpublished_and_deleted_products_are_removed_by_id(ctx, standin):
+    kept = make_product(name="Gạo nếp cái hoa vàng")
+    hidden = make_product(name="Trà hoa vàng")
+    gone = make_product(name="Bánh chưng")
+    db.session.commit()
+    gone_id = gone.id
+
+    hidden.status = "draft"
+    db.session.delete(gone)
+    db.session.commit()
+
+    deletes = standin.calls("POST", DOCS + "/delete")
+    assert deletes[-1].body == {"filter": f"id IN [{min(hidden.id, gone_id)}, {max(hidden.id, gone_id)}]"}
+    assert set(standin.state.indexes["products"]["docs"]) == {kept.id}
+
+
+def test_suspending_a_seller_removes_all_its_products(ctx, standin):
+    seller = make_seller(name="HTX Tân Cương")
+    a = make_product(seller=seller)
+    b = make_product(seller=seller)
+    db.session.commit()
+
+    seller.status = "suspended"
+    db.session.commit()
+    assert standin.calls("POST", DOCS + "/delete")[-1].body == {"filter": f"id IN [{a.id}, {b.id}]"}
+    assert standin.state.indexes["products"]["docs"] == {}
+
+
+def test_a_failed_task_keeps_the_change_until_it_succeeds(ctx, standin):
+    standin.state.fail_tasks = {"code": "invalid_document_fields", "message": "boom"}
+    product = make_product(name="Nấm hương rừng")
+    db.session.commit()
+
+    [row] = pending()
+    assert row.attempts == 1 and "invalid_document_fields" in row.last_error
+
+    standin.state.fail_tasks = None
+    report = meili().deliver(db.session, force=True)
+    db.session.commit()
+    assert (report.claimed, report.upserted, report.failed) == (1, 1, 0)
+    assert pending() == []
+    assert standin.state.indexes["products"]["docs"][product.id]["name"] == "Nấm hương rừng"
+
+
+def test_an_outage_loses_no_update(ctx, standin):
+    """Engine unreachable for three commits, then back: every change arrives."""
+    from meilisearch import Client
+
+    backend = meili()
+    live_client = backend.client
+    backend.client = Client("http://127.0.0.1:9", None, timeout=1)  # port 9: discard, closed here
+    a = make_product(name="Chè xanh")
+    db.session.commit()
+    b = make_product(name="Chè đen")
+    db.session.commit()
+    a.name = "Chè xanh loại 1"
+    db.session.commit()
+    assert len(pending()) == 3 and all(r.attempts == 1 for r in pending())
+    assert standin.calls("POST", DOCS) == []
+
+    backend.client = live_client
+    report = backend.deliver(db.session, force=True)
+    db.session.commit()
+    assert report.failed == 0 and pending() == []
+    docs = standin.state.indexes["products"]["docs"]
+    assert {docs[a.id]["name"], docs[b.id]["name"]} == {"Chè xanh loại 1", "Chè đen"}
+    # Two rows for product a were coalesced into one document.
+    assert sum(len(call.body) for call in standin.calls("POST", DOCS)) == 2
+
+
+def test_search_sends_one_multi_search_and_reads_the_answer(ctx, standin):
+    standin.state.multi_search_response = {
+        "results": [
+            {
+                "indexUid": "products",
+                "hits": [
+                    {"id": 7, "name": "Chè <b>", "_formatted": {"id": "7", "name": "\u0002Chè\u0003 <b>"}},
+                    {"id": 3, "name": "Chè 2", "_formatted": {"id": "3", "name": "\u0002Chè\u0003 2"}},
+                ],
+                "totalHits": 31,
+                "page": 1,
+                "hitsPerPage": 2,
+                "totalPages": 16,
+                "facetDistribution": {
+                    "category_slugs": {"che": 31, "do-uong": 31},
+                    "area_slugs": {"dong-hy": 4},
+                    "rural_industry": {"true": 1, "false": 30},
+                    "price_band": {"under-100k": 31},
+                },
+            },
+            {"indexUid": "products", "hits": [], "totalHits": 40, "facetDistribution": {"category_slugs": {"che": 31, "mien": 9}}},
+            {"indexUid": "products", "hits": [], "totalHits": 20, "facetDistribution": {"ocop_stars": {"4": 12, "5": 1}}},
+        ]
+    }
+    result = get_search().search(
+        SearchQuery(text="chè", categories=("che",), sort="price_asc", per_page=2, highlight=True)
+    )
+
+    [call] = standin.calls("POST", r"/multi-search")
+    queries = call.body["queries"]
+    assert len(queries) == 3
+    assert queries[0]["filter"] == ["is_public = true", 'category_slugs = "che"']
+    assert queries[0]["sort"] == ["price_vnd:asc", "id:asc"]
+    assert (queries[0]["page"], queries[0]["hitsPerPage"]) == (1, 2)
+    assert queries[0]["highlightPreTag"] == "\u0002" and queries[0]["attributesToHighlight"] == ["name"]
+    assert queries[1]["facets"] == ["category_slugs"] and queries[1]["filter"] == ["is_public = true"]
+    assert queries[2]["facets"] == ["ocop_stars"]
+
+    assert result.degraded is False and result.backend == "meilisearch"
+    assert (result.ids, result.total, result.pages) == ([7, 3], 31, 16)
+    assert result.facets["category"] == {"che": 31, "mien": 9}  # from the disjunctive query
+    assert result.facets["ocop_stars"] == {"3": 0, "4": 12, "5": 1}
+    assert result.facets["rural_industry"] == {"true": 1, "false": 30}
+    assert result.highlights[7] == Markup("<mark>Chè</mark> &lt;b&gt;")
+
+
+def test_engine_error_answers_degrade_instead_of_500(client, ctx, standin):
+    make_product(name="Chè búp Tân Cương")
+    db.session.commit()
+    standin.state.multi_search_response = {"message": "unexpected"}  # no "results"
+    result = get_search().search(SearchQuery(text="tan cuong"))
+    assert result.degraded is True and result.total == 1
+    response = client.get("/api/v1/products?q=tan+cuong")
+    assert response.status_code == 200 and response.get_json()["degraded"] is True
+
+
+def test_suggest_asks_for_public_names_and_slugs(ctx, standin):
+    standin.state.search_response = {"hits": [{"name": "Chè búp", "slug": "che-bup"}]}
+    assert [(s.text, s.slug) for s in get_search().suggest("ch")] == [("Chè búp", "che-bup")]
+    [call] = standin.calls("POST", r"/indexes/products/search")
+    assert call.body["q"] == "ch" and call.body["filter"] == ["is_public = true"]
+    assert get_search().suggest("c") == []
+
+
+def test_settings_are_applied_once(ctx, standin):
+    backend = meili()
+    assert backend.apply_settings() is True
+    assert backend.apply_settings() is False  # idempotent: nothing sent the second time
+    patches = standin.calls("PATCH", r"/indexes/products/settings")
+    assert len(patches) == 1
+    assert patches[0].body == settings_payload()
+    assert standin.calls("POST", r"/indexes")[0].body == {"primaryKey": "id", "uid": "products"}
+
+
+def test_rebuild_fills_a_fresh_index_then_swaps(ctx, standin):
+    backend = meili()
+    backend.batch_size = 2
+    products = [make_product(name=f"Sản phẩm {i}") for i in range(3)]
+    draft = make_product(name="Nháp", status="draft")
+    db.session.commit()
+    standin.state.requests.clear()
+    standin.state.indexes["products"]["docs"][draft.id] = {"id": draft.id, "name": "stale"}
+
+    renamed = []
+
+    def progress(n: int) -> None:
+        # A change committed while the rebuild runs (after its product was read).
+        if not renamed:
+            products[0].name = "Sản phẩm 0 — đổi tên giữa chừng"
+            db.session.commit()
+            renamed.append(n)
+
+    count = backend.rebuild(progress)
+    assert count == 3
+
+    writes = standin.writes()
+    fresh = standin.calls("POST", r"/indexes")[0].body["uid"]
+    assert fresh.startswith("products_")
+    order = [w for w in writes if w[1] in ("/indexes", f"/indexes/{fresh}/settings", "/swap-indexes", f"/indexes/{fresh}")]
+    assert order[0] == ("POST", "/indexes")
+    assert order[1] == ("PATCH", f"/indexes/{fresh}/settings")  # settings before documents
+    assert ("POST", "/swap-indexes") in order and order[-1] == ("DELETE", f"/indexes/{fresh}")
+    assert standin.calls("POST", r"/swap-indexes")[0].body == [{"indexes": ["products", fresh]}]
+    first_doc_post = writes.index(("POST", f"/indexes/{fresh}/documents"))
+    assert writes.index(("PATCH", f"/indexes/{fresh}/settings")) < first_doc_post
+
+    live = standin.state.indexes["products"]["docs"]
+    assert set(live) == {p.id for p in products}  # the stale draft is gone
+    assert live[products[0].id]["name"] == "Sản phẩm 0 — đổi tên giữa chừng"  # replayed
+    assert fresh not in standin.state.indexes
+
+
+def test_rebuild_failure_keeps_the_live_index(ctx, standin):
+    backend = meili()
+    make_product(name="Chè")
+    db.session.commit()
+    before = dict(standin.state.indexes["products"]["docs"])
+    standin.state.fail_tasks = {"code": "internal", "message": "disk full"}
+    with pytest.raises(SearchUnavailable):
+        backend.rebuild()
+    standin.state.fail_tasks = None
+    assert standin.state.indexes["products"]["docs"] == before
+    assert standin.calls("POST", r"/swap-indexes") == []
+
+
+def test_reindex_command_shows_progress_and_count(ctx, runner, standin):
+    for i in range(3):
+        make_product(name=f"Gạo {i}")
+    db.session.commit()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 3 products with meilisearch" in result.output
+    assert standin.calls("POST", r"/swap-indexes")
+
+
+def test_health_counts_documents_and_pending(ctx, standin):
+    make_product()
+    db.session.commit()
+    health = get_search().health()
+    assert (health.ok, health.documents, health.pending, health.last_error) == (True, 1, 0, None)
+    assert health.detail["index"] == "products"
+
+
+def test_browser_key_is_search_only(ctx, standin):
+    standin.state.keys = [
+        {"uid": "a", "key": "admin", "name": "Default Admin API Key", "description": None, "actions": ["*"],
+         "indexes": ["*"], "expiresAt": None, "createdAt": "2026-01-01T00:00:00.000000Z", "updatedAt": None},
+        {"uid": "b", "key": "other", "name": "x", "description": None, "actions": ["search"],
+         "indexes": ["*"], "expiresAt": None, "createdAt": "2026-01-01T00:00:00.000000Z", "updatedAt": None},
+    ]
+    backend = meili()
+    with pytest.raises(SearchUnavailable):
+        backend.search_only_key()
+    key = backend.search_only_key(create=True)
+    [created] = standin.calls("POST", r"/keys")
+    assert (created.body["actions"], created.body["indexes"]) == (["search"], ["products"])
+    assert key not in ("admin", "other", "stand-in-master-key")
+    assert backend.search_only_key() == key
+    assert json.dumps(created.body).count("*") == 0
