@@ -18,6 +18,8 @@ FEATURES = (
     "dashboard",
     "inquiries",
     "media",
+    "imports",
+    "labels",
 )
 
 

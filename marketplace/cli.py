@@ -12,6 +12,7 @@ CLI_MODULES = (
     "marketplace.accounts.cli",
     "marketplace.sellers.cli",
     "marketplace.catalog.cli",
+    "marketplace.imports.cli",
 )
 
 

@@ -1,0 +1,286 @@
+"""Applying a spreadsheet to a seller's catalog through the catalog write services.
+
+``apply_import`` runs every row through ``create_product`` / ``update_product`` (the
+same validation as the dashboard form) inside the caller's transaction and collects
+each row's problems. It only flushes: the caller commits when the result has no
+problem and rolls back otherwise — so a preview is the same run rolled back, and a
+commit is all-or-nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..catalog.models import Area, AreaAlias, Category, Product
+from ..catalog.services import PRODUCT_FIELDS, ValidationError, create_product, update_product
+from ..extensions import db
+from ..sellers.models import Seller
+from ..text import fold
+from .spreadsheet import COLUMNS, Table, _, safe_cell, unescape_cell
+
+# Catalog service field → spreadsheet field
+SERVICE_TO_FIELD = {
+    "code": "code",
+    "name": "name",
+    "category_id": "category",
+    "price_vnd": "price",
+    "unit": "unit",
+    "description": "description",
+    "area_id": "area",
+}
+# Area names are often written with or without their administrative prefix.
+_AREA_PREFIXES = ("xa ", "phuong ", "thi tran ", "huyen ", "thanh pho ", "tp ", "thi xa ", "tinh ")
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    code: str
+    name: str
+    action: str = ""  # "create" | "update" | "unchanged" | "" (not applied)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column header, message)
+
+
+@dataclass
+class ImportResult:
+    rows: list[RowOutcome]
+    ignored_headers: list[str]
+
+    @property
+    def problems(self) -> list[tuple[int, str, str]]:
+        return [(r.row, column, message) for r in self.rows for column, message in r.problems]
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.problems for r in self.rows)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action and not r.problems)
+
+
+def _strip_prefix(text: str) -> str:
+    for prefix in _AREA_PREFIXES:
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+class Lookups:
+    """Category and area names/slugs/aliases, folded, loaded once per import."""
+
+    def __init__(self) -> None:
+        self.categories: dict[str, set[int]] = {}
+        for cid, name, slug in db.session.execute(sa.select(Category.id, Category.name, Category.slug)):
+            self.categories.setdefault(fold(name), set()).add(cid)
+            self.categories.setdefault(slug, set()).add(cid)
+        self.areas: dict[str, set[int]] = {}
+        self.current_areas: set[int] = set()
+        for aid, name, slug, current in db.session.execute(sa.select(Area.id, Area.name, Area.slug, Area.is_current)):
+            if current:
+                self.current_areas.add(aid)
+            for key in {fold(name), _strip_prefix(fold(name)), slug}:
+                self.areas.setdefault(key, set()).add(aid)
+        for aid, folded in db.session.execute(sa.select(AreaAlias.area_id, AreaAlias.folded)):
+            for key in {folded, _strip_prefix(folded)}:
+                self.areas.setdefault(key, set()).add(aid)
+
+    @staticmethod
+    def _one(found: set[int], prefer: set[int] | None = None) -> int | None:
+        if len(found) == 1:
+            return next(iter(found))
+        if prefer:
+            preferred = found & prefer
+            if len(preferred) == 1:
+                return next(iter(preferred))
+        return None
+
+    def category(self, text: str) -> tuple[int | None, str | None]:
+        key = fold(text)
+        found = self.categories.get(key) or self.categories.get(key.replace(" ", "-"), set())
+        if not found:
+            return None, _("Không tìm thấy danh mục “%(value)s”.", value=text)
+        cid = self._one(found)
+        if cid is None:
+            return None, _("Có nhiều danh mục tên “%(value)s”; hãy ghi mã (slug) của danh mục.", value=text)
+        return cid, None
+
+    def area(self, text: str) -> tuple[int | None, str | None]:
+        key = fold(text)
+        found = (
+            self.areas.get(key)
+            or self.areas.get(_strip_prefix(key))
+            or self.areas.get(key.replace(" ", "-"), set())
+        )
+        if not found:
+            return None, _("Không tìm thấy khu vực “%(value)s”.", value=text)
+        aid = self._one(found, self.current_areas)
+        if aid is None:
+            return None, _("Có nhiều khu vực tên “%(value)s”; hãy ghi rõ hơn (ví dụ mã slug).", value=text)
+        return aid, None
+
+
+def _text(value: object) -> str:
+    return str(unescape_cell(value if value is not None else "")).strip()
+
+
+def _row_data(values: dict[str, object], table: Table, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]:
+    """Spreadsheet values → the catalog services' data dict, plus lookup problems."""
+    data: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
+    for fld in ("code", "name", "unit", "description"):
+        if fld in table.columns:
+            data[fld] = _text(values.get(fld))
+    if "price" in table.columns:
+        price = unescape_cell(values.get("price"))
+        data["price_vnd"] = price.strip() if isinstance(price, str) else price
+    if "category" in table.columns:
+        text = _text(values.get("category"))
+        if not text:
+            problems.append((table.header("category"), _("Thiếu danh mục.")))
+        else:
+            cid, problem = lookups.category(text)
+            if problem:
+                problems.append((table.header("category"), problem))
+            data["category_id"] = cid
+    if "area" in table.columns:
+        text = _text(values.get("area"))
+        if text:
+            aid, problem = lookups.area(text)
+            if problem:
+                problems.append((table.header("area"), problem))
+            data["area_id"] = aid
+        else:
+            data["area_id"] = None
+    return data, problems
+
+
+def _snapshot(product: Product) -> tuple:
+    return tuple(getattr(product, f) for f in PRODUCT_FIELDS)
+
+
+def apply_import(
+    seller: Seller,
+    table: Table,
+    *,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> ImportResult:
+    """Create or update ``seller``'s products from ``table`` (matched by product code).
+
+    Flushes only. Every row is checked even after a problem so the seller sees all of
+    them at once; the caller must roll back unless ``result.ok``.
+    """
+    lookups = Lookups()
+    existing = {
+        p.code: p
+        for p in db.session.scalars(
+            sa.select(Product).where(Product.seller_id == seller.id, Product.code.is_not(None))
+        )
+    }
+    seen: dict[str, int] = {}
+    outcomes: list[RowOutcome] = []
+    broken = False
+    rows: Iterable = table.rows if progress is None else progress(table.rows)
+    for number, values in rows:
+        data, problems = _row_data(values, table, lookups)
+        code = str(data.get("code") or "")
+        outcome = RowOutcome(row=number, code=code, name=str(data.get("name") or ""), problems=problems)
+        outcomes.append(outcome)
+        if broken:
+            continue
+        if not code:
+            outcome.problems.append((table.header("code"), _("Thiếu mã sản phẩm (dùng để nhận ra sản phẩm khi nhập lại).")))
+        elif code in seen:
+            outcome.problems.append(
+                (table.header("code"), _("Mã sản phẩm %(code)s trùng với dòng %(row)d.", code=code, row=seen[code]))
+            )
+        else:
+            seen[code] = number
+        if outcome.problems:
+            # Still run the catalog checks for the other columns, on a throwaway dict.
+            data = {k: v for k, v in data.items() if k not in ("code",) and v is not None}
+            _collect_service_errors(seller, data, existing.get(code), outcome, table)
+            continue
+        product = existing.get(code)
+        try:
+            if product is None:
+                product = create_product(seller, data)
+                existing[code] = product
+                outcome.action = "create"
+            else:
+                before = _snapshot(product)
+                update_product(product, data)
+                outcome.action = "update" if _snapshot(product) != before else "unchanged"
+        except ValidationError as exc:
+            _add_errors(outcome, exc, table)
+        except SQLAlchemyError as exc:  # the transaction is unusable: stop writing
+            outcome.problems.append(("", _("Lỗi cơ sở dữ liệu khi lưu dòng này: %(error)s", error=type(exc).__name__)))
+            broken = True
+    return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers)
+
+
+def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
+    """Add the service's messages, one per column (a more specific one already there wins)."""
+    for service_field, message in exc.errors.items():
+        fld = SERVICE_TO_FIELD.get(service_field)
+        column = table.header(fld) if fld else service_field
+        if all(existing != column for existing, _message in outcome.problems):
+            outcome.problems.append((column, message))
+
+
+def _collect_service_errors(seller, data: dict, product: Product | None, outcome: RowOutcome, table: Table) -> None:
+    """Run the catalog validation without writing, to list a bad row's other problems."""
+    from ..catalog.services import _validate_product_data
+
+    data = {k: v for k, v in data.items() if not (k in ("category_id", "area_id") and v is None)}
+    try:
+        with db.session.no_autoflush:
+            _validate_product_data(seller, data, product=product)
+    except ValidationError as exc:
+        _add_errors(outcome, exc, table)
+    except (TypeError, ValueError):
+        pass
+
+
+# --- export -----------------------------------------------------------------
+
+EXPORT_HEADERS = [COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area")] + ["trang_thai"]
+
+
+def seller_products(seller: Seller) -> sa.Select:
+    return (
+        sa.select(Product)
+        .where(Product.seller_id == seller.id)
+        .order_by(Product.code.is_(None), Product.code, Product.id)
+    )
+
+
+def export_csv(seller: Seller) -> bytes:
+    """The seller's whole catalog as CSV, UTF-8 with BOM (Excel shows Vietnamese)."""
+    from sqlalchemy.orm import selectinload
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    stmt = seller_products(seller).options(selectinload(Product.category), selectinload(Product.area))
+    for product in db.session.scalars(stmt):
+        writer.writerow(
+            [
+                safe_cell(v)
+                for v in (
+                    product.code or "",
+                    product.name,
+                    product.category.name if product.category else "",
+                    product.price_vnd,
+                    product.unit,
+                    product.description,
+                    product.area.name if product.area else "",
+                    product.status,
+                )
+            ]
+        )
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")

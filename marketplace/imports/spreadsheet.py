@@ -1,0 +1,222 @@
+"""Reading a seller's spreadsheet (CSV or XLSX) into rows keyed by field.
+
+The file type is told by its content, not its name. Headers are matched after folding
+(no diacritics, lower case, spaces/dashes as underscores), so ``Mã sản phẩm``,
+``ma_san_pham``, ``MA SAN PHAM`` and ``code`` are the same column.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ..text import fold
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+
+# field → (Vietnamese header used in exports, accepted variants after normalising)
+COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "code": ("ma_san_pham", ("ma_san_pham", "ma_sp", "ma", "code", "sku", "product_code", "ma_hang")),
+    "name": ("ten_san_pham", ("ten_san_pham", "ten_sp", "ten", "name", "product_name", "ten_hang")),
+    "category": ("danh_muc", ("danh_muc", "category", "loai", "nhom", "nhom_san_pham")),
+    "price": ("gia", ("gia", "gia_vnd", "gia_ban", "don_gia", "price", "price_vnd")),
+    "unit": ("don_vi", ("don_vi", "don_vi_tinh", "dvt", "quy_cach", "unit", "packaging")),
+    "description": ("mo_ta", ("mo_ta", "mo_ta_san_pham", "description")),
+    "area": ("khu_vuc", ("khu_vuc", "dia_ban", "xa_phuong", "area", "locality")),
+}
+REQUIRED = ("code", "name", "category", "price", "unit")
+# Columns an export writes that an import reads past on purpose.
+IGNORED = ("trang_thai", "status", "duong_dan", "url", "ngay_cap_nhat")
+
+_ALIASES = {alias: fld for fld, (_, aliases) in COLUMNS.items() for alias in aliases}
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def _(text: str, **variables) -> str:
+    """gettext in a request; the Vietnamese source text in the CLI."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    if has_request_context():
+        return gettext(text, **variables)
+    return text % variables if variables else text
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read; ``message`` is Vietnamese UI text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Table:
+    columns: dict[str, str]  # field → header as written in the file
+    rows: list[tuple[int, dict[str, object]]]  # (spreadsheet row number, field → value)
+    ignored_headers: list[str] = field(default_factory=list)
+    kind: str = "csv"
+
+    def header(self, fld: str) -> str:
+        return self.columns.get(fld) or COLUMNS[fld][0]
+
+
+def normalise_header(value: object) -> str:
+    return _NON_WORD.sub("_", fold(str(value or ""))).strip("_")
+
+
+def _cell(value: object) -> object:
+    """Text stays text (trimmed); whole floats become ints; dates become dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _decode_csv(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _(
+                "Tệp CSV không dùng mã hoá UTF-8 (có thể là Windows-1258 hoặc Latin-1), nên chữ tiếng Việt sẽ bị lỗi. "
+                "Trong Excel hãy chọn Lưu thành → “CSV UTF-8 (Comma delimited)”, hoặc tải lên tệp .xlsx."
+            )
+        ) from None
+
+
+def _csv_rows(data: bytes) -> list[list[object]]:
+    text = _decode_csv(data)
+    if "\x00" in text:
+        raise ImportFileError(_("Tệp không phải bảng tính CSV hoặc XLSX."))
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = []
+        for row in reader:
+            rows.append([_cell(v) for v in row])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    except csv.Error:
+        raise ImportFileError(_("Tệp CSV bị lỗi định dạng (dấu ngoặc kép không khớp?).")) from None
+
+
+def _xlsx_rows(data: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a broken file
+        raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append([_cell(v) for v in row])
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
+        raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
+    finally:
+        workbook.close()
+
+
+def sniff_kind(data: bytes) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    return "csv"
+
+
+def read_table(data: bytes) -> Table:
+    """Parse an uploaded spreadsheet. Raises ImportFileError for a file that cannot be
+    used at all (size, type, encoding, header, row count)."""
+    if not data:
+        raise ImportFileError(_("Chưa chọn tệp hoặc tệp rỗng."))
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(_("Tệp quá lớn: tối đa 5 MB."))
+    kind = sniff_kind(data)
+    if kind == "xls":
+        raise ImportFileError(_("Định dạng Excel .xls cũ không được hỗ trợ. Hãy lưu thành .xlsx hoặc CSV UTF-8."))
+    raw = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+
+    def blank(row) -> bool:
+        return all(v in ("", None) for v in row)
+
+    # The header is the first non-blank row.
+    start = next((i for i, row in enumerate(raw) if not blank(row)), None)
+    if start is None:
+        raise ImportFileError(_("Tệp không có dữ liệu."))
+    headers = raw[start]
+    positions: dict[str, int] = {}
+    columns: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, header in enumerate(headers):
+        key = normalise_header(header)
+        fld = _ALIASES.get(key)
+        if fld and fld not in positions:
+            positions[fld] = index
+            columns[fld] = str(header).strip()
+        elif key and key not in IGNORED:
+            ignored.append(str(header).strip())
+    missing = [COLUMNS[f][0] for f in REQUIRED if f not in positions]
+    if missing:
+        raise ImportFileError(
+            _(
+                "Thiếu cột bắt buộc: %(cols)s. Dòng đầu tiên của tệp phải là tên cột: "
+                "ma_san_pham, ten_san_pham, danh_muc, gia, don_vi (mo_ta, khu_vuc không bắt buộc).",
+                cols=", ".join(missing),
+            )
+        )
+    rows: list[tuple[int, dict[str, object]]] = []
+    for offset, row in enumerate(raw[start + 1:], start=start + 2):
+        if blank(row):
+            continue
+        values = {fld: (row[i] if i < len(row) else "") for fld, i in positions.items()}
+        rows.append((offset, values))
+        if len(rows) > MAX_ROWS:
+            raise ImportFileError(_("Tệp có hơn 5.000 dòng sản phẩm. Hãy chia thành nhiều tệp nhỏ hơn."))
+    if not rows:
+        raise ImportFileError(_("Tệp chỉ có dòng tiêu đề, chưa có sản phẩm nào."))
+    return Table(columns=columns, rows=rows, ignored_headers=ignored, kind=kind)
+
+
+# --- export ---------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas: text starting with = + - @ gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: object) -> object:
+    """Undo ``safe_cell`` on import, so an exported file re-imports unchanged."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        return value[1:]
+    return value

@@ -1,0 +1,38 @@
+"""QR codes (segno) for products' canonical public URLs."""
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import url_for
+from markupsafe import Markup
+
+from ..catalog.models import Product
+
+
+def product_url(product: Product) -> str:
+    """The absolute canonical URL of the product page (what the QR code encodes)."""
+    return url_for("catalog.product", slug=product.slug, _external=True)
+
+
+def make_qr(data: str) -> segno.QRCode:
+    """A regular (not micro) QR code, error correction at least M (segno may raise it)."""
+    return segno.make(data, error="m", micro=False)
+
+
+def qr_svg(data: str, *, title: str = "") -> bytes:
+    """A standalone SVG document (4 px modules, quiet zone of 4)."""
+    buf = io.BytesIO()
+    make_qr(data).save(buf, kind="svg", scale=4, border=4, title=title or None, xmldecl=True)
+    return buf.getvalue()
+
+
+def qr_png(data: str, *, scale: int = 10) -> bytes:
+    buf = io.BytesIO()
+    make_qr(data).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+def qr_inline_svg(data: str) -> Markup:
+    """An <svg> element sized by CSS (viewBox only), for the printable sheet."""
+    return Markup(make_qr(data).svg_inline(scale=1, border=2, omitsize=True, svgclass="label-qr"))
