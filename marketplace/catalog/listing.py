@@ -43,6 +43,16 @@ PRICE_BAND_LABELS = {
     "over-5m": _l("Trên 5 triệu ₫"),
 }
 
+# The six OCOP groups (Decision 148/QĐ-TTg), as literals so Babel extracts them.
+OCOP_GROUP_LABELS = {
+    "thuc-pham": _l("Thực phẩm"),
+    "do-uong": _l("Đồ uống"),
+    "duoc-lieu": _l("Dược liệu và sản phẩm từ dược liệu"),
+    "thu-cong-my-nghe": _l("Hàng thủ công mỹ nghệ"),
+    "sinh-vat-canh": _l("Sinh vật cảnh"),
+    "du-lich": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
+}
+
 _PRICE_JUNK = re.compile(r"[\s.,_₫đĐ]|vnd|VND")
 
 
@@ -225,6 +235,11 @@ def category_label(category: Category) -> str:
     if str(get_locale()) == "en" and category.name_en:
         return category.name_en
     return category.name
+
+
+def ocop_group_label(key: str) -> str:
+    label = OCOP_GROUP_LABELS.get(key)
+    return str(label) if label is not None else key
 
 
 def _build_facets(listing: Listing, *, category: Category | None, area: Area | None) -> None:

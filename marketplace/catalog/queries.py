@@ -275,3 +275,26 @@ def sitemap_sellers() -> sa.Select:
         .where(Seller.status == "approved", has_public)
         .order_by(Seller.id)
     )
+
+
+def category_page(slug: str) -> Category | None:
+    """A category with its children and ancestors loaded (for the category page)."""
+    stmt = (
+        sa.select(Category)
+        .where(Category.slug == slug)
+        .options(
+            selectinload(Category.children),
+            selectinload(Category.parent).selectinload(Category.parent),
+        )
+    )
+    return db.session.scalars(stmt).first()
+
+
+def area_page(slug: str) -> Area | None:
+    """An area with its parent and former names loaded (for the area page)."""
+    stmt = (
+        sa.select(Area)
+        .where(Area.slug == slug)
+        .options(selectinload(Area.parent), selectinload(Area.aliases))
+    )
+    return db.session.scalars(stmt).first()

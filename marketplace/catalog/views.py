@@ -11,7 +11,7 @@ from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
 from . import queries, seo
-from .listing import category_label, run_listing
+from .listing import category_label, ocop_group_label, run_listing
 from .models import Category
 
 bp = Blueprint("catalog", __name__)
@@ -80,6 +80,7 @@ def canonical_url(**values) -> str:
 
 
 bp.add_app_template_global(category_label, "category_label")
+bp.add_app_template_global(ocop_group_label, "ocop_group_label")
 bp.add_app_template_global(seo.photo_srcset, "photo_srcset")
 bp.add_app_template_global(seo.photo_url, "photo_url")
 bp.add_app_template_global(seo.photo_height, "photo_height")
@@ -158,7 +159,7 @@ def product(slug: str):
 
 @bp.get("/danh-muc/<slug>")
 def category(slug: str):
-    item = queries.category_by_slug(slug)
+    item = queries.category_page(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, category=item)
@@ -169,7 +170,7 @@ def category(slug: str):
 
 @bp.get("/khu-vuc/<slug>")
 def area(slug: str):
-    item = queries.area_by_slug(slug)
+    item = queries.area_page(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)
