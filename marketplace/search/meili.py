@@ -307,6 +307,7 @@ class MeiliSearch(SearchBackend):
         self.rebuild_wait_ms = rebuild_wait_ms
         self.deliver_limit = deliver_limit
         self.url = url
+        self._index_ready = False  # per-process cache: the live index exists
 
     @classmethod
     def from_config(cls, config: dict) -> MeiliSearch:
@@ -516,6 +517,8 @@ class MeiliSearch(SearchBackend):
     def _send_current(self, session: Session, product_ids: list[int], index_uid: str | None = None) -> tuple[int, int]:
         """Send the current database state of these products: documents for the
         public ones, deletions for the rest. Waits for every task to succeed."""
+        if index_uid is None:
+            self._ensure_index()
         index = self.client.index(index_uid or self.index_uid)
         docs = [meili_document(p) for p in _load_products(session, product_ids)]
         upserts = [d for d in docs if d.get("is_public")]
@@ -560,6 +563,16 @@ class MeiliSearch(SearchBackend):
             task = index.update_settings(wanted)
         self._wait(task, self.rebuild_wait_ms)
         return True
+
+    def _ensure_index(self) -> None:
+        """Before the first delivery of this process: if the live index does not
+        exist yet, create it with its settings (instant on an empty index), so
+        documents never land in an index Meilisearch created without them."""
+        if self._index_ready:
+            return
+        if not self._index_exists(self.index_uid):
+            self.apply_settings(self.index_uid)
+        self._index_ready = True
 
     def _index_exists(self, uid: str) -> bool:
         from meilisearch.errors import MeilisearchApiError
@@ -610,6 +623,7 @@ class MeiliSearch(SearchBackend):
                 raise
             # The live name now holds the new documents; changes delivered to the old
             # index during the build are replayed once more into the new one.
+            self._index_ready = True
             self._replay(session, alias, since)
             self._drop_quietly(fresh)  # after the swap, this name holds the old index
         return count

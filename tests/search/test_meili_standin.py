@@ -68,6 +68,12 @@ def test_commit_sends_the_document_and_waits_for_its_task(ctx, standin):
     # Numbers for the custom ranking rules, and the certificate's expiry for the filter.
     assert (doc["featured_rank"], doc["ocop_rank"], doc["ocop_stars"]) == (1, 5, 5)
     assert doc["ocop_until"] == int(product.certification.expires_on.strftime("%Y%m%d"))
+    # The live index did not exist: it was created with its settings before any document.
+    assert standin.writes()[:3] == [
+        ("POST", "/indexes"),
+        ("PATCH", "/indexes/products/settings"),
+        ("POST", "/indexes/products/documents"),
+    ]
     # The task was awaited before the outbox row was marked delivered.
     assert standin.calls("GET", r"/tasks/\d+")
     assert pending() == []
