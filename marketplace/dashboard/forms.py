@@ -5,12 +5,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
 from ..catalog.services import parse_price_vnd
 
 PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
+
+
+def choice_list(pairs, empty: str | None = None) -> list[SelectChoice]:
+    """(value, label) pairs as SelectChoice objects, with an optional empty first option."""
+    out = [SelectChoice("", empty)] if empty is not None else []
+    return out + [SelectChoice(value, label) for value, label in pairs]
 
 
 def optional_int(value):
@@ -56,7 +63,8 @@ class ProductEditForm(FlaskForm):
         Optional(), Length(max=10000, message=_l("Mô tả tối đa 10.000 ký tự."))], render_kw={"rows": 6})
     area_id = SelectField(_l("Khu vực sản xuất"), coerce=optional_int, validate_choice=False)
     rural_level = SelectField(_l("Sản phẩm công nghiệp nông thôn tiêu biểu"), validate_choice=False,
-                              choices=[("", _l("Không"))] + [(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
+                              choices=[SelectChoice("", _l("Không"))]
+                              + [SelectChoice(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
     rural_year = IntegerField(_l("Năm công nhận"), validators=[Optional()],
                               render_kw={"inputmode": "numeric"})
     submit = SubmitField(_l("Lưu"))
@@ -71,17 +79,17 @@ class ProductEditForm(FlaskForm):
 
 class CertificationForm(FlaskForm):
     stars = SelectField(_l("Số sao OCOP"), coerce=optional_int, validate_choice=False,
-                        choices=[(n, "★" * n) for n in (3, 4, 5, 2, 1)],
+                        choices=[SelectChoice(n, "★" * n) for n in (3, 4, 5, 2, 1)],
                         validators=[DataRequired(message=_l("Số sao phải từ 1 đến 5."))])
     score = IntegerField(_l("Điểm đánh giá (0–100)"), validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Điểm phải là số nguyên từ 0 đến 100."))])
-    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=list(OCOP_GROUPS.items()))
+    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=choice_list(OCOP_GROUPS.items()))
     decision_number = StringField(_l("Số quyết định"), validators=[
         DataRequired(message=_l("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")), Length(max=100)],
         render_kw={"placeholder": "1234/QĐ-UBND"})
     issued_on = DateField(_l("Ngày quyết định"), validators=[
         DataRequired(message=_l("Ngày quyết định không hợp lệ (dd/mm/yyyy)."))])
-    issuing_level = SelectField(_l("Cấp công nhận"), choices=[(k, ISSUING_LEVEL_LABELS[k]) for k in ISSUING_LEVELS])
+    issuing_level = SelectField(_l("Cấp công nhận"), choices=[SelectChoice(k, ISSUING_LEVEL_LABELS[k]) for k in ISSUING_LEVELS])
     issuing_body = StringField(_l("Cơ quan cấp (ghi như trên quyết định)"), validators=[Optional(), Length(max=200)],
                                render_kw={"placeholder": "UBND tỉnh Thái Nguyên"})
     scan = FileField(_l("Bản quét giấy chứng nhận (ảnh hoặc PDF, tối đa 10 MB)"))

@@ -22,7 +22,7 @@ from ..sellers.forms import SellerProfileForm
 from ..web.auth import current_seller, require_seller
 from . import queries
 from .access import get_owned_product
-from .forms import CertificationForm, ProductEditForm
+from .forms import CertificationForm, ProductEditForm, choice_list
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -102,7 +102,7 @@ def profile():
     user = current_user._get_current_object()
     seller = current_seller()
     form = SellerProfileForm(obj=seller)
-    form.area_id.choices = [("", _("— Chọn xã/phường —"))] + queries.area_choices()
+    form.area_id.choices = choice_list(queries.area_choices(), _("— Chọn xã/phường —"))
     status = 200
     if form.is_submitted():
         status = 400
@@ -138,8 +138,8 @@ def _product_form(product: Product | None = None) -> ProductEditForm:
             form.rural_year.data = product.rural_industry.year
     else:
         form = ProductEditForm()
-    form.category_id.choices = [("", _("— Chọn danh mục —"))] + queries.category_choices()
-    form.area_id.choices = [("", _("— Như địa chỉ cơ sở —"))] + queries.area_choices()
+    form.category_id.choices = choice_list(queries.category_choices(), _("— Chọn danh mục —"))
+    form.area_id.choices = choice_list(queries.area_choices(), _("— Như địa chỉ cơ sở —"))
     return form
 
 

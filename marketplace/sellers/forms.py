@@ -5,14 +5,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from .services import normalize_phone
 
 KIND_CHOICES = [
-    ("cooperative", _l("Hợp tác xã / tổ hợp tác")),
-    ("enterprise", _l("Doanh nghiệp")),
-    ("household", _l("Hộ kinh doanh")),
+    SelectChoice("cooperative", _l("Hợp tác xã / tổ hợp tác")),
+    SelectChoice("enterprise", _l("Doanh nghiệp")),
+    SelectChoice("household", _l("Hộ kinh doanh")),
 ]
 
 
