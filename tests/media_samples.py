@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import struct
+import unicodedata
 import zlib
 
 from PIL import ExifTags, Image
@@ -80,12 +81,35 @@ def big_file(size: int = 11 * 1024 * 1024) -> bytes:
     return head + b"\x00" * (size - len(head))
 
 
+def to_cp1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 writes it: base letters (â ă ê ô ơ ư đ) precomposed,
+    tone marks as combining characters."""
+    out: list[str] = []
+    base = -1
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and base >= 0:
+            combined = unicodedata.normalize("NFC", out[base] + ch)
+            if len(combined) == 1:
+                try:
+                    combined.encode("cp1258")
+                    out[base] = combined
+                    continue
+                except UnicodeEncodeError:
+                    pass
+            out.append(ch)
+        else:
+            out.append(ch)
+            base = len(out) - 1
+    return "".join(out).encode("cp1258")
+
+
 def csv_bytes(rows: list[list], *, bom: bool = True, encoding: str = "utf-8", delimiter: str = ",") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter)
     for row in rows:
         writer.writerow(row)
-    data = buf.getvalue().encode(encoding)
+    text = buf.getvalue()
+    data = to_cp1258(text) if encoding == "cp1258" else text.encode(encoding)
     return (b"\xef\xbb\xbf" + data) if bom and encoding == "utf-8" else data
 
 

@@ -32,7 +32,7 @@ def import_command(file: Path, seller_slug: str, dry_run: bool) -> None:
         raise click.ClickException(exc.message) from None
 
     def progress(rows):
-        with click.progressbar(rows, label=f"Đang kiểm tra {len(rows)} dòng", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(rows, label=f"Đang kiểm tra {len(rows)} dòng") as bar:
             yield from bar
 
     result = apply_import(seller, table, progress=progress)
