@@ -11,6 +11,7 @@ import pytest
 from marketplace.catalog.models import AreaAlias
 from marketplace.extensions import db
 from marketplace.search.base import MAX_TOKENS, SearchQuery
+from marketplace.search import fallback
 from marketplace.search.fallback import DatabaseSearch, filter_conditions, query_tokens
 from marketplace.text import fold, today_vn
 from tests.factories import (
@@ -23,8 +24,11 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def search(ctx):
+@pytest.fixture(params=["one-pass", "sql-counting"])
+def search(request, ctx, monkeypatch):
+    """Both code paths: rows counted in Python (normal) and SQL counting (large sets)."""
+    if request.param == "sql-counting":
+        monkeypatch.setattr(fallback, "MAX_ROWS_IN_MEMORY", 0)
     return DatabaseSearch()
 
 

@@ -13,8 +13,13 @@ to every ancestor, so a facet's count equals the total you get by selecting it.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -150,12 +155,196 @@ def _base(conds: Iterable[sa.ColumnElement[bool]]) -> sa.Select:
     return cq.public_product_ids().where(*conds)
 
 
+# Filters that are also facets: applied in Python on the one-pass rows (see search()).
+FACET_FILTERS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+# Above this many candidate rows, counting in SQL beats loading them.
+MAX_ROWS_IN_MEMORY = 20_000
+
+
+class _Row(NamedTuple):
+    id: int
+    category_id: int
+    area_id: int | None
+    price: int
+    stars: int | None  # of a valid certificate only
+    rural_id: int | None
+    featured: bool
+    views: int
+    published: datetime | None
+    starts: int
+    contains: int
+
+
+def _price_band_of(price: int) -> str | None:
+    for key, low, high in PRICE_BANDS:
+        if price >= low and (high is None or price < high):
+            return key
+    return None
+
+
+def _sort_key(sort: str) -> Callable[[_Row], tuple]:
+    """Python twin of _ordering (same keys, same tie-breakers)."""
+    if sort == "price_asc":
+        return lambda r: (r.price, r.id)
+    if sort == "price_desc":
+        return lambda r: (-r.price, -r.id)
+    if sort == "newest":
+        return lambda r: (r.published is None, -(r.published.timestamp() if r.published else 0), -r.id)
+    if sort == "popular":
+        return lambda r: (-(r.views or 0), -r.id)
+    return lambda r: (-r.starts, -r.contains, -int(bool(r.featured)), -(r.views or 0), -r.id)
+
+
+def _tree(model) -> tuple[dict[int, int | None], dict[int, str]]:
+    rows = db.session.execute(sa.select(model.id, model.parent_id, model.slug)).all()
+    return {i: parent for i, parent, _ in rows}, {i: slug for i, _, slug in rows}
+
+
+def _rolled_up_slugs(counts: Counter, parent_of: dict[int, int | None], slug_of: dict[int, str]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for node_id, n in counts.items():
+        seen: set[int] = set()
+        node: int | None = node_id
+        while node is not None and node in slug_of and node not in seen:
+            seen.add(node)
+            total[slug_of[node]] = total.get(slug_of[node], 0) + n
+            node = parent_of.get(node)
+    return total
+
+
 class DatabaseSearch(SearchBackend):
+    """Search over the folded ``search_text`` column of any database.
+
+    One query loads the candidate rows (visibility, text, seller and price-range
+    conditions in SQL) with the few columns facets and sorts need; the facet filters,
+    the disjunctive facet counts, the order and the page are then computed in Python.
+    That is one scan of ``search_text`` instead of one per facet (≈8). Above
+    MAX_ROWS_IN_MEMORY candidates the same result is computed with SQL counting.
+    """
+
     name = "database"
     needs_indexing = False  # the database is its own index
 
     def search(self, query: SearchQuery, *, degraded: bool = False) -> SearchResult:
         conds = filter_conditions(query)
+        rows = self._candidate_rows(query, conds)
+        if rows is None:
+            total, ids, facets = self._search_sql(query, conds)
+        else:
+            total, ids, facets = self._search_rows(query, rows)
+        return SearchResult(
+            ids=ids,
+            total=total,
+            page=query.page,
+            per_page=query.per_page,
+            facets=facets,
+            degraded=degraded,
+            backend=self.name,
+        )
+
+    # --- one pass -----------------------------------------------------------------
+
+    def _candidate_rows(self, query: SearchQuery, conds: dict) -> list[_Row] | None:
+        tokens = query_tokens(query.text)
+        if tokens and query.sort == "relevance":
+            phrase = _like_escape(" ".join(tokens))
+            starts = sa.case((Product.search_text.like(f"{phrase}%", escape="\\"), 1), else_=0)
+            contains = sa.case((Product.search_text.like(f"%{phrase}%", escape="\\"), 1), else_=0)
+        else:
+            starts = contains = sa.literal(0)
+        # Only what the chosen sort reads: datetime parsing of every row is costly.
+        published = Product.published_at if query.sort == "newest" else sa.null()
+        stmt = (
+            sa.select(
+                Product.id,
+                Product.category_id,
+                Product.area_id,
+                Product.price_vnd,
+                OcopCertification.stars,
+                RuralIndustryRecognition.id,
+                Product.featured,
+                Product.view_count,
+                published,
+                starts,
+                contains,
+            )
+            .select_from(Product)
+            .join(Seller, Product.seller_id == Seller.id)
+            .outerjoin(
+                OcopCertification,
+                sa.and_(OcopCertification.product_id == Product.id, cq.valid_certificate_condition()),
+            )
+            .outerjoin(RuralIndustryRecognition, RuralIndustryRecognition.product_id == Product.id)
+            .where(cq.public_condition(), *(c for key, c in conds.items() if key not in FACET_FILTERS))
+            .limit(MAX_ROWS_IN_MEMORY + 1)
+        )
+        # Core execution: plain tuples, no ORM row processing.
+        rows = [_Row(*row) for row in db.session.connection().execute(stmt)]
+        return None if len(rows) > MAX_ROWS_IN_MEMORY else rows
+
+    def _predicates(self, query: SearchQuery) -> dict[str, Callable[[_Row], bool]]:
+        preds: dict[str, Callable[[_Row], bool]] = {}
+        if query.categories:
+            cat_ids = frozenset(cq.category_descendant_ids(query.categories))
+            preds["category"] = lambda r: r.category_id in cat_ids
+        if query.areas:
+            area_ids = frozenset(area_descendant_ids(query.areas))
+            preds["area"] = lambda r: r.area_id in area_ids
+        if query.ocop_stars:
+            stars = frozenset(query.ocop_stars)
+            preds["ocop_stars"] = lambda r: r.stars in stars
+        if query.rural_industry is not None:
+            wanted = bool(query.rural_industry)
+            preds["rural_industry"] = lambda r: (r.rural_id is not None) is wanted
+        if query.price_bands:
+            bands = frozenset(query.price_bands)
+            preds["price_band"] = lambda r: _price_band_of(r.price) in bands
+        return preds
+
+    def _search_rows(self, query: SearchQuery, rows: list[_Row]) -> tuple[int, list[int], dict]:
+        preds = self._predicates(query)
+        matched: list[_Row] = []
+        # Rows failing exactly one facet filter still count in that facet (disjunctive).
+        near: dict[str, list[_Row]] = {name: [] for name in FACET_FILTERS}
+        for row in rows:
+            failed = [name for name, pred in preds.items() if not pred(row)]
+            if not failed:
+                matched.append(row)
+            elif len(failed) == 1:
+                near[failed[0]].append(row)
+        first = heapq.nsmallest(query.offset + query.per_page, matched, key=_sort_key(query.sort))
+        ids = [r.id for r in first[query.offset :]]
+        facets = self._facets_from_rows(matched, near) if query.with_facets else {}
+        return len(matched), ids, facets
+
+    def _facets_from_rows(self, matched: list[_Row], near: dict[str, list[_Row]]) -> dict[str, dict[str, int]]:
+        def pool(name: str) -> Iterable[_Row]:
+            return itertools.chain(matched, near[name])
+
+        cat_parent, cat_slug = _tree(Category)
+        area_parent, area_slug = _tree(Area)
+        category = _rolled_up_slugs(Counter(r.category_id for r in pool("category")), cat_parent, cat_slug)
+        area = _rolled_up_slugs(
+            Counter(r.area_id for r in pool("area") if r.area_id is not None), area_parent, area_slug
+        )
+        stars = {str(s): 0 for s in (3, 4, 5)}
+        for r in pool("ocop_stars"):
+            if r.stars is not None:
+                key = str(r.stars)
+                stars[key] = stars.get(key, 0) + 1
+        rural = {"true": 0, "false": 0}
+        for r in pool("rural_industry"):
+            rural["true" if r.rural_id is not None else "false"] += 1
+        bands = {key: 0 for key, _, _ in PRICE_BANDS}
+        for r in pool("price_band"):
+            band = _price_band_of(r.price)
+            if band is not None:
+                bands[band] += 1
+        return {"category": category, "area": area, "ocop_stars": stars, "rural_industry": rural, "price_band": bands}
+
+    # --- SQL counting (large candidate sets) ----------------------------------------
+
+    def _search_sql(self, query: SearchQuery, conds: dict) -> tuple[int, list[int], dict]:
         stmt = _base(conds.values())
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
         ids = list(
@@ -166,15 +355,7 @@ class DatabaseSearch(SearchBackend):
             )
         )
         facets = self.facets(conds) if query.with_facets else {}
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            degraded=degraded,
-            backend=self.name,
-        )
+        return total, ids, facets
 
     def facets(self, conds: dict[str, sa.ColumnElement[bool]]) -> dict[str, dict[str, int]]:
         """Disjunctive counts: each facet counted with every other filter applied."""
