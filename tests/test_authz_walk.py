@@ -1,0 +1,347 @@
+"""Authorization walk: every /dashboard route × every method, as an anonymous visitor,
+a buyer, a seller of another cooperative and the owner.
+
+Rules are read from ``app.url_map``, so routes other features add under /dashboard
+are covered automatically. URL arguments are filled with the OWNER's objects by
+argument name; an argument kind the walk cannot build fails the test with a message
+saying what to teach it.
+
+Expected outcomes
+- anonymous → redirect to the login page (or 401);
+- buyer → one consistent refusal (404 or 403) everywhere, except the routes open to
+  any logged-in user (the dashboard home sends a buyer to the seller-profile form,
+  where a buyer becomes a seller);
+- seller of another cooperative → 404 for every route that names an owner's object;
+  routes without ids act on their own seller and never show the owner's data;
+- owner → GET 200/302; POST: the action succeeds (checked in the database for the
+  routes whose payload this test knows; never 403/404/5xx for the others).
+Nobody but the owner changes anything of the owner's.
+"""
+from __future__ import annotations
+
+import io
+import re
+import secrets
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from factories import make_area, make_category, make_certification, make_product, make_seller, make_user
+from marketplace.catalog.models import OcopCertification, Product, ProductPhoto
+from marketplace.extensions import db
+from marketplace.sellers.models import Seller
+
+# Open to any logged-in user: a buyer is on-boarded as a seller at the first two; the
+# spreadsheet template is a blank file with example headers (no seller data). Adding
+# an endpoint here is a deliberate, reviewed decision.
+ANY_USER_ENDPOINTS = {"dashboard.home", "dashboard.profile", "imports.template_csv"}
+OWNER_NAME = "Chè bí mật của chủ sở hữu"
+OWNER_CODE = "OWNER-ONLY-77"
+ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry"}
+
+
+def log_in(client, user_id: int) -> None:
+    from marketplace.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+def _pdf() -> bytes:
+    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _make_photo(product: Product) -> ProductPhoto:
+    from marketplace.media import get_storage
+    from marketplace.media.images import store_renditions
+
+    image = Image.new("RGB", (64, 48), (secrets.randbelow(255), 120, 60))
+    key, width, height = store_renditions(get_storage(), image, widths=(320, 800, 1600))
+    photo = ProductPhoto(product_id=product.id, key=key, width=width, height=height, position=len(product.photos))
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def _make_inquiry(seller: Seller, product: Product):
+    from marketplace.inquiries.models import Inquiry, InquiryItem
+
+    inquiry = Inquiry(reference=secrets.token_hex(8), seller_id=seller.id, name="Người mua thử",
+                      phone="0912345678", message="Cho tôi hỏi giá sỉ.")
+    inquiry.items.append(InquiryItem(product_id=product.id, product_name=product.name, unit=product.unit,
+                                     price_vnd=product.price_vnd, quantity=3))
+    db.session.add(inquiry)
+    db.session.flush()
+    return inquiry
+
+
+def build_world(app, kinds: set[str]) -> dict:
+    """Owner (with a draft product, certificate with scan, photos, inquiry as needed),
+    another cooperative with its own product, and a buyer."""
+    with app.app_context():
+        from marketplace.catalog.services import store_certificate_scan
+
+        category = make_category()
+        area = make_area()
+        owner_seller = make_seller(area=area)
+        other_seller = make_seller()
+        product = make_product(seller_id=owner_seller.id, area_id=area.id, category_id=category.id,
+                               name=OWNER_NAME, code=OWNER_CODE, status="draft", price_vnd=123_000,
+                               slug=f"owner-{secrets.token_hex(6)}")
+        make_product(seller_id=other_seller.id, area_id=other_seller.area_id, category_id=category.id,
+                     name="Sản phẩm của cơ sở khác", status="draft", slug=f"other-{secrets.token_hex(6)}")
+        cert = make_certification(product, decision_number="777/QĐ-UBND")
+        cert.scan_key = store_certificate_scan(_pdf())
+        world = {
+            "category_id": category.id, "area_id": area.id,
+            "owner_seller": owner_seller.id, "other_seller": other_seller.id,
+            "product": product.id,
+            "owner": make_user(role="seller", seller_id=owner_seller.id).id,
+            "other": make_user(role="seller", seller_id=other_seller.id).id,
+            "buyer": make_user(role="buyer").id,
+        }
+        if "photo" in kinds:
+            world["photo"] = _make_photo(product).id
+            _make_photo(product)  # a second one so reordering has somewhere to go
+        if "inquiry" in kinds:
+            world["inquiry"] = _make_inquiry(owner_seller, product).id
+        db.session.commit()
+    return world
+
+
+def snapshot(app, world) -> tuple:
+    """Everything of the owner's a foreign request must not change."""
+    with app.app_context():
+        seller = db.session.get(Seller, world["owner_seller"])
+        products = db.session.scalars(
+            sa.select(Product).where(Product.seller_id == seller.id).order_by(Product.id)).all()
+        certs = db.session.execute(sa.select(OcopCertification.product_id, OcopCertification.decision_number,
+                                             OcopCertification.verified_at)).all()
+        photos = db.session.execute(sa.select(ProductPhoto.id, ProductPhoto.product_id, ProductPhoto.position)
+                                    .order_by(ProductPhoto.id)).all()
+        state = [
+            (seller.name, seller.phone, seller.status, seller.logo_key),
+            [(p.id, p.name, p.status, p.price_vnd, p.code, p.updated_at) for p in products],
+            sorted(certs), photos,
+        ]
+        if "inquiry" in world:
+            from marketplace.inquiries.models import Inquiry
+
+            inquiry = db.session.get(Inquiry, world["inquiry"])
+            state.append((inquiry.status, inquiry.status_changed_at))
+        return repr(state)
+
+
+def dashboard_rules(app) -> list:
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/dashboard")]
+    assert rules, "no /dashboard routes registered"
+    return sorted(rules, key=lambda r: r.rule)
+
+
+def rule_kinds(rule) -> set[str]:
+    kinds = set()
+    for arg in rule.arguments:
+        if arg not in ID_ARGS:
+            pytest.fail(
+                f"{rule.rule} ({rule.endpoint}) takes <{arg}>, which the authorization walk cannot fill. "
+                f"Teach tests/test_authz_walk.py (ID_ARGS and build_world) to build an owner's object for it."
+            )
+        kinds.add(ID_ARGS[arg])
+    return kinds
+
+
+def url_for_rule(app, rule, world) -> str:
+    values = {arg: world[ID_ARGS[arg]] for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def methods_of(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+# --------------------------------------------------------------- owner payloads
+
+
+def _product_payload(world, **kw):
+    data = {"name": OWNER_NAME, "category_id": str(world["category_id"]), "price_vnd": "130.000",
+            "unit": "hộp 200 g", "code": OWNER_CODE, "description": "", "area_id": ""}
+    data.update(kw)
+    return data
+
+
+def _cert_payload():
+    return {"stars": "5", "score": "91", "product_group": "do-uong", "decision_number": "999/QĐ-TTg",
+            "issued_on": "2024-06-01", "issuing_level": "central", "issuing_body": "Thủ tướng Chính phủ"}
+
+
+def _profile_payload(world, phone="0987654321"):
+    return {"kind": "cooperative", "name": "HTX Đổi Tên", "address": "Xóm 3", "area_id": str(world["area_id"]),
+            "phone": phone}
+
+
+def _owner_product(world) -> Product:
+    return db.session.get(Product, world["product"])
+
+
+# endpoint → (payload builder, check(world) run in an app context after the owner's POST)
+OWNER_POSTS = {
+    "dashboard.product_new": (
+        lambda w: _product_payload(w, name="Sản phẩm mới của chủ", code="NEW-1"),
+        lambda w: db.session.scalar(sa.select(sa.func.count()).select_from(Product)
+                                    .where(Product.seller_id == w["owner_seller"])) == 2,
+    ),
+    "dashboard.product_edit": (
+        lambda w: _product_payload(w),
+        lambda w: _owner_product(w).price_vnd == 130_000,
+    ),
+    "dashboard.product_duplicate": (
+        lambda w: {},
+        lambda w: db.session.scalar(sa.select(sa.func.count()).select_from(Product)
+                                    .where(Product.seller_id == w["owner_seller"])) == 2,
+    ),
+    "dashboard.product_archive": (lambda w: {}, lambda w: _owner_product(w).status == "archived"),
+    "dashboard.product_submit": (lambda w: {}, lambda w: _owner_product(w).status == "pending"),
+    "dashboard.product_certification": (
+        lambda w: _cert_payload(),
+        lambda w: _owner_product(w).certification.decision_number == "999/QĐ-TTg",
+    ),
+    "dashboard.product_certification_delete": (
+        lambda w: {}, lambda w: _owner_product(w).certification is None),
+    "dashboard.profile": (
+        lambda w: _profile_payload(w),
+        lambda w: db.session.get(Seller, w["owner_seller"]).phone == "0987654321",
+    ),
+    "media.delete": (
+        lambda w: {}, lambda w: db.session.get(ProductPhoto, w["photo"]) is None),
+    "media.cover": (
+        lambda w: {}, lambda w: _owner_product(w).photos[0].id == w["photo"]),
+}
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 401 or (
+        response.status_code in (302, 303) and response.headers["Location"].startswith("/dang-nhap")
+    )
+
+
+def test_every_dashboard_route_enforces_ownership(app):
+    rules = dashboard_rules(app)
+    buyer_refusals: dict[str, int] = {}
+    problems: list[str] = []
+    checked = 0
+
+    def expect(condition: bool, message: str) -> None:
+        if not condition:
+            problems.append(message)
+
+    for rule in rules:
+        kinds = rule_kinds(rule)
+        for method in methods_of(rule):
+            world = build_world(app, kinds)
+            url = url_for_rule(app, rule, world)
+            where = f"{method} {url} ({rule.endpoint})"
+            before = snapshot(app, world)
+
+            # Anonymous.
+            response = app.test_client().open(url, method=method)
+            response.close()
+            expect(_is_login_redirect(response), f"anonymous {where}: {response.status_code}")
+
+            # Buyer (logged in, no seller).
+            buyer = app.test_client()
+            with app.app_context():
+                log_in(buyer, world["buyer"])
+            response = buyer.open(url, method=method, data={})
+            buyer_body = response.get_data(as_text=True)
+            response.close()
+            expect(OWNER_NAME not in buyer_body and OWNER_CODE not in buyer_body, f"buyer {where} sees the owner's data")
+            if rule.endpoint in ANY_USER_ENDPOINTS:
+                expect(response.status_code in ((200, 302) if method == "GET" else (400,)), f"buyer {where}: {response.status_code}")
+            else:
+                expect(response.status_code in (403, 404), f"buyer {where}: {response.status_code}")
+                buyer_refusals[where] = response.status_code
+
+            # Seller of another cooperative.
+            other = app.test_client()
+            with app.app_context():
+                log_in(other, world["other"])
+            payload = OWNER_POSTS.get(rule.endpoint, (lambda w: {}, None))[0](world) if method == "POST" else None
+            response = other.open(url, method=method, data=payload)
+            body = response.get_data(as_text=True)
+            response.close()
+            if rule.arguments:
+                expect(response.status_code == 404, f"other seller {where}: {response.status_code}")
+            else:
+                expect(response.status_code < 500 and response.status_code not in (401, 403), f"other seller {where}: {response.status_code}")
+            expect(OWNER_NAME not in body and OWNER_CODE not in body, f"other seller {where} sees the owner's data")
+            expect(snapshot(app, world) == before, f"{where} by a buyer/anonymous/other seller changed owner data")
+
+            # Owner.
+            owner = app.test_client()
+            with app.app_context():
+                log_in(owner, world["owner"])
+            if method == "GET":
+                response = owner.open(url, method="GET")
+                expect(response.status_code in (200, 302), f"owner {where}: {response.status_code}")
+                response.close()
+            elif rule.endpoint in OWNER_POSTS:
+                build, check = OWNER_POSTS[rule.endpoint]
+                response = owner.open(url, method=method, data=build(world))
+                text = re.sub(r"\s+", " ", response.get_data(as_text=True))[:300]
+                response.close()
+                expect(response.status_code in (200, 302, 303), f"owner {where}: {response.status_code} {text}")
+                with app.app_context():
+                    expect(check(world), f"owner {where}: the action did not happen")
+            else:
+                # A route another feature owns, payload unknown here: it must reach the
+                # view (not refused) and not crash.
+                response = owner.open(url, method=method, data={})
+                response.close()
+                expect(response.status_code < 500 and response.status_code not in (401, 403, 404, 405), f"owner {where}: {response.status_code}")
+            checked += 1
+
+    assert not problems, "authorization walk found problems:\n" + "\n".join(problems)
+    assert len(set(buyer_refusals.values())) <= 1, f"buyers are refused inconsistently: {buyer_refusals}"
+    # The routes this feature owns are all walked.
+    endpoints = {r.endpoint for r in rules}
+    for expected in ("dashboard.home", "dashboard.profile", "dashboard.product_new", "dashboard.product_edit",
+                     "dashboard.product_duplicate", "dashboard.product_archive", "dashboard.product_submit",
+                     "dashboard.product_certification"):
+        assert expected in endpoints
+    assert checked >= 12
+
+
+def test_staff_without_a_seller_is_refused_like_a_buyer_except_the_certificate_scan(app):
+    world = build_world(app, set())
+    staff = app.test_client()
+    with app.app_context():
+        staff_id = make_user(role="staff").id
+        db.session.commit()
+        log_in(staff, staff_id)
+    product = world["product"]
+    assert staff.get(f"/dashboard/san-pham/{product}").status_code == 404
+    assert staff.post(f"/dashboard/san-pham/{product}/luu-tru").status_code == 404
+    with staff.get(f"/dashboard/san-pham/{product}/chung-nhan/ban-quet") as scan:
+        assert scan.status_code == 200 and scan.mimetype == "application/pdf"
+
+
+def test_get_owned_product_is_the_single_ownership_check(app):
+    """Services and other features call access.get_owned_product: 404 for others."""
+    from werkzeug.exceptions import NotFound
+
+    from marketplace.dashboard.access import get_owned_product
+
+    world = build_world(app, set())
+    with app.app_context():
+        owner = db.session.get(Seller, world["owner_seller"])
+        other = db.session.get(Seller, world["other_seller"])
+        assert get_owned_product(owner, world["product"]).id == world["product"]
+        for seller, product_id in ((other, world["product"]), (None, world["product"]), (owner, 10**9), (owner, "x")):
+            with pytest.raises(NotFound):
+                get_owned_product(seller, product_id)
