@@ -67,6 +67,14 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_object(object, name, type_, reflected, compare_to):
+    # The SQLite search engine's tables (search_documents, the FTS5 table and its
+    # shadow tables) live outside the models: autogenerate must not drop them.
+    if type_ == "table" and reflected and compare_to is None and name.startswith("search_"):
+        return False
+    return True
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -88,6 +96,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

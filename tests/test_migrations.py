@@ -17,7 +17,12 @@ def _schema_diff(app) -> list:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
     # Tables the search engine owns (FTS5 shadow tables) are not in the models.
-    return [d for d in diff if not (d[0] == "remove_table" and d[1].name not in db.metadata.tables)]
+    return [
+        d
+        for d in diff
+        if not (d[0] == "remove_table" and d[1].name not in db.metadata.tables)
+        and not (d[0] == "remove_index" and d[1].table.name not in db.metadata.tables)
+    ]
 
 
 def _fresh_app(tmp_path):

@@ -88,8 +88,28 @@ class Health:
 Progress = Callable[[int], None]
 
 
+class SearchUnavailable(Exception):
+    """The configured engine cannot answer (down, timed out, index missing).
+
+    Backends raise it (or a subclass) for engine trouble; the degraded wrapper in
+    ``search/__init__.py`` catches it and answers from the database.
+    """
+
+
 class SearchBackend(ABC):
     name: str = "abstract"
+    # False for backends whose index is the database itself: indexing hooks skip them.
+    needs_indexing: bool = True
+    # True when enqueue() already wrote the index inside the transaction (SQLite FTS5),
+    # so nothing is left to do after commit.
+    indexes_in_transaction: bool = False
+
+    def enqueue(self, session, product_ids: Iterable[int]) -> None:
+        """Called before commit with the ids of products touched in ``session``'s
+        transaction (created, changed, deleted, or shown with a changed seller,
+        category, area...). Writes go into the same transaction (outbox rows,
+        or the embedded index itself). Default: nothing."""
+        return None
 
     @abstractmethod
     def search(self, query: SearchQuery) -> SearchResult: ...

@@ -65,6 +65,7 @@ def product_to_document(product: Product) -> dict:
       area {slug, name} | None, area_slugs [area + ancestors], area_aliases [former names],
       seller {slug, name, kind},
       ocop_stars 3|4|5 (valid certificate only) | None,
+      ocop_expires_on ISO date of that certificate's expiry | None,
       rural_industry bool, rural_industry_level str | None,
       price_vnd int, price_band key, published_at unix seconds | None,
       view_count int, featured bool, is_public bool
@@ -89,6 +90,7 @@ def product_to_document(product: Product) -> dict:
         "area_aliases": [alias.name for alias in area.aliases] if area is not None else [],
         "seller": {"slug": seller.slug, "name": seller.name, "kind": seller.kind},
         "ocop_stars": cert.stars if cert is not None else None,
+        "ocop_expires_on": cert.expires_on.isoformat() if cert is not None else None,
         "rural_industry": rural is not None,
         "rural_industry_level": rural.level if rural is not None else None,
         "price_vnd": int(product.price_vnd),
@@ -100,8 +102,9 @@ def product_to_document(product: Product) -> dict:
     }
 
 
-def load_products_for_documents(product_ids: Iterable[int]) -> list[Product]:
+def load_products_for_documents(product_ids: Iterable[int], session=None) -> list[Product]:
     """Products with everything a document needs, in one round trip per relation."""
+    session = session if session is not None else db.session
     ids = sorted(set(int(i) for i in product_ids))
     if not ids:
         return []
@@ -117,9 +120,9 @@ def load_products_for_documents(product_ids: Iterable[int]) -> list[Product]:
             selectinload(Product.rural_industry),
         )
     )
-    return list(db.session.scalars(stmt))
+    return list(session.scalars(stmt))
 
 
-def documents_for(product_ids: Sequence[int]) -> list[dict]:
+def documents_for(product_ids: Sequence[int], session=None) -> list[dict]:
     """Documents for the given ids (missing ids are skipped)."""
-    return [product_to_document(p) for p in load_products_for_documents(product_ids)]
+    return [product_to_document(p) for p in load_products_for_documents(product_ids, session)]

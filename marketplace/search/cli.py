@@ -1,0 +1,61 @@
+"""``flask --app marketplace search ...``: reindex and status."""
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from ..catalog.models import Product
+from ..extensions import db
+from ..sellers.models import Seller
+
+
+def _public_count() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Product)
+            .join(Seller, Product.seller_id == Seller.id)
+            .where(Product.status == "published", Seller.status == "approved")
+        )
+        or 0
+    )
+
+
+def register(app: Flask) -> None:
+    group = AppGroup("search", help="Search index: rebuild and status.")
+
+    @group.command("reindex")
+    def reindex() -> None:
+        """Rebuild the search index from the database (with a progress bar)."""
+        from . import get_search
+
+        backend = get_search()
+        total = _public_count()
+        db.session.commit()  # release our read transaction before the rebuild writes
+        started = time.monotonic()
+        with click.progressbar(length=total, label=f"Đang lập chỉ mục ({backend.name})") as bar:
+            count = backend.rebuild(progress=bar.update)
+        elapsed = time.monotonic() - started
+        click.echo(f"Indexed {count} products with {backend.name} in {elapsed:.1f} s.")
+
+    @group.command("status")
+    def status() -> None:
+        """Show backend, document count, pending outbox and last error."""
+        from . import get_search
+
+        health = get_search().health()
+        click.echo(f"backend:    {health.backend}")
+        click.echo(f"ok:         {'yes' if health.ok else 'NO'}")
+        click.echo(f"documents:  {health.documents if health.documents is not None else '?'}")
+        click.echo(f"pending:    {health.pending}")
+        click.echo(f"last error: {health.last_error or '-'}")
+        for key, value in sorted(health.detail.items()):
+            click.echo(f"{key}: {value}")
+        if not health.ok:
+            raise SystemExit(1)
+
+    app.cli.add_command(group)

@@ -1,0 +1,206 @@
+"""Automatic index maintenance through SQLAlchemy session events.
+
+Like microblog's SearchableMixin, but per session and for every row a search
+document shows:
+
+* ``after_flush`` collects, in ``session.info``, the ids of products created, changed
+  or deleted, and of the sellers, categories, areas (and aliases), certificates,
+  rural-industry marks and photos changed — which are resolved to product ids later.
+* ``before_commit`` flushes, resolves those ids, and calls
+  ``backend.enqueue(session, ids)`` so the backend can write in the SAME transaction
+  (the SQLite FTS5 index itself, or the Meilisearch outbox).
+* ``after_commit`` calls ``backend.index_products(ids)`` (Meilisearch: deliver the
+  outbox) unless the backend already indexed inside the transaction.
+* ``after_rollback`` forgets everything collected.
+
+Nobody else has to remember to index. Bulk loads wrap their work in
+``with indexing_suspended():`` and call ``get_search().rebuild()`` at the end.
+Core ``UPDATE``/``INSERT`` statements bypass the ORM and so bypass these hooks too.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..catalog.models import (
+    Area,
+    AreaAlias,
+    Category,
+    OcopCertification,
+    Product,
+    ProductPhoto,
+    RuralIndustryRecognition,
+)
+from ..sellers.models import Seller
+
+log = logging.getLogger(__name__)
+
+_KEY = "search_pending"
+_suspended: ContextVar[bool] = ContextVar("search_indexing_suspended", default=False)
+_installed = False
+
+
+@contextmanager
+def indexing_suspended() -> Iterator[None]:
+    """Skip per-commit indexing (bulk loads); call ``rebuild()`` afterwards."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
+def _backend():
+    if not has_app_context():
+        return None
+    search = current_app.extensions.get("search")
+    if search is None:
+        return None
+    inner = getattr(search, "primary", search)
+    if not getattr(inner, "needs_indexing", True) or getattr(inner, "name", "") == "database":
+        return None
+    return inner
+
+
+def _pending(session: Session) -> dict[str, set[int]]:
+    return session.info.setdefault(
+        _KEY, {"products": set(), "sellers": set(), "categories": set(), "areas": set()}
+    )
+
+
+def _collect(session: Session, flush_context) -> None:
+    if _suspended.get() or _backend() is None:
+        return
+    pending = _pending(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Product):
+            if obj.id is not None:
+                pending["products"].add(obj.id)
+        elif isinstance(obj, (OcopCertification, RuralIndustryRecognition, ProductPhoto)):
+            if obj.product_id is not None:
+                pending["products"].add(obj.product_id)
+            elif obj.product is not None and obj.product.id is not None:
+                pending["products"].add(obj.product.id)
+        elif isinstance(obj, Seller):
+            if obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
+                pending["sellers"].add(obj.id)
+        elif isinstance(obj, Category):
+            if obj.id is not None:
+                pending["categories"].add(obj.id)
+        elif isinstance(obj, Area):
+            if obj.id is not None:
+                pending["areas"].add(obj.id)
+        elif isinstance(obj, AreaAlias):
+            if obj.area_id is not None:
+                pending["areas"].add(obj.area_id)
+
+
+def _descendants(session: Session, model, ids: set[int]) -> set[int]:
+    rows = session.execute(sa.select(model.id, model.parent_id)).all()
+    children: dict[int, list[int]] = {}
+    for oid, parent in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(oid)
+    out: set[int] = set()
+    stack = list(ids)
+    while stack:
+        oid = stack.pop()
+        if oid in out:
+            continue
+        out.add(oid)
+        stack.extend(children.get(oid, []))
+    return out
+
+
+def _resolve(session: Session, pending: dict[str, set[int]]) -> set[int]:
+    ids = set(pending["products"])
+    with session.no_autoflush:
+        if pending["sellers"]:
+            ids.update(session.scalars(sa.select(Product.id).where(Product.seller_id.in_(pending["sellers"]))))
+        if pending["categories"]:
+            cats = _descendants(session, Category, pending["categories"])
+            ids.update(session.scalars(sa.select(Product.id).where(Product.category_id.in_(cats))))
+        if pending["areas"]:
+            areas = _descendants(session, Area, pending["areas"])
+            ids.update(session.scalars(sa.select(Product.id).where(Product.area_id.in_(areas))))
+    return ids
+
+
+def _before_commit(session: Session) -> None:
+    if _suspended.get():
+        session.info.pop(_KEY, None)
+        return
+    backend = _backend()
+    if backend is None or session.info.get("search_in_hook"):
+        return
+    session.info["search_in_hook"] = True
+    try:
+        session.flush()
+        pending = session.info.get(_KEY)
+        if not pending:
+            return
+        ids = _resolve(session, pending)
+        session.info["search_ids"] = ids
+        if ids:
+            _enqueue(session, backend, ids)
+    finally:
+        session.info.pop("search_in_hook", None)
+
+
+def _enqueue(session: Session, backend, ids: set[int]) -> None:
+    if not backend.indexes_in_transaction:
+        backend.enqueue(session, ids)  # outbox rows: must succeed with the change itself
+        return
+    # The embedded index: an index failure must never cost the product change.
+    nested = session.begin_nested()
+    try:
+        backend.enqueue(session, ids)
+        nested.commit()
+    except Exception as exc:  # noqa: BLE001 — logged, recorded, search degrades
+        nested.rollback()
+        log.error("search index update failed for %d products: %s", len(ids), exc)
+        record = getattr(backend, "record_error", None)
+        if record:
+            session.info["search_error"] = str(exc)
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop("search_ids", None)
+    session.info.pop(_KEY, None)
+    error = session.info.pop("search_error", None)
+    backend = _backend()
+    if backend is None:
+        return
+    if error:
+        backend.record_error(error)
+    if not ids or backend.indexes_in_transaction:
+        return
+    try:
+        backend.index_products(ids)
+    except Exception as exc:  # noqa: BLE001 — the outbox keeps the work; never fail the request
+        log.error("search delivery failed for %d products: %s", len(ids), exc)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_KEY, None)
+    session.info.pop("search_ids", None)
+    session.info.pop("search_error", None)
+
+
+def install_listeners() -> None:
+    """Attach the session hooks once per process (all Session instances)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
+    _installed = True

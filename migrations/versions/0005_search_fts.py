@@ -1,0 +1,100 @@
+"""search: SQLite FTS5 index (embedded search engine)
+
+Revision ID: 0005_search_fts
+Revises: 0004_search_outbox
+Create Date: 2026-11-29 09:50:00
+
+Only on SQLite: the document table, the external-content FTS5 table kept in sync by
+triggers, the vocabulary used for typo tolerance, and bookkeeping. Other databases
+search through their own backend (Meilisearch or the folded-column fallback).
+The statements are frozen copies of marketplace.search.sqlite_fts.SCHEMA at this
+revision. Fill the index afterwards with `flask --app marketplace search reindex`.
+"""
+from alembic import op
+
+
+revision = '0005_search_fts'
+down_revision = '0004_search_outbox'
+branch_labels = None
+depends_on = None
+
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS search_documents (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        seller TEXT NOT NULL,
+        area TEXT NOT NULL,
+        description TEXT NOT NULL,
+        category_slug TEXT,
+        area_slug TEXT,
+        seller_slug TEXT,
+        ocop_stars INTEGER,
+        ocop_until TEXT,
+        rural INTEGER NOT NULL DEFAULT 0,
+        price_vnd INTEGER NOT NULL,
+        price_band TEXT NOT NULL,
+        published_at INTEGER,
+        view_count INTEGER NOT NULL DEFAULT 0,
+        featured INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price_vnd)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_published ON search_documents (published_at)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_popular ON search_documents (featured, view_count)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_views ON search_documents (view_count)",
+    "CREATE INDEX IF NOT EXISTS ix_search_documents_seller ON search_documents (seller_slug)",
+    """CREATE INDEX IF NOT EXISTS ix_search_documents_facets ON search_documents
+        (category_slug, area_slug, ocop_stars, ocop_until, rural, price_band, price_vnd, seller_slug)""",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        name, category, seller, area, description,
+        content='search_documents', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON search_documents BEGIN
+        INSERT INTO search_fts (rowid, name, category, seller, area, description)
+        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_documents_ad AFTER DELETE ON search_documents BEGIN
+        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description)
+        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_documents_au
+        AFTER UPDATE OF name, category, seller, area, description ON search_documents BEGIN
+        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description)
+        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description);
+        INSERT INTO search_fts (rowid, name, category, seller, area, description)
+        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description);
+    END""",
+    """CREATE TABLE IF NOT EXISTS search_terms (
+        term TEXT PRIMARY KEY,
+        head TEXT NOT NULL,
+        len INTEGER NOT NULL,
+        docs INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS ix_search_terms_head_len ON search_terms (head, len)",
+    "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)",
+    "INSERT INTO search_fts (search_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 3.0, 3.0, 1.0)')",
+)
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    for statement in SCHEMA:
+        bind.exec_driver_sql(statement)
+
+
+def downgrade():
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    for name in ("search_documents_ai", "search_documents_ad", "search_documents_au"):
+        bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_documents")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_terms")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_meta")
