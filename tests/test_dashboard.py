@@ -492,3 +492,32 @@ class TestCsrf:
         assert seller_client.post(f"/dashboard/san-pham/{product_id}/luu-tru").status_code == 400
         with app.app_context():
             assert db.session.get(Product, product_id).status == "published"
+
+
+# ------------------------------------------------------------------- price parsing
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from marketplace.text import format_vnd  # noqa: E402
+
+
+@given(st.integers(min_value=1, max_value=1_000_000_000))
+def test_any_price_shown_with_dots_parses_back(amount):
+    shown = format_vnd(amount)  # "150.000 ₫"
+    assert cs.parse_price_vnd(shown) == amount
+    assert cs.parse_price_vnd(shown.replace(" ₫", "").replace(".", "")) == amount
+
+
+@given(st.one_of(st.integers(max_value=0), st.integers(min_value=1_000_000_001)))
+def test_prices_outside_the_range_are_refused(amount):
+    with pytest.raises(ValueError):
+        cs.parse_price_vnd(str(amount))
+
+
+@given(st.integers(min_value=1, max_value=999_999), st.integers(min_value=1, max_value=99))
+def test_decimal_prices_are_refused(whole, cents):
+    # Two decimal places never look like a thousands group.
+    for text in (f"{whole},{cents:02d}", f"{whole}.{cents:02d}", f"-{whole}"):
+        with pytest.raises(ValueError):
+            cs.parse_price_vnd(text)
