@@ -471,3 +471,44 @@ def test_pages_have_no_inline_script_or_style(client, shop, url):
     for tag in re.findall(r"<script[^>]*>", html):
         assert "src=" in tag or 'type="application/ld+json"' in tag, tag
     assert re.search(r"\son[a-z]+=", html) is None  # no inline event handlers
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def test_home_and_listing_use_few_queries_whatever_the_catalog_size(app, client, shop):
+    with app.app_context():
+        engine = db.engine
+        make_certification(make_product(name="Chè ba sao", seller_id=make_seller().id), stars=3)
+        db.session.commit()
+    client.get("/")  # warm-up (first-request work)
+    with QueryCounter(engine) as small:
+        html_of(client.get("/"))
+    with app.app_context():
+        for i in range(30):
+            product = make_product(name=f"Chè thêm số {i}", seller_id=make_seller().id, price_vnd=10_000 + i)
+            make_certification(product, stars=3 + i % 3)
+        db.session.commit()
+    with QueryCounter(engine) as large:
+        html_of(client.get("/"))
+    with QueryCounter(engine) as listing:
+        html_of(client.get("/san-pham?stars=5&sort=price_asc"))
+    assert large.count <= small.count + 1  # 30 more products: no query per product or card
+    assert large.count <= 20, large.count
+    assert listing.count <= 30, listing.count

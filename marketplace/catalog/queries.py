@@ -148,9 +148,9 @@ def related_products(product: Product, limit: int = 4) -> sa.Select:
 
 
 def ocop_highlights(stars: int, limit: int = 8) -> sa.Select:
-    """Public products holding a valid OCOP certificate with this many stars."""
-    return with_card_data(
-        public_products()
+    """Ids of public products holding a valid OCOP certificate with this many stars."""
+    return (
+        public_product_ids()
         .join(OcopCertification, OcopCertification.product_id == Product.id)
         .where(valid_certificate_condition(), OcopCertification.stars == stars)
         .order_by(Product.featured.desc(), Product.view_count.desc(), Product.id.desc())
@@ -159,9 +159,8 @@ def ocop_highlights(stars: int, limit: int = 8) -> sa.Select:
 
 
 def newest_public(limit: int = 8) -> sa.Select:
-    return with_card_data(
-        public_products().order_by(Product.published_at.desc().nulls_last(), Product.id.desc()).limit(limit)
-    )
+    """Ids of the newest public products."""
+    return public_product_ids().order_by(Product.published_at.desc().nulls_last(), Product.id.desc()).limit(limit)
 
 
 def home_counts() -> dict[str, int]:

@@ -86,16 +86,22 @@ bp.add_app_template_global(seo.photo_url, "photo_url")
 bp.add_app_template_global(seo.photo_height, "photo_height")
 
 
+def _nav_categories() -> list[Category]:
+    """Root categories, loaded once per request."""
+    if "nav_categories" not in g:
+        g.nav_categories = list(db.session.scalars(queries.root_categories()))
+    return g.nav_categories
+
+
 @bp.app_context_processor
 def navigation() -> dict:
-    """Root categories for the header, once per request; never breaks an error page."""
-    if "nav_categories" not in g:
-        try:
-            g.nav_categories = list(db.session.scalars(queries.root_categories()))
-        except SQLAlchemyError:
-            db.session.rollback()
-            g.nav_categories = []
-    return {"nav_categories": g.nav_categories, "photo_widths": WIDTHS}
+    """Root categories for the header; never breaks an error page."""
+    try:
+        categories = _nav_categories()
+    except SQLAlchemyError:
+        db.session.rollback()
+        categories = g.nav_categories = []
+    return {"nav_categories": categories, "photo_widths": WIDTHS}
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -104,13 +110,14 @@ def navigation() -> dict:
 @bp.get("/")
 def home():
     star_counts = queries.ocop_star_counts()
-    ocop_rows = [
-        (stars, list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW))))
-        for stars in (5, 4, 3)
-        if star_counts.get(stars)
-    ]
+    row_ids = {stars: list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW)))
+               for stars in (5, 4, 3) if star_counts.get(stars)}
+    newest_ids = list(db.session.scalars(queries.newest_public(HOME_ROW)))
+    # One batch of card loads for every row.
+    all_ids = list(dict.fromkeys([i for ids in row_ids.values() for i in ids] + newest_ids))
+    by_id = {p.id: p for p in queries.products_by_ids(all_ids)}
+    ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
     cat_counts = queries.public_counts_by_category()
-    categories = [c for c in db.session.scalars(queries.root_categories())]
     area_counts = queries.public_counts_by_area()
     areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
     areas.sort(key=lambda a: (-area_counts[a.id], a.name))
@@ -119,11 +126,11 @@ def home():
         counts=queries.home_counts(),
         star_counts=star_counts,
         ocop_rows=ocop_rows,
-        categories=categories,
+        categories=_nav_categories(),
         category_counts=cat_counts,
         areas=areas[:24],
         area_counts=area_counts,
-        newest=list(db.session.scalars(queries.newest_public(HOME_ROW))),
+        newest=[by_id[i] for i in newest_ids if i in by_id],
     )
 
 
@@ -132,8 +139,7 @@ def listing():
     result = run_listing(request.args)
     if result.query.text:
         search_performed.send(current_app._get_current_object(), query=result.query, total=result.total)
-    top_categories = [] if result.total else list(db.session.scalars(queries.root_categories()))
-    return render_template("catalog/listing.html", listing=result, top_categories=top_categories)
+    return render_template("catalog/listing.html", listing=result)
 
 
 @bp.get("/san-pham/<slug>")
@@ -164,8 +170,7 @@ def category(slug: str):
         abort(404)
     result = run_listing(request.args, category=item)
     trail = _category_trail(item)
-    return render_template("catalog/category.html", category=item, trail=trail, listing=result,
-                           top_categories=list(db.session.scalars(queries.root_categories())))
+    return render_template("catalog/category.html", category=item, trail=trail, listing=result)
 
 
 @bp.get("/khu-vuc/<slug>")
@@ -174,8 +179,7 @@ def area(slug: str):
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)
-    return render_template("catalog/area.html", area=item, listing=result,
-                           top_categories=list(db.session.scalars(queries.root_categories())))
+    return render_template("catalog/area.html", area=item, listing=result)
 
 
 def _category_trail(category: Category) -> list[Category]:
