@@ -278,6 +278,7 @@ def test_buyers_and_anonymous_users_cannot_import_or_export(app, world):
     assert client.get("/dashboard/nhap-du-lieu").status_code == 404
     assert client.get("/dashboard/xuat-du-lieu.csv").status_code == 404
     assert post_file(client, "a.csv", samples.csv_bytes([HEADER, *ROWS])).status_code == 404
+    assert client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": "x" * 32}).status_code == 404
 
 
 def test_cli_import_with_progress_dry_run_and_errors(app, runner, world, tmp_path):

@@ -105,6 +105,8 @@ def _preview(seller: Seller, result, token: str | None, filename: str, *, status
 @bp.post("/dashboard/nhap-du-lieu/xac-nhan")
 @login_required
 def commit():
+    if not _is_staff():
+        require_seller()  # buyers: 404 like every seller page
     form = ImportCommitForm()
     if not form.validate_on_submit():
         abort(400)
