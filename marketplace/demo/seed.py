@@ -356,6 +356,17 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
             p.view_count += rng.randint(300, 1500)
             names_by_seller[s.slug].add(rp.name)
             plan.products.append(p)
+            # Two packagings of the named product ("Chè móc câu Hảo Đạt 200 g hộp giấy").
+            sizes = list(range(len(fam.sizes)))
+            picks = [(min(1, len(fam.sizes) - 1), 0), (rng.choice(sizes), rng.randrange(len(fam.packs)))]
+            for size_i, pack_i in picks:
+                combo = (rp.family, rp.name, fam.sizes[size_i], fam.packs[pack_i])
+                name = " ".join(x for x in (rp.name, fam.sizes[size_i][0], fam.packs[pack_i][0]) if x)
+                if name in names_by_seller[s.slug]:
+                    continue
+                names_by_seller[s.slug].add(name)
+                plan.products.append(_product(rng, s, combo, code_for(s), slugs, status="published",
+                                              price_level=price_level[s.slug]))
 
     # 2. How many generated products each approved seller gets: a skewed share, at least 2.
     target = d.PUBLIC_PRODUCTS - len(plan.products)

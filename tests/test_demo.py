@@ -1,0 +1,309 @@
+"""The demo catalog (`flask --app marketplace seed-demo`): counts, realism, photos,
+idempotence, --reset and determinism. The catalog is seeded once for the module (with
+photos, as `make run` does); a second database is seeded without photos to compare."""
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from marketplace import create_app
+from marketplace.catalog import queries as cq
+from marketplace.catalog.models import (
+    OCOP_GROUPS,
+    Area,
+    AreaAlias,
+    Category,
+    OcopCertification,
+    Product,
+    ProductPhoto,
+    RuralIndustryRecognition,
+)
+from marketplace.demo import data
+from marketplace.demo.seed import build_plan, catalog_digest, plan_digest
+from marketplace.extensions import db
+from marketplace.media import get_storage
+from marketplace.media.images import rendition_name
+from marketplace.sellers.models import Seller
+from marketplace.text import fold
+from tests.conftest import make_test_config, reset_schema
+
+VIETNAMESE_MARKS = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
+MOJIBAKE = ("Ã", "Â", "Æ", "áº", "á»", "\ufffd", "Ä‘")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    app = create_app(make_test_config(tmp))
+    with app.app_context():
+        reset_schema()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "2760 công khai" in result.output
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo(seeded):
+    with seeded.app_context():
+        yield seeded
+        db.session.remove()
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+
+
+def _row_counts() -> dict[str, int]:
+    models = (Product, Seller, Category, Area, AreaAlias, OcopCertification, RuralIndustryRecognition, ProductPhoto)
+    return {m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in models}
+
+
+def _valid_cert_products():
+    return (
+        cq.public_products()
+        .join(OcopCertification, OcopCertification.product_id == Product.id)
+        .where(cq.valid_certificate_condition())
+    )
+
+
+def test_at_least_2700_public_products(demo):
+    assert _count(cq.public_products()) >= 2700
+    assert _count(cq.public_products()) == data.PUBLIC_PRODUCTS
+
+
+def test_non_public_products_exist_and_stay_hidden(demo):
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Product))
+    public_ids = set(db.session.scalars(cq.public_product_ids()))
+    hidden = db.session.scalars(sa.select(Product).where(Product.id.not_in(public_ids))).all()
+    assert len(hidden) == total - len(public_ids) >= data.NON_PUBLIC_PRODUCTS
+    statuses = Counter(p.status for p in hidden)
+    assert {"draft", "pending", "rejected", "archived"} <= set(statuses)
+    pending_sellers = db.session.scalars(sa.select(Seller).where(Seller.status == "pending")).all()
+    assert len(pending_sellers) == data.PENDING_SELLERS
+    for seller in pending_sellers:
+        assert seller.products, "a pending seller shows that its products are invisible"
+        assert all(p.status == "published" and not p.is_public for p in seller.products)
+
+
+def test_at_least_300_sellers_of_every_kind(demo):
+    approved = db.session.scalars(sa.select(Seller).where(Seller.status == "approved")).all()
+    assert len(approved) >= 300
+    kinds = Counter(s.kind for s in approved)
+    assert set(kinds) == {"cooperative", "enterprise", "household"}
+    assert kinds["household"] > kinds["enterprise"] and kinds["cooperative"] > kinds["enterprise"]
+    prefixes = Counter(s.name.split(" ")[0] for s in approved)
+    assert prefixes["HTX"] >= 80 and prefixes["Tổ"] >= 5  # cooperatives and cooperative groups
+    assert all(s.is_demo for s in approved)
+    assert sum(s.verified for s in approved) > 0.8 * len(approved)
+    for s in approved:
+        assert s.phone.isdigit() and len(s.phone) == 10 and s.phone[0] == "0", s.phone
+        assert "@" in s.email and s.address and s.area_id is not None
+        assert len(s.story.split(". ")) >= 3
+    names = {s.name for s in approved}
+    assert {"HTX chè Hảo Đạt", "HTX miến Việt Cường", "HTX chè an toàn Nguyên Việt"} <= names
+    # Every approved seller has products on the floor.
+    with_products = set(db.session.scalars(sa.select(Product.seller_id).where(Product.status == "published")))
+    assert {s.id for s in approved} <= with_products
+
+
+def test_exactly_173_valid_ocop_certificates(demo):
+    assert _count(_valid_cert_products()) == 173
+    certs = db.session.scalars(sa.select(OcopCertification)).all()
+    valid = [c for c in certs if c.is_valid()]
+    assert len(valid) == 173
+    assert all(c.product.is_public for c in valid)
+    # The expired and unverified ones exist and show no badge.
+    expired = [c for c in certs if c.verified_at is not None and c.expires_on < data.BASE_DATE]
+    unverified = [c for c in certs if c.verified_at is None]
+    assert len(expired) == data.EXPIRED_CERTIFICATES and len(unverified) == data.UNVERIFIED_CERTIFICATES
+    assert all(c.product.valid_certification is None for c in expired + unverified)
+    # Valid for months to come, not just today.
+    assert min(c.expires_on for c in valid) >= data.BASE_DATE.replace(year=data.BASE_DATE.year + 1, month=5)
+
+
+def test_star_mix_and_realistic_certificates(demo):
+    valid = [c for c in db.session.scalars(sa.select(OcopCertification)).all() if c.is_valid()]
+    stars = Counter(c.stars for c in valid)
+    assert set(stars) == {3, 4, 5}
+    assert stars[3] > stars[4] > stars[5] >= 2
+    assert stars[3] / 173 > 0.55
+    bands = {3: range(50, 70), 4: range(70, 90), 5: range(90, 101)}
+    for c in valid:
+        assert c.score in bands[c.stars]
+        assert c.decision_number.startswith("Quyết định số ") and "/QĐ-" in c.decision_number
+        assert c.product_group in OCOP_GROUPS
+        category = c.product.category
+        root = category.parent or category
+        assert c.product_group == root.ocop_group
+        if c.stars == 5:
+            assert c.issuing_level == "central" and c.issuing_body.startswith("Bộ Nông nghiệp")
+        if c.issuing_level == "district":
+            assert c.issuing_body.startswith("UBND huyện") or c.issuing_body.startswith("UBND thành phố")
+            assert c.issued_on.year <= 2025
+    five = {c.product.name for c in valid if c.stars == 5}
+    assert {"Miến dong Việt Cường", "Chè tôm nõn Hảo Đạt", "Miến dong Tài Hoan"} <= five
+
+
+def test_exactly_90_rural_industry_products(demo):
+    recs = db.session.scalars(sa.select(RuralIndustryRecognition)).all()
+    assert len(recs) == 90
+    assert all(r.product.is_public for r in recs)
+    assert _count(cq.public_product_ids().where(cq.has_rural_industry())) == 90
+    levels = Counter(r.level for r in recs)
+    assert set(levels) == {"province", "region", "national"}
+    assert all(2019 <= r.year <= 2025 for r in recs)
+    national = {r.product.name for r in recs if r.level == "national"}
+    assert national == {
+        "Nhất diệp hảo trà", "Hương sơn trà", "Chè móc câu Hảo Đạt", "Miến tỏi đen Việt Cường", "Vạn lộc trà",
+    }
+    machinery = [r for r in recs if r.product.category.ocop_group is None]
+    assert machinery, "machines and tools are typical rural-industry products too"
+
+
+def test_every_product_has_a_photo_with_files(demo):
+    storage = get_storage()
+    products = db.session.scalars(sa.select(Product).options(sa.orm.selectinload(Product.photos))).all()
+    keys = set()
+    for p in products:
+        assert len(p.photos) == 1, p.slug
+        photo = p.photos[0]
+        assert (photo.width, photo.height) == (600, 600) and photo.alt == p.name
+        keys.add(photo.key)
+    assert len(keys) > 1500  # varied pictures (size variants of a line share one)
+    for key in keys:
+        for width in (320, 800):
+            assert storage.exists(rendition_name(key, width)), key
+    with Image.open(storage.open_path(rendition_name(sorted(keys)[0], 320))) as img:
+        assert img.format == "WEBP" and img.size == (320, 320)
+
+
+def test_names_have_vietnamese_diacritics_and_no_mojibake(demo):
+    names = list(db.session.scalars(sa.select(Product.name)))
+    texts = names + list(db.session.scalars(sa.select(Product.description)))
+    texts += list(db.session.scalars(sa.select(Seller.name))) + list(db.session.scalars(sa.select(Seller.story)))
+    for text in texts:
+        assert unicodedata.is_normalized("NFC", text)
+        assert not any(bad in text for bad in MOJIBAKE), text
+        assert "{" not in text and "}" not in text, text  # no unfilled template
+    with_marks = [n for n in names if VIETNAMESE_MARKS & set(n.lower())]
+    assert len(with_marks) > 0.9 * len(names)
+    assert {"Chè búp Tân Cương đặc biệt", "Miến dong Việt Cường", "Nhất diệp hảo trà"} <= set(names)
+    assert any(n.startswith("Chè móc câu Hảo Đạt ") and n.endswith(" g hộp giấy") for n in names)
+    for p in db.session.scalars(cq.public_products()):
+        sentences = [s for s in p.description.split(". ") if s]
+        assert 2 <= len(sentences) <= 5, p.description
+        assert p.unit and p.search_text == fold(p.search_text)
+
+
+def test_prices_are_plausible_integers(demo):
+    rows = db.session.execute(
+        sa.select(Product.price_vnd, Product.unit, Category.name).join(Category, Product.category_id == Category.id)
+    ).all()
+    for price, unit, category in rows:
+        assert isinstance(price, int) and price % 1000 == 0
+        assert 5_000 <= price <= 100_000_000, (price, unit, category)
+    tea_kg = [price for price, unit, category in rows if category == "Chè (trà)" and unit.endswith(" 1 kg")]
+    assert tea_kg and all(100_000 <= p <= 5_000_000 for p in tea_kg)
+    machines = [price for price, _, category in rows if category == "Máy chế biến chè, nông sản"]
+    assert machines and all(p >= 5_000_000 for p in machines)
+    tourism = [(price, unit) for price, unit, category in rows if category == "Du lịch cộng đồng"]
+    assert tourism and all(u.startswith("người/") for _, u in tourism)
+
+
+def test_popularity_is_skewed_and_some_products_are_featured(demo):
+    views = sorted(db.session.scalars(sa.select(Product.view_count)), reverse=True)
+    top = views[: len(views) // 10]
+    assert sum(top) > 0.4 * sum(views)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Product).where(Product.featured)) == data.FEATURED
+    published = list(db.session.scalars(sa.select(Product.published_at).where(Product.status == "published")))
+    days = {p.date() for p in published}
+    assert len(days) > 300  # spread over the last two years
+    assert max(published).date() <= data.BASE_DATE
+
+
+def test_category_tree_and_areas(demo):
+    roots = db.session.scalars(cq.root_categories()).all()
+    groups = {c.ocop_group for c in roots}
+    assert set(OCOP_GROUPS) <= groups and None in groups
+    assert all(c.name_en for c in db.session.scalars(sa.select(Category)))
+    child_names = {c.name for c in db.session.scalars(sa.select(Category).where(Category.parent_id.is_not(None)))}
+    assert {"Chè (trà)", "Miến, bún, phở khô", "Mật ong", "Đồ gỗ mỹ nghệ", "Mây tre đan"} <= child_names
+    areas = db.session.scalars(cq.current_areas()).all()
+    assert 30 <= len(areas) <= 60
+    real = {a.name for a in areas if not a.is_demo}
+    assert {"xã Tân Cương", "xã Đại Phúc", "phường Quyết Thắng", "phường Tích Lương", "xã Võ Nhai"} <= real
+    assert any(a.is_demo for a in areas)
+    tan_cuong = cq.area_by_slug("xa-tan-cuong")
+    assert {"Thịnh Đức", "Tân Cương (cũ)", "TP Thái Nguyên"} <= {a.name for a in tan_cuong.aliases}
+    assert all(a.folded == fold(a.name) for a in db.session.scalars(sa.select(AreaAlias)))
+    # A former district name still finds the products of its communes.
+    dong_hy = db.session.scalars(cq.public_products().where(Product.search_text.like("%dong hy%"))).all()
+    assert any(p.name == "Miến dong Việt Cường" for p in dong_hy)
+
+
+def test_search_index_is_built(demo):
+    from marketplace.search import SearchQuery, get_search
+
+    result = get_search().search(SearchQuery(text="miến dong", per_page=5))
+    assert result.total >= 50
+    result = get_search().search(SearchQuery(ocop_stars=(5,), per_page=50))
+    assert result.total == 6
+
+
+def test_second_run_changes_nothing(demo):
+    before, digest = _row_counts(), catalog_digest()
+    result = demo.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0
+    assert "không thay đổi" in result.output
+    db.session.expire_all()
+    assert _row_counts() == before and catalog_digest() == digest
+    quiet = demo.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    assert _row_counts() == before
+
+
+def test_reset_starts_over_with_the_same_catalog(demo):
+    before, digest = _row_counts(), catalog_digest()
+    # Someone edits the demo: a price changes and a seller adds a product.
+    product = db.session.scalars(sa.select(Product).where(Product.name == "Miến dong Việt Cường")).one()
+    product.price_vnd += 1000
+    db.session.add(Product(seller=product.seller, category=product.category, name="Miến thử", slug="mien-thu",
+                           price_vnd=1000, status="draft"))
+    db.session.commit()
+    assert catalog_digest() != digest
+    result = demo.test_cli_runner().invoke(args=["seed-demo", "--reset"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _row_counts() == before
+    assert catalog_digest() == digest
+    assert _count(_valid_cert_products()) == 173
+
+
+def test_deterministic_across_databases(demo, tmp_path):
+    """A second, empty SQLite database seeded separately (without photos) holds the same
+    catalog as the module's database (SQLite or PostgreSQL)."""
+    digest = catalog_digest()
+    assert digest == plan_digest(build_plan())
+    other = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'other.sqlite'}"))
+    with other.app_context():
+        reset_schema()
+        result = other.test_cli_runner().invoke(args=["seed-demo", "--no-photos"])
+        assert result.exit_code == 0, result.output
+        assert catalog_digest() == digest
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProductPhoto)) == 0
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_seed_refuses_reset_with_if_empty(demo):
+    result = demo.test_cli_runner().invoke(args=["seed-demo", "--reset", "--if-empty"])
+    assert result.exit_code != 0
+    assert _count(cq.public_products()) == data.PUBLIC_PRODUCTS
