@@ -304,3 +304,11 @@ def test_csrf_token_is_required_for_uploads_and_actions(csrf_app):
     [photo] = photos_of(app, product_id)
     assert client.post(f"/dashboard/san-pham/{product_id}/anh/{photo.id}/xoa").status_code == 400
     assert len(photos_of(app, product_id)) == 1
+
+
+def test_certificate_scan_pdfs_are_not_served_publicly(app, client):
+    with app.app_context():
+        name = "ab" * 32 + ".pdf"
+        get_storage().save(name, b"%PDF-1.4 scan")
+    assert client.get(f"/media/{name}").status_code == 404
+    assert client.get("/media/khong-hop-le.webp").status_code == 404

@@ -1,6 +1,7 @@
 """Uploaded spreadsheets kept between the preview and the commit.
 
-Each upload is saved under ``IMPORT_FOLDER`` (default ``instance/imports``) as
+Each upload is saved under ``IMPORT_FOLDER`` (default ``<UPLOAD_FOLDER>/_imports``, so
+several app servers sharing the uploads folder share these too; never served) as
 ``<token>.bin`` with ``<token>.json`` (seller, user, file name, time). The token is
 random; the commit checks that the same user asks for the same seller. Files older
 than a day are removed on the next upload.
@@ -21,7 +22,7 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 def _folder() -> Path:
-    folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
+    folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.config["UPLOAD_FOLDER"]) / "_imports")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

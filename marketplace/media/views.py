@@ -24,7 +24,8 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.get("/media/<name>")
 def file(name: str):
-    if not is_valid_name(name):
+    # PDFs are only certificate scans: private, served by the dashboard to owner and staff.
+    if not is_valid_name(name) or name.endswith(".pdf"):
         abort(404)
     storage = get_storage()
     if not storage.exists(name):
