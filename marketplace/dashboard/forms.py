@@ -62,7 +62,7 @@ class ProductEditForm(FlaskForm):
     description = TextAreaField(_l("Mô tả"), validators=[
         Optional(), Length(max=10000, message=_l("Mô tả tối đa 10.000 ký tự."))], render_kw={"rows": 6})
     area_id = SelectField(_l("Khu vực sản xuất"), coerce=optional_int, validate_choice=False)
-    rural_level = SelectField(_l("Sản phẩm công nghiệp nông thôn tiêu biểu"), validate_choice=False,
+    rural_level = SelectField(_l("Cấp công nhận"), validate_choice=False,
                               choices=[SelectChoice("", _l("Không"))]
                               + [SelectChoice(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
     rural_year = IntegerField(_l("Năm công nhận"), validators=[Optional()],
