@@ -57,7 +57,12 @@ def indexing_suspended() -> Iterator[None]:
         _suspended.reset(token)
 
 
+def _active() -> bool:
+    return has_app_context() and "search" in current_app.extensions and not _suspended.get()
+
+
 def _backend():
+    """The engine to feed, or None when the database search is the backend."""
     if not has_app_context():
         return None
     search = current_app.extensions.get("search")
@@ -76,7 +81,7 @@ def _pending(session: Session) -> dict[str, set[int]]:
 
 
 def _collect(session: Session, flush_context) -> None:
-    if _suspended.get() or _backend() is None:
+    if not _active():
         return
     pending = _pending(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -137,8 +142,7 @@ def _before_commit(session: Session) -> None:
     if _suspended.get():
         session.info.pop(_KEY, None)
         return
-    backend = _backend()
-    if backend is None or session.info.get("search_in_hook"):
+    if not _active() or session.info.get("search_in_hook"):
         return
     session.info["search_in_hook"] = True
     try:
@@ -147,11 +151,38 @@ def _before_commit(session: Session) -> None:
         if not pending:
             return
         ids = _resolve(session, pending)
-        session.info["search_ids"] = ids
-        if ids:
+        if not ids:
+            return
+        # The folded column is the database search's index (and the degraded mode's).
+        _refresh_search_text(session, ids)
+        backend = _backend()
+        if backend is not None:
+            session.info["search_ids"] = ids
             _enqueue(session, backend, ids)
     finally:
         session.info.pop("search_in_hook", None)
+
+
+def _refresh_search_text(session: Session, ids: set[int]) -> None:
+    """Recompute ``Product.search_text`` for these products inside the transaction
+    (a renamed seller, category or area changes it too)."""
+    from ..catalog.services import build_search_text
+    from .documents import load_products_for_documents
+
+    conn = session.connection()
+    changes = []
+    with Session(bind=conn, join_transaction_mode="rollback_only", autoflush=False) as reader:
+        for product in load_products_for_documents(ids, session=reader):
+            text = build_search_text(product)
+            if text != product.search_text:
+                changes.append({"pid": product.id, "text": text})
+    if changes:
+        conn.execute(
+            sa.update(Product.__table__)
+            .where(Product.__table__.c.id == sa.bindparam("pid"))
+            .values(search_text=sa.bindparam("text")),
+            changes,
+        )
 
 
 def _enqueue(session: Session, backend, ids: set[int]) -> None:
