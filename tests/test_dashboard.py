@@ -436,7 +436,9 @@ def test_certificate_scan_over_10_mb_is_refused(app, seller_client, world):
     assert "tối đa 10 MB" in response.get_data(as_text=True)
     with app.app_context():
         assert count(OcopCertification) == 0
-    gc.collect()  # release the test client's spooled body here, under the filter above
+    response.request.environ["wsgi.input"].close()  # the test client's spooled body
+    del response
+    gc.collect()
 
 
 def test_certificate_can_be_removed(app, seller_client, world):
