@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from marketplace import create_app
+from marketplace.accounts.models import User
 from marketplace.catalog import queries as cq
 from marketplace.catalog.models import (
     OCOP_GROUPS,
@@ -30,6 +31,7 @@ from marketplace.media.images import rendition_name
 from marketplace.sellers.models import Seller
 from marketplace.text import fold
 from tests.conftest import make_test_config, reset_schema
+from tests.factories import make_user
 
 VIETNAMESE_MARKS = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 MOJIBAKE = ("Ã", "Â", "Æ", "áº", "á»", "\ufffd", "Ä‘")
@@ -277,7 +279,9 @@ def test_reset_starts_over_with_the_same_catalog(demo):
     product.price_vnd += 1000
     db.session.add(Product(seller=product.seller, category=product.category, name="Miến thử", slug="mien-thu",
                            price_vnd=1000, status="draft"))
+    member = make_user(email="nguoiban@example.vn", role="seller", seller=product.seller)
     db.session.commit()
+    member_id = member.id
     assert catalog_digest() != digest
     result = demo.test_cli_runner().invoke(args=["seed-demo", "--reset"])
     assert result.exit_code == 0, result.output
@@ -285,6 +289,9 @@ def test_reset_starts_over_with_the_same_catalog(demo):
     assert _row_counts() == before
     assert catalog_digest() == digest
     assert _count(_valid_cert_products()) == 173
+    # Accounts are not catalog data: the seller member keeps the account, without the seller.
+    member = db.session.get(User, member_id)
+    assert member is not None and member.seller_id is None
 
 
 def test_deterministic_across_databases(demo, tmp_path):

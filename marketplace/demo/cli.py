@@ -61,7 +61,8 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     try:
         with _indexing_suspended():
             if reset and existing:
-                wipe_catalog()
+                deleted = wipe_catalog()
+                echo("Đã xóa danh mục cũ: " + ", ".join(f"{table} {n}" for table, n in deleted.items() if n))
             with click.progressbar(length=len(plan.products), label="Ghi cơ sở dữ liệu") as bar:
                 insert_plan(plan, results, progress=bar.update)
             db.session.commit()
