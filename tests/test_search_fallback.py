@@ -111,15 +111,27 @@ def test_like_wildcards_are_literal(search):
 
 def test_relevance_puts_name_matches_first(search):
     seller = make_seller(name="HTX Nông Sản")
-    popular = make_product(name="Bánh chưng", description="Gói bằng lá dong, nhân đậu và thịt, ăn với dưa xanh.", seller=seller,
-                           view_count=500, featured=True)
+    popular = make_product(name="Bánh chưng", description="Gói bằng lá dong, nhân đậu và thịt, ăn với dưa xanh.",
+                           seller=seller, view_count=500, featured=True)
+    in_description = make_product(name="Bánh tẻ", description="Nhân đậu xanh.", seller=seller, view_count=90)
+    words = make_product(name="Xanh ngọc đậu phụ", seller=seller, view_count=3)
     named = make_product(name="Đậu xanh cà", seller=seller, view_count=1)
     middle = make_product(name="Chè đậu xanh", seller=seller, view_count=2)
     db.session.commit()
     result = run(search, text="đậu xanh")
-    assert result.ids == [named.id, middle.id, popular.id]
+    # name starts with the query > name holds the phrase > name holds the words >
+    # phrase in the description > words anywhere; then featured, popularity, id.
+    assert result.ids == [named.id, middle.id, words.id, in_description.id, popular.id]
     # Without text, relevance is featured → popularity → id.
     assert run(search).ids[0] == popular.id
+
+
+def test_popularity_breaks_relevance_ties(search):
+    seller = make_seller()
+    quiet = make_product(name="Trà hoa vàng", seller=seller, view_count=3)
+    loved = make_product(name="Trà hoa vàng hộp", seller=seller, view_count=900)
+    db.session.commit()
+    assert run(search, text="tra hoa vang").ids == [loved.id, quiet.id]
 
 
 # --- filters ----------------------------------------------------------------------

@@ -128,14 +128,29 @@ def area_descendant_ids(slugs: Iterable[str]) -> list[int]:
     return sorted(result)
 
 
-def _relevance(tokens: list[str]) -> list:
-    """Text-match rank for the database: the folded name is the start of search_text."""
+def _relevance_columns(tokens: list[str]) -> list[sa.ColumnElement[int]]:
+    """Text-match ranks for the database (higher first), from ``search_text``, which
+    starts with the folded name: the name starts with the query; the name holds the
+    whole query; the name holds every word; the whole query appears anywhere."""
     if not tokens:
         return []
     phrase = _like_escape(" ".join(tokens))
-    starts = sa.case((Product.search_text.like(f"{phrase}%", escape="\\"), 1), else_=0)
-    contains = sa.case((Product.search_text.like(f"%{phrase}%", escape="\\"), 1), else_=0)
-    return [starts.desc(), contains.desc()]
+    # fold() does not lengthen Vietnamese text: the first len(name) characters cover the name.
+    name_part = sa.func.substr(Product.search_text, 1, sa.func.length(Product.name))
+
+    def flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.case((cond, 1), else_=0)
+
+    return [
+        flag(Product.search_text.like(f"{phrase}%", escape="\\")),
+        flag(name_part.like(f"%{phrase}%", escape="\\")),
+        flag(sa.and_(*(name_part.like(f"%{_like_escape(t)}%", escape="\\") for t in tokens))),
+        flag(Product.search_text.like(f"%{phrase}%", escape="\\")),
+    ]
+
+
+def _relevance(tokens: list[str]) -> list:
+    return [col.desc() for col in _relevance_columns(tokens)]
 
 
 def _ordering(sort: str, tokens: list[str] | None = None) -> list:
@@ -171,7 +186,9 @@ class _Row(NamedTuple):
     featured: bool
     views: int
     published: datetime | None
-    starts: int
+    starts: int  # the _relevance_columns, in order
+    name_phrase: int
+    name_words: int
     contains: int
 
 
@@ -192,7 +209,9 @@ def _sort_key(sort: str) -> Callable[[_Row], tuple]:
         return lambda r: (r.published is None, -(r.published.timestamp() if r.published else 0), -r.id)
     if sort == "popular":
         return lambda r: (-(r.views or 0), -r.id)
-    return lambda r: (-r.starts, -r.contains, -int(bool(r.featured)), -(r.views or 0), -r.id)
+    return lambda r: (
+        -r.starts, -r.name_phrase, -r.name_words, -r.contains, -int(bool(r.featured)), -(r.views or 0), -r.id
+    )
 
 
 def _tree(model) -> tuple[dict[int, int | None], dict[int, str]]:
@@ -247,11 +266,9 @@ class DatabaseSearch(SearchBackend):
     def _candidate_rows(self, query: SearchQuery, conds: dict) -> list[_Row] | None:
         tokens = query_tokens(query.text)
         if tokens and query.sort == "relevance":
-            phrase = _like_escape(" ".join(tokens))
-            starts = sa.case((Product.search_text.like(f"{phrase}%", escape="\\"), 1), else_=0)
-            contains = sa.case((Product.search_text.like(f"%{phrase}%", escape="\\"), 1), else_=0)
+            ranks = _relevance_columns(tokens)
         else:
-            starts = contains = sa.literal(0)
+            ranks = [sa.literal(0)] * 4
         # Only what the chosen sort reads: datetime parsing of every row is costly.
         published = Product.published_at if query.sort == "newest" else sa.null()
         stmt = (
@@ -265,8 +282,7 @@ class DatabaseSearch(SearchBackend):
                 Product.featured,
                 Product.view_count,
                 published,
-                starts,
-                contains,
+                *ranks,
             )
             .select_from(Product)
             .join(Seller, Product.seller_id == Seller.id)
