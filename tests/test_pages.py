@@ -512,3 +512,9 @@ def test_home_and_listing_use_few_queries_whatever_the_catalog_size(app, client,
     assert large.count <= small.count + 1  # 30 more products: no query per product or card
     assert large.count <= 20, large.count
     assert listing.count <= 30, listing.count
+
+
+@pytest.mark.parametrize("lang, expected", [("vi", "1.485"), ("en", "1,485")])
+def test_counts_use_the_language_thousands_separator(app, lang, expected):
+    with app.test_request_context(f"/?lang={lang}"):
+        assert app.jinja_env.filters["thousands"](1485) == expected

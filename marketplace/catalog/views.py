@@ -79,6 +79,15 @@ def canonical_url(**values) -> str:
     return url_for(endpoint, _external=True, **view_args)
 
 
+@bp.app_template_filter("thousands")
+def thousands(value: int | None) -> str:
+    """2760 → "2.760" (Vietnamese) or "2,760" (English)."""
+    from flask_babel import get_locale
+
+    text = f"{int(value or 0):,}"
+    return text if str(get_locale()) == "en" else text.replace(",", ".")
+
+
 bp.add_app_template_global(category_label, "category_label")
 bp.add_app_template_global(ocop_group_label, "ocop_group_label")
 bp.add_app_template_global(seo.photo_srcset, "photo_srcset")
