@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from ..catalog.services import ValidationError
 from ..extensions import db, login_manager
@@ -71,7 +72,12 @@ def register():
                 db.session.rollback()
                 apply_errors(form, exc.errors)
             else:
-                db.session.commit()
+                try:
+                    db.session.commit()
+                except IntegrityError:  # the same e-mail registered a moment ago
+                    db.session.rollback()
+                    form.email.errors = [_("Email này đã được đăng ký. Vui lòng đăng nhập hoặc lấy lại mật khẩu.")]
+                    return render_template("accounts/register.html", form=form), 400
                 login_user(user)
                 flash(_("Đăng ký thành công. Chào mừng bạn!"), "success")
                 if form.wants_to_sell.data:

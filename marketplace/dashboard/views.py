@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import services as catalog_services
@@ -120,9 +121,14 @@ def profile():
                 db.session.rollback()
                 apply_errors(form, exc.errors)
             else:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for("dashboard.home"))
+                try:
+                    db.session.commit()
+                except IntegrityError:
+                    db.session.rollback()
+                    form.form_errors.append(_("Hồ sơ vừa được thay đổi ở nơi khác. Vui lòng thử lại."))
+                else:
+                    flash(message, "success")
+                    return redirect(url_for("dashboard.home"))
     return render_template("dashboard/profile.html", form=form, seller=seller), status
 
 
@@ -160,7 +166,13 @@ def _save_product(form: ProductEditForm, seller, product: Product | None):
             errors["rural_year"] = errors.pop("year")
         apply_errors(form, errors)
         return None
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent save took the same code or slug between our check and the commit.
+        db.session.rollback()
+        form.form_errors.append(_("Sản phẩm vừa được thay đổi ở nơi khác. Vui lòng kiểm tra và lưu lại."))
+        return None
     return product
 
 
