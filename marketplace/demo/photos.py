@@ -92,14 +92,30 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, max_width: int, max_lines:
     return lines
 
 
+def _leaf(draw: ImageDraw.ImageDraw, origin, length: float, width: float, angle: float, fill, vein) -> None:
+    """A pointed leaf from ``origin``, ``angle`` degrees from vertical, with its midrib."""
+    a = math.radians(angle)
+    ux, uy = math.sin(a), -math.cos(a)  # along the leaf
+    px, py = -uy, ux  # across
+    ox, oy = origin
+    left, right = [], []
+    for i in range(17):
+        t = i / 16
+        half = width * 0.5 * math.sin(math.pi * t) ** 0.8
+        x, y = ox + ux * length * t, oy + uy * length * t
+        left.append((x + px * half, y + py * half))
+        right.append((x - px * half, y - py * half))
+    draw.polygon(left + right[::-1], fill=fill)
+    draw.line((ox, oy, ox + ux * length * 0.92, oy + uy * length * 0.92), fill=vein, width=3)
+
+
 def _motif(draw: ImageDraw.ImageDraw, motif: str, cx: int, cy: int, r: int, fg, accent) -> None:
-    if motif == "leaf":
-        for angle in (-35, 0, 35):
-            a = math.radians(angle)
-            dx, dy = math.sin(a) * r * 0.55, -math.cos(a) * r * 0.55
-            box = (cx + dx - r * 0.32, cy + dy - r * 0.6, cx + dx + r * 0.32, cy + dy + r * 0.6)
-            draw.ellipse(box, fill=fg)
-        draw.line((cx, cy + r * 0.9, cx, cy - r * 0.2), fill=accent, width=max(3, r // 18))
+    if motif == "leaf":  # "một tôm hai lá": a bud and two leaves on a stem
+        base = (cx, cy + r * 0.95)
+        draw.line((base[0], base[1], cx, cy - r * 0.35), fill=accent, width=max(4, r // 14))
+        _leaf(draw, (cx, cy + r * 0.35), r * 1.2, r * 0.5, -62, fg, accent)
+        _leaf(draw, (cx, cy + r * 0.05), r * 1.1, r * 0.45, 58, fg, accent)
+        _leaf(draw, (cx, cy - r * 0.3), r * 0.75, r * 0.2, -4, _shade(fg, 0.93), accent)
     elif motif == "cup":
         draw.ellipse((cx - r, cy + r * 0.55, cx + r, cy + r * 0.85), fill=accent)
         draw.chord((cx - r * 0.75, cy - r * 0.6, cx + r * 0.75, cy + r * 0.9), 0, 180, fill=fg)
