@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
@@ -45,6 +46,7 @@ from ..text import today_vn, utcnow
 from . import outbox
 from .base import (
     MAX_QUERY_CHARS,
+    MAX_TOKENS,
     PRICE_BANDS,
     Health,
     Progress,
@@ -225,6 +227,30 @@ def build_filter(query: SearchQuery, *, without: str | None = None, today: int |
     return result
 
 
+_WORD = re.compile(r"\w+")
+
+
+def query_words(text: str | None) -> list[str]:
+    """The words of a user query, at most MAX_TOKENS. Only word characters reach the
+    engine: quotes would start a phrase search and a leading ``-`` would exclude."""
+    return _WORD.findall((text or "")[:MAX_QUERY_CHARS])[:MAX_TOKENS]
+
+
+def query_text(text: str | None) -> str:
+    return " ".join(query_words(text))
+
+
+def adjacent_swaps(word: str) -> list[str]:
+    """``tna`` → ``nta``, ``tan``: each pair of different adjacent letters swapped."""
+    out: list[str] = []
+    for i in range(len(word) - 1):
+        if word[i] != word[i + 1]:
+            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            if swapped not in out:
+                out.append(swapped)
+    return out
+
+
 def format_highlight(formatted: str) -> Markup:
     """Engine output with \\u0002/\\u0003 around matches → HTML-safe text with <mark>."""
     safe = str(escape(formatted))
@@ -346,13 +372,16 @@ class MeiliSearch(SearchBackend):
 
     # -- searching -----------------------------------------------------------------
 
-    def _search_params(self, query: SearchQuery) -> dict[str, Any]:
+    def _search_params(self, query: SearchQuery, text: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {
             "indexUid": self.index_uid,
-            "q": (query.text or "")[:MAX_QUERY_CHARS],
+            "q": query_text(query.text) if text is None else text,
             "filter": build_filter(query),
             "page": max(1, int(query.page)),
             "hitsPerPage": max(0, int(query.per_page)),
+            # Every word must match (like the embedded engine); see search() for
+            # what happens when nothing does.
+            "matchingStrategy": "all",
             "attributesToRetrieve": ["id", "name"],
             "locales": ["vie"],
         }
@@ -373,13 +402,13 @@ class MeiliSearch(SearchBackend):
         return params
 
     def search_requests(
-        self, query: SearchQuery, *, today: int | None = None
+        self, query: SearchQuery, *, today: int | None = None, text: str | None = None
     ) -> tuple[list[dict[str, Any]], list[str]]:
         """The multi_search queries: the main one, then one per selected facet group
         (its own filter removed, no hits), and one for the star counts (valid
         certificates only). Returns (queries, facet group of each extra query)."""
         today = today if today is not None else today_number()
-        main = self._search_params(query)
+        main = self._search_params(query, text)
         main["filter"] = build_filter(query, today=today)
         queries = [main]
         groups: list[str] = []
@@ -399,6 +428,7 @@ class MeiliSearch(SearchBackend):
                         "page": 1,
                         "hitsPerPage": 0,
                         "facets": [attribute],
+                        "matchingStrategy": "all",
                         "locales": ["vie"],
                     }
                 )
@@ -406,7 +436,59 @@ class MeiliSearch(SearchBackend):
         return queries, groups
 
     def search(self, query: SearchQuery) -> SearchResult:
-        queries, groups = self.search_requests(query)
+        """Every word must match. When nothing does, like the embedded engine: words
+        the index does not know are dropped (a 3–4 letter one is first tried with two
+        adjacent letters swapped, ``tna`` → ``tan``, Meilisearch gives short words no
+        typos), then trailing words are dropped one at a time while nothing matches."""
+        words = query_words(query.text)
+        result = self._run(query, " ".join(words))
+        if result.total or not words:
+            return result
+        kept, corrected = self._known_words(words)
+        if kept != words and kept:
+            result = self._run(query, " ".join(kept))
+        while result.total == 0 and len(kept) > 1:
+            kept = kept[:-1]
+            result = self._run(query, " ".join(kept))
+        if corrected and result.total:
+            result.corrected_text = " ".join(kept)
+        return result
+
+    def _known_words(self, words: list[str]) -> tuple[list[str], bool]:
+        """One multi_search of ``hitsPerPage: 0`` probes: which words match anything
+        public (the last as a prefix), and which swapped short words do."""
+        probes: list[tuple[int, str]] = []
+        for i, word in enumerate(words):
+            probes.append((i, word))
+            if 3 <= len(word) <= 4:
+                probes.extend((i, swapped) for swapped in adjacent_swaps(word))
+        queries = [
+            {
+                "indexUid": self.index_uid,
+                "q": candidate,  # alone, so the engine treats it as a prefix too
+                "filter": ["is_public = true"],
+                "page": 1,
+                "hitsPerPage": 0,
+                "locales": ["vie"],
+            }
+            for i, candidate in probes
+        ]
+        with engine_errors("search"):
+            response = self.client.multi_search(queries)
+        try:
+            totals = [int(r.get("totalHits", 0)) for r in response["results"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SearchUnavailable(f"Meilisearch search: unexpected response ({exc!r})") from exc
+        found: dict[int, str] = {}
+        for (i, candidate), total in zip(probes, totals):
+            if total and i not in found:
+                found[i] = candidate  # the word itself is probed first
+        kept = [found[i] for i in range(len(words)) if i in found]
+        corrected = any(found[i] != words[i] for i in found)
+        return kept, corrected
+
+    def _run(self, query: SearchQuery, text: str) -> SearchResult:
+        queries, groups = self.search_requests(query, text=text)
         with engine_errors("search"):
             response = self.client.multi_search(queries)
         try:
@@ -464,8 +546,8 @@ class MeiliSearch(SearchBackend):
         }
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        text = (prefix or "")[:MAX_QUERY_CHARS]
-        if len(text.strip()) < 2:
+        text = query_text(prefix)
+        if len(text.replace(" ", "")) < 2:
             return []
         with engine_errors("suggest"):
             response = self.client.index(self.index_uid).search(

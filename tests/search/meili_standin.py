@@ -43,6 +43,8 @@ class StandInState:
     # Canned answers for POST /multi-search and POST /indexes/<uid>/search.
     multi_search_response: dict = field(default_factory=lambda: {"results": []})
     search_response: dict = field(default_factory=lambda: {"hits": []})
+    # Or compute each multi-search result from its query: fn(query dict) -> result dict.
+    multi_search_fn: Any = None
     keys: list[dict] = field(default_factory=list)
 
 
@@ -191,6 +193,8 @@ def _make_handler(standin: StandInMeili):
 
             return 202, standin.new_task("indexSwap", None, swap)
         if seg == ["multi-search"] and method == "POST":
+            if state.multi_search_fn is not None:
+                return 200, {"results": [state.multi_search_fn(q) for q in body["queries"]]}
             return 200, state.multi_search_response
         if seg == ["keys"] and method == "GET":
             return 200, {"results": state.keys, "offset": 0, "limit": 1000, "total": len(state.keys)}

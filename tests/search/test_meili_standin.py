@@ -208,6 +208,55 @@ def test_search_sends_one_multi_search_and_reads_the_answer(ctx, standin):
     assert result.highlights[7] == Markup("<mark>Chè</mark> &lt;b&gt;")
 
 
+def _answer_by_text(totals: dict[str, list[int] | int]):
+    """A stand-in answer per query text: a list of hit ids, or just a total."""
+
+    def answer(q: dict) -> dict:
+        value = totals.get(q["q"], 0)
+        ids = value if isinstance(value, list) else []
+        total = len(value) if isinstance(value, list) else value
+        hits = [{"id": i, "name": f"#{i}"} for i in ids][: q.get("hitsPerPage", 20)]
+        return {"indexUid": "products", "hits": hits, "totalHits": total, "facetDistribution": {}}
+
+    return answer
+
+
+def test_only_words_reach_the_engine_and_all_must_match(ctx, standin):
+    standin.state.multi_search_fn = _answer_by_text({"chè ngon cay ST25 A": [4]})
+    result = get_search().search(SearchQuery(text='chè "ngon -cay ST25-A', with_facets=False))
+    assert result.ids == [4]
+    [call] = standin.calls("POST", r"/multi-search")
+    [main] = call.body["queries"]
+    assert main["q"] == "chè ngon cay ST25 A"  # no phrase quotes, no "-" exclusion
+    assert main["matchingStrategy"] == "all"
+
+
+def test_short_word_swap_then_unknown_words_dropped(ctx, standin):
+    standin.state.multi_search_fn = _answer_by_text({"tan": 5, "cuong": 3, "tan cuong": [1, 2]})
+    result = get_search().search(SearchQuery(text="tna cuong", with_facets=False))
+    assert (result.ids, result.total, result.corrected_text) == ([1, 2], 2, "tan cuong")
+    main_texts = [c.body["queries"][0]["q"] for c in standin.calls("POST", r"/multi-search")]
+    assert main_texts == ["tna cuong", "tna", "tan cuong"]  # search, probes, corrected search
+    probes = [q["q"] for q in standin.calls("POST", r"/multi-search")[1].body["queries"]]
+    assert probes == ["tna", "nta", "tan", "cuong"]
+    assert all(q["hitsPerPage"] == 0 for q in standin.calls("POST", r"/multi-search")[1].body["queries"])
+
+
+def test_trailing_words_dropped_while_nothing_matches(ctx, standin):
+    standin.state.multi_search_fn = _answer_by_text({"gao": [7, 8], "nep": 4, "xyzt": 0})
+    result = get_search().search(SearchQuery(text="gao nep xyzt", with_facets=False))
+    assert (result.ids, result.corrected_text) == ([7, 8], None)
+    main_texts = [c.body["queries"][0]["q"] for c in standin.calls("POST", r"/multi-search")]
+    assert main_texts == ["gao nep xyzt", "gao", "gao nep", "gao"]
+
+
+def test_nonsense_stays_empty(ctx, standin):
+    standin.state.multi_search_fn = _answer_by_text({})
+    result = get_search().search(SearchQuery(text="chw"))
+    assert (result.ids, result.total, result.degraded) == ([], 0, False)
+    assert len(standin.calls("POST", r"/multi-search")) == 2  # the search and one probe batch
+
+
 def test_engine_error_answers_degrade_instead_of_500(client, ctx, standin):
     make_product(name="Chè búp Tân Cương")
     db.session.commit()
