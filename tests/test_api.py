@@ -188,6 +188,19 @@ def test_detail_has_list_fields_plus_description_and_images(client, catalog):
     assert get(client, "/api/v1/products/che-moc-cau").get_json()["images"] == []
 
 
+def test_detail_lists_only_renditions_that_exist(app, client, catalog):
+    """Demo photos have 320/800 renditions only: no url_1600 pointing at nothing."""
+    with app.app_context():
+        storage = get_storage()
+        name = f"{catalog['photo_key']}-1600.webp"
+        assert storage.exists(name)
+        [image] = get(client, "/api/v1/products/che-bup").get_json()["images"]
+        assert urlsplit(image["url_1600"]).path == f"/media/{name}"
+        storage.delete(name)
+    [image] = get(client, "/api/v1/products/che-bup").get_json()["images"]
+    assert "url_1600" not in image and "url_800" in image and "url_320" in image
+
+
 def test_unknown_product_is_404_json(client, catalog):
     resp = get(client, "/api/v1/products/khong-co")
     assert resp.status_code == 404

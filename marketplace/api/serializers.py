@@ -119,8 +119,19 @@ def product_json(product: Product, *, detail: bool = False) -> dict:
     return data
 
 
+ALWAYS_LISTED_WIDTHS = (320, 800)  # every stored photo has these (uploads and the demo)
+
+
 def photo_json(photo) -> dict:
-    data = {f"url_{w}": media_url(rendition_name(photo.key, w)) for w in WIDTHS}
+    """url_320 and url_800 always; larger renditions only when the file exists."""
+    from ..media import get_storage
+
+    storage = get_storage()
+    data = {}
+    for width in WIDTHS:
+        name = rendition_name(photo.key, width)
+        if width in ALWAYS_LISTED_WIDTHS or storage.exists(name):
+            data[f"url_{width}"] = media_url(name)
     data.update({"width": photo.width, "height": photo.height, "alt": photo.alt or ""})
     return data
 
