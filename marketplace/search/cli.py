@@ -58,4 +58,29 @@ def register(app: Flask) -> None:
         if not health.ok:
             raise SystemExit(1)
 
+    @group.command("deliver")
+    @click.option("--all", "force", is_flag=True, help="Ignore the retry backoff: try every pending change now.")
+    @click.option("--limit", default=1000, show_default=True, help="Changes per batch.")
+    def deliver(force: bool, limit: int) -> None:
+        """Send pending outbox changes to the engine (Meilisearch); run from cron."""
+        from . import get_search
+
+        backend = get_search()
+        inner = getattr(backend, "primary", backend)
+        if not hasattr(inner, "deliver"):
+            click.echo(f"{backend.name}: the index is written in the same transaction; no outbox.")
+            return
+        delivered = failed = 0
+        while True:
+            report = inner.deliver(db.session, force=force, limit=limit)
+            db.session.commit()
+            delivered += report.claimed - report.failed
+            failed += report.failed
+            if report.failed or report.claimed < limit:
+                break
+        click.echo(f"Delivered {delivered} change(s); {failed} still pending.")
+        if report.error:
+            click.echo(f"last error: {report.error}")
+            raise SystemExit(1)
+
     app.cli.add_command(group)

@@ -370,3 +370,18 @@ def test_browser_key_is_search_only(ctx, standin):
     assert key not in ("admin", "other", "stand-in-master-key")
     assert backend.search_only_key() == key
     assert json.dumps(created.body).count("*") == 0
+
+
+def test_deliver_command_sends_what_an_outage_left(ctx, runner, standin):
+    standin.state.fail_tasks = {"code": "internal", "message": "busy"}
+    make_product(name="Gạo nếp")
+    make_product(name="Gạo tẻ")
+    db.session.commit()
+    assert len(pending()) == 2
+    standin.state.fail_tasks = None
+
+    result = runner.invoke(args=["search", "deliver", "--all", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Delivered 2 change(s); 0 still pending." in result.output
+    assert pending() == []
+    assert len(standin.state.indexes["products"]["docs"]) == 2

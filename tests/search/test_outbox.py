@@ -217,3 +217,17 @@ def test_delivered_rows_are_purged_after_the_retention(ctx):
     assert sorted(r.product_id for r in rows()) == [2, 3]
     stats = outbox_stats(db.session)
     assert (stats.pending, stats.failing) == (1, 0)
+
+
+def test_deliver_command_retries_and_reports_the_error(ctx, runner):
+    product = make_product()
+    db.session.commit()
+
+    result = runner.invoke(args=["search", "deliver"])  # still in backoff: nothing due
+    assert result.exit_code == 0 and "Delivered 0 change(s); 0 still pending." in result.output
+
+    result = runner.invoke(args=["search", "deliver", "--all"])
+    assert result.exit_code == 1
+    assert "Delivered 0 change(s); 1 still pending." in result.output
+    assert "Communication" in result.output
+    assert rows(product.id)[0].attempts == 2
