@@ -70,15 +70,17 @@ def register(app: Flask) -> None:
         if not hasattr(inner, "deliver"):
             click.echo(f"{backend.name}: the index is written in the same transaction; no outbox.")
             return
-        delivered = failed = 0
+        from .outbox import outbox_stats
+
+        delivered = 0
         while True:
             report = inner.deliver(db.session, force=force, limit=limit)
             db.session.commit()
             delivered += report.claimed - report.failed
-            failed += report.failed
             if report.failed or report.claimed < limit:
                 break
-        click.echo(f"Delivered {delivered} change(s); {failed} still pending.")
+        pending = outbox_stats(db.session).pending
+        click.echo(f"Delivered {delivered} change(s); {pending} still pending.")
         if report.error:
             click.echo(f"last error: {report.error}")
             raise SystemExit(1)

@@ -224,7 +224,7 @@ def test_deliver_command_retries_and_reports_the_error(ctx, runner):
     db.session.commit()
 
     result = runner.invoke(args=["search", "deliver"])  # still in backoff: nothing due
-    assert result.exit_code == 0 and "Delivered 0 change(s); 0 still pending." in result.output
+    assert result.exit_code == 0 and "Delivered 0 change(s); 1 still pending." in result.output
 
     result = runner.invoke(args=["search", "deliver", "--all"])
     assert result.exit_code == 1
