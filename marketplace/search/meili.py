@@ -145,6 +145,9 @@ def settings_payload(catalog_size: int = 0) -> dict[str, Any]:
     }
 
 
+UNORDERED_SETTINGS = ("filterableAttributes", "sortableAttributes")
+
+
 def settings_differ(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     """Top-level setting names whose current value does not match ``wanted``.
 
@@ -156,7 +159,12 @@ def settings_differ(current: dict[str, Any], wanted: dict[str, Any]) -> list[str
             return isinstance(have, dict) and all(same(have.get(k), v) for k, v in want.items())
         return have == want
 
-    return [key for key, value in wanted.items() if not same(current.get(key), value)]
+    def matches(key: str, have: Any, want: Any) -> bool:
+        if key in UNORDERED_SETTINGS:  # the server keeps these as sets (returned sorted)
+            return isinstance(have, list) and sorted(map(str, have)) == sorted(map(str, want))
+        return same(have, want)
+
+    return [key for key, value in wanted.items() if not matches(key, current.get(key), value)]
 
 
 def escape_filter_value(value: Any) -> str:
@@ -391,7 +399,7 @@ class MeiliSearch(SearchBackend):
         if query.with_facets:
             # Star counts need "certificate still valid today": a query of their own.
             params["facets"] = [a for g, a in FACET_ATTRIBUTES.items() if g != "ocop_stars"]
-        if query.highlight and params["q"].strip():
+        if params["q"].strip():  # like the embedded engine: names highlighted whenever there is text
             params.update(
                 {
                     "attributesToHighlight": ["name"],

@@ -94,7 +94,11 @@ def test_settings_differ_ignores_defaults_the_server_adds():
     current = {k: (dict(v) if isinstance(v, dict) else v) for k, v in wanted.items()}
     current["typoTolerance"] = {**wanted["typoTolerance"], "disableOnWords": [], "disableOnAttributes": []}
     current["stopWords"] = []
+    current["filterableAttributes"] = sorted(wanted["filterableAttributes"])  # sets, sorted by the server
+    current["sortableAttributes"] = sorted(wanted["sortableAttributes"])
     assert settings_differ(current, wanted) == []
+    reordered = dict(current, searchableAttributes=list(reversed(wanted["searchableAttributes"])))
+    assert settings_differ(reordered, wanted) == ["searchableAttributes"]  # order is rank here
     current["rankingRules"] = ["words", "typo"]
     current["pagination"] = {"maxTotalHits": 1000}
     assert sorted(settings_differ(current, wanted)) == ["pagination", "rankingRules"]
