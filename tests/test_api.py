@@ -201,8 +201,12 @@ def test_detail_lists_only_renditions_that_exist(app, client, catalog):
     assert "url_1600" not in image and "url_800" in image and "url_320" in image
 
 
-def test_unknown_product_is_404_json(client, catalog):
-    resp = get(client, "/api/v1/products/khong-co")
+@pytest.mark.parametrize("path", [
+    "/api/v1/products/khong-co", "/api/v1/products/%00", "/api/v1/products/ch%C3%A8", "/api/v1/products/%FF",
+    "/api/v1/products/" + "a" * 500, "/api/v1/sellers/%00", "/api/v1/sellers/Ch%C3%A8", "/api/v1/sellers/%FF%FE",
+])
+def test_unknown_or_malformed_slug_is_404_json(client, catalog, path):
+    resp = get(client, path)
     assert resp.status_code == 404
     assert resp.get_json()["error"]
 

@@ -35,6 +35,11 @@ _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
 
+def is_slug(value: str) -> bool:
+    """Lower-case ASCII words joined by hyphens, ≤ 120 characters (no NUL ever reaches SQL)."""
+    return len(value) <= 120 and _SLUG.fullmatch(value) is not None
+
+
 class ParamError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -91,7 +96,7 @@ def parse_slugs(args: MultiDict, name: str) -> tuple[str, ...]:
     if len(values) > MAX_SLUG_VALUES:
         raise ParamError(name, _("Quá nhiều giá trị cho “%(name)s”.", name=name))
     for value in values:
-        if len(value) > 120 or not _SLUG.fullmatch(value):
+        if not is_slug(value):
             raise ParamError(name, _("Mã “%(name)s” không hợp lệ.", name=name))
     return tuple(dict.fromkeys(values))
 
@@ -100,7 +105,7 @@ def parse_slug(args: MultiDict, name: str) -> str | None:
     value = _value(args, name)
     if value is None:
         return None
-    if len(value) > 120 or not _SLUG.fullmatch(value):
+    if not is_slug(value):
         raise ParamError(name, _("Mã “%(name)s” không hợp lệ.", name=name))
     return value
 

@@ -12,7 +12,7 @@ from ..catalog import queries as cq
 from ..search import get_search
 from ..search.base import PRICE_BANDS
 from . import queries as aq
-from .params import ParamError, product_search_query
+from .params import ParamError, is_slug, product_search_query
 from .serializers import area_ref, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -81,7 +81,7 @@ def products():
 
 @bp.get("/products/<slug>")
 def product(slug: str):
-    found = cq.get_public_product(slug)
+    found = cq.get_public_product(slug) if is_slug(slug) else None
     if found is None:
         return _error(404, _("Không tìm thấy sản phẩm."))
     return jsonify(product_json(found, detail=True))
@@ -89,7 +89,7 @@ def product(slug: str):
 
 @bp.get("/sellers/<slug>")
 def seller(slug: str):
-    found = aq.get_public_seller(slug)
+    found = aq.get_public_seller(slug) if is_slug(slug) else None
     if found is None:
         return _error(404, _("Không tìm thấy cơ sở sản xuất."))
     return jsonify(seller_json(found, product_count=aq.seller_public_product_count(found.id)))
