@@ -366,8 +366,11 @@ class MeiliSearch(SearchBackend):
         uid = getattr(task_info, "task_uid", None)
         if uid is None:
             uid = task_info["taskUid"]
+        timeout_ms = timeout_ms or self.wait_ms
+        # Poll quickly after a commit (the buyer is waiting), gently during a reindex.
+        interval_ms = 50 if timeout_ms <= self.wait_ms else 250
         with engine_errors("task"):
-            task = self.client.wait_for_task(uid, timeout_in_ms=timeout_ms or self.wait_ms)
+            task = self.client.wait_for_task(uid, timeout_in_ms=timeout_ms, interval_in_ms=interval_ms)
         if task.status == "succeeded":
             return
         error = task.error or {}

@@ -145,8 +145,13 @@ def deliver_pending(
     product_ids = sorted({r.product_id for r in rows})
     try:
         report.upserted, report.deleted = send(session, product_ids)
-    except SearchUnavailable as exc:
-        message = str(exc)[:ERROR_MAX_CHARS] or exc.__class__.__name__
+    except sa.exc.SQLAlchemyError:
+        raise  # the database itself failed: nothing can be recorded; rows stay as they were
+    except Exception as exc:  # noqa: BLE001 — engine down, task failed, or a document that cannot be built
+        if not isinstance(exc, SearchUnavailable):
+            log.exception("search outbox: building or sending documents failed")
+        message = (f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, SearchUnavailable) else str(exc))
+        message = message[:ERROR_MAX_CHARS] or exc.__class__.__name__
         for row in rows:
             row.attempts += 1
             row.last_error = message

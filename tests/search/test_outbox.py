@@ -231,3 +231,19 @@ def test_deliver_command_retries_and_reports_the_error(ctx, runner):
     assert "Delivered 0 change(s); 1 still pending." in result.output
     assert "Communication" in result.output
     assert rows(product.id)[0].attempts == 2
+
+
+def test_a_document_that_cannot_be_built_is_kept_and_reported(ctx, caplog):
+    from marketplace.search.outbox import deliver_pending
+
+    enqueue(db.session, [41, 42])
+    db.session.commit()
+
+    def broken(session, ids):
+        raise RuntimeError(f"cannot build {ids}")
+
+    report = deliver_pending(db.session, broken, force=True)
+    db.session.commit()
+    assert (report.claimed, report.failed) == (2, 2)
+    assert {r.last_error for r in rows()} == {"RuntimeError: cannot build [41, 42]"}
+    assert all(r.delivered_at is None and r.attempts == 1 for r in rows())
