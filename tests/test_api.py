@@ -491,6 +491,13 @@ def test_cache_and_cors_headers(client, catalog, url):
     assert resp.headers["Cache-Control"] == "public, max-age=60"
 
 
+def test_language_switch_response_is_not_publicly_cached(client, catalog):
+    resp = client.get("/api/v1/products?lang=en&ocop_stars=2")
+    assert resp.status_code == 400
+    assert "Set-Cookie" in resp.headers
+    assert resp.headers["Cache-Control"].startswith("private")
+
+
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
 def test_other_methods_are_405_json(client, catalog, method):
     resp = getattr(client, method)("/api/v1/products")

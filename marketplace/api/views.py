@@ -5,7 +5,7 @@ Only published products of approved sellers ever appear (catalog.queries rule).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 
 from ..catalog import queries as cq
@@ -38,13 +38,13 @@ def api_headers(response):
     """Public read-only API: cacheable for a minute and callable from any origin."""
     if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        if request.method in ("GET", "HEAD") and response.status_code < 500:
+        if session.modified:  # e.g. ?lang=en sets a cookie: never in a shared cache
+            response.headers["Cache-Control"] = f"private, max-age={CACHE_SECONDS}"
+        elif request.method in ("GET", "HEAD") and response.status_code < 500:
             response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
         else:
             response.headers["Cache-Control"] = "no-store"
         if response.status_code == 405 and "Allow" not in response.headers:
-            from flask import current_app
-
             adapter = current_app.url_map.bind_to_environ(request.environ)
             response.headers["Allow"] = ", ".join(sorted(adapter.allowed_methods(request.path)))
     return response
@@ -55,7 +55,7 @@ def _facets(raw: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     facets = {key: dict(raw.get(key) or {}) for key in FACET_KEYS}
     facets["ocop_stars"] = {s: int(facets["ocop_stars"].get(s, 0)) for s in ("3", "4", "5")}
     facets["rural_industry"] = {b: int(facets["rural_industry"].get(b, 0)) for b in ("true", "false")}
-    facets["price_band"] = {key: int(facets["price_band"].get(key, 0)) for key, _, _ in PRICE_BANDS}
+    facets["price_band"] = {key: int(facets["price_band"].get(key, 0)) for key, _low, _high in PRICE_BANDS}
     return facets
 
 
