@@ -97,6 +97,7 @@ def _collect(session: Session, flush_context) -> None:
             if obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
                 pending["sellers"].add(obj.id)
         elif isinstance(obj, Category):
+            session.info.pop("_search_category_rows", None)  # the search's per-transaction memo
             if obj.id is not None:
                 pending["categories"].add(obj.id)
         elif isinstance(obj, Area):

@@ -36,11 +36,12 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..catalog.models import Area, Category, Product
 from ..extensions import db
@@ -311,8 +312,18 @@ class SqliteFtsSearch(SearchBackend):
     # -- SQL pieces -------------------------------------------------------------
 
     @staticmethod
-    def _category_slugs(session, slugs: Sequence[str]) -> list[str]:
-        rows = session.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
+    def _category_rows(session) -> list:
+        """(id, parent_id, slug) of every category, once per search (the tree is small)."""
+        real = session() if isinstance(session, scoped_session) else session
+        memo = real.info.get("_search_category_rows")
+        if memo is None or memo[0] is not real.get_transaction():
+            rows = real.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
+            memo = (real.get_transaction(), rows)
+            real.info["_search_category_rows"] = memo
+        return memo[1]
+
+    def _category_slugs(self, session, slugs: Sequence[str]) -> list[str]:
+        rows = self._category_rows(session)
         children: dict[int | None, list[tuple[int, str]]] = {}
         for cid, parent, slug in rows:
             children.setdefault(parent, []).append((cid, slug))
@@ -512,23 +523,33 @@ class SqliteFtsSearch(SearchBackend):
         """Exact total and disjunctive facet counts from (category, area, stars, rural,
         band, n) groups: each facet counted with every OTHER filter applied."""
         names = ("category", "area", "ocop_stars", "rural_industry", "price_band")
-        counts: dict[str, dict] = {n: {} for n in names}
+        counts: list[dict] = [{} for _ in names]
         total = 0
-        active = list(preds.items())
+        active = [(names.index(name), pred) for name, pred in preds.items()]
         for row in rows:
-            failed = [name for name, pred in active if not pred(row)]
             n = row[5]
-            if not failed:
-                total += n
-            if len(failed) > 1:
+            failed = -1  # index of the one facet whose own filter rejects the row
+            for idx, pred in active:
+                if not pred(row):
+                    if failed >= 0:
+                        failed = -2
+                        break
+                    failed = idx
+            if failed == -2:
                 continue
-            for idx, name in enumerate(names):
-                if failed and failed[0] != name:
-                    continue
-                key = row[idx]
-                if key is None:
-                    continue
-                counts[name][key] = counts[name].get(key, 0) + n
+            if failed == -1:
+                total += n
+                for idx in range(5):
+                    key = row[idx]
+                    if key is not None:
+                        c = counts[idx]
+                        c[key] = c.get(key, 0) + n
+            else:
+                key = row[failed]
+                if key is not None:
+                    c = counts[failed]
+                    c[key] = c.get(key, 0) + n
+        counts = dict(zip(names, counts))
         category = self._roll_up_categories(session, counts["category"])
         stars = {"3": 0, "4": 0, "5": 0}
         for s, n in counts["ocop_stars"].items():
@@ -543,11 +564,10 @@ class SqliteFtsSearch(SearchBackend):
             "price_band": bands,
         }
 
-    @staticmethod
-    def _roll_up_categories(session, leaf: dict[str, int]) -> dict[str, int]:
+    def _roll_up_categories(self, session, leaf: dict[str, int]) -> dict[str, int]:
         if not leaf:
             return {}
-        rows = session.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
+        rows = self._category_rows(session)
         by_id = {cid: (parent, slug) for cid, parent, slug in rows}
         slug_to_id = {slug: cid for cid, _, slug in rows}
         total: dict[str, int] = {}
@@ -805,16 +825,23 @@ def _set_meta(conn, key: str, value: str) -> None:
     )
 
 
+@lru_cache(maxsize=20_000)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def highlight(name: str, exact: set[str], prefixes: Sequence[str]) -> Markup:
     """HTML-escaped ``name`` with <mark> around words whose folded form is one of
     ``exact`` or starts with one of ``prefixes``."""
     out: list[str] = []
-    for part in _SPLIT_KEEP.split(name):
+    # split() with a capturing group alternates separator, word, separator, ...
+    for i, part in enumerate(_SPLIT_KEEP.split(name)):
         if not part:
             continue
-        folded = fold(part)
-        if _WORD.fullmatch(part) and (folded in exact or any(folded.startswith(p) for p in prefixes)):
-            out.append(f"<mark>{escape(part)}</mark>")
-        else:
-            out.append(str(escape(part)))
+        if i % 2:
+            folded = _fold_word(part)
+            if folded in exact or any(folded.startswith(p) for p in prefixes):
+                out.append(f"<mark>{escape(part)}</mark>")
+                continue
+        out.append(str(escape(part)))
     return Markup("".join(out))
