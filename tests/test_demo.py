@@ -179,7 +179,7 @@ def test_every_product_has_a_photo_with_files(demo):
         photo = p.photos[0]
         assert (photo.width, photo.height) == (600, 600) and photo.alt == p.name
         keys.add(photo.key)
-    assert len(keys) > 1500  # varied pictures (size variants of a line share one)
+    assert len(keys) > 1000  # varied pictures (size variants of a line share one)
     for key in keys:
         for width in (320, 800):
             assert storage.exists(rendition_name(key, width)), key

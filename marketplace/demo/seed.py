@@ -246,12 +246,16 @@ def _plan_sellers(rng: random.Random, plan: CatalogPlan) -> None:
 
 
 def _candidates(rng: random.Random, seller: SellerPlan) -> list[tuple[str, str, tuple, tuple]]:
-    """Every (family, stem, size, pack) the seller could sell, in a weighted random order."""
+    """Every (family, stem, size, pack) the seller could sell, in a weighted random order.
+
+    Like a real producer, a seller makes one or two product lines (stems) of each family
+    it works in, in several sizes and packagings."""
     trade = d.TRADE_BY_KEY[seller.trade]
     items, weights = [], []
     for fam_key, weight in trade.families:
         fam = d.FAMILY_BY_KEY[fam_key]
-        combos = [(fam_key, stem, size, pack) for stem in fam.stems for size in fam.sizes for pack in fam.packs]
+        stems = rng.sample(fam.stems, min(len(fam.stems), rng.choice((1, 1, 2))))
+        combos = [(fam_key, stem, size, pack) for stem in stems for size in fam.sizes for pack in fam.packs]
         for combo in combos:
             items.append(combo)
             weights.append(weight / len(combos) * 100)
