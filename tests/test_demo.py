@@ -26,6 +26,7 @@ from marketplace.catalog.models import (
 from marketplace.demo import data
 from marketplace.demo.seed import build_plan, catalog_digest, plan_digest
 from marketplace.extensions import db
+from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
 from marketplace.media.images import rendition_name
 from marketplace.sellers.models import Seller
@@ -280,6 +281,9 @@ def test_reset_starts_over_with_the_same_catalog(demo):
     db.session.add(Product(seller=product.seller, category=product.category, name="Miến thử", slug="mien-thu",
                            price_vnd=1000, status="draft"))
     member = make_user(email="nguoiban@example.vn", role="seller", seller=product.seller)
+    # A buyer's inquiry references the seller and the product (foreign keys on PostgreSQL).
+    db.session.add(Inquiry(reference="DEMO-1", seller=product.seller, name="Nguyễn Văn An", phone="0912345678",
+                           items=[InquiryItem(product=product, product_name=product.name, quantity=2)]))
     db.session.commit()
     member_id = member.id
     assert catalog_digest() != digest
@@ -292,6 +296,8 @@ def test_reset_starts_over_with_the_same_catalog(demo):
     # Accounts are not catalog data: the seller member keeps the account, without the seller.
     member = db.session.get(User, member_id)
     assert member is not None and member.seller_id is None
+    # Inquiries to sellers that no longer exist cannot stay.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Inquiry)) == 0
 
 
 def test_deterministic_across_databases(demo, tmp_path):
