@@ -174,11 +174,25 @@ def deliver_pending(
     return report
 
 
+PURGE_BATCH = 1000
+
+
 def purge_delivered(session: Session, *, now: datetime | None = None) -> int:
-    """Drop rows delivered more than RETENTION ago."""
+    """Drop (up to PURGE_BATCH) rows delivered more than RETENTION ago.
+
+    On PostgreSQL rows another deliverer is purging are skipped, so two processes
+    never wait on (or deadlock over) the same old rows.
+    """
     cutoff = (now or utcnow()) - RETENTION
+    old = (
+        sa.select(SearchOutbox.id)
+        .where(SearchOutbox.delivered_at.is_not(None), SearchOutbox.delivered_at < cutoff)
+        .limit(PURGE_BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        old = old.with_for_update(skip_locked=True)
     result = session.execute(
-        sa.delete(SearchOutbox).where(SearchOutbox.delivered_at.is_not(None), SearchOutbox.delivered_at < cutoff),
+        sa.delete(SearchOutbox).where(SearchOutbox.id.in_(old.scalar_subquery())),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount or 0
