@@ -25,7 +25,7 @@ from marketplace.search.outbox import (
     purge_delivered,
 )
 from marketplace.text import utcnow
-from tests.conftest import make_test_config
+from tests.conftest import TEST_DATABASE_URL, make_test_config
 from tests.factories import make_category, make_product
 
 
@@ -247,3 +247,53 @@ def test_a_document_that_cannot_be_built_is_kept_and_reported(ctx, caplog):
     assert (report.claimed, report.failed) == (2, 2)
     assert {r.last_error for r in rows()} == {"RuntimeError: cannot build [41, 42]"}
     assert all(r.delivered_at is None and r.attempts == 1 for r in rows())
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="row locks (SELECT … FOR UPDATE) are the PostgreSQL path; set TEST_DATABASE_URL to run",
+)
+def test_a_second_deliverer_waits_instead_of_sending_an_older_state(ctx):
+    import threading
+    import time
+
+    from flask import current_app
+    from sqlalchemy.orm import Session
+
+    from marketplace.search.outbox import deliver_pending
+
+    enqueue(db.session, [7])
+    db.session.commit()
+    app = current_app._get_current_object()
+    sent: list[tuple[str, list[int]]] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session, ids):
+        sent.append(("first", ids))
+        started.set()
+        release.wait(10)
+        return len(ids), 0
+
+    def fast(session, ids):
+        sent.append(("second", ids))
+        return len(ids), 0
+
+    reports: dict[str, object] = {}
+
+    def run(name, sender):
+        with app.app_context(), Session(db.engine) as session:
+            reports[name] = deliver_pending(session, sender, force=True)
+            session.commit()
+
+    first = threading.Thread(target=run, args=("first", slow))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=run, args=("second", fast))
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive()  # blocked on the first deliverer's row lock
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert sent == [("first", [7])]  # the second found the row already delivered
+    assert reports["second"].claimed == 0
