@@ -788,11 +788,6 @@ def is_search_only(actions: Sequence[str], indexes: Sequence[str], index_uid: st
     return list(actions) == ["search"] and list(indexes) == [index_uid]
 
 
-def public_product_count(session: Session | None = None) -> int:
-    session = session or db.session
-    return session.scalar(sa.select(sa.func.count()).select_from(cq.public_product_ids().subquery())) or 0
-
-
 __all__ = [
     "MeiliSearch",
     "build_filter",
