@@ -85,4 +85,22 @@ def register(app: Flask) -> None:
             click.echo(f"last error: {report.error}")
             raise SystemExit(1)
 
+    @group.command("key")
+    @click.option("--create", is_flag=True, help="Create the key if there is none yet.")
+    def key(create: bool) -> None:
+        """Print a search-only key for this index (the only key a browser may get)."""
+        from . import get_search
+        from .base import SearchUnavailable
+
+        backend = get_search()
+        inner = getattr(backend, "primary", backend)
+        if not hasattr(inner, "search_only_key"):
+            click.echo(f"{backend.name}: no engine keys; browsers search through the site.")
+            return
+        try:
+            click.echo(inner.search_only_key(create=create))
+        except SearchUnavailable as exc:
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from exc
+
     app.cli.add_command(group)

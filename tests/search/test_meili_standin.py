@@ -385,3 +385,12 @@ def test_deliver_command_sends_what_an_outage_left(ctx, runner, standin):
     assert "Delivered 2 change(s); 0 still pending." in result.output
     assert pending() == []
     assert len(standin.state.indexes["products"]["docs"]) == 2
+
+
+def test_key_command_prints_only_a_search_key(ctx, runner, standin):
+    result = runner.invoke(args=["search", "key"])
+    assert result.exit_code == 1 and "no search-only key" in result.output
+    result = runner.invoke(args=["search", "key", "--create"])
+    assert result.exit_code == 0
+    assert result.output.strip() == standin.state.keys[0]["key"]
+    assert standin.state.keys[0]["actions"] == ["search"]
