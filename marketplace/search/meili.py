@@ -717,8 +717,10 @@ class MeiliSearch(SearchBackend):
             # The live name now holds the new documents; changes delivered to the old
             # index during the build are replayed once more into the new one.
             self._index_ready = True
-            self._replay(session, alias, since)
-            self._drop_quietly(fresh)  # after the swap, this name holds the old index
+            try:
+                self._replay(session, alias, since)
+            finally:
+                self._drop_quietly(fresh)  # after the swap, this name holds the old index
         return count
 
     def _replay(self, session: Session, index_uid: str, since) -> None:
