@@ -312,3 +312,14 @@ def test_certificate_scan_pdfs_are_not_served_publicly(app, client):
         get_storage().save(name, b"%PDF-1.4 scan")
     assert client.get(f"/media/{name}").status_code == 404
     assert client.get("/media/khong-hop-le.webp").status_code == 404
+
+
+def test_the_same_picture_twice_on_one_product_is_refused(app, client, owner):
+    _, user_id, product_id = owner
+    login(client, user_id)
+    assert upload(client, product_id, ("a.png", samples.png_bytes())).status_code == 302
+    again = upload(client, product_id, ("a-copy.png", samples.png_bytes()))
+    assert again.status_code == 400
+    assert "Ảnh này đã có trong sản phẩm" in again.get_data(as_text=True)
+    assert len(photos_of(app, product_id)) == 1
+    assert len(stored_files(app)) == 3  # the first photo's files are untouched

@@ -59,6 +59,10 @@ def add_photo(product: Product, stream: BinaryIO | bytes, *, alt: str = "") -> P
 
 def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
     """Store an already cleaned image (see ``process_upload``) as a new last photo."""
+    # Serialise concurrent uploads to one product (PostgreSQL row lock until commit;
+    # SQLite has a single writer anyway), then count what is really there.
+    db.session.execute(sa.select(Product.id).where(Product.id == product.id).with_for_update())
+    db.session.expire(product, ["photos"])
     if len(product.photos) >= MAX_PHOTOS:
         raise PhotoError(_l("Mỗi sản phẩm có tối đa %(n)d ảnh. Hãy xoá bớt ảnh trước khi thêm.", n=MAX_PHOTOS))
     key, width, height = store_renditions(get_storage(), image)
@@ -70,7 +74,7 @@ def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
         width=width,
         height=height,
         alt=(alt or "").strip()[:ALT_MAX] or product.name[:ALT_MAX],
-        position=len(photos),
+        position=(photos[-1].position + 1) if photos else 0,
     )
     product.photos.append(photo)
     db.session.flush()
