@@ -36,6 +36,7 @@ from .photos import PhotoSpec
 MERGER_DAY = date(2025, 7, 1)  # districts abolished, Bắc Kạn merged into Thái Nguyên
 MINISTRY_RENAMED = date(2025, 3, 1)  # MARD + MONRE → Bộ Nông nghiệp và Môi trường
 FLUSH_EVERY = 500
+DEMO_DOMAIN = "ocop-demo.example.com"
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,7 +171,6 @@ AREA_BY_NAME = {a.name: a for a in d.AREAS}
 
 
 def _seller_details(rng: random.Random, s: SellerPlan, taken_emails: set[str]) -> None:
-    area = AREA_BY_NAME[s.area]
     year = rng.randint(2008, 2023)
     story = [
         d.STORY_SENTENCES[0].format(name=s.name, year=year, area=s.area, members=rng.randint(7, 60)),
@@ -183,17 +183,17 @@ def _seller_details(rng: random.Random, s: SellerPlan, taken_emails: set[str]) -
     s.address = f"{rng.choice(d.STREETS)} {rng.choice(d.HAMLETS)}, {s.area}, tỉnh Thái Nguyên"
     s.phone = _phone(rng)
     local = slugify(s.brand).replace("-", "") or "lienhe"
-    email = f"{local}@demo.ocop.vn"
+    # Reserved example domain (RFC 2606): demo mail can never reach a real mailbox.
+    email = f"{local}@{DEMO_DOMAIN}"
     n = 2
     while email in taken_emails:
-        email = f"{local}{n}@demo.ocop.vn"
+        email = f"{local}{n}@{DEMO_DOMAIN}"
         n += 1
     taken_emails.add(email)
     s.email = email
     if s.kind == "enterprise" or rng.random() < 0.15:
-        s.website = s.website or f"https://{local}.demo.ocop.vn"
+        s.website = s.website or f"https://{local}.{DEMO_DOMAIN}"
     s.created_at = _at(date(2023, 1, 1) + timedelta(days=rng.randint(0, 400)), 10)
-    del area
 
 
 def _plan_sellers(rng: random.Random, plan: CatalogPlan) -> None:
