@@ -217,6 +217,6 @@ def safe_cell(value: object) -> object:
 
 def unescape_cell(value: object) -> object:
     """Undo ``safe_cell`` on import, so an exported file re-imports unchanged."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
         return value[1:]
     return value
