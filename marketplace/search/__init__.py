@@ -118,7 +118,8 @@ def build_backend(app: Flask, name: str) -> SearchBackend:
     if name == "sqlite":
         from .sqlite_fts import SqliteFtsSearch
 
-        return ResilientSearch(SqliteFtsSearch(), DatabaseSearch())
+        limit = int(app.config.get("SEARCH_BM25_LIMIT") or 5_000)
+        return ResilientSearch(SqliteFtsSearch(bm25_limit=limit), DatabaseSearch())
     if name == "meilisearch":
         from .meili import MeiliSearch  # built by create_app: no network I/O here
 

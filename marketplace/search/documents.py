@@ -61,6 +61,7 @@ def product_to_document(product: Product) -> dict:
 
     Keys:
       id, slug, name, name_folded, description,
+      category_id, area_id | None, seller_id (database ids, for engines that filter on them),
       category {slug, name}, category_slugs [leaf + every ancestor], category_names,
       area {slug, name} | None, area_slugs [area + ancestors], area_aliases [former names],
       seller {slug, name, kind},
@@ -82,6 +83,9 @@ def product_to_document(product: Product) -> dict:
         "name": product.name,
         "name_folded": fold(product.name),
         "description": product.description or "",
+        "category_id": product.category_id,
+        "area_id": product.area_id,
+        "seller_id": product.seller_id,
         "category": {"slug": categories[0].slug, "name": categories[0].name} if categories else None,
         "category_slugs": [c.slug for c in categories],
         "category_names": [c.name for c in categories],

@@ -1,17 +1,28 @@
 """The embedded search engine: SQLite FTS5 in the application's own database.
 
-Layout (created by migration 0004_search_fts, or by ``create_schema`` in tests):
+Layout (created by migration 0005_search_fts, or by ``create_schema`` in tests):
 
 * ``search_documents`` — one row per PUBLIC product (id = product id): folded text
-  columns for matching, the display name for highlights/suggestions, and the filter,
-  facet and sort columns.
+  columns for matching and the display name for highlights/suggestions.
+* ``search_facets`` — the same ids with narrow integer filter, facet and sort columns
+  (category/area/seller ids, valid stars and their expiry, rural mark, price band,
+  price, views, featured, published): scanning tens of thousands of matches stays
+  cheap because these rows are small.
 * ``search_fts`` — an external-content FTS5 table over the five folded text columns,
   kept in sync by triggers (SQLite 3.40 has no ``contentless_delete``), with
   ``unicode61 remove_diacritics 2`` and 2/3-character prefix indexes; bm25 weights
   name 10 ≫ category 4, seller 3, area 3 ≫ description 1 via the ``rank`` option.
 * ``search_terms`` — the vocabulary of indexed words (first letter, length, document
   count) used for typo tolerance.
-* ``search_meta`` — key/value bookkeeping (last rebuild, last error).
+* ``search_meta`` — key/value bookkeeping (last rebuild, last error, and the index
+  ``generation``, changed by every index write in the same transaction; grouped
+  facet rows are cached per generation, so a cache can never serve stale counts).
+
+Relevance: bm25 (name 10 ≫ category 4, seller 3, area 3 ≫ description 1; featured
+×1.25) rounded to 2 decimals, then popularity (view count). When a query matches more
+than BM25_LIMIT (5,000) products, computing bm25 for all of them costs too much, so
+the order is Meilisearch's "attribute" rule instead: products with every word in the
+name first, then the others; each tier by featured, then popularity.
 
 Text is folded in Python with ``marketplace.text.fold`` (which handles đ→d, something
 the FTS5 tokenizer does not) at index time and at query time.
@@ -33,7 +44,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -73,25 +86,45 @@ _WORD = re.compile(r"[^\W_]+")
 _SPLIT_KEEP = re.compile(r"([^\W_]+)")
 
 TEXT_COLUMNS = ("name", "category", "seller", "area", "description")
-DOC_COLUMNS = (
+DOC_COLUMNS = ("id", "slug", "display_name", *TEXT_COLUMNS)
+FACET_COLUMNS = (
     "id",
-    "slug",
-    "display_name",
-    *TEXT_COLUMNS,
-    "category_slug",
-    "area_slug",
-    "seller_slug",
-    "ocop_stars",
-    "ocop_until",
+    "category_id",
+    "area_id",
+    "seller_id",
+    "stars",
+    "stars_until",
     "rural",
-    "price_vnd",
-    "price_band",
-    "published_at",
-    "view_count",
+    "band",
+    "price",
+    "views",
     "featured",
+    "published",
+    "fkey",
 )
+BAND_KEYS = tuple(key for key, _, _ in PRICE_BANDS)
+
+
+def pack_facets(category_id: int | None, area_id: int | None, stars: int | None, rural: int, band: int) -> int:
+    """The five facet values in one integer, so that counting groups sorts one
+    column instead of five (ids below 10^6 for areas, any size for categories)."""
+    return (category_id or 0) * 10**9 + (area_id or 0) * 1000 + (stars or 0) * 100 + rural * 10 + band
+
+
+def unpack_facets(key: int) -> tuple[int | None, int | None, int | None, int, int]:
+    category_id, rest = divmod(key, 10**9)
+    area_id, rest = divmod(rest, 1000)
+    stars, rest = divmod(rest, 100)
+    rural, band = divmod(rest, 10)
+    return category_id or None, area_id or None, stars or None, rural, band
+
+# Relevance: bm25 over every match up to this many matches; above it, Meilisearch's
+# "attribute" rule (every word in the name first), then featured, then popularity.
+BM25_LIMIT = 5_000
+FACET_CACHE_SIZE = 256
 
 SCHEMA: tuple[str, ...] = (
+    # Text, folded, as the FTS5 table indexes it (external content), plus display data.
     """CREATE TABLE IF NOT EXISTS search_documents (
         id INTEGER PRIMARY KEY,
         slug TEXT NOT NULL,
@@ -100,26 +133,32 @@ SCHEMA: tuple[str, ...] = (
         category TEXT NOT NULL,
         seller TEXT NOT NULL,
         area TEXT NOT NULL,
-        description TEXT NOT NULL,
-        category_slug TEXT,
-        area_slug TEXT,
-        seller_slug TEXT,
-        ocop_stars INTEGER,
-        ocop_until TEXT,
-        rural INTEGER NOT NULL DEFAULT 0,
-        price_vnd INTEGER NOT NULL,
-        price_band TEXT NOT NULL,
-        published_at INTEGER,
-        view_count INTEGER NOT NULL DEFAULT 0,
-        featured INTEGER NOT NULL DEFAULT 0
+        description TEXT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price_vnd)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_published ON search_documents (published_at)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_popular ON search_documents (featured, view_count)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_views ON search_documents (view_count)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_seller ON search_documents (seller_slug)",
-    """CREATE INDEX IF NOT EXISTS ix_search_documents_facets ON search_documents
-        (category_slug, area_slug, ocop_stars, ocop_until, rural, price_band, price_vnd, seller_slug)""",
+    # Narrow filter/facet/sort columns: small rows, so scanning matches stays cheap.
+    """CREATE TABLE IF NOT EXISTS search_facets (
+        id INTEGER PRIMARY KEY,
+        category_id INTEGER,
+        area_id INTEGER,
+        seller_id INTEGER,
+        stars INTEGER,
+        stars_until INTEGER,
+        rural INTEGER NOT NULL DEFAULT 0,
+        band INTEGER NOT NULL,
+        price INTEGER NOT NULL,
+        views INTEGER NOT NULL DEFAULT 0,
+        featured INTEGER NOT NULL DEFAULT 0,
+        published INTEGER,
+        fkey INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_price ON search_facets (price)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_published ON search_facets (published)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_popular ON search_facets (featured, views)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_views ON search_facets (views)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_seller ON search_facets (seller_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_category ON search_facets (category_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_area ON search_facets (area_id)",
+    "CREATE INDEX IF NOT EXISTS ix_search_facets_fkey ON search_facets (fkey, stars_until)",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         name, category, seller, area, description,
         content='search_documents', content_rowid='id',
@@ -148,6 +187,7 @@ SCHEMA: tuple[str, ...] = (
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS ix_search_terms_head_len ON search_terms (head, len)",
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)",
+    "INSERT OR IGNORE INTO search_meta (key, value) VALUES ('generation', '0')",
     "INSERT INTO search_fts (search_fts, rank) VALUES ('rank', 'bm25({})')".format(
         ", ".join(str(w) for w in BM25_WEIGHTS)
     ),
@@ -227,6 +267,10 @@ class _Plan:
     def match(self) -> str:
         return " AND ".join(t.match() for t in self.tokens)
 
+    def name_match(self) -> str:
+        """Every word in the name column."""
+        return " AND ".join("name : " + t.match() for t in self.tokens)
+
     @property
     def corrected_text(self) -> str | None:
         if not any(t.corrected for t in self.tokens):
@@ -241,8 +285,12 @@ class SqliteFtsSearch(SearchBackend):
     name = "sqlite"
     indexes_in_transaction = True
 
-    def __init__(self) -> None:
-        self._logged_errors: set[str] = set()
+    def __init__(self, bm25_limit: int = BM25_LIMIT) -> None:
+        self.bm25_limit = bm25_limit
+        # Grouped facet rows per (index generation, query): process-local, and safe
+        # across processes because the generation is read from the database.
+        self._facet_cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # -- query planning ---------------------------------------------------------
 
@@ -309,55 +357,51 @@ class SqliteFtsSearch(SearchBackend):
             return None
         return _Plan(tokens, dropped)
 
-    # -- SQL pieces -------------------------------------------------------------
+    # -- lookups -------------------------------------------------------------------
 
     @staticmethod
-    def _category_rows(session) -> list:
-        """(id, parent_id, slug) of every category, once per search (the tree is small)."""
+    def _memo(session, key: str, loader):
+        """Small tables (categories, areas) read once per transaction."""
         real = session() if isinstance(session, scoped_session) else session
-        memo = real.info.get("_search_category_rows")
+        memo = real.info.get(key)
         if memo is None or memo[0] is not real.get_transaction():
-            rows = real.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
+            rows = loader(real)
             memo = (real.get_transaction(), rows)
-            real.info["_search_category_rows"] = memo
+            real.info[key] = memo
         return memo[1]
 
-    def _category_slugs(self, session, slugs: Sequence[str]) -> list[str]:
-        rows = self._category_rows(session)
-        children: dict[int | None, list[tuple[int, str]]] = {}
-        for cid, parent, slug in rows:
-            children.setdefault(parent, []).append((cid, slug))
-        wanted = set(slugs)
-        stack = [(cid, slug) for cid, _, slug in rows if slug in wanted]
-        out: set[str] = set()
-        while stack:
-            cid, slug = stack.pop()
-            if slug in out:
-                continue
-            out.add(slug)
-            stack.extend(children.get(cid, []))
-        return sorted(out)
+    def _category_rows(self, session) -> list:
+        return self._memo(
+            session,
+            "_search_category_rows",
+            lambda s: s.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all(),
+        )
+
+    def _area_rows(self, session) -> list:
+        return self._memo(
+            session, "_search_area_rows", lambda s: s.execute(sa.select(Area.id, Area.parent_id, Area.slug)).all()
+        )
 
     @staticmethod
-    def _area_slugs(session, slugs: Sequence[str]) -> list[str]:
-        rows = session.execute(sa.select(Area.id, Area.parent_id, Area.slug)).all()
-        children: dict[int | None, list[tuple[int, str]]] = {}
-        for aid, parent, slug in rows:
-            children.setdefault(parent, []).append((aid, slug))
+    def _subtree_ids(rows, slugs: Sequence[str]) -> list[int]:
+        children: dict[int | None, list[int]] = {}
+        for oid, parent, _ in rows:
+            children.setdefault(parent, []).append(oid)
         wanted = set(slugs)
-        stack = [(aid, slug) for aid, _, slug in rows if slug in wanted]
-        out: set[str] = set()
+        stack = [oid for oid, _, slug in rows if slug in wanted]
+        out: set[int] = set()
         while stack:
-            aid, slug = stack.pop()
-            if slug in out:
+            oid = stack.pop()
+            if oid in out:
                 continue
-            out.add(slug)
-            stack.extend(children.get(aid, []))
+            out.add(oid)
+            stack.extend(children.get(oid, []))
         return sorted(out)
 
-    def _filters(self, session, query: SearchQuery, today: str) -> tuple[dict[str, str], dict, dict]:
-        """SQL conditions on ``d`` keyed by facet name, their parameters, and the
-        Python predicates for the facet groups (used on grouped rows)."""
+    def _filters(self, session, query: SearchQuery, today: int) -> tuple[dict[str, str], dict, dict]:
+        """SQL conditions on ``f`` (search_facets) keyed by filter name, their
+        parameters, and Python predicates of the facet filters for grouped rows
+        ``(category_id, area_id, stars, rural, band, n)``."""
         conds: dict[str, str] = {}
         params: dict = {"today": today}
         preds: dict = {}
@@ -371,57 +415,49 @@ class SqliteFtsSearch(SearchBackend):
             return f"{column} IN ({', '.join(keys)})" if keys else "0"
 
         if query.categories:
-            cats = self._category_slugs(session, query.categories)
-            conds["category"] = in_list("cat", "d.category_slug", cats)
-            cat_set = set(cats)
-            preds["category"] = lambda row, s=cat_set: row[0] in s
+            cats = self._subtree_ids(self._category_rows(session), query.categories)
+            conds["category"] = in_list("cat", "f.category_id", cats)
+            preds["category"] = lambda row, s=frozenset(cats): row[0] in s
         if query.areas:
-            areas = self._area_slugs(session, query.areas)
-            conds["area"] = in_list("area", "d.area_slug", areas)
-            area_set = set(areas)
-            preds["area"] = lambda row, s=area_set: row[1] in s
+            areas = self._subtree_ids(self._area_rows(session), query.areas)
+            conds["area"] = in_list("area", "f.area_id", areas)
+            preds["area"] = lambda row, s=frozenset(areas): row[1] in s
         if query.ocop_stars:
             stars = sorted({int(s) for s in query.ocop_stars})
-            conds["ocop_stars"] = "(" + in_list("stars", "d.ocop_stars", stars) + " AND d.ocop_until >= :today)"
-            star_set = set(stars)
-            preds["ocop_stars"] = lambda row, s=star_set: row[2] in s
+            conds["ocop_stars"] = "(" + in_list("stars", "f.stars", stars) + " AND f.stars_until >= :today)"
+            preds["ocop_stars"] = lambda row, s=frozenset(stars): row[2] in s
         if query.rural_industry is not None:
-            params["rural"] = 1 if query.rural_industry else 0
-            conds["rural_industry"] = "d.rural = :rural"
             want = 1 if query.rural_industry else 0
+            params["rural"] = want
+            conds["rural_industry"] = "f.rural = :rural"
             preds["rural_industry"] = lambda row, w=want: row[3] == w
         if query.price_bands:
-            bands = [key for key, _, _ in PRICE_BANDS if key in set(query.price_bands)]
-            conds["price_band"] = in_list("band", "d.price_band", bands)
-            band_set = set(bands)
-            preds["price_band"] = lambda row, s=band_set: row[4] in s
+            bands = [i for i, key in enumerate(BAND_KEYS) if key in set(query.price_bands)]
+            conds["price_band"] = in_list("band", "f.band", bands)
+            preds["price_band"] = lambda row, s=frozenset(bands): row[4] in s
         if query.seller:
-            params["seller"] = query.seller
-            conds["seller"] = "d.seller_slug = :seller"
+            seller_id = session.execute(sa.select(Seller.id).where(Seller.slug == query.seller)).scalar()
+            params["seller"] = seller_id if seller_id is not None else -1
+            conds["seller"] = "f.seller_id = :seller"
         if query.min_price is not None:
             params["min_price"] = int(query.min_price)
-            conds["min_price"] = "d.price_vnd >= :min_price"
+            conds["min_price"] = "f.price >= :min_price"
         if query.max_price is not None:
             params["max_price"] = int(query.max_price)
-            conds["max_price"] = "d.price_vnd <= :max_price"
+            conds["max_price"] = "f.price <= :max_price"
         return conds, params, preds
 
     @staticmethod
-    def _order_by(sort: str, with_text: bool) -> str:
+    def _order_by(sort: str) -> str:
         if sort == "price_asc":
-            return "d.price_vnd ASC, d.id ASC"
+            return "f.price ASC, f.id ASC"
         if sort == "price_desc":
-            return "d.price_vnd DESC, d.id DESC"
+            return "f.price DESC, f.id DESC"
         if sort == "newest":
-            return "d.published_at IS NULL, d.published_at DESC, d.id DESC"
+            return "f.published DESC, f.id DESC"  # NULLs sort last in DESC
         if sort == "popular":
-            return "d.view_count DESC, d.id DESC"
-        if with_text:
-            return (
-                f"round(CASE WHEN d.featured THEN search_fts.rank * {FEATURED_BOOST} ELSE search_fts.rank END, 2),"
-                " d.view_count DESC, d.id DESC"
-            )
-        return "d.featured DESC, d.view_count DESC, d.id DESC"
+            return "f.views DESC, f.id DESC"
+        return "f.featured DESC, f.views DESC, f.id DESC"
 
     # -- search -----------------------------------------------------------------
 
@@ -432,7 +468,7 @@ class SqliteFtsSearch(SearchBackend):
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
 
     def _search(self, session, query: SearchQuery) -> SearchResult:
-        today = today_vn().isoformat()
+        today = int(today_vn().strftime("%Y%m%d"))
         conds, params, preds = self._filters(session, query, today)
         plan = self._plan(session, query.text) if query.text.strip() else None
         if query.text.strip() and plan is None:
@@ -456,54 +492,66 @@ class SqliteFtsSearch(SearchBackend):
                 "area": {},
                 "ocop_stars": {"3": 0, "4": 0, "5": 0},
                 "rural_industry": {"true": 0, "false": 0},
-                "price_band": {key: 0 for key, _, _ in PRICE_BANDS},
+                "price_band": {key: 0 for key in BAND_KEYS},
             }
         return SearchResult(ids=[], total=0, page=query.page, per_page=query.per_page, facets=facets, backend=self.name)
 
+    def _generation(self, session) -> str:
+        return session.execute(sa.text("SELECT value FROM search_meta WHERE key = 'generation'")).scalar() or "0"
+
+    def _grouped(self, session, source: str, sql_only: list[str], params: dict) -> list[tuple]:
+        """(category_id, area_id, valid stars, rural, band, n) over the matches with
+        the non-facet filters applied; cached per index generation."""
+        key_params = tuple(sorted((k, v) for k, v in params.items() if k in _NON_FACET_PARAMS))
+        key = (self._generation(session), source, tuple(sql_only), key_params)
+        with self._cache_lock:
+            rows = self._facet_cache.get(key)
+            if rows is not None:
+                self._facet_cache.move_to_end(key)
+                return rows
+        where = " AND ".join([source, *sql_only])
+        if source.startswith("search_facets") and not sql_only:
+            # Browsing: walk the covering index (fkey, stars_until), no sorting.
+            where = where.replace("search_facets f", "search_facets f INDEXED BY ix_search_facets_fkey", 1)
+        today = params["today"]
+        rows = []
+        for fkey, until, n in session.execute(
+            sa.text(f"SELECT f.fkey, f.stars_until, count(*) FROM {where} GROUP BY f.fkey, f.stars_until"),
+            params,
+        ).all():
+            cat, area, stars, rural, band = unpack_facets(fkey)
+            if stars is not None and (until is None or until < today):
+                stars = None  # expired certificate: no badge, no star facet
+            rows.append((cat, area, stars, rural, band, n))
+        with self._cache_lock:
+            self._facet_cache[key] = rows
+            while len(self._facet_cache) > FACET_CACHE_SIZE:
+                self._facet_cache.popitem(last=False)
+        return rows
+
     def _run(self, session, query: SearchQuery, plan: _Plan | None, conds, params, preds) -> SearchResult:
-        facet_names = set(preds)
-        sql_only = [c for k, c in conds.items() if k not in facet_names]
+        sql_only = [c for k, c in conds.items() if k not in preds]
         if plan is not None:
             params["match"] = plan.match()
-            source = "search_documents d WHERE d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
+            source = "search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH :match"
         else:
-            source = "search_documents d WHERE 1"
-        stars_expr = "CASE WHEN d.ocop_until >= :today THEN d.ocop_stars END"
-
-        facets: dict[str, dict[str, int]] = {}
-        if query.with_facets:
-            where = " AND ".join([source, *sql_only])
-            rows = session.execute(
-                sa.text(
-                    f"SELECT d.category_slug, d.area_slug, {stars_expr} AS stars, d.rural, d.price_band, count(*)"
-                    f" FROM {where} GROUP BY 1, 2, 3, 4, 5"
-                ),
-                params,
-            ).all()
-            total, facets = self._facets(session, rows, preds)
-        else:
-            where = " AND ".join([source, *conds.values()])
-            total = session.execute(sa.text(f"SELECT count(*) FROM {where}"), params).scalar() or 0
+            source = "search_facets f WHERE 1"
+        rows = self._grouped(session, source, sql_only, params)
+        total, facets = self._facets(session, rows, preds)
+        if not query.with_facets:
+            facets = {}
 
         ids: list[int] = []
+        filters = list(conds.values())
         if total and query.offset < total:
-            params["limit"] = query.per_page
-            params["offset"] = query.offset
-            filters = list(conds.values())
-            if plan is not None:
-                needs_rank = query.sort not in ("price_asc", "price_desc", "newest", "popular")
-                if needs_rank:
-                    sql = (
-                        "SELECT d.id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid"
-                        " WHERE search_fts MATCH :match"
-                    )
-                else:
-                    sql = f"SELECT d.id FROM {source}"
+            if plan is not None and query.sort not in ("price_asc", "price_desc", "newest", "popular"):
+                ids = self._ranked(session, query, plan, filters, params, total)
             else:
-                sql = "SELECT d.id FROM search_documents d WHERE 1"
-            sql = " AND ".join([sql, *filters])
-            sql += f" ORDER BY {self._order_by(query.sort, plan is not None)} LIMIT :limit OFFSET :offset"
-            ids = [row[0] for row in session.execute(sa.text(sql), params).all()]
+                params["limit"] = query.per_page
+                params["offset"] = query.offset
+                sql = " AND ".join([f"SELECT f.id FROM {source}", *filters])
+                sql += f" ORDER BY {self._order_by(query.sort)} LIMIT :limit OFFSET :offset"
+                ids = [row[0] for row in session.execute(sa.text(sql), params).all()]
 
         highlights: dict[int, str] = {}
         if plan is not None and ids:
@@ -519,9 +567,39 @@ class SqliteFtsSearch(SearchBackend):
             corrected_text=plan.corrected_text if plan is not None else None,
         )
 
+    def _ranked(self, session, query: SearchQuery, plan: _Plan, filters, params, total: int) -> list[int]:
+        """One page in relevance order."""
+        join = "FROM search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH "
+        if total <= self.bm25_limit:
+            params["limit"] = query.per_page
+            params["offset"] = query.offset
+            sql = " AND ".join([f"SELECT f.id {join} :match", *filters])
+            sql += (
+                f" ORDER BY round(CASE WHEN f.featured THEN search_fts.rank * {FEATURED_BOOST}"
+                " ELSE search_fts.rank END, 2), f.views DESC, f.id DESC LIMIT :limit OFFSET :offset"
+            )
+            return [row[0] for row in session.execute(sa.text(sql), params).all()]
+        # Many matches: every word in the name first, then the rest; each tier by
+        # featured, then popularity (bm25 over tens of thousands of rows is too slow).
+        params["name_match"] = plan.name_match()
+        params["rest_match"] = f"({plan.match()}) NOT ({plan.name_match()})"
+        order = " ORDER BY f.featured DESC, f.views DESC, f.id DESC LIMIT :limit OFFSET :offset"
+        need = query.offset + query.per_page
+        params["limit"], params["offset"] = need, 0
+        sql = " AND ".join([f"SELECT f.id {join} :name_match", *filters]) + order
+        first = [row[0] for row in session.execute(sa.text(sql), params).all()]
+        if len(first) >= need:
+            return first[query.offset:need]
+        ids = first[query.offset:]
+        params["limit"] = query.per_page - len(ids)
+        params["offset"] = max(0, query.offset - len(first))
+        sql = " AND ".join([f"SELECT f.id {join} :rest_match", *filters]) + order
+        ids += [row[0] for row in session.execute(sa.text(sql), params).all()]
+        return ids
+
     def _facets(self, session, rows, preds) -> tuple[int, dict[str, dict[str, int]]]:
-        """Exact total and disjunctive facet counts from (category, area, stars, rural,
-        band, n) groups: each facet counted with every OTHER filter applied."""
+        """Exact total and disjunctive facet counts from grouped rows: each facet
+        counted with every OTHER filter applied."""
         names = ("category", "area", "ocop_stars", "rural_industry", "price_band")
         counts: list[dict] = [{} for _ in names]
         total = 0
@@ -549,37 +627,32 @@ class SqliteFtsSearch(SearchBackend):
                 if key is not None:
                     c = counts[failed]
                     c[key] = c.get(key, 0) + n
-        counts = dict(zip(names, counts))
-        category = self._roll_up_categories(session, counts["category"])
+        by_cat, by_area, by_stars, by_rural, by_band = counts
+        category = self._roll_up_categories(session, by_cat)
+        area_slug = {aid: slug for aid, _, slug in self._area_rows(session)} if by_area else {}
+        area = {area_slug[a]: n for a, n in by_area.items() if a in area_slug}
         stars = {"3": 0, "4": 0, "5": 0}
-        for s, n in counts["ocop_stars"].items():
+        for s, n in by_stars.items():
             stars[str(s)] = stars.get(str(s), 0) + n
-        rural = {"true": counts["rural_industry"].get(1, 0), "false": counts["rural_industry"].get(0, 0)}
-        bands = {key: counts["price_band"].get(key, 0) for key, _, _ in PRICE_BANDS}
         return total, {
             "category": category,
-            "area": dict(counts["area"]),
+            "area": area,
             "ocop_stars": stars,
-            "rural_industry": rural,
-            "price_band": bands,
+            "rural_industry": {"true": by_rural.get(1, 0), "false": by_rural.get(0, 0)},
+            "price_band": {key: by_band.get(i, 0) for i, key in enumerate(BAND_KEYS)},
         }
 
-    def _roll_up_categories(self, session, leaf: dict[str, int]) -> dict[str, int]:
+    def _roll_up_categories(self, session, leaf: dict[int, int]) -> dict[str, int]:
         if not leaf:
             return {}
-        rows = self._category_rows(session)
-        by_id = {cid: (parent, slug) for cid, parent, slug in rows}
-        slug_to_id = {slug: cid for cid, _, slug in rows}
+        by_id = {cid: (parent, slug) for cid, parent, slug in self._category_rows(session)}
         total: dict[str, int] = {}
-        for slug, n in leaf.items():
-            cid = slug_to_id.get(slug)
-            if cid is None:
-                total[slug] = total.get(slug, 0) + n
+        for cid, n in leaf.items():
             seen = set()
-            while cid is not None and cid not in seen:
+            while cid is not None and cid in by_id and cid not in seen:
                 seen.add(cid)
-                parent, s = by_id[cid]
-                total[s] = total.get(s, 0) + n
+                parent, slug = by_id[cid]
+                total[slug] = total.get(slug, 0) + n
                 cid = parent
         return total
 
@@ -593,16 +666,19 @@ class SqliteFtsSearch(SearchBackend):
                 prefixes.append(t.text)
             else:
                 exact.add(t.text)
-        params = {f"i{n}": i for n, i in enumerate(ids)}
         rows = session.execute(
-            sa.text(f"SELECT id, display_name FROM search_documents WHERE id IN ({', '.join(':' + k for k in params)})"),
-            params,
+            sa.text("SELECT id, display_name FROM search_documents WHERE id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"ids": list(ids)},
         ).all()
         return {pid: highlight(name, exact, prefixes) for pid, name in rows}
 
     # -- suggestions --------------------------------------------------------------
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Product names matching every typed word (the last as a prefix), the most
+        viewed first."""
         text = (prefix or "")[:MAX_QUERY_CHARS]
         if len("".join(_terms_of(fold(text)))) < 2:
             return []
@@ -612,14 +688,15 @@ class SqliteFtsSearch(SearchBackend):
             plan = self._plan(session, text)
             if plan is None:
                 return []
-            match = " AND ".join("name : " + t.match() for t in plan.tokens)
             rows = session.execute(
                 sa.text(
-                    "SELECT d.display_name, d.slug FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid"
+                    "SELECT d.display_name, d.slug FROM search_fts"
+                    " JOIN search_facets f ON f.id = search_fts.rowid"
+                    " JOIN search_documents d ON d.id = f.id"
                     " WHERE search_fts MATCH :match"
-                    f" ORDER BY round(search_fts.rank, 1), d.view_count DESC, d.id DESC LIMIT :limit"
+                    " ORDER BY f.featured DESC, f.views DESC, f.id DESC LIMIT :limit"
                 ),
-                {"match": match, "limit": limit},
+                {"match": plan.name_match(), "limit": limit},
             ).all()
         except sa.exc.OperationalError as exc:
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
@@ -633,8 +710,7 @@ class SqliteFtsSearch(SearchBackend):
         ids = sorted({int(i) for i in product_ids})
         if not ids:
             return
-        conn = session.connection()
-        self._write(conn, ids)
+        self._write(session.connection(), ids)
 
     def index_products(self, product_ids: Iterable[int]) -> None:
         ids = sorted({int(i) for i in product_ids})
@@ -650,72 +726,97 @@ class SqliteFtsSearch(SearchBackend):
             return
         with db.engine.connect() as conn:
             self._delete(conn, ids)
+            _bump_generation(conn)
             conn.commit()
 
     @staticmethod
     def _delete(conn, ids: Sequence[int]) -> None:
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            conn.execute(sa.text("DELETE FROM search_documents WHERE id IN :ids").bindparams(
-                sa.bindparam("ids", expanding=True)), {"ids": list(chunk)})
+            chunk = list(ids[start:start + 500])
+            for table in ("search_documents", "search_facets"):
+                conn.execute(
+                    sa.text(f"DELETE FROM {table} WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+                    {"ids": chunk},
+                )
 
     def _write(self, conn, ids: Sequence[int]) -> None:
-        rows = []
+        docs, facets = [], []
         # A fresh session on the same connection sees the flushed rows of this
         # transaction without the caller's possibly stale relationship state.
         with _reader(conn) as reader:
             for product in load_products_for_documents(ids, session=reader):
                 doc = product_to_document(product)
                 if doc["is_public"]:
-                    rows.append(self.document_row(doc))
+                    d, f = self.document_rows(doc)
+                    docs.append(d)
+                    facets.append(f)
         self._delete(conn, ids)
-        self._insert(conn, rows)
+        self._insert(conn, docs, facets)
+        _bump_generation(conn)
 
     @staticmethod
-    def document_row(doc: dict) -> dict:
-        """The search_documents row (folded text columns) for a document."""
-        category_text = " ".join(doc["category_names"])
+    def document_rows(doc: dict) -> tuple[dict, dict]:
+        """The search_documents row (folded text) and search_facets row of a document."""
         area_parts = []
         if doc["area"]:
             area_parts.append(doc["area"]["name"])
         area_parts.extend(doc["area_aliases"])
-        return {
+        text = {
             "id": doc["id"],
             "slug": doc["slug"],
             "display_name": doc["name"],
             "name": doc["name_folded"],
-            "category": fold(category_text),
+            "category": fold(" ".join(doc["category_names"])),
             "seller": fold(doc["seller"]["name"]),
             "area": fold(" ".join(area_parts)),
             "description": fold(doc["description"]),
-            "category_slug": doc["category"]["slug"] if doc["category"] else None,
-            "area_slug": doc["area"]["slug"] if doc["area"] else None,
-            "seller_slug": doc["seller"]["slug"],
-            "ocop_stars": doc["ocop_stars"],
-            "ocop_until": doc.get("ocop_expires_on") if doc["ocop_stars"] else None,
-            "rural": 1 if doc["rural_industry"] else 0,
-            "price_vnd": doc["price_vnd"],
-            "price_band": doc["price_band"],
-            "published_at": doc["published_at"],
-            "view_count": doc["view_count"],
-            "featured": 1 if doc["featured"] else 0,
         }
+        until = doc.get("ocop_expires_on")
+        facets = {
+            "id": doc["id"],
+            "category_id": doc["category_id"],
+            "area_id": doc["area_id"],
+            "seller_id": doc["seller_id"],
+            "stars": doc["ocop_stars"],
+            "stars_until": int(until.replace("-", "")) if doc["ocop_stars"] and until else None,
+            "rural": 1 if doc["rural_industry"] else 0,
+            "band": BAND_KEYS.index(doc["price_band"]),
+            "price": doc["price_vnd"],
+            "views": doc["view_count"],
+            "featured": 1 if doc["featured"] else 0,
+            "published": doc["published_at"],
+        }
+        facets["fkey"] = pack_facets(
+            facets["category_id"], facets["area_id"], facets["stars"], facets["rural"], facets["band"]
+        )
+        return text, facets
 
     @staticmethod
-    def _insert(conn, rows: list[dict], *, update_terms: bool = True) -> None:
-        if not rows:
+    def _insert(conn, docs: list[dict], facets: list[dict], *, update_terms: bool = True) -> None:
+        if not docs:
             return
-        cols = ", ".join(DOC_COLUMNS)
-        vals = ", ".join(":" + c for c in DOC_COLUMNS)
-        conn.execute(sa.text(f"INSERT INTO search_documents ({cols}) VALUES ({vals})"), rows)
+        conn.execute(
+            sa.text(
+                f"INSERT INTO search_documents ({', '.join(DOC_COLUMNS)})"
+                f" VALUES ({', '.join(':' + c for c in DOC_COLUMNS)})"
+            ),
+            docs,
+        )
+        conn.execute(
+            sa.text(
+                f"INSERT INTO search_facets ({', '.join(FACET_COLUMNS)})"
+                f" VALUES ({', '.join(':' + c for c in FACET_COLUMNS)})"
+            ),
+            facets,
+        )
         if update_terms:
             counts: dict[str, int] = {}
-            for row in rows:
+            for row in docs:
                 for term in set(_terms_of(" ".join(row[c] for c in TEXT_COLUMNS))):
                     counts[term] = counts.get(term, 0) + 1
             _upsert_terms(conn, counts)
 
-    def rebuild(self, progress: Progress | None = None, batch_size: int = 1000) -> int:
+    def rebuild(self, progress: Progress | None = None, batch_size: int = 2000) -> int:
         """Rebuild everything from the database in one transaction (readers keep
         seeing the old index until it commits)."""
         started = time.monotonic()
@@ -725,6 +826,7 @@ class SqliteFtsSearch(SearchBackend):
             for name in TRIGGER_NAMES:
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
             conn.exec_driver_sql("DELETE FROM search_documents")
+            conn.exec_driver_sql("DELETE FROM search_facets")
             conn.exec_driver_sql("DELETE FROM search_terms")
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
             ids = [
@@ -740,23 +842,29 @@ class SqliteFtsSearch(SearchBackend):
             with _reader(conn) as reader:
                 for start in range(0, len(ids), batch_size):
                     chunk = ids[start:start + batch_size]
-                    rows = []
+                    docs, facets = [], []
                     for product in load_products_for_documents(chunk, session=reader):
                         doc = product_to_document(product)
                         if doc["is_public"]:
-                            row = self.document_row(doc)
-                            rows.append(row)
-                            for term in set(_terms_of(" ".join(row[c] for c in TEXT_COLUMNS))):
+                            d, f = self.document_rows(doc)
+                            docs.append(d)
+                            facets.append(f)
+                            for term in set(_terms_of(" ".join(d[c] for c in TEXT_COLUMNS))):
                                 terms[term] = terms.get(term, 0) + 1
-                    self._insert(conn, rows, update_terms=False)
-                    count += len(rows)
-                    reader.expunge_all()
+                    self._insert(conn, docs, facets, update_terms=False)
+                    count += len(docs)
+                    # Drop this batch's products (and, by cascade, their certificates,
+                    # marks and photos); categories, areas and sellers stay loaded.
+                    for obj in list(reader.identity_map.values()):
+                        if isinstance(obj, Product) and obj in reader:
+                            reader.expunge(obj)
                     if progress:
                         progress(len(chunk))
             _upsert_terms(conn, terms)
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
             create_schema(conn)  # triggers back
+            _bump_generation(conn)
             _set_meta(conn, "last_rebuild", utcnow().isoformat(timespec="seconds"))
             _set_meta(conn, "last_rebuild_seconds", f"{time.monotonic() - started:.1f}")
             _set_meta(conn, "last_error", "")
@@ -768,6 +876,7 @@ class SqliteFtsSearch(SearchBackend):
             with db.engine.connect() as conn:
                 documents = conn.exec_driver_sql("SELECT count(*) FROM search_documents").scalar() or 0
                 conn.exec_driver_sql("SELECT rowid FROM search_fts WHERE search_fts MATCH 'a*' LIMIT 1").all()
+                conn.exec_driver_sql("SELECT count(*) FROM search_facets").scalar()
                 terms = conn.exec_driver_sql("SELECT count(*) FROM search_terms").scalar() or 0
                 meta = dict(conn.exec_driver_sql("SELECT key, value FROM search_meta").all())
                 public = conn.execute(
@@ -786,6 +895,7 @@ class SqliteFtsSearch(SearchBackend):
             detail={
                 "public_products": public,
                 "vocabulary": terms,
+                "generation": meta.get("generation"),
                 "last_rebuild": meta.get("last_rebuild"),
                 "last_rebuild_seconds": meta.get("last_rebuild_seconds"),
             },
@@ -798,6 +908,18 @@ class SqliteFtsSearch(SearchBackend):
                 conn.commit()
         except sa.exc.DBAPIError:
             pass
+
+
+_NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
+
+
+def _bump_generation(conn) -> None:
+    """Every index write moves the generation on (same transaction): cached facet
+    counts of older generations are never used again, in any process."""
+    conn.exec_driver_sql(
+        "INSERT INTO search_meta (key, value) VALUES ('generation', lower(hex(randomblob(8))))"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
 
 
 def _reader(conn) -> Session:

@@ -28,26 +28,31 @@ SCHEMA = (
         category TEXT NOT NULL,
         seller TEXT NOT NULL,
         area TEXT NOT NULL,
-        description TEXT NOT NULL,
-        category_slug TEXT,
-        area_slug TEXT,
-        seller_slug TEXT,
-        ocop_stars INTEGER,
-        ocop_until TEXT,
-        rural INTEGER NOT NULL DEFAULT 0,
-        price_vnd INTEGER NOT NULL,
-        price_band TEXT NOT NULL,
-        published_at INTEGER,
-        view_count INTEGER NOT NULL DEFAULT 0,
-        featured INTEGER NOT NULL DEFAULT 0
+        description TEXT NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_price ON search_documents (price_vnd)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_published ON search_documents (published_at)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_popular ON search_documents (featured, view_count)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_views ON search_documents (view_count)",
-    "CREATE INDEX IF NOT EXISTS ix_search_documents_seller ON search_documents (seller_slug)",
-    """CREATE INDEX IF NOT EXISTS ix_search_documents_facets ON search_documents
-        (category_slug, area_slug, ocop_stars, ocop_until, rural, price_band, price_vnd, seller_slug)""",
+    """CREATE TABLE IF NOT EXISTS search_facets (
+        id INTEGER PRIMARY KEY,
+        category_id INTEGER,
+        area_id INTEGER,
+        seller_id INTEGER,
+        stars INTEGER,
+        stars_until INTEGER,
+        rural INTEGER NOT NULL DEFAULT 0,
+        band INTEGER NOT NULL,
+        price INTEGER NOT NULL,
+        views INTEGER NOT NULL DEFAULT 0,
+        featured INTEGER NOT NULL DEFAULT 0,
+        published INTEGER,
+        fkey INTEGER NOT NULL DEFAULT 0
+    )""",
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_price ON search_facets (price)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_published ON search_facets (published)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_popular ON search_facets (featured, views)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_views ON search_facets (views)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_seller ON search_facets (seller_id)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_category ON search_facets (category_id)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_area ON search_facets (area_id)',
+    'CREATE INDEX IF NOT EXISTS ix_search_facets_fkey ON search_facets (fkey, stars_until)',
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         name, category, seller, area, description,
         content='search_documents', content_rowid='id',
@@ -74,8 +79,9 @@ SCHEMA = (
         len INTEGER NOT NULL,
         docs INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS ix_search_terms_head_len ON search_terms (head, len)",
-    "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)",
+    'CREATE INDEX IF NOT EXISTS ix_search_terms_head_len ON search_terms (head, len)',
+    'CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)',
+    "INSERT OR IGNORE INTO search_meta (key, value) VALUES ('generation', '0')",
     "INSERT INTO search_fts (search_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 3.0, 3.0, 1.0)')",
 )
 
@@ -96,5 +102,6 @@ def downgrade():
         bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_documents")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_facets")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_terms")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_meta")

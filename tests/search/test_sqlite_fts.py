@@ -1,0 +1,215 @@
+"""The embedded FTS5 engine: units (typo distance, packing, highlighting), its
+ranking at scale, the degraded mode, the CLI and the suggest endpoint."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from marketplace.catalog.models import Product
+from marketplace.demo.factories import make_product
+from marketplace.extensions import db
+from marketplace.search import SearchQuery, get_search
+from marketplace.search.indexing import indexing_suspended
+from marketplace.search.sqlite_fts import (
+    allowed_typos,
+    highlight,
+    osa_distance,
+    pack_facets,
+    unpack_facets,
+)
+from tests.search.search_catalog import ON_SQLITE, build_catalog
+from tests.conftest import make_test_config
+
+pytestmark = pytest.mark.skipif(not ON_SQLITE, reason="the FTS5 engine lives in a SQLite database")
+
+
+# -- units ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("cuong", "cuong", 0),
+        ("cuongg", "cuong", 1),  # insertion
+        ("cuomg", "cuong", 1),  # substitution
+        ("cuogn", "cuong", 1),  # transposition counts as one
+        ("tna", "tan", 1),
+        ("nguyeen", "nguyen", 1),
+        ("cuong", "xyz", 2),  # capped at limit + 1
+    ],
+)
+def test_osa_distance(a, b, expected):
+    assert osa_distance(a, b, 1) == expected
+
+
+def test_allowed_typos_follow_meilisearch_defaults():
+    assert [allowed_typos("x" * n) for n in (1, 4, 5, 8, 9, 14)] == [0, 0, 1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("values", [(1, 2, 5, 1, 4), (37, None, None, 0, 0), (123456, 999_999, 3, 1, 2)])
+def test_facet_key_round_trip(values):
+    assert unpack_facets(pack_facets(*values)) == values
+
+
+def test_highlight_escapes_and_marks_folded_words():
+    html = highlight('Chè <Tân> Cương & "quà"', {"che"}, ["cuo"])
+    assert isinstance(html, Markup)
+    assert str(html) == "<mark>Chè</mark> &lt;Tân&gt; <mark>Cương</mark> &amp; &#34;quà&#34;"
+
+
+# -- engine behaviour ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cat(ctx):
+    return build_catalog()
+
+
+def ids(text="", **kw):
+    return get_search().search(SearchQuery(text=text, **kw)).ids
+
+
+class TestManyMatches:
+    """Above SEARCH_BM25_LIMIT matches, relevance = all words in the name first, then
+    the rest, each by featured then popularity; pages join the tiers seamlessly."""
+
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        return make_test_config(tmp_path, SEARCH_BACKEND="sqlite", SEARCH_BM25_LIMIT=1)
+
+    def test_tiers_and_pages(self, cat):
+        assert ids("tan cuong") == [cat.moc_cau, cat.bup, cat.mat_ong]
+        pages = [ids("tan cuong", per_page=1, page=n) for n in (1, 2, 3, 4)]
+        assert pages == [[cat.moc_cau], [cat.bup], [cat.mat_ong], []]
+        assert ids("tan cuong", per_page=2, page=2) == [cat.mat_ong]
+
+    def test_featured_first_within_a_tier(self, cat):
+        p = db.session.get(Product, cat.bup)
+        p.featured = True
+        db.session.commit()
+        assert ids("tan cuong")[:2] == [cat.bup, cat.moc_cau]
+
+
+def test_facet_counts_follow_every_change(cat):
+    """Grouped counts are cached per index generation: a change shows at once."""
+    before = get_search().search(SearchQuery(text="che"))
+    p = db.session.get(Product, cat.bup)
+    p.status = "archived"
+    db.session.commit()
+    after = get_search().search(SearchQuery(text="che"))
+    assert after.total == before.total - 1
+    assert after.facets["ocop_stars"]["5"] == before.facets["ocop_stars"]["5"] - 1
+
+
+def test_expired_certificate_has_no_star(cat):
+    from datetime import timedelta
+
+    from marketplace.text import today_vn
+
+    p = db.session.get(Product, cat.bup)
+    p.certification.expires_on = today_vn() - timedelta(days=1)
+    db.session.commit()
+    result = get_search().search(SearchQuery(ocop_stars=(5,)))
+    assert result.ids == [] and result.facets["ocop_stars"]["5"] == 0
+
+
+def test_bulk_load_with_indexing_suspended_then_rebuild(ctx):
+    with indexing_suspended():
+        p = make_product(name="Bánh chưng Bờ Đậu", slug="banh-chung")
+        db.session.commit()
+    assert ids("banh chung") == []  # not indexed yet: that is the point of suspending
+    assert get_search().rebuild() == 1
+    assert ids("banh chung") == [p.id]
+
+
+def test_rollback_of_a_failed_commit_keeps_index_and_data_together(cat):
+    p = db.session.get(Product, cat.mien)
+    p.name = "Bánh giầy Bờ Đậu"
+    p.price_vnd = -1  # violates the CHECK constraint: the whole commit fails
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert ids("banh giay bo dau") == []
+    assert ids("mien dong") == [cat.mien]
+
+
+# -- degraded mode ---------------------------------------------------------------------
+
+
+def _drop_fts():
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE search_fts")
+
+
+def test_missing_index_degrades_to_database_and_logs_once(cat, caplog):
+    _drop_fts()
+    with caplog.at_level(logging.ERROR, logger="marketplace.search"):
+        first = get_search().search(SearchQuery(text="che tan cuong"))
+        second = get_search().search(SearchQuery(text="mien"))
+    assert first.degraded and second.degraded
+    assert {cat.bup, cat.moc_cau} <= set(first.ids)
+    assert second.ids == [cat.mien]
+    assert sum("unavailable" in r.getMessage() for r in caplog.records) == 1
+    assert [s.text for s in get_search().suggest("mien d")] == ["Miến dong Na Rì"]
+    health = get_search().health()
+    assert not health.ok and "search_fts" in (health.last_error or "")
+
+
+def test_writes_still_commit_while_the_index_is_broken(cat):
+    _drop_fts()
+    p = db.session.get(Product, cat.mien)
+    p.name = "Miến dong đặc sản"
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Product, cat.mien).name == "Miến dong đặc sản"
+    # the database search (the degraded answer) sees the change
+    result = get_search().search(SearchQuery(text="mien dong dac san"))
+    assert result.degraded and result.ids == [cat.mien]
+
+
+def test_pages_and_api_say_degraded(cat, client):
+    _drop_fts()
+    api = client.get("/api/v1/products?q=che+tan+cuong")
+    assert api.status_code == 200 and api.get_json()["degraded"] is True
+    page = client.get("/san-pham?q=che+tan+cuong")
+    assert page.status_code == 200
+    assert "Chè búp Tân Cương" in page.get_data(as_text=True)
+    assert client.get("/goi-y?q=tan+cu").status_code == 200
+
+
+def test_reindex_repairs_a_broken_index(cat, runner):
+    _drop_fts()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 5 products" in result.output
+    fresh = get_search().search(SearchQuery(text="che tan cuong"))
+    assert not fresh.degraded and {cat.bup, cat.moc_cau} <= set(fresh.ids)
+
+
+# -- CLI and endpoint ------------------------------------------------------------------
+
+
+def test_status_command(cat, runner):
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0, result.output
+    assert "backend:    sqlite" in result.output
+    assert "documents:  5" in result.output
+    assert "pending:    0" in result.output
+    _drop_fts()
+    broken = runner.invoke(args=["search", "status"])
+    assert broken.exit_code == 1 and "ok:         NO" in broken.output
+
+
+def test_suggest_endpoint(cat, client):
+    response = client.get("/goi-y?q=tan+cu")
+    assert response.status_code == 200
+    data = response.get_json()
+    texts = [s["text"] for s in data["suggestions"]]
+    assert texts[:2] == ["Chè móc câu Tân Cương", "Chè búp Tân Cương đặc biệt"]  # most viewed first
+    first = data["suggestions"][0]
+    assert first["slug"] == "che-moc-cau" and first["url"].endswith("/san-pham/che-moc-cau")
+    assert client.get("/goi-y?q=c").get_json() == {"suggestions": []}
+    assert client.get("/goi-y").get_json() == {"suggestions": []}
