@@ -220,6 +220,9 @@ def apply_import(
         except SQLAlchemyError as exc:  # the transaction is unusable: stop writing
             outcome.problems.append(("", _("Lỗi cơ sở dữ liệu khi lưu dòng này: %(error)s", error=type(exc).__name__)))
             broken = True
+    order = {header: index for index, header in enumerate(table.columns.values())}
+    for outcome in outcomes:  # problems in the file's column order
+        outcome.problems.sort(key=lambda problem: order.get(problem[0], len(order)))
     return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers)
 
 
