@@ -124,3 +124,16 @@ def xlsx_bytes(rows: list[list], *, title: str = "San pham") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def xlsx_zip_bomb(rows: list[list], inflated_mb: int = 101) -> bytes:
+    """A real workbook plus one member that inflates to ``inflated_mb`` MB of zeros."""
+    import zipfile
+
+    buf = io.BytesIO(xlsx_bytes(rows))
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/media/padding.bin", "w") as member:
+            chunk = b"\x00" * (1024 * 1024)
+            for _ in range(inflated_mb):
+                member.write(chunk)
+    return buf.getvalue()

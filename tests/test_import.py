@@ -22,8 +22,8 @@ from factories import make_area, make_category, make_product, make_seller, make_
 HEADER = ["ma_san_pham", "ten_san_pham", "danh_muc", "gia", "don_vi", "mo_ta", "khu_vuc"]
 ROWS = [
     ["CHE-001", "Chè búp Tân Cương đặc biệt", "Đồ uống", "150.000", "hộp 200 g", "Chè hái tay.", "Tân Cương (cũ)"],
-    ["CHE-002", "Chè móc câu", "do-uong", "220000", "túi 500 g", "", "xã Phúc Xuân"],
-    ["MIEN-01", "Miến dong Na Rì", "thuc pham", 45000, "gói 500 g", "Miến sợi nhỏ, dai.", ""],
+    ["CHE-002", "Chè móc câu", "do-uong", "220000", "túi 500 g", "", "Phúc Xuân"],
+    ["MIEN-01", "Miến dong Na Rì", "thuc pham", 45000, "gói 500 g", "Miến sợi nhỏ, dai.", "Tân Cương"],
 ]
 
 
@@ -92,7 +92,10 @@ def test_csv_preview_writes_nothing_then_commit_saves_everything(app, client, wo
         first = db.session.get(Product, rows[0].id)
         assert first.category.slug == "do-uong"
         assert first.area_id == world["area_id"]  # found through its former name
-        assert db.session.get(Product, rows[2].id).category.slug == "thuc-pham"
+        assert db.session.get(Product, rows[1].id).area.slug == "xa-phuc-xuan"  # without "xã"
+        third = db.session.get(Product, rows[2].id)
+        assert third.category.slug == "thuc-pham"
+        assert third.area_id == world["area_id"]  # former name without "(cũ)"
     # The token is used up: a second commit saves nothing more.
     again = client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token_of(html)})
     assert again.status_code == 302
@@ -172,6 +175,7 @@ def test_preview_lists_every_problem_by_row_and_column_and_saves_nothing(app, cl
         ("hong.xlsx", b"PK\x03\x04" + b"garbage" * 50, "XLSX bị hỏng"),
         ("thieu-cot.csv", samples.csv_bytes([["ma_san_pham", "ten_san_pham"], ["A", "Tên"]]), "Thiếu cột bắt buộc: danh_muc, gia, don_vi"),
         ("trong.csv", b"", "tệp rỗng"),
+        ("bom.xlsx", samples.xlsx_zip_bomb([HEADER, ROWS[0]]), "quá lớn khi giải nén"),
         ("chi-tieu-de.csv", samples.csv_bytes([HEADER]), "chưa có sản phẩm nào"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -63,11 +64,20 @@ class ImportResult:
         return sum(1 for r in self.rows if r.action == action and not r.problems)
 
 
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
+
+
 def _strip_prefix(text: str) -> str:
     for prefix in _AREA_PREFIXES:
         if text.startswith(prefix):
             return text[len(prefix):]
     return text
+
+
+def _area_keys(folded: str) -> set[str]:
+    """"xã Tân Cương (cũ)" is found as written, without "xã", and without "(cũ)"."""
+    bare = _PARENTHESIS.sub("", folded)
+    return {folded, _strip_prefix(folded), bare, _strip_prefix(bare)} - {""}
 
 
 class Lookups:
@@ -83,10 +93,10 @@ class Lookups:
         for aid, name, slug, current in db.session.execute(sa.select(Area.id, Area.name, Area.slug, Area.is_current)):
             if current:
                 self.current_areas.add(aid)
-            for key in {fold(name), _strip_prefix(fold(name)), slug}:
+            for key in _area_keys(fold(name)) | {slug}:
                 self.areas.setdefault(key, set()).add(aid)
         for aid, folded in db.session.execute(sa.select(AreaAlias.area_id, AreaAlias.folded)):
-            for key in {folded, _strip_prefix(folded)}:
+            for key in _area_keys(folded):
                 self.areas.setdefault(key, set()).add(aid)
 
     @staticmethod
@@ -114,6 +124,7 @@ class Lookups:
         found = (
             self.areas.get(key)
             or self.areas.get(_strip_prefix(key))
+            or self.areas.get(_PARENTHESIS.sub("", key))
             or self.areas.get(key.replace(" ", "-"), set())
         )
         if not found:

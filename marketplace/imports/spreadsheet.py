@@ -121,9 +121,24 @@ def _csv_rows(data: bytes) -> list[list[object]]:
         raise ImportFileError(_("Tệp CSV bị lỗi định dạng (dấu ngoặc kép không khớp?).")) from None
 
 
+MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a 5 MB workbook never legitimately holds more
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse zip bombs before openpyxl inflates anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
+    if total > MAX_XLSX_UNZIPPED:
+        raise ImportFileError(_("Tệp XLSX quá lớn khi giải nén. Hãy xoá bớt trang tính hoặc lưu thành CSV UTF-8."))
+
+
 def _xlsx_rows(data: bytes) -> list[list[object]]:
     from openpyxl import load_workbook
 
+    _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a broken file
