@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..media.images import store_renditions
+from ..media.images import WIDTHS, rendition_name, store_renditions
 from ..media.storage import Storage
 from ..text import fold
 
@@ -244,8 +244,19 @@ def render(spec: PhotoSpec) -> Image.Image:
 
 
 def render_and_store(storage: Storage, spec: PhotoSpec, widths=DEMO_WIDTHS) -> tuple[str, int, int]:
-    """Render ``spec`` and store its renditions; returns (key, width, height)."""
-    return store_renditions(storage, render(spec), widths=widths)
+    """Render ``spec`` and store its renditions; returns (key, width, height).
+
+    Pages link every width of ``media.images.WIDTHS``. Renditions are never upscaled, so
+    for a 600 px picture the 800 and 1600 ones hold the same bytes: the larger widths are
+    copied from the largest one encoded instead of being encoded again."""
+    key, w, h = store_renditions(storage, render(spec), widths=widths)
+    source = rendition_name(key, max(widths))
+    for width in WIDTHS:
+        if width > max(widths) and max(widths) >= w:
+            name = rendition_name(key, width)
+            if not storage.exists(name):
+                storage.save(name, storage.open_path(source).read_bytes())
+    return key, w, h
 
 
 # ---- parallel rendering --------------------------------------------------------------

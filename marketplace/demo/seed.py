@@ -424,13 +424,13 @@ def _issuer(rng: random.Random, stars: int, issued: date, area: d.AreaSpec) -> t
     district = d.DISTRICTS[area.district]
     if stars == 5:
         if issued < MINISTRY_RENAMED:
-            return "central", "Bộ Nông nghiệp và Phát triển nông thôn", f"Quyết định số {number}/QĐ-BNN-VPĐP"
-        return "central", "Bộ Nông nghiệp và Môi trường", f"Quyết định số {number}/QĐ-BNNMT"
+            return "central", "Bộ Nông nghiệp và Phát triển nông thôn", f"{number}/QĐ-BNN-VPĐP"
+        return "central", "Bộ Nông nghiệp và Môi trường", f"{number}/QĐ-BNNMT"
     if stars == 3 and issued < MERGER_DAY and rng.random() < 0.7:
-        return "district", district.issuer, f"Quyết định số {number}/QĐ-UBND"
+        return "district", district.issuer, f"{number}/QĐ-UBND"
     if district.bac_kan and issued < MERGER_DAY:
-        return "province", "UBND tỉnh Bắc Kạn", f"Quyết định số {number}/QĐ-UBND"
-    return "province", "UBND tỉnh Thái Nguyên", f"Quyết định số {number}/QĐ-UBND"
+        return "province", "UBND tỉnh Bắc Kạn", f"{number}/QĐ-UBND"
+    return "province", "UBND tỉnh Thái Nguyên", f"{number}/QĐ-UBND"
 
 
 def _cert(rng: random.Random, stars: int, issued: date, area: d.AreaSpec, *, verified: bool = True) -> CertPlan:
