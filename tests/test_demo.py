@@ -322,3 +322,12 @@ def test_seed_refuses_reset_with_if_empty(demo):
     result = demo.test_cli_runner().invoke(args=["seed-demo", "--reset", "--if-empty"])
     assert result.exit_code != 0
     assert _count(cq.public_products()) == data.PUBLIC_PRODUCTS
+
+
+def test_seed_on_a_database_without_tables_says_what_to_do(tmp_path):
+    app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}"))
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "db upgrade" in result.output
+    with app.app_context():
+        db.engine.dispose()

@@ -47,6 +47,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                  "Dùng --reset để xóa và tạo lại danh mục mẫu.")
         return False
 
+    db.session.rollback()  # no transaction stays open while the photos are drawn
     started = time.perf_counter()
     timings: dict[str, float] = {}
     plan = build_plan()
