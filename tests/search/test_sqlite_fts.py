@@ -6,6 +6,8 @@ import logging
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from marketplace.catalog.models import Product
@@ -13,8 +15,10 @@ from marketplace.demo.factories import make_product
 from marketplace.extensions import db
 from marketplace.search import SearchQuery, get_search
 from marketplace.search.indexing import indexing_suspended
+from marketplace.text import fold
 from marketplace.search.sqlite_fts import (
     allowed_typos,
+    fast_fold,
     highlight,
     osa_distance,
     pack_facets,
@@ -43,6 +47,13 @@ pytestmark = pytest.mark.skipif(not ON_SQLITE, reason="the FTS5 engine lives in 
 )
 def test_osa_distance(a, b, expected):
     assert osa_distance(a, b, 1) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+@example("Chè Tân Cương ĐẶC BIỆT  nước\tđường")
+def test_fast_fold_equals_fold(text):
+    assert fast_fold(text) == fold(text)
 
 
 def test_allowed_typos_follow_meilisearch_defaults():
