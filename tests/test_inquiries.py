@@ -537,3 +537,20 @@ def test_dashboard_summary_partial(app, catalog):
         empty = render_template_string('{% include "inquiries/_dashboard_summary.html" %}', seller=catalog["a"])
         assert "Không có yêu cầu mới." in empty
 
+
+
+def test_dashboard_home_shows_new_inquiry_count(client, catalog):
+    make_inquiries(client, catalog)
+    send_product_inquiry(client, catalog["tea2"])
+    login(client, catalog["owner_a"])
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    html = text(response)
+    assert "2 yêu cầu mới" in html and 'href="/dashboard/hoi-hang"' in html
+
+
+def test_header_cart_link_on_every_page(client, catalog):
+    client.post(f"/gio-hoi-hang/them/{catalog['tea'].slug}")
+    html = text(client.get("/"))
+    assert 'href="/gio-hoi-hang"' in html and "Giỏ hỏi hàng" in html
+    assert '<span class="nav-cart__count">1</span>' in html
