@@ -254,7 +254,9 @@ def _candidates(rng: random.Random, seller: SellerPlan) -> list[tuple[str, str, 
     items, weights = [], []
     for fam_key, weight in trade.families:
         fam = d.FAMILY_BY_KEY[fam_key]
-        stems = rng.sample(fam.stems, min(len(fam.stems), rng.choice((1, 1, 2))))
+        # "Tân Cương" is a geographical indication: only sellers there use it in a name.
+        allowed = [st for st in fam.stems if "Tân Cương" not in st or seller.area == "xã Tân Cương"]
+        stems = rng.sample(allowed, min(len(allowed), rng.choice((1, 1, 2))))
         combos = [(fam_key, stem, size, pack) for stem in stems for size in fam.sizes for pack in fam.packs]
         for combo in combos:
             items.append(combo)
@@ -405,11 +407,15 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
 
     # 3. Products nobody may see: hidden statuses of approved sellers, and every product
     #    of the pending sellers (published, but their seller is not approved yet).
-    hidden_sellers = rng.sample(approved, d.NON_PUBLIC_PRODUCTS)
-    for k, s in enumerate(hidden_sellers):
-        p = next_product(s, d.HIDDEN_STATUSES[k % len(d.HIDDEN_STATUSES)])
-        if p is not None:
+    hidden_sellers = rng.sample(approved, len(approved))
+    made = 0
+    for s in hidden_sellers:
+        if made == d.NON_PUBLIC_PRODUCTS:
+            break
+        p = next_product(s, d.HIDDEN_STATUSES[made % len(d.HIDDEN_STATUSES)])
+        if p is not None:  # None: the seller has no product line left
             plan.products.append(p)
+            made += 1
     for s in plan.sellers:
         if s.status == "pending":
             for _ in range(rng.randint(3, 5)):
