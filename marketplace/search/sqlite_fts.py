@@ -42,6 +42,7 @@ Query rules (Meilisearch-like):
 """
 from __future__ import annotations
 
+import html
 import logging
 import re
 import threading
@@ -53,7 +54,7 @@ from functools import lru_cache
 from datetime import date
 
 import sqlalchemy as sa
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session, scoped_session
 
 from ..catalog.models import Area, Category, Product
@@ -321,6 +322,7 @@ class SqliteFtsSearch(SearchBackend):
         # across processes because the generation is read from the database.
         self._facet_cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._tree_cache: dict[str, tuple[str, list]] = {}
 
     # -- query planning ---------------------------------------------------------
 
@@ -366,11 +368,22 @@ class SqliteFtsSearch(SearchBackend):
             return None
         tokens: list[_Token] = []
         dropped = False
+        exact = {w for i, w in enumerate(words) if i < len(words) - 1 or len(w) < 2}
+        indexed: set[str] = set()
+        if exact:
+            indexed = set(
+                session.execute(
+                    sa.text("SELECT term FROM search_terms WHERE term IN :terms").bindparams(
+                        sa.bindparam("terms", expanding=True)
+                    ),
+                    {"terms": sorted(exact)},
+                ).scalars()
+            )
         for i, word in enumerate(words):
             last = i == len(words) - 1
             prefix = last and len(word) >= 2
             token = _Token(word, prefix)
-            known = self._has_prefix(session, word) if prefix else self._has_term(session, word)
+            known = self._has_prefix(session, word) if prefix else word in indexed
             if not known:
                 candidates = self._typo_candidates(session, word)
                 if not candidates and 3 <= len(word) <= 4:
@@ -389,16 +402,28 @@ class SqliteFtsSearch(SearchBackend):
 
     # -- lookups -------------------------------------------------------------------
 
-    @staticmethod
-    def _memo(session, key: str, loader):
-        """Small tables (categories, areas) read once per transaction."""
+    def _memo(self, session, key: str, loader):
+        """The category and area trees, cached per index generation.
+
+        Valid because any change to a category or area that a search can notice
+        (slug, parent, products in it) reindexes its products, which changes the
+        generation; within one transaction the tree is read once (the session
+        hooks drop that copy when categories change)."""
         real = session() if isinstance(session, scoped_session) else session
         memo = real.info.get(key)
-        if memo is None or memo[0] is not real.get_transaction():
+        if memo is not None and memo[0] is real.get_transaction():
+            return memo[1]
+        generation = self._generation(real)
+        with self._cache_lock:
+            cached = self._tree_cache.get(key)
+        if cached is not None and cached[0] == generation and not real.new and not real.dirty and not real.deleted:
+            rows = cached[1]
+        else:
             rows = loader(real)
-            memo = (real.get_transaction(), rows)
-            real.info[key] = memo
-        return memo[1]
+            with self._cache_lock:
+                self._tree_cache[key] = (generation, rows)
+        real.info[key] = (real.get_transaction(), rows)
+        return rows
 
     def _category_rows(self, session) -> list:
         return self._memo(
@@ -528,6 +553,7 @@ class SqliteFtsSearch(SearchBackend):
 
     def _generation(self, session) -> str:
         return session.execute(sa.text("SELECT value FROM search_meta WHERE key = 'generation'")).scalar() or "0"
+
 
     def _grouped(self, session, source: str, sql_only: list[str], params: dict) -> list[tuple]:
         """(category_id, area_id, valid stars, rural, band, n) over the matches with
@@ -991,7 +1017,7 @@ def highlight(name: str, exact: set[str], prefixes: Sequence[str]) -> Markup:
         if i % 2:
             folded = _fold_word(part)
             if folded in exact or any(folded.startswith(p) for p in prefixes):
-                out.append(f"<mark>{escape(part)}</mark>")
+                out.append(f"<mark>{html.escape(part)}</mark>")
                 continue
-        out.append(str(escape(part)))
+        out.append(html.escape(part))
     return Markup("".join(out))
