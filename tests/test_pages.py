@@ -267,6 +267,9 @@ def test_product_page_seo_canonical_opengraph_and_jsonld(client, shop):
     assert data["brand"]["name"] == "HTX Chè Tân Cương"
     assert data["offers"]["price"] == "150000" and data["offers"]["priceCurrency"] == "VND"
     assert data["offers"]["availability"] == "https://schema.org/InStock"
+    crumbs = json.loads(re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
+    assert [c["name"] for c in crumbs["itemListElement"]] == ["Trang chủ", "Thực phẩm", "Chè", "Chè móc câu Tân Cương"]
+    assert crumbs["itemListElement"][-1]["item"] == f"http://localhost/san-pham/{shop.tea_5}"
 
 
 def test_product_name_cannot_break_out_of_jsonld_or_markup(app, client, shop):
@@ -395,6 +398,9 @@ def test_seller_page_shows_story_contact_area_and_products(client, shop):
     assert 'href="https://chetancuong.example.vn"' in html
     assert f'href="/khu-vuc/{shop.tan_cuong}"' in html
     assert set(product_slugs(html.split('class="results"', 1)[1])) == {shop.tea_5, shop.gift}
+    org = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert org["@type"] == "Organization" and org["name"] == "HTX Chè Tân Cương"
+    assert org["telephone"] == "0912 345 678" and org["address"]["addressLocality"] == "xã Tân Cương"
     household = html_of(client.get(f"/co-so/{shop.other}"))
     assert "Hộ kinh doanh" in household
 
@@ -518,3 +524,24 @@ def test_home_and_listing_use_few_queries_whatever_the_catalog_size(app, client,
 def test_counts_use_the_language_thousands_separator(app, lang, expected):
     with app.test_request_context(f"/?lang={lang}"):
         assert app.jinja_env.filters["thousands"](1485) == expected
+
+
+def test_large_catalog_sitemap_becomes_an_index_of_chunks(app, client, shop):
+    app.config["SITEMAP_CHUNK"] = 2  # three public products → two product chunks
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ElementTree.fromstring(client.get("/sitemap.xml").data)
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [el.text for el in index.findall("s:sitemap/s:loc", ns)]
+    assert parts == ["http://localhost/sitemap-trang.xml", "http://localhost/sitemap-san-pham-1.xml",
+                     "http://localhost/sitemap-san-pham-2.xml"]
+    locs: list[str] = []
+    for part in parts:
+        response = client.get(part.removeprefix("http://localhost"))
+        assert response.status_code == 200
+        locs += [el.text for el in ElementTree.fromstring(response.data).findall("s:url/s:loc", ns)]
+    products = sorted(loc for loc in locs if "/san-pham/" in loc)
+    assert products == sorted(f"http://localhost/san-pham/{s}" for s in (shop.tea_5, shop.honey, shop.gift))
+    assert f"http://localhost/co-so/{shop.seller}" in locs and "http://localhost/danh-muc/che" in locs
+    assert len(locs) == len(set(locs))
+    assert client.get("/sitemap-san-pham-3.xml").status_code == 404
+    assert client.get("/sitemap-san-pham-0.xml").status_code == 404

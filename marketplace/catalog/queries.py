@@ -70,7 +70,7 @@ def get_public_product(slug: str) -> Product | None:
 
 def get_public_seller(slug: str) -> Seller | None:
     return db.session.scalars(
-        sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved")
+        sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved").options(selectinload(Seller.area))
     ).first()
 
 
@@ -297,3 +297,7 @@ def area_page(slug: str) -> Area | None:
         .options(selectinload(Area.parent), selectinload(Area.aliases))
     )
     return db.session.scalars(stmt).first()
+
+
+def public_product_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(public_product_ids().subquery())) or 0

@@ -79,3 +79,53 @@ def product_opengraph(product: Product) -> dict[str, str]:
     if product.cover is not None:
         og["og:image"] = photo_url(product.cover, 800, external=True)
     return og
+
+
+def breadcrumb_jsonld(trail: list[tuple[str, str]]) -> dict:
+    """schema.org BreadcrumbList from (name, absolute url) pairs."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": name, "item": url}
+            for i, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def product_breadcrumb(product: Product) -> dict:
+    trail = [("Trang chủ", url_for("catalog.home", _external=True))]
+    category = product.category
+    if category is not None:
+        if category.parent is not None:
+            trail.append((category.parent.name, url_for("catalog.category", slug=category.parent.slug, _external=True)))
+        trail.append((category.name, url_for("catalog.category", slug=category.slug, _external=True)))
+    trail.append((product.name, product_url(product)))
+    return breadcrumb_jsonld(trail)
+
+
+def seller_jsonld(seller) -> dict:
+    """schema.org Organization for a seller profile (only what the seller published)."""
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "name": seller.name,
+        "url": url_for("sellers.profile", slug=seller.slug, _external=True),
+    }
+    if seller.story:
+        data["description"] = seller.story[:5000]
+    if seller.phone:
+        data["telephone"] = seller.phone
+    if seller.email:
+        data["email"] = seller.email
+    if seller.address or seller.area is not None:
+        data["address"] = {
+            "@type": "PostalAddress",
+            "streetAddress": seller.address or None,
+            "addressLocality": seller.area.name if seller.area is not None else None,
+            "addressCountry": "VN",
+        }
+        data["address"] = {k: v for k, v in data["address"].items() if v}
+    if seller.website.startswith(("http://", "https://")):
+        data["sameAs"] = [seller.website]
+    return data

@@ -168,6 +168,7 @@ def product(slug: str):
         product=item,
         related=related,
         jsonld=seo.product_jsonld(item),
+        breadcrumb=seo.product_breadcrumb(item),
         opengraph=seo.product_opengraph(item),
     )
 
@@ -200,17 +201,49 @@ def _category_trail(category: Category) -> list[Category]:
     return trail
 
 
+def _sitemap_chunk() -> int:
+    return max(1, int(current_app.config.get("SITEMAP_CHUNK", 40_000)))
+
+
+def _xml(template: str, **context) -> Response:
+    return Response(render_template(template, **context), mimetype="application/xml")
+
+
+def _sitemap_pages() -> dict:
+    """Home, listing, categories and areas with public products, sellers with public products."""
+    cat_counts = queries.public_counts_by_category()
+    return {
+        "pages": True,
+        "sellers": db.session.execute(queries.sitemap_sellers()).all(),
+        "categories": [c for c in db.session.scalars(queries.all_categories()) if cat_counts.get(c.id)],
+        "areas": queries.areas_by_ids(list(queries.public_counts_by_area())),
+    }
+
+
 @bp.get("/sitemap.xml")
 def sitemap():
-    products = db.session.execute(queries.sitemap_products()).all()
-    sellers = db.session.execute(queries.sitemap_sellers()).all()
-    cat_counts = queries.public_counts_by_category()
-    categories = [c for c in db.session.scalars(queries.all_categories()) if cat_counts.get(c.id)]
-    areas = queries.areas_by_ids(list(queries.public_counts_by_area()))
-    body = render_template(
-        "catalog/sitemap.xml", products=products, sellers=sellers, categories=categories, areas=areas
-    )
-    return Response(body, mimetype="application/xml")
+    """One sitemap while it stays small; past SITEMAP_CHUNK products (the protocol allows
+    50,000 URLs per file) an index of /sitemap-trang.xml and product chunks."""
+    chunk = _sitemap_chunk()
+    total = queries.public_product_count()
+    if total <= chunk:
+        products = db.session.execute(queries.sitemap_products()).all()
+        return _xml("catalog/sitemap.xml", products=products, **_sitemap_pages())
+    return _xml("catalog/sitemap_index.xml", chunks=range(1, -(-total // chunk) + 1))
+
+
+@bp.get("/sitemap-trang.xml")
+def sitemap_pages():
+    return _xml("catalog/sitemap.xml", products=[], **_sitemap_pages())
+
+
+@bp.get("/sitemap-san-pham-<int:number>.xml")
+def sitemap_products(number: int):
+    chunk = _sitemap_chunk()
+    if number < 1 or (number - 1) * chunk >= max(1, queries.public_product_count()):
+        abort(404)
+    products = db.session.execute(queries.sitemap_products().limit(chunk).offset((number - 1) * chunk)).all()
+    return _xml("catalog/sitemap.xml", products=products, pages=False)
 
 
 @bp.get("/robots.txt")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from ..catalog import queries
+from ..catalog import queries, seo
 from ..catalog.listing import run_listing
 
 bp = Blueprint("sellers", __name__)
@@ -14,4 +14,4 @@ def profile(slug: str):
     if seller is None:
         abort(404)
     listing = run_listing(request.args, seller_slug=seller.slug)
-    return render_template("sellers/profile.html", seller=seller, listing=listing)
+    return render_template("sellers/profile.html", seller=seller, listing=listing, jsonld=seo.seller_jsonld(seller))
