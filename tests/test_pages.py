@@ -545,3 +545,16 @@ def test_large_catalog_sitemap_becomes_an_index_of_chunks(app, client, shop):
     assert len(locs) == len(set(locs))
     assert client.get("/sitemap-san-pham-3.xml").status_code == 404
     assert client.get("/sitemap-san-pham-0.xml").status_code == 404
+
+
+def test_500_page_renders_even_when_the_database_fails(app, client, shop):
+    import sqlalchemy as sa
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE categories CASCADE" if db.engine.dialect.name == "postgresql"
+                                 else "DROP TABLE categories"))
+    response = client.get("/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Đã có lỗi xảy ra" in html and "Về trang chủ" in html
