@@ -14,9 +14,10 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
-from marketplace.catalog.models import AreaAlias, ProductPhoto
+from marketplace.catalog.models import AreaAlias, Category, ProductPhoto
 from marketplace.extensions import db
 from marketplace.media import get_storage
 from marketplace.media.images import store_renditions
@@ -289,6 +290,19 @@ def test_categories_tree_with_public_counts(client, catalog):
     assert roots["do-uong"]["product_count"] == 1 and roots["do-uong"]["children"][0]["product_count"] == 1
     assert roots["sinh-vat-canh"]["product_count"] == 0
     assert body["total"] == 6
+
+
+def test_categories_survive_a_parent_cycle(app, client):
+    """Hand-edited data with a parent loop must not hang or 500 the endpoint."""
+    with app.app_context():
+        a = make_category(name="Vòng A", slug="vong-a")
+        b = make_category(name="Vòng B", slug="vong-b", parent=a)
+        make_category(name="Gốc", slug="goc")
+        db.session.execute(sa.update(Category).where(Category.id == a.id).values(parent_id=b.id))
+        db.session.commit()
+    resp = get(client, "/api/v1/categories")
+    assert resp.status_code == 200
+    assert [c["slug"] for c in resp.get_json()["items"]] == ["goc"]
 
 
 def test_areas_with_aliases_parent_and_public_counts(client, catalog):

@@ -159,3 +159,41 @@ def seller_json(seller: Seller, *, product_count: int) -> dict:
         "product_count": product_count,
         "url": seller_url(seller.slug),
     }
+
+
+def category_tree(rows: list[Category], counts: dict[int, int]) -> list[dict]:
+    """Roots (in the given order) with nested ``children``; counts include descendants."""
+    by_parent: dict[int | None, list[Category]] = {}
+    for c in rows:
+        by_parent.setdefault(c.parent_id, []).append(c)
+    slug_of = {c.id: c.slug for c in rows}
+    placed: set[int] = set()  # guards against a parent cycle in hand-edited data
+
+    def node(c: Category) -> dict:
+        placed.add(c.id)
+        return {
+            "id": c.id,
+            "slug": c.slug,
+            "name": c.name,
+            "name_en": c.name_en or None,
+            "ocop_group": c.ocop_group,
+            "parent": slug_of.get(c.parent_id),
+            "product_count": counts.get(c.id, 0),
+            "children": [node(child) for child in by_parent.get(c.id, []) if child.id not in placed],
+        }
+
+    roots = [c for c in rows if c.parent_id is None or c.parent_id not in slug_of]
+    return [node(c) for c in roots]
+
+
+def area_json(area: Area, product_count: int) -> dict:
+    return {
+        "id": area.id,
+        "slug": area.slug,
+        "name": area.name,
+        "kind": area.kind,
+        "current": bool(area.is_current),
+        "parent": area_ref(area.parent),
+        "aliases": [alias.name for alias in area.aliases],
+        "product_count": product_count,
+    }

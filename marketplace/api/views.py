@@ -13,7 +13,7 @@ from ..search import get_search
 from ..search.base import PRICE_BANDS
 from . import queries as aq
 from .params import ParamError, is_slug, product_search_query
-from .serializers import area_ref, product_json, seller_json
+from .serializers import area_json, category_tree, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -98,42 +98,10 @@ def seller(slug: str):
 @bp.get("/categories")
 def categories():
     rows, counts = aq.categories_with_counts()
-    by_parent: dict[int | None, list] = {}
-    for c in rows:
-        by_parent.setdefault(c.parent_id, []).append(c)
-    slug_of = {c.id: c.slug for c in rows}
-
-    def node(c) -> dict:
-        return {
-            "id": c.id,
-            "slug": c.slug,
-            "name": c.name,
-            "name_en": c.name_en or None,
-            "ocop_group": c.ocop_group,
-            "parent": slug_of.get(c.parent_id),
-            "product_count": counts.get(c.id, 0),
-            "children": [node(child) for child in by_parent.get(c.id, [])],
-        }
-
-    known = set(slug_of)
-    roots = [c for c in rows if c.parent_id is None or c.parent_id not in known]
-    return jsonify({"items": [node(c) for c in roots], "total": len(rows)})
+    return jsonify({"items": category_tree(rows, counts), "total": len(rows)})
 
 
 @bp.get("/areas")
 def areas():
     rows, counts = aq.areas_with_counts()
-    items = [
-        {
-            "id": a.id,
-            "slug": a.slug,
-            "name": a.name,
-            "kind": a.kind,
-            "current": bool(a.is_current),
-            "parent": area_ref(a.parent),
-            "aliases": [alias.name for alias in a.aliases],
-            "product_count": counts.get(a.id, 0),
-        }
-        for a in rows
-    ]
-    return jsonify({"items": items, "total": len(items)})
+    return jsonify({"items": [area_json(a, counts.get(a.id, 0)) for a in rows], "total": len(rows)})
