@@ -82,6 +82,9 @@ def build_catalog() -> dict:
         if i != 5:  # one product without photo: the placeholder
             key, w, h = store_renditions(storage, _photo(color))
             db.session.add(ProductPhoto(product=product, key=key, width=w, height=h, alt=name))
+        if i == 0:  # a second photo for the gallery
+            key2, w2, h2 = store_renditions(storage, _photo((150, 60, 40), size=(900, 1200)))
+            db.session.add(ProductPhoto(product=product, key=key2, width=w2, height=h2, alt="Hộp thiếc", position=1))
         if stars:
             make_certification(product, stars=stars)
         if i in (0, 6):

@@ -98,3 +98,21 @@ def test_desktop_layout(live_server, desktop):
     # the filters are open beside the results on a wide screen
     desktop.goto(live_server["url"] + "/san-pham")
     assert desktop.locator(".filter-box").evaluate("d => d.open")
+
+
+def test_gallery_thumbnail_shows_in_the_main_frame(live_server, phone):
+    phone.goto(live_server["url"] + f"/san-pham/{live_server['products'][0]}")
+    main = phone.locator(".gallery-main img")
+    before = main.get_attribute("src")
+    thumb = phone.locator(".gallery-thumbs a").nth(1)  # the first thumbnail is the cover
+    thumb_src = thumb.get_attribute("data-src")
+    assert thumb_src.endswith("-800.webp")
+    thumb.click()
+    assert phone.url.endswith(live_server["products"][0])  # stayed on the page
+    assert main.get_attribute("src") == thumb_src != before
+    assert main.get_attribute("alt") == "Hộp thiếc"
+    phone.wait_for_function("document.querySelector('.gallery-main img').naturalWidth > 0")
+    assert phone.evaluate(NO_SCROLL) <= 360
+    # and back to the cover
+    phone.locator(".gallery-thumbs a").first.click()
+    assert main.get_attribute("src") == before
