@@ -226,13 +226,43 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("search_error", None)
 
 
+def _on_signal(sender, product_ids=(), seller_ids=(), category_ids=(), **_kw) -> None:
+    """For changes made with Core statements (which bypass the session hooks): the
+    ``products_changed``/``sellers_changed``/``categories_changed`` signals, sent
+    after commit, reindex the products concerned."""
+    backend = _backend()
+    if backend is None or _suspended.get():
+        return
+    pending = {
+        "products": {int(i) for i in product_ids or ()},
+        "sellers": {int(i) for i in seller_ids or ()},
+        "categories": {int(i) for i in category_ids or ()},
+        "areas": set(),
+    }
+    from ..extensions import db
+
+    with Session(db.engine) as session:
+        ids = _resolve(session, pending)
+    if ids:
+        try:
+            backend.index_products(ids)
+        except Exception as exc:  # noqa: BLE001 — logged; `search reindex` repairs
+            log.error("search indexing after a signal failed for %d products: %s", len(ids), exc)
+
+
 def install_listeners() -> None:
-    """Attach the session hooks once per process (all Session instances)."""
+    """Attach the session hooks (all Session instances) and the catalog signals,
+    once per process."""
     global _installed
     if _installed:
         return
+    from .. import signals
+
     event.listen(Session, "after_flush", _collect)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _after_rollback)
+    signals.products_changed.connect(_on_signal)
+    signals.sellers_changed.connect(_on_signal)
+    signals.categories_changed.connect(_on_signal)
     _installed = True

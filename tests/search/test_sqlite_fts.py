@@ -136,6 +136,18 @@ def test_bulk_load_with_indexing_suspended_then_rebuild(ctx):
     assert ids("banh chung") == [p.id]
 
 
+def test_core_update_then_signal_reindexes(cat, app):
+    """Core statements bypass the session hooks; the products_changed signal (sent
+    after commit) brings the index up to date."""
+    from marketplace.signals import products_changed
+
+    db.session.execute(sa.update(Product).where(Product.id == cat.mien).values(view_count=10_000))
+    db.session.commit()
+    assert ids(sort="popular")[0] == cat.moc_cau  # index not told yet
+    products_changed.send(app, product_ids=[cat.mien])
+    assert ids(sort="popular")[0] == cat.mien
+
+
 def test_rollback_of_a_failed_commit_keeps_index_and_data_together(cat):
     p = db.session.get(Product, cat.mien)
     p.name = "Bánh giầy Bờ Đậu"
