@@ -193,7 +193,7 @@ def test_no_results_block_links_to_top_categories(client, shop):
         "page=abc", "page=-3", "page=0", "page=99999999999999999999", "min_price=abc", "max_price=1e9",
         "min_price=-5", "stars=9", "stars=abc", "sort=bogus", "category=khong-co", "area=khong-co",
         "price=nope", "rural=maybe", "q=%00%01", "q=" + "a" * 5000, "q=%E0%A4%A", "q=\"chè", "q=AND",
-        "q=ST25-A", "min_price=99999999999999999999999",
+        "q=ST25-A", "min_price=99999999999999999999999", "area=x%00y", "category=a%00", "q=a%00b", "sort=%00",
     ],
 )
 def test_bad_query_arguments_never_fail(client, shop, query):
@@ -382,7 +382,9 @@ def test_area_page_lists_products_of_the_area_and_its_children(client, shop):
     assert set(product_slugs(province.split('class="results"', 1)[1])) == {shop.tea_5, shop.honey, shop.gift}
 
 
-@pytest.mark.parametrize("url", ["/danh-muc/khong-co", "/khu-vuc/khong-co", "/co-so/khong-co"])
+@pytest.mark.parametrize("url", ["/danh-muc/khong-co", "/khu-vuc/khong-co", "/co-so/khong-co", "/san-pham/a%00b",
+                                 "/danh-muc/a%00b", "/khu-vuc/a%00b", "/co-so/a%00b", "/co-so/" + "a" * 3000,
+                                 "/san-pham/Chè"])
 def test_unknown_slugs_are_vietnamese_404(client, shop, url):
     response = client.get(url)
     assert response.status_code == 404
@@ -558,3 +560,20 @@ def test_500_page_renders_even_when_the_database_fails(app, client, shop):
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "Đã có lỗi xảy ra" in html and "Về trang chủ" in html
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ARG_NAMES = st.sampled_from(["q", "category", "area", "stars", "rural", "price", "min_price", "max_price",
+                              "sort", "page", "lang"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(args=st.lists(st.tuples(_ARG_NAMES, st.text(max_size=40)), max_size=8))
+def test_any_listing_arguments_give_a_page_never_a_500(client, shop, args):
+    from urllib.parse import urlencode
+
+    for path in ("/san-pham", "/danh-muc/thuc-pham", f"/co-so/{shop.seller}"):
+        response = client.get(f"{path}?{urlencode(args)}")
+        assert response.status_code == 200, (path, args)

@@ -53,7 +53,14 @@ OCOP_GROUP_LABELS = {
     "du-lich": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
 }
 
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+
 _PRICE_JUNK = re.compile(r"[\s.,_₫đĐ]|vnd|VND")
+
+
+def is_slug(value: str | None) -> bool:
+    """ASCII slugs only: anything else (NUL bytes, Unicode, 10 kB) never reaches the database."""
+    return bool(value) and bool(_SLUG.match(value))
 
 
 def clean_text(value: str | None) -> str:
@@ -142,7 +149,7 @@ def parse_query(
         allowed = _descendant_slugs(category)
         categories = tuple(s for s in categories if s in allowed) or (category.slug,)
 
-    areas = tuple(_multi(args, "area"))
+    areas = tuple(s for s in _multi(args, "area") if is_slug(s))
     if areas:
         known = queries.areas_by_slugs(areas)
         areas = tuple(s for s in areas if s in known)

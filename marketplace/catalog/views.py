@@ -11,7 +11,7 @@ from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
 from . import queries, seo
-from .listing import category_label, ocop_group_label, run_listing
+from .listing import category_label, is_slug, ocop_group_label, run_listing
 from .models import Category
 
 bp = Blueprint("catalog", __name__)
@@ -153,7 +153,7 @@ def listing():
 
 @bp.get("/san-pham/<slug>")
 def product(slug: str):
-    item = queries.public_product_detail(slug)
+    item = queries.public_product_detail(slug) if is_slug(slug) else None
     if item is None:
         abort(404)
     related = list(db.session.scalars(queries.related_products(item)))
@@ -175,7 +175,7 @@ def product(slug: str):
 
 @bp.get("/danh-muc/<slug>")
 def category(slug: str):
-    item = queries.category_page(slug)
+    item = queries.category_page(slug) if is_slug(slug) else None
     if item is None:
         abort(404)
     result = run_listing(request.args, category=item)
@@ -185,7 +185,7 @@ def category(slug: str):
 
 @bp.get("/khu-vuc/<slug>")
 def area(slug: str):
-    item = queries.area_page(slug)
+    item = queries.area_page(slug) if is_slug(slug) else None
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)
