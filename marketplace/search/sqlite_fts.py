@@ -744,6 +744,11 @@ class SqliteFtsSearch(SearchBackend):
             plan = self._plan(session, text)
             if plan is None:
                 return []
+            key = ("suggest", self._generation(session), plan.name_match(), limit)
+            with self._cache_lock:
+                cached = self._facet_cache.get(key)
+            if cached is not None:
+                return list(cached)
             rows = session.execute(
                 sa.text(
                     "SELECT d.display_name, d.slug FROM search_fts"
@@ -756,7 +761,12 @@ class SqliteFtsSearch(SearchBackend):
             ).all()
         except sa.exc.OperationalError as exc:
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
-        return [Suggestion(text=name, slug=slug) for name, slug in rows]
+        suggestions = [Suggestion(text=name, slug=slug) for name, slug in rows]
+        with self._cache_lock:  # typed prefixes repeat a lot between catalog changes
+            self._facet_cache[key] = tuple(suggestions)
+            while len(self._facet_cache) > FACET_CACHE_SIZE:
+                self._facet_cache.popitem(last=False)
+        return suggestions
 
     # -- indexing -----------------------------------------------------------------
 

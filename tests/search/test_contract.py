@@ -27,9 +27,16 @@ def app_config(request, tmp_path):
 
 @pytest.fixture
 def cat(ctx):
-    if ctx.config["SEARCH_BACKEND"] == "meilisearch":
+    meili = ctx.config["SEARCH_BACKEND"] == "meilisearch"
+    if meili:
         get_search().rebuild()  # a fresh index with its settings
-    return build_catalog()
+    yield build_catalog()
+    if meili:  # best effort: leave no test index behind on the server
+        engine = get_search().primary
+        try:
+            engine.client.index(engine.index_uid).delete()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def search(text: str = "", **kw):
