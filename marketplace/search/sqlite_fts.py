@@ -592,10 +592,13 @@ class SqliteFtsSearch(SearchBackend):
             source = "search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH :match"
         else:
             source = "search_facets f WHERE 1"
-        rows = self._grouped(session, source, sql_only, params)
-        total, facets = self._facets(session, rows, preds)
-        if not query.with_facets:
-            facets = {}
+        facets: dict[str, dict[str, int]] = {}
+        if query.with_facets:
+            rows = self._grouped(session, source, sql_only, params)
+            total, facets = self._facets(session, rows, preds)
+        else:  # only the exact total: one count, no grouping
+            where = " AND ".join([source, *conds.values()])
+            total = session.execute(sa.text(f"SELECT count(*) FROM {where}"), params).scalar() or 0
 
         ids: list[int] = []
         filters = list(conds.values())

@@ -217,6 +217,8 @@ def test_pagination_and_exact_totals(cat):
     assert beyond.ids == [] and beyond.total == 5
     text = search("tan cuong", per_page=1)
     assert text.total == 3 and len(text.ids) == 1
+    bare = search("tan cuong", per_page=1, with_facets=False, ocop_stars=(4, 5))
+    assert bare.total == 2 and len(bare.ids) == 1 and not any(bare.facets.values())
 
 
 # -- the index is always true ----------------------------------------------------------
