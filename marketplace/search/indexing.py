@@ -101,6 +101,7 @@ def _collect(session: Session, flush_context) -> None:
             if obj.id is not None:
                 pending["categories"].add(obj.id)
         elif isinstance(obj, Area):
+            session.info.pop("_search_area_rows", None)
             if obj.id is not None:
                 pending["areas"].add(obj.id)
         elif isinstance(obj, AreaAlias):
