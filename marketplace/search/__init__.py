@@ -79,6 +79,9 @@ class ResilientSearch(SearchBackend):
         except self._errors as exc:
             self._failed("search", exc)
             return self.fallback.search(query, degraded=True)
+        except Exception:  # a bug in the engine adapter: still answer, loudly
+            log.exception("search engine %s failed unexpectedly; answering from the database", self.name)
+            return self.fallback.search(query, degraded=True)
         self._recovered()
         return result
 
@@ -87,6 +90,9 @@ class ResilientSearch(SearchBackend):
             result = self.primary.suggest(prefix, limit)
         except self._errors as exc:
             self._failed("suggest", exc)
+            return self.fallback.suggest(prefix, limit)
+        except Exception:
+            log.exception("search engine %s failed unexpectedly on suggest", self.name)
             return self.fallback.suggest(prefix, limit)
         self._recovered()
         return result
