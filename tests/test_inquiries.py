@@ -554,3 +554,17 @@ def test_header_cart_link_on_every_page(client, catalog):
     html = text(client.get("/"))
     assert 'href="/gio-hoi-hang"' in html and "Giỏ hỏi hàng" in html
     assert '<span class="nav-cart__count">1</span>' in html
+
+
+def test_csrf_enforced_on_cart_and_status_change(client, app, catalog):
+    mine, _ = make_inquiries(client, catalog)
+    client.post(f"/gio-hoi-hang/them/{catalog['honey'].slug}")
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/gio-hoi-hang/gui", data=cart_form([(catalog["honey"].id, 2)])).status_code == 400
+    assert client.post("/gio-hoi-hang/cap-nhat", data=cart_form([(catalog["honey"].id, 2)])).status_code == 400
+    assert client.post(f"/gio-hoi-hang/xoa/{catalog['honey'].id}").status_code == 400
+    login(client, catalog["owner_a"])
+    assert client.post(f"/dashboard/hoi-hang/{mine.id}", data={"status": "closed"}).status_code == 400
+    db.session.expire_all()
+    assert count(Inquiry) == 2 and db.session.get(Inquiry, mine.id).status == "new"
+    assert "Mật ong hoa rừng" in text(client.get("/gio-hoi-hang"))  # the cart is untouched
