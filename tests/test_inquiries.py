@@ -11,6 +11,8 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import sqlalchemy as sa
 from flask import g, render_template, render_template_string
 
@@ -116,6 +118,22 @@ def test_vietnamese_phone_formats_are_normalised(raw, expected):
 )
 def test_invalid_phone_numbers_are_rejected(raw):
     assert normalise_phone(raw) is None
+
+
+@given(
+    prefix=st.sampled_from(["0", "+84", "84", "+84 ", "(+84) "]),
+    body=st.from_regex(r"[35789][0-9]{8}|2[0-9]{9}", fullmatch=True),
+    separators=st.lists(st.sampled_from(["", "", " ", ".", "-"]), min_size=10, max_size=10),
+)
+def test_any_formatting_of_a_valid_number_normalises_to_the_same_digits(prefix, body, separators):
+    raw = prefix + "".join(digit + sep for digit, sep in zip(body, separators))
+    assert normalise_phone(raw) == "0" + body
+
+
+@given(st.text(max_size=20))
+def test_normalised_phone_is_always_a_valid_shape(raw):
+    result = normalise_phone(raw)
+    assert result is None or re.fullmatch(r"0[35789][0-9]{8}|02[0-9]{9}", result)
 
 
 def test_references_are_unguessable_and_distinct():
