@@ -299,6 +299,16 @@ def test_suggest_only_public_products(search, catalog):
     assert search.suggest("s") == []
 
 
+def test_suggest_prefers_names_that_start_with_the_text(search):
+    seller = make_seller(name="HTX Mật Ong Rừng")
+    make_product(name="Sáp ong", seller=seller, view_count=900)  # "mat ong" only in the seller's name
+    make_product(name="Rượu mật ong", seller=seller, view_count=50)
+    make_product(name="Mật ong rừng Võ Nhai", seller=seller, view_count=1)
+    db.session.commit()
+    assert [s.text for s in search.suggest("mật ong")] == ["Mật ong rừng Võ Nhai", "Rượu mật ong", "Sáp ong"]
+    assert search.suggest("mat ong", limit=1)[0].slug == "mat-ong-rung-vo-nhai"
+
+
 def test_health_counts_public_products(search, catalog):
     health = search.health()
     assert health.ok and health.documents == 5 and health.backend == "database"

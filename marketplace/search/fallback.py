@@ -453,7 +453,7 @@ class DatabaseSearch(SearchBackend):
             sa.select(Product.name, Product.slug)
             .join(Seller, Product.seller_id == Seller.id)
             .where(cq.public_condition(), *conds)
-            .order_by(Product.view_count.desc(), Product.id.desc())
+            .order_by(*_relevance(tokens), Product.view_count.desc(), Product.id.desc())
             .limit(limit)
         )
         return [Suggestion(text=name, slug=slug) for name, slug in db.session.execute(stmt).all()]
