@@ -160,28 +160,13 @@ def ocop_highlights(stars: int, limit: int = 8) -> sa.Select:
 
 def newest_public(limit: int = 8) -> sa.Select:
     """Ids of the newest public products."""
-    return public_product_ids().order_by(Product.published_at.desc().nulls_last(), Product.id.desc()).limit(limit)
-
-
-def home_counts() -> dict[str, int]:
-    """Live figures for the home page, in one round trip."""
-    public_ids = public_product_ids().subquery()
-    products = sa.select(sa.func.count()).select_from(public_ids).scalar_subquery()
-    sellers = (
-        sa.select(sa.func.count(sa.distinct(Product.seller_id)))
-        .join(Seller, Product.seller_id == Seller.id)
-        .where(public_condition())
-        .scalar_subquery()
+    # published_at IS NOT NULL: the same order on every database, and the index serves it.
+    return (
+        public_product_ids()
+        .where(Product.published_at.is_not(None))
+        .order_by(Product.published_at.desc(), Product.id.desc())
+        .limit(limit)
     )
-    ocop = (
-        sa.select(sa.func.count())
-        .select_from(OcopCertification)
-        .join(public_ids, public_ids.c.id == OcopCertification.product_id)
-        .where(valid_certificate_condition())
-        .scalar_subquery()
-    )
-    row = db.session.execute(sa.select(products, sellers, ocop)).one()
-    return {"products": row[0] or 0, "sellers": row[1] or 0, "ocop": row[2] or 0}
 
 
 def ocop_star_counts() -> dict[int, int]:
@@ -196,15 +181,32 @@ def ocop_star_counts() -> dict[int, int]:
     return {int(stars): n for stars, n in db.session.execute(stmt).all()}
 
 
-def public_counts_by_category() -> dict[int, int]:
-    """Public products per category id, rolled up to every ancestor."""
+def public_count_grid() -> list[tuple[int, int | None, int]]:
+    """(category id, area id, public products) in one scan: the home page's figures."""
     stmt = (
-        sa.select(Product.category_id, sa.func.count())
+        sa.select(Product.category_id, Product.area_id, sa.func.count())
         .join(Seller, Product.seller_id == Seller.id)
         .where(public_condition())
-        .group_by(Product.category_id)
+        .group_by(Product.category_id, Product.area_id)
     )
-    leaf = dict(db.session.execute(stmt).all())
+    return [(c, a, n) for c, a, n in db.session.execute(stmt).all()]
+
+
+def public_seller_count() -> int:
+    """Approved sellers with at least one published product."""
+    stmt = (
+        sa.select(sa.func.count(sa.distinct(Product.seller_id)))
+        .join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition())
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def public_counts_by_category(grid: list[tuple[int, int | None, int]] | None = None) -> dict[int, int]:
+    """Public products per category id, rolled up to every ancestor."""
+    leaf: dict[int, int] = {}
+    for cid, _aid, n in grid if grid is not None else public_count_grid():
+        leaf[cid] = leaf.get(cid, 0) + n
     parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
     total: dict[int, int] = {}
     for cid, n in leaf.items():
@@ -217,15 +219,12 @@ def public_counts_by_category() -> dict[int, int]:
     return total
 
 
-def public_counts_by_area() -> dict[int, int]:
+def public_counts_by_area(grid: list[tuple[int, int | None, int]] | None = None) -> dict[int, int]:
     """Public products per area id (an area's own products plus its children's)."""
-    stmt = (
-        sa.select(Product.area_id, sa.func.count())
-        .join(Seller, Product.seller_id == Seller.id)
-        .where(public_condition(), Product.area_id.is_not(None))
-        .group_by(Product.area_id)
-    )
-    leaf = dict(db.session.execute(stmt).all())
+    leaf: dict[int, int] = {}
+    for _cid, aid, n in grid if grid is not None else public_count_grid():
+        if aid is not None:
+            leaf[aid] = leaf.get(aid, 0) + n
     parents = dict(db.session.execute(sa.select(Area.id, Area.parent_id)).all())
     total: dict[int, int] = {}
     for aid, n in leaf.items():
