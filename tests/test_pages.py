@@ -602,3 +602,15 @@ def test_cached_home_figures_never_keep_a_hidden_product_on_the_page(app, client
     app.config["HOME_FIGURES_TTL"] = 0
     stats = re.search(r'<ul class="stats">(.*?)</ul>', html_of(client.get("/")), re.S).group(1)
     assert re.findall(r"<strong>(\d+)</strong>", stats) == ["3", "3", "1"]
+
+
+@pytest.mark.parametrize("written", ["Quyết định số 1653/QĐ-BNN-VPĐP", "1653/QĐ-BNN-VPĐP", "số 1653/QĐ-BNN-VPĐP"])
+def test_decision_number_is_shown_once_however_it_was_typed(app, client, written):
+    with app.app_context():
+        product = make_product(name="Chè quyết định", seller_id=make_seller().id)
+        make_certification(product, stars=5, decision_number=written)
+        db.session.commit()
+    html = html_of(client.get("/san-pham/che-quyet-dinh"))
+    badge = re.search(r'<section class="ocop-badge.*?</section>', html, re.S).group(0)
+    assert "<dt>Quyết định</dt><dd>số 1653/QĐ-BNN-VPĐP, ngày" in badge
+    assert badge.count("Quyết định") == 1

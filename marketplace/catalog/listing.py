@@ -63,6 +63,17 @@ def is_slug(value: str | None) -> bool:
     return bool(value) and bool(_SLUG.match(value))
 
 
+_DECISION_PREFIX = re.compile(r"^\s*(?:quyết\s+định|qđ(?=\s))?\s*(?:số|so)?\s*[:.]?\s*", re.IGNORECASE)
+
+
+def decision_number(value: str | None) -> str:
+    """The number of an OCOP decision without a leading "Quyết định số" (shown once by the page):
+    ``"Quyết định số 1653/QĐ-BNN-VPĐP"`` → ``"1653/QĐ-BNN-VPĐP"``."""
+    text = (value or "").strip()
+    stripped = _DECISION_PREFIX.sub("", text, count=1)
+    return stripped or text
+
+
 def clean_text(value: str | None) -> str:
     """User query text: no control characters, squeezed spaces, bounded length."""
     if not value:

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
 from . import queries, seo
-from .listing import category_label, is_slug, ocop_group_label, run_listing
+from .listing import category_label, decision_number, is_slug, ocop_group_label, run_listing
 from .models import Category
 
 bp = Blueprint("catalog", __name__)
@@ -89,6 +89,7 @@ def thousands(value: int | None) -> str:
     return text if str(get_locale()) == "en" else text.replace(",", ".")
 
 
+bp.add_app_template_filter(decision_number, "decision_number")
 bp.add_app_template_global(category_label, "category_label")
 bp.add_app_template_global(ocop_group_label, "ocop_group_label")
 bp.add_app_template_global(seo.photo_srcset, "photo_srcset")
