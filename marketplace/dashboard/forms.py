@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
 from ..catalog.services import parse_price_vnd
@@ -34,6 +34,37 @@ def whole_vnd(form, field) -> None:
         parse_price_vnd(field.data)
     except (TypeError, ValueError):
         raise ValidationError(PRICE_MESSAGE) from None
+
+
+class VnIntegerField(IntegerField):
+    """IntegerField whose parse error is Vietnamese (WTForms has no vi catalog)."""
+
+    def __init__(self, *args, invalid_message=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message or _l("Vui lòng nhập một số nguyên.")
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None
+
+
+class VnDateField(DateField):
+    """Accepts the browser's yyyy-mm-dd and the dd/mm/yyyy people type; Vietnamese error."""
+
+    def __init__(self, *args, invalid_message=None, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message or _l("Ngày không hợp lệ (dd/mm/yyyy).")
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None
 
 
 RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}
@@ -65,7 +96,8 @@ class ProductEditForm(FlaskForm):
     rural_level = SelectField(_l("Cấp công nhận"), validate_choice=False,
                               choices=[SelectChoice("", _l("Không"))]
                               + [SelectChoice(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
-    rural_year = IntegerField(_l("Năm công nhận"), validators=[Optional()],
+    rural_year = VnIntegerField(_l("Năm công nhận"), validators=[Optional()],
+                                invalid_message=_l("Năm công nhận phải từ 2000 đến năm nay."),
                               render_kw={"inputmode": "numeric"})
     submit = SubmitField(_l("Lưu"))
 
@@ -81,16 +113,23 @@ class CertificationForm(FlaskForm):
     stars = SelectField(_l("Số sao OCOP"), coerce=optional_int, validate_choice=False,
                         choices=[SelectChoice(n, "★" * n) for n in (3, 4, 5, 2, 1)],
                         validators=[DataRequired(message=_l("Số sao phải từ 1 đến 5."))])
-    score = IntegerField(_l("Điểm đánh giá (0–100)"), validators=[
+    score = VnIntegerField(_l("Điểm đánh giá (0–100)"), invalid_message=_l("Điểm phải là số nguyên từ 0 đến 100."),
+                           validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Điểm phải là số nguyên từ 0 đến 100."))])
-    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=choice_list(OCOP_GROUPS.items()))
+    # Choices are checked by the service (Vietnamese messages), not by WTForms.
+    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=choice_list(OCOP_GROUPS.items()),
+                                validate_choice=False)
     decision_number = StringField(_l("Số quyết định"), validators=[
-        DataRequired(message=_l("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")), Length(max=100)],
+        DataRequired(message=_l("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")),
+        Length(max=100, message=_l("Số quyết định tối đa 100 ký tự."))],
         render_kw={"placeholder": "1234/QĐ-UBND"})
-    issued_on = DateField(_l("Ngày quyết định"), validators=[
-        DataRequired(message=_l("Ngày quyết định không hợp lệ (dd/mm/yyyy)."))])
-    issuing_level = SelectField(_l("Cấp công nhận"), choices=[SelectChoice(k, ISSUING_LEVEL_LABELS[k]) for k in ISSUING_LEVELS])
-    issuing_body = StringField(_l("Cơ quan cấp (ghi như trên quyết định)"), validators=[Optional(), Length(max=200)],
+    issued_on = VnDateField(_l("Ngày quyết định"), invalid_message=_l("Ngày quyết định không hợp lệ (dd/mm/yyyy)."),
+                            validators=[
+        InputRequired(message=_l("Ngày quyết định không hợp lệ (dd/mm/yyyy)."))])
+    issuing_level = SelectField(_l("Cấp công nhận"), validate_choice=False,
+                                choices=[SelectChoice(k, ISSUING_LEVEL_LABELS[k]) for k in ISSUING_LEVELS])
+    issuing_body = StringField(_l("Cơ quan cấp (ghi như trên quyết định)"), validators=[
+        Optional(), Length(max=200, message=_l("Cơ quan cấp tối đa 200 ký tự."))],
                                render_kw={"placeholder": "UBND tỉnh Thái Nguyên"})
     scan = FileField(_l("Bản quét giấy chứng nhận (ảnh hoặc PDF, tối đa 10 MB)"))
     submit = SubmitField(_l("Lưu chứng nhận"))

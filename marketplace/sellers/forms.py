@@ -34,7 +34,7 @@ def vn_phone(form, field) -> None:
 
 
 class SellerProfileForm(FlaskForm):
-    kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES,
+    kind = SelectField(_l("Loại hình"), choices=KIND_CHOICES, validate_choice=False,
                        validators=[DataRequired(message=_l("Vui lòng chọn loại hình."))])
     name = StringField(_l("Tên cơ sở"), validators=[
         DataRequired(message=_l("Vui lòng nhập tên cơ sở.")),
@@ -49,7 +49,8 @@ class SellerProfileForm(FlaskForm):
                         render_kw={"inputmode": "tel", "autocomplete": "tel"})
     email = EmailField(_l("Email liên hệ"), validators=[
         Optional(), Email(message=_l("Địa chỉ email không hợp lệ."), check_deliverability=False)])
-    website = URLField(_l("Trang web (nếu có)"), validators=[Optional(), Length(max=300)])
+    website = URLField(_l("Trang web (nếu có)"), validators=[
+        Optional(), Length(max=300, message=_l("Trang web tối đa 300 ký tự."))])
     story = TextAreaField(_l("Giới thiệu / câu chuyện sản phẩm"), validators=[
         Optional(), Length(max=5000, message=_l("Câu chuyện tối đa 5.000 ký tự."))], render_kw={"rows": 6})
     logo = FileField(_l("Logo (JPEG, PNG, WebP)"), validators=[
