@@ -586,3 +586,19 @@ def test_csrf_enforced_on_cart_and_status_change(client, app, catalog):
     db.session.expire_all()
     assert count(Inquiry) == 2 and db.session.get(Inquiry, mine.id).status == "new"
     assert "Mật ong hoa rừng" in text(client.get("/gio-hoi-hang"))  # the cart is untouched
+
+
+def test_control_characters_and_junk_slugs_never_reach_the_database(client, app, catalog):
+    response = send_product_inquiry(client, catalog["tea"], name="Nguyễn\x00 Thị\x07 Hoa",
+                                    message="Dòng 1\r\nDòng 2\x00 hết")
+    assert response.status_code == 302
+    inquiry = db.session.scalars(sa.select(Inquiry)).one()
+    assert inquiry.name == "Nguyễn Thị Hoa"
+    assert inquiry.message == "Dòng 1\nDòng 2  hết"
+    bad_email = send_product_inquiry(client, catalog["tea"], email="a\x00@example.com")
+    assert bad_email.status_code == 400 and "Địa chỉ email không hợp lệ" in text(bad_email)
+    for slug in ("%00", "ch%C3%A8", "x" * 300):
+        assert client.get(f"/hoi-hang/{slug}").status_code == 404
+        assert client.post(f"/gio-hoi-hang/them/{slug}").status_code == 404
+    assert client.post("/gio-hoi-hang/gui", data=cart_form([("1\x00", 1)])).status_code == 400
+    assert count(Inquiry) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -88,8 +89,15 @@ def format_phone(phone: str) -> str:
     return phone
 
 
+def _printable(value, keep: str = "") -> str:
+    """The text without control characters (NUL and friends break PostgreSQL and mail
+    headers); characters in ``keep`` (newline, tab) survive."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch if ch in keep or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+
+
 def clean_name(value) -> str:
-    name = " ".join(str(value or "").split())
+    name = " ".join(_printable(value).split())
     if not NAME_MIN <= len(name) <= NAME_MAX:
         raise InquiryError("name", _("Họ tên cần từ %(min)d đến %(max)d ký tự.", min=NAME_MIN, max=NAME_MAX))
     return name
@@ -111,6 +119,8 @@ def clean_email(value) -> str:
     email = str(value or "").strip()
     if not email:
         return ""
+    if _printable(email) != email:
+        raise InquiryError("email", _("Địa chỉ email không hợp lệ."))
     if len(email) > EMAIL_MAX:
         raise InquiryError("email", _("Địa chỉ email quá dài."))
     try:
@@ -120,7 +130,7 @@ def clean_email(value) -> str:
 
 
 def clean_message(value) -> str:
-    message = str(value or "").strip()
+    message = _printable(value, keep="\n\t").strip()
     if len(message) > MESSAGE_MAX:
         raise InquiryError("message", _("Lời nhắn tối đa %(max)s ký tự.", max=f"{MESSAGE_MAX:,}".replace(",", ".")))
     return message

@@ -2,6 +2,7 @@
 the seller's inbox under /dashboard/hoi-hang."""
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,6 +23,7 @@ bp = Blueprint("inquiries", __name__)
 RATE_LIMIT = 5  # submissions per client…
 RATE_WINDOW = 600  # …per 10 minutes
 INBOX_PER_PAGE = 20
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 @bp.app_context_processor
@@ -53,6 +55,14 @@ def format_phone_filter(value: str | None) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------
+
+def _public_product_or_404(slug: str):
+    """Only public products can be asked about; junk slugs never reach the database."""
+    product = get_public_product(slug) if _SLUG.fullmatch(slug) else None
+    if product is None:
+        abort(404)
+    return product
+
 
 def _prefill() -> dict:
     if current_user.is_authenticated:
@@ -133,9 +143,7 @@ def _posted_products(form: CartSubmitForm) -> tuple[list, bool]:
 
 @bp.route("/hoi-hang/<slug>", methods=["GET", "POST"])
 def inquire(slug: str):
-    product = get_public_product(slug)
-    if product is None:
-        abort(404)
+    product = _public_product_or_404(slug)
     if request.method == "GET":
         form = ProductInquiryForm(formdata=None, data=_prefill())
         return render_template("inquiries/inquire.html", product=product, form=form)
@@ -176,9 +184,7 @@ def sent(reference: str):
 
 @bp.post("/gio-hoi-hang/them/<slug>")
 def cart_add(slug: str):
-    product = get_public_product(slug)
-    if product is None:
-        abort(404)
+    product = _public_product_or_404(slug)
     form = AddToCartForm()
     quantity = form.quantity.data if form.validate() and form.quantity.data else 1
     if cart.add(product.id, quantity):
