@@ -393,3 +393,20 @@ def test_cli_products_publish(runner, app):
         product = db.session.get(type(product), product_id)
         assert product.status == "published" and product.published_at is not None
     assert runner.invoke(args=["products", "publish", "999999"]).exit_code != 0
+
+
+class _UnreachableMailer:
+    """Stands in for an SMTP server that cannot be reached (no mail server here)."""
+
+    def send(self, message):
+        raise ConnectionRefusedError("smtp down")
+
+
+def test_reset_when_the_mail_server_is_down_says_so_instead_of_500(client, app):
+    with app.app_context():
+        make_user(email="mua@example.vn")
+        db.session.commit()
+    app.extensions["mailer"] = _UnreachableMailer()
+    response = client.post("/quen-mat-khau", data={"email": "mua@example.vn"})
+    assert response.status_code == 503
+    assert "Hiện không gửi được thư" in response.get_data(as_text=True)

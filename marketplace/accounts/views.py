@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -131,7 +131,12 @@ def forgot_password():
             if not hit(f"reset:{client_fingerprint()}", RESET_LIMIT, RESET_WINDOW):
                 form.form_errors.append(_("Bạn đã yêu cầu quá nhiều lần. Vui lòng thử lại sau."))
                 return render_template("accounts/forgot_password.html", form=form), 429
-            services.request_password_reset(form.email.data)
+            try:
+                services.request_password_reset(form.email.data)
+            except OSError:  # SMTP down or unreachable: say so rather than fail with a 500
+                current_app.logger.exception("password reset mail could not be sent")
+                form.form_errors.append(_("Hiện không gửi được thư. Vui lòng thử lại sau ít phút."))
+                return render_template("accounts/forgot_password.html", form=form), 503
             return render_template("accounts/forgot_password_sent.html", email=form.email.data)
         return render_template("accounts/forgot_password.html", form=form), 400
     return render_template("accounts/forgot_password.html", form=form)
