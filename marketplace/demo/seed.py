@@ -297,16 +297,25 @@ def _description(rng: random.Random, fam: d.Family, seller: SellerPlan, extra: s
 
 
 def _product(rng: random.Random, seller: SellerPlan, combo, code: str, slugs: _Slugs, *, status: str,
-             name: str | None = None, price_level: float = 1.0) -> ProductPlan:
+             name: str | None = None, price_level: float = 1.0,
+             line_prices: dict[tuple[str, str], float] | None = None) -> ProductPlan:
     fam_key, stem, size_spec, pack = combo
     fam = d.FAMILY_BY_KEY[fam_key]
     size_label, qty, unit_size = _size(size_spec)
     pack_label, unit_tpl, factor = pack
     short, unit_override = _stem(stem, seller.brand)
     full = name or " ".join(x for x in (short, size_label, pack_label) if x)
-    low, high = fam.price
-    per_unit = low + (high - low) * min(1.0, max(0.0, rng.betavariate(2, 2.5) * price_level))
-    price = _round_price(per_unit * qty * factor)
+    # One price per kilo (litre, piece…) for a product line; bigger sizes are a little
+    # cheaper per unit, gift packagings dearer.
+    line = (seller.slug, name or short)
+    per_unit = (line_prices or {}).get(line)
+    if per_unit is None:
+        low, high = fam.price
+        per_unit = low + (high - low) * min(1.0, max(0.0, rng.betavariate(2, 2.5) * price_level))
+        if line_prices is not None:
+            line_prices[line] = per_unit
+    step = fam.sizes.index(size_spec) if size_spec in fam.sizes else 0
+    price = _round_price(per_unit * qty * factor * (1 - 0.04 * step))
     unit = unit_override or unit_tpl.format(size=unit_size)
     published_at = None
     created_at = BASE_MOMENT - timedelta(seconds=rng.randint(0, 730 * 86400))
@@ -331,6 +340,7 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
     counts: dict[str, int] = {s.slug: 0 for s in plan.sellers}  # products made (for codes)
     price_level = {s.slug: rng.uniform(0.75, 1.25) for s in plan.sellers}
     names_by_seller: dict[str, set[str]] = {s.slug: set() for s in plan.sellers}
+    line_prices: dict[tuple[str, str], float] = {}
 
     def code_for(s: SellerPlan) -> str:
         counts[s.slug] += 1
@@ -347,7 +357,8 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
             if name in names_by_seller[s.slug]:
                 continue
             names_by_seller[s.slug].add(name)
-            return _product(rng, s, combo, code_for(s), slugs, status=status, price_level=price_level[s.slug])
+            return _product(rng, s, combo, code_for(s), slugs, status=status, price_level=price_level[s.slug],
+                            line_prices=line_prices)
         return None
 
     # 1. The real, named products.
@@ -355,9 +366,11 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
         s = plan.seller(slugify(producer.name))
         for rp in producer.products:
             fam = d.FAMILY_BY_KEY[rp.family]
-            combo = (rp.family, "{brand}", fam.sizes[min(rp.size, len(fam.sizes) - 1)], fam.packs[0])
+            # The named product in its premium packaging (gift box, glass bottle…).
+            own = (min(rp.size, len(fam.sizes) - 1), max(range(len(fam.packs)), key=lambda i: fam.packs[i][2]))
+            combo = (rp.family, "{brand}", fam.sizes[own[0]], fam.packs[own[1]])
             p = _product(rng, s, combo, code_for(s), slugs, status="published", name=rp.name,
-                         price_level=price_level[s.slug])
+                         price_level=price_level[s.slug], line_prices=line_prices)
             p.real, p.stars_hint, p.rural_national = True, rp.stars, rp.rural_national
             p.view_count += rng.randint(300, 1500)
             names_by_seller[s.slug].add(rp.name)
@@ -366,13 +379,15 @@ def _plan_products(rng: random.Random, plan: CatalogPlan) -> None:
             sizes = list(range(len(fam.sizes)))
             picks = [(min(1, len(fam.sizes) - 1), 0), (rng.choice(sizes), rng.randrange(len(fam.packs)))]
             for size_i, pack_i in picks:
+                if (size_i, pack_i) == own:
+                    continue
                 combo = (rp.family, rp.name, fam.sizes[size_i], fam.packs[pack_i])
                 name = " ".join(x for x in (rp.name, fam.sizes[size_i][0], fam.packs[pack_i][0]) if x)
                 if name in names_by_seller[s.slug]:
                     continue
                 names_by_seller[s.slug].add(name)
                 plan.products.append(_product(rng, s, combo, code_for(s), slugs, status="published",
-                                              price_level=price_level[s.slug]))
+                                              price_level=price_level[s.slug], line_prices=line_prices))
 
     # 2. How many generated products each approved seller gets: a skewed share, at least 2.
     target = d.PUBLIC_PRODUCTS - len(plan.products)
