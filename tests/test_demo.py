@@ -332,3 +332,24 @@ def test_seed_on_a_database_without_tables_says_what_to_do(tmp_path):
     assert "db upgrade" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_seed_keeps_the_catalog_when_the_search_engine_is_down(tmp_path):
+    """A real Meilisearch client pointed at a closed port: the catalog is saved, and the
+    command says how to build the index later."""
+    config = make_test_config(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'nomeili.sqlite'}",
+        SEARCH_BACKEND="meilisearch",
+        MEILI_URL="http://127.0.0.1:9",
+        MEILI_TIMEOUT=1.0,
+    )
+    app = create_app(config)
+    with app.app_context():
+        reset_schema()
+        result = app.test_cli_runner().invoke(args=["seed-demo", "--no-photos"])
+        assert result.exit_code == 0, result.output
+        assert "search reindex" in result.output
+        assert _count(cq.public_products()) == data.PUBLIC_PRODUCTS
+        db.session.remove()
+        db.engine.dispose()

@@ -72,7 +72,12 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
         raise
     timings["CSDL"] = time.perf_counter() - started - sum(timings.values())
     public = sum(1 for p in plan.products if p.status == "published" and plan.seller(p.seller).status == "approved")
-    _rebuild_search_index(public)
+    try:
+        _rebuild_search_index(public)
+    except Exception as exc:  # the catalog is saved; search degrades to the database meanwhile
+        db.session.rollback()
+        click.echo(f"Chưa dựng được chỉ mục tìm kiếm ({exc.__class__.__name__}): "
+                   "chạy `flask --app marketplace search reindex` khi máy tìm kiếm sẵn sàng.", err=True)
     elapsed = time.perf_counter() - started
     timings["chỉ mục"] = elapsed - sum(timings.values())
     echo(
