@@ -51,7 +51,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date
 
 import sqlalchemy as sa
 from markupsafe import Markup
