@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from marketplace.extensions import db
@@ -563,10 +565,6 @@ def test_500_page_renders_even_when_the_database_fails(app, client, shop):
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "Đã có lỗi xảy ra" in html and "Về trang chủ" in html
-
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _ARG_NAMES = st.sampled_from(["q", "category", "area", "stars", "rural", "price", "min_price", "max_price",
                               "sort", "page", "lang"])
