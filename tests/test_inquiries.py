@@ -488,6 +488,8 @@ def test_inbox_lists_newest_first_and_filters_by_status(client, catalog):
     assert html.index("Khách Ba") < html.index("Khách Hai") < html.index("Khách Một")
 
     client.post(f"/dashboard/hoi-hang/{first.id}", data={"status": "closed"})
+    for junk in ("?trang=99999999999999999999999", "?trang=-5", "?trang=abc", "?trang-thai=%00"):
+        assert client.get(f"/dashboard/hoi-hang{junk}").status_code == 200
     closed = text(client.get("/dashboard/hoi-hang?trang-thai=closed"))
     assert "Khách Một" in closed and "Khách Hai" not in closed
     new = text(client.get("/dashboard/hoi-hang?trang-thai=new"))
@@ -601,4 +603,7 @@ def test_control_characters_and_junk_slugs_never_reach_the_database(client, app,
         assert client.get(f"/hoi-hang/{slug}").status_code == 404
         assert client.post(f"/gio-hoi-hang/them/{slug}").status_code == 404
     assert client.post("/gio-hoi-hang/gui", data=cart_form([("1\x00", 1)])).status_code == 400
+    huge = "9" * 30
+    assert client.post("/gio-hoi-hang/gui", data=cart_form([(huge, 1)])).status_code == 400
+    assert client.post("/gio-hoi-hang/cap-nhat", data=cart_form([(huge, 1)])).status_code in (302, 400)
     assert count(Inquiry) == 1

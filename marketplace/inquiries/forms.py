@@ -85,7 +85,8 @@ class CartLineForm(Form):
             raise ValidationError(_l("Số lượng phải là số nguyên từ 1 đến 100.000."))
 
     def validate_product_id(self, field) -> None:
-        if not str(field.data or "").isdigit():
+        text = str(field.data or "")
+        if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) < 2**31):
             raise ValidationError(_l("Sản phẩm không hợp lệ."))
 
 

@@ -24,6 +24,7 @@ RATE_LIMIT = 5  # submissions per client…
 RATE_WINDOW = 600  # …per 10 minutes
 INBOX_PER_PAGE = 20
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 
 
 @bp.app_context_processor
@@ -108,14 +109,20 @@ def _pretend_sent(contact: dict, lines: list[Line]):
     )
 
 
+def _product_id(value) -> int | None:
+    """A posted product id, or None unless it is a plausible database id."""
+    text = str(value or "")
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
 def _cart_rows(form: CartSubmitForm, products_by_id: dict) -> list[tuple]:
     """(line form, product) pairs for the lines whose product is still public."""
     rows = []
     for line in form.lines:
-        try:
-            product = products_by_id.get(int(line.product_id.data))
-        except (TypeError, ValueError):
-            product = None
+        product = products_by_id.get(_product_id(line.product_id.data))
         if product is not None:
             rows.append((line, product))
     return rows
@@ -129,13 +136,9 @@ def _render_cart(form: CartSubmitForm, products: list, status: int = 200):
 
 def _posted_products(form: CartSubmitForm) -> tuple[list, bool]:
     """Public products named by the posted lines, and whether any named one is gone."""
-    ids = []
-    for line in form.lines:
-        try:
-            ids.append(int(line.product_id.data))
-        except (TypeError, ValueError):
-            continue
-    products = queries.public_products_by_ids(ids)
+    ids = [_product_id(line.product_id.data) for line in form.lines]
+    known = [i for i in ids if i is not None]
+    products = queries.public_products_by_ids(known)
     return products, len(products) < len(set(ids))
 
 
@@ -269,7 +272,8 @@ def inbox():
     status = request.args.get("trang-thai")
     status = status if status in INQUIRY_STATUSES else None
     page = request.args.get("trang", 1, type=int)
-    pagination = db.paginate(queries.inbox(seller, status), page=max(page, 1), per_page=INBOX_PER_PAGE,
+    page = min(max(page or 1, 1), 100_000)  # junk or huge page numbers never reach the database
+    pagination = db.paginate(queries.inbox(seller, status), page=page, per_page=INBOX_PER_PAGE,
                              error_out=False)
     return render_template(
         "inquiries/inbox.html",
