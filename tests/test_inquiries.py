@@ -11,7 +11,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import sqlalchemy as sa
 from flask import g, render_template, render_template_string
@@ -607,3 +607,16 @@ def test_control_characters_and_junk_slugs_never_reach_the_database(client, app,
     assert client.post("/gio-hoi-hang/gui", data=cart_form([(huge, 1)])).status_code == 400
     assert client.post("/gio-hoi-hang/cap-nhat", data=cart_form([(huge, 1)])).status_code in (302, 400)
     assert count(Inquiry) == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(max_size=120), phone=st.text(max_size=25), email=st.text(max_size=40),
+    quantity=st.one_of(st.text(max_size=12), st.integers().map(str)), message=st.text(max_size=50),
+)
+def test_any_input_is_saved_or_refused_never_a_500(client, catalog, name, phone, email, quantity, message):
+    data = {"name": name, "phone": phone, "email": email, "quantity": quantity, "message": message}
+    before = count(Inquiry)
+    response = client.post(f"/hoi-hang/{catalog['tea'].slug}", data=data)
+    assert response.status_code in (302, 400)
+    assert count(Inquiry) == before + (response.status_code == 302)
