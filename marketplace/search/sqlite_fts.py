@@ -12,6 +12,9 @@ Layout (created by migration 0005_search_fts, or by ``create_schema`` in tests):
   kept in sync by triggers (SQLite 3.40 has no ``contentless_delete``), with
   ``unicode61 remove_diacritics 2`` and 2/3-character prefix indexes; bm25 weights
   name 10 ≫ category 4, seller 3, area 3 ≫ description 1 via the ``rank`` option.
+* ``search_facet_counts`` — document counts per facet combination over the whole
+  index, kept exact by triggers on ``search_facets``: browsing without text reads
+  these counters instead of grouping 100,000 rows.
 * ``search_terms`` — the vocabulary of indexed words (first letter, length, document
   count) used for typo tolerance.
 * ``search_meta`` — key/value bookkeeping (last rebuild, last error, and the index
@@ -158,7 +161,23 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS ix_search_facets_seller ON search_facets (seller_id)",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_category ON search_facets (category_id)",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_area ON search_facets (area_id)",
-    "CREATE INDEX IF NOT EXISTS ix_search_facets_fkey ON search_facets (fkey, stars_until)",
+    # Facet groups of the whole index, kept exact by triggers: browsing without text
+    # reads a few thousand counters instead of grouping every document.
+    """CREATE TABLE IF NOT EXISTS search_facet_counts (
+        fkey INTEGER NOT NULL,
+        stars_until INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (fkey, stars_until)
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS search_facets_ai AFTER INSERT ON search_facets BEGIN
+        INSERT INTO search_facet_counts (fkey, stars_until, n)
+        VALUES (new.fkey, coalesce(new.stars_until, 0), 1)
+        ON CONFLICT (fkey, stars_until) DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_facets_ad AFTER DELETE ON search_facets BEGIN
+        UPDATE search_facet_counts SET n = n - 1
+        WHERE fkey = old.fkey AND stars_until = coalesce(old.stars_until, 0);
+    END""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         name, category, seller, area, description,
         content='search_documents', content_rowid='id',
@@ -193,14 +212,20 @@ SCHEMA: tuple[str, ...] = (
     ),
 )
 
-TRIGGER_NAMES = ("search_documents_ai", "search_documents_ad", "search_documents_au")
+TRIGGER_NAMES = (
+    "search_documents_ai",
+    "search_documents_ad",
+    "search_documents_au",
+    "search_facets_ai",
+    "search_facets_ad",
+)
 
 
 def drop_schema(bind: sa.engine.Connection) -> None:
     """Drop every FTS object (the rebuild recreates them)."""
     for name in TRIGGER_NAMES:
         bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    for table in ("search_fts", "search_documents", "search_facets", "search_terms"):
+    for table in ("search_fts", "search_documents", "search_facets", "search_facet_counts", "search_terms"):
         bind.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -566,14 +591,13 @@ class SqliteFtsSearch(SearchBackend):
                 return rows
         where = " AND ".join([source, *sql_only])
         if source.startswith("search_facets") and not sql_only:
-            # Browsing: walk the covering index (fkey, stars_until), no sorting.
-            where = where.replace("search_facets f", "search_facets f INDEXED BY ix_search_facets_fkey", 1)
+            # Browsing everything: the trigger-maintained counters.
+            sql = "SELECT fkey, nullif(stars_until, 0), n FROM search_facet_counts WHERE n > 0"
+        else:
+            sql = f"SELECT f.fkey, f.stars_until, count(*) FROM {where} GROUP BY f.fkey, f.stars_until"
         today = params["today"]
         rows = []
-        for fkey, until, n in session.execute(
-            sa.text(f"SELECT f.fkey, f.stars_until, count(*) FROM {where} GROUP BY f.fkey, f.stars_until"),
-            params,
-        ).all():
+        for fkey, until, n in session.execute(sa.text(sql), params).all():
             cat, area, stars, rural, band = unpack_facets(fkey)
             if stars is not None and (until is None or until < today):
                 stars = None  # expired certificate: no badge, no star facet
@@ -927,6 +951,10 @@ class SqliteFtsSearch(SearchBackend):
                     if progress:
                         progress(len(chunk))
             _upsert_terms(conn, terms)
+            conn.exec_driver_sql(
+                "INSERT INTO search_facet_counts (fkey, stars_until, n)"
+                " SELECT fkey, coalesce(stars_until, 0), count(*) FROM search_facets GROUP BY 1, 2"
+            )
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
             create_schema(conn)  # triggers back

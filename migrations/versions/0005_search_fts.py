@@ -52,7 +52,21 @@ SCHEMA = (
     'CREATE INDEX IF NOT EXISTS ix_search_facets_seller ON search_facets (seller_id)',
     'CREATE INDEX IF NOT EXISTS ix_search_facets_category ON search_facets (category_id)',
     'CREATE INDEX IF NOT EXISTS ix_search_facets_area ON search_facets (area_id)',
-    'CREATE INDEX IF NOT EXISTS ix_search_facets_fkey ON search_facets (fkey, stars_until)',
+    """CREATE TABLE IF NOT EXISTS search_facet_counts (
+        fkey INTEGER NOT NULL,
+        stars_until INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (fkey, stars_until)
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS search_facets_ai AFTER INSERT ON search_facets BEGIN
+        INSERT INTO search_facet_counts (fkey, stars_until, n)
+        VALUES (new.fkey, coalesce(new.stars_until, 0), 1)
+        ON CONFLICT (fkey, stars_until) DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_facets_ad AFTER DELETE ON search_facets BEGIN
+        UPDATE search_facet_counts SET n = n - 1
+        WHERE fkey = old.fkey AND stars_until = coalesce(old.stars_until, 0);
+    END""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
         name, category, seller, area, description,
         content='search_documents', content_rowid='id',
@@ -98,10 +112,12 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    for name in ("search_documents_ai", "search_documents_ad", "search_documents_au"):
+    for name in ("search_documents_ai", "search_documents_ad", "search_documents_au",
+                 "search_facets_ai", "search_facets_ad"):
         bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_documents")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_facets")
+    bind.exec_driver_sql("DROP TABLE IF EXISTS search_facet_counts")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_terms")
     bind.exec_driver_sql("DROP TABLE IF EXISTS search_meta")
