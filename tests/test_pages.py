@@ -229,6 +229,8 @@ def test_pagination_keeps_filters_and_clamps_past_the_end(app, client, shop):
     next_link = re.search(r'<a rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     assert "category=thuc-pham" in next_link and "category=do-uong" in next_link and "sort=price_asc" in next_link
     assert "page=2" in next_link
+    head_next = re.search(r'<link rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert head_next == next_link and '<link rel="prev"' not in first
     second = html_of(client.get(next_link))
     assert product_slugs(second.split('class="results"', 1)[1]) == [shop.gift]
     past = html_of(client.get("/san-pham?sort=price_asc&page=40"))
