@@ -614,3 +614,34 @@ def test_decision_number_is_shown_once_however_it_was_typed(app, client, written
     badge = re.search(r'<section class="ocop-badge.*?</section>', html, re.S).group(0)
     assert "<dt>Quyết định</dt><dd>số 1653/QĐ-BNN-VPĐP, ngày" in badge
     assert badge.count("Quyết định") == 1
+
+
+def test_english_catalog_covers_every_buyer_page_string():
+    """Every string extracted from the buyer pages has an English translation in the
+    compiled .mo (so a new string, or a .po edit left uncompiled, fails here)."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.mofile import read_mo
+
+    root = Path(__file__).resolve().parent.parent
+    mo = root / "marketplace/translations/en/LC_MESSAGES/messages.mo"
+    with mo.open("rb") as fh:
+        catalog = read_mo(fh)
+    mine = ("templates/base.html", "templates/_product_card.html", "templates/_product_grid.html",
+            "templates/catalog/", "templates/sellers/", "templates/macros/", "templates/errors/",
+            "marketplace/catalog/listing.py")
+    missing = []
+    method_map = [("marketplace/**.py", "python"), ("templates/**.html", "jinja2")]
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(root), method_map, keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None,
+                                         "lazy_gettext": None}
+    ):
+        if not filename.startswith(mine):
+            continue
+        msgid = message[0] if isinstance(message, tuple) else message
+        translated = catalog.get(message if isinstance(message, str) else msgid)
+        if translated is None or not translated.string or not any(translated.string if isinstance(
+                translated.string, tuple) else [translated.string]):
+            missing.append((filename, msgid))
+    assert missing == []
