@@ -2,7 +2,6 @@
 category and area pages, sitemap.xml and robots.txt."""
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
@@ -12,13 +11,11 @@ from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
 from . import queries, seo
+from .home import home_page
 from .listing import category_label, decision_number, is_slug, ocop_group_label, run_listing
 from .models import Category
 
 bp = Blueprint("catalog", __name__)
-
-HOME_ROW = 8
-
 
 # --- template helpers -------------------------------------------------------------------
 
@@ -118,57 +115,9 @@ def navigation() -> dict:
 # --- pages ------------------------------------------------------------------------------
 
 
-def _home_figures() -> dict:
-    """The home page's aggregate figures. Each scans every public product, so a process
-    keeps them for HOME_FIGURES_TTL seconds (default 60; 0 = always live). Product rows
-    are never cached: a hidden product leaves the page at once, only counts may lag."""
-    ttl = float(current_app.config.get("HOME_FIGURES_TTL", 60))
-    cache = current_app.extensions.setdefault("home_figures", {})
-    now = time.monotonic()
-    if ttl > 0 and cache.get("at") is not None and now - cache["at"] < ttl:
-        return cache["figures"]
-    star_counts = queries.ocop_star_counts()
-    grid = queries.public_count_grid()
-    figures = {
-        "star_counts": star_counts,
-        "category_counts": queries.public_counts_by_category(grid),
-        "area_counts": queries.public_counts_by_area(grid),
-        "counts": {
-            "products": sum(n for _c, _a, n in grid),
-            "sellers": queries.public_seller_count(),
-            "ocop": sum(star_counts.values()),
-        },
-    }
-    if ttl > 0:
-        cache.update(at=now, figures=figures)
-    return figures
-
-
 @bp.get("/")
 def home():
-    figures = _home_figures()
-    star_counts = figures["star_counts"]
-    row_ids = {stars: list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW)))
-               for stars in (5, 4, 3) if star_counts.get(stars)}
-    newest_ids = list(db.session.scalars(queries.newest_public(HOME_ROW)))
-    # One batch of card loads for every row.
-    all_ids = list(dict.fromkeys([i for ids in row_ids.values() for i in ids] + newest_ids))
-    by_id = {p.id: p for p in queries.products_by_ids(all_ids)}
-    ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
-    area_counts = figures["area_counts"]
-    areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
-    areas.sort(key=lambda a: (-area_counts[a.id], a.name))
-    return render_template(
-        "catalog/home.html",
-        counts=figures["counts"],
-        star_counts=star_counts,
-        ocop_rows=[(stars, row) for stars, row in ocop_rows if row],
-        categories=_nav_categories(),
-        category_counts=figures["category_counts"],
-        areas=areas[:24],
-        area_counts=area_counts,
-        newest=[by_id[i] for i in newest_ids if i in by_id],
-    )
+    return render_template("catalog/home.html", categories=_nav_categories(), **home_page())
 
 
 @bp.get("/san-pham")

@@ -1,0 +1,67 @@
+"""The home page's content: live figures and rows of product cards.
+
+Figures (counts per OCOP star, category, area; totals) scan every public product, so a
+process keeps them for ``HOME_FIGURES_TTL`` seconds (default 60; 0 = always live).
+Product rows are never cached: a hidden product leaves the page at once, only counts
+may lag. Every row's cards are loaded in one batch.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from ..extensions import db
+from . import queries
+
+HOME_ROW = 8
+
+
+def home_figures() -> dict:
+    ttl = float(current_app.config.get("HOME_FIGURES_TTL", 60))
+    cache = current_app.extensions.setdefault("home_figures", {})
+    now = time.monotonic()
+    if ttl > 0 and cache.get("at") is not None and now - cache["at"] < ttl:
+        return cache["figures"]
+    star_counts = queries.ocop_star_counts()
+    grid = queries.public_count_grid()
+    figures = {
+        "star_counts": star_counts,
+        "category_counts": queries.public_counts_by_category(grid),
+        "area_counts": queries.public_counts_by_area(grid),
+        "counts": {
+            "products": sum(n for _c, _a, n in grid),
+            "sellers": queries.public_seller_count(),
+            "ocop": sum(star_counts.values()),
+        },
+    }
+    if ttl > 0:
+        cache.update(at=now, figures=figures)
+    return figures
+
+
+def home_page() -> dict:
+    """Template context of the home page (besides the root categories)."""
+    figures = home_figures()
+    star_counts = figures["star_counts"]
+    row_ids = {
+        stars: list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW)))
+        for stars in (5, 4, 3)
+        if star_counts.get(stars)
+    }
+    newest_ids = list(db.session.scalars(queries.newest_public(HOME_ROW)))
+    all_ids = list(dict.fromkeys([i for ids in row_ids.values() for i in ids] + newest_ids))
+    by_id = {p.id: p for p in queries.products_by_ids(all_ids)}
+    ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
+    area_counts = figures["area_counts"]
+    areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
+    areas.sort(key=lambda a: (-area_counts[a.id], a.name))
+    return {
+        "counts": figures["counts"],
+        "star_counts": star_counts,
+        "ocop_rows": [(stars, row) for stars, row in ocop_rows if row],
+        "category_counts": figures["category_counts"],
+        "areas": areas[:24],
+        "area_counts": area_counts,
+        "newest": [by_id[i] for i in newest_ids if i in by_id],
+    }
