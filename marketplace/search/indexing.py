@@ -156,7 +156,12 @@ def _before_commit(session: Session) -> None:
         if not ids:
             return
         # The folded column is the database search's index (and the degraded mode's).
-        _refresh_search_text(session, ids)
+        # Like the engine's index, a failure here must never cost the change itself.
+        try:
+            with session.begin_nested():
+                _refresh_search_text(session, ids)
+        except Exception as exc:  # noqa: BLE001 — logged; `search reindex` does not fix it, a re-save does
+            log.error("search_text refresh failed for %d products: %s", len(ids), exc)
         backend = _backend()
         if backend is not None:
             session.info["search_ids"] = ids
