@@ -47,7 +47,7 @@ test-e2e: install-test
 
 seed: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --reset
 
 reindex: install
 	$(FLASK) search reindex

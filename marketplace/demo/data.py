@@ -12,10 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-# Every date in the demo catalog is computed from this fixed day, never from "today",
-# so two seeds produce identical data. Certificates issued in the 30 months before it
-# stay valid until at least May 2027.
-BASE_DATE = date(2026, 11, 1)
+from ..text import today_vn
+
+
+def base_date(today: date | None = None) -> date:
+    """The first day of the current month (Asia/Ho_Chi_Minh).
+
+    Every date in the demo catalog is computed from this day, never from the clock
+    itself, so seeds made in the same month are identical. Certificates issued in the
+    30 months before it stay valid for at least six months after it, so a demo seeded
+    at any time shows its 173 OCOP badges (a fixed date would expire them all one day).
+    """
+    return (today or today_vn()).replace(day=1)
+
+
+BASE_DATE = base_date()
 RANDOM_SEED = 20230173
 
 # How many of each the catalog holds (the reference floor, Thái Nguyên 2023).
