@@ -69,10 +69,13 @@ def make_product(**kw) -> Product:
     kw.setdefault("description", "Sản phẩm dùng trong kiểm thử.")
     if kw["status"] == "published":
         kw.setdefault("published_at", utcnow())
-    product = Product(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
-    if product.area is None and product.area_id is None and product.seller is not None:
-        product.area = product.seller.area
-    db.session.add(product)
+    # no_autoflush: assigning a persisted seller loads Seller.products, which must not
+    # flush the half-built product.
+    with db.session.no_autoflush:
+        product = Product(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
+        if product.area is None and product.area_id is None and product.seller is not None:
+            product.area = product.seller.area
+        db.session.add(product)
     db.session.flush()
     product.search_text = build_search_text(product)
     db.session.flush()
