@@ -89,7 +89,10 @@ def make_certification(product: Product, **kw) -> OcopCertification:
     kw.setdefault("product_group", "thuc-pham")
     kw.setdefault("decision_number", f"{_n()}/QĐ-UBND")
     kw.setdefault("issuing_level", "central" if kw["stars"] == 5 else "province")
-    kw.setdefault("issuing_body", "UBND tỉnh Thái Nguyên")
+    kw.setdefault(
+        "issuing_body",
+        "Bộ Nông nghiệp và Môi trường" if kw["issuing_level"] == "central" else "UBND tỉnh Thái Nguyên",
+    )
     kw.setdefault("expires_on", certificate_expiry(issued))
     kw.setdefault("verified_at", utcnow())
     cert = OcopCertification(product=product, issued_on=issued, **kw)
