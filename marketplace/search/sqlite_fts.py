@@ -114,6 +114,7 @@ def pack_facets(category_id: int | None, area_id: int | None, stars: int | None,
     return (category_id or 0) * 10**9 + (area_id or 0) * 1000 + (stars or 0) * 100 + rural * 10 + band
 
 
+@lru_cache(maxsize=262_144)
 def unpack_facets(key: int) -> tuple[int | None, int | None, int | None, int, int]:
     category_id, rest = divmod(key, 10**9)
     area_id, rest = divmod(rest, 1000)
