@@ -80,6 +80,22 @@ def _pending(session: Session) -> dict[str, set[int]]:
     )
 
 
+# Attributes of related rows that a search document shows (other edits — a seller's
+# phone number, say — do not reindex all of their products).
+_SHOWN = {
+    Seller: ("name", "slug", "kind", "status", "area_id"),
+    Category: ("name", "slug", "parent_id"),
+    Area: ("name", "slug", "parent_id"),
+}
+
+
+def _shown_change(session: Session, obj) -> bool:
+    if obj in session.new or obj in session.deleted:
+        return True
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in _SHOWN[type(obj)])
+
+
 def _collect(session: Session, flush_context) -> None:
     if not _active():
         return
@@ -94,15 +110,15 @@ def _collect(session: Session, flush_context) -> None:
             elif obj.product is not None and obj.product.id is not None:
                 pending["products"].add(obj.product.id)
         elif isinstance(obj, Seller):
-            if obj.id is not None and (obj in session.deleted or session.is_modified(obj)):
+            if obj.id is not None and _shown_change(session, obj):
                 pending["sellers"].add(obj.id)
         elif isinstance(obj, Category):
             session.info.pop("_search_category_rows", None)  # the search's per-transaction memo
-            if obj.id is not None:
+            if obj.id is not None and _shown_change(session, obj):
                 pending["categories"].add(obj.id)
         elif isinstance(obj, Area):
             session.info.pop("_search_area_rows", None)
-            if obj.id is not None:
+            if obj.id is not None and _shown_change(session, obj):
                 pending["areas"].add(obj.id)
         elif isinstance(obj, AreaAlias):
             if obj.area_id is not None:

@@ -148,6 +148,23 @@ def test_core_update_then_signal_reindexes(cat, app):
     assert ids(sort="popular")[0] == cat.mien
 
 
+def test_only_shown_seller_fields_reindex(cat):
+    """A seller's phone number is not in any document: no reindex (no new generation)."""
+    from marketplace.sellers.models import Seller
+
+    generation = lambda: db.session.execute(  # noqa: E731
+        sa.text("SELECT value FROM search_meta WHERE key = 'generation'")
+    ).scalar()
+    seller = db.session.scalars(sa.select(Seller).where(Seller.slug == "htx-che-hao-dat")).one()
+    before = generation()
+    seller.phone = "0987654321"
+    db.session.commit()
+    assert generation() == before
+    seller.name = "HTX Chè Hảo Đạt Tân Cương"
+    db.session.commit()
+    assert generation() != before
+
+
 def test_rollback_of_a_failed_commit_keeps_index_and_data_together(cat):
     p = db.session.get(Product, cat.mien)
     p.name = "Bánh giầy Bờ Đậu"
