@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -29,14 +30,15 @@ LOGIN_LIMIT, LOGIN_WINDOW = 10, 300
 RESET_LIMIT, RESET_WINDOW = 5, 3600
 
 
-def _localize(message: str) -> str:
-    return _(message)
+def _localize(message) -> str:
+    """The lazy login message, rendered in the request's language (flash needs a str)."""
+    return str(message)
 
 
 @bp.record_once
 def _configure_login(state) -> None:
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
     login_manager.login_message_category = "warning"
     login_manager.localize_callback = _localize
 

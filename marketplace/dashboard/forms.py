@@ -8,6 +8,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..catalog.listing import OCOP_GROUP_LABELS  # translated labels of OCOP_GROUPS
 from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
 from ..catalog.services import parse_price_vnd
 
@@ -117,8 +118,8 @@ class CertificationForm(FlaskForm):
                            validators=[
         Optional(), NumberRange(min=0, max=100, message=_l("Điểm phải là số nguyên từ 0 đến 100."))])
     # Choices are checked by the service (Vietnamese messages), not by WTForms.
-    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), choices=choice_list(OCOP_GROUPS.items()),
-                                validate_choice=False)
+    product_group = SelectField(_l("Nhóm sản phẩm OCOP"), validate_choice=False, choices=choice_list(
+        (key, OCOP_GROUP_LABELS.get(key, name)) for key, name in OCOP_GROUPS.items()))
     decision_number = StringField(_l("Số quyết định"), validators=[
         DataRequired(message=_l("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")),
         Length(max=100, message=_l("Số quyết định tối đa 100 ký tự."))],
