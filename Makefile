@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg test-e2e install install-test seed reindex bench clean translations
+.PHONY: run test test-pg test-e2e install install-test seed reindex bench clean translations translations-update
 
 # Debian's python3 may come without ensurepip (package python3-venv): then the venv is
 # made without pip and the system pip installs into it; failing both, say what to do.
@@ -57,6 +57,13 @@ bench: install
 
 translations: install
 	$(BIN)/pybabel compile -d marketplace/translations
+
+# After changing UI strings: extract them and merge them into the English catalog
+# (removed strings are dropped); then translate the new entries and `make translations`.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i $(VENV)/messages.pot -d marketplace/translations
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
