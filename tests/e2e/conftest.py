@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,23 +96,34 @@ def build_catalog() -> dict:
     return {"products": slugs, "seller": tea_coop.slug}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    app = create_app(make_test_config(tmp, SERVER_NAME=None))
+@contextmanager
+def serve(app, *, catalog=build_catalog, prepare=None):
+    """Serve ``app`` from a real werkzeug server on a free loopback port, with a fresh
+    schema, the small catalog and optional extra data from ``prepare(data)``."""
     with app.app_context():
         reset_schema()
-        data = build_catalog()
+        data = catalog()
+        if prepare is not None:
+            prepare(data)
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", **data}
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "app": app, **data}
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    app = create_app(make_test_config(tmp_path_factory.mktemp("e2e"), SERVER_NAME=None))
+    with serve(app) as info:
+        yield info
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import browser, live_server, phone  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 
 
-def test_suggestions_appear_and_keyboard_opens_a_product(live_server, phone):  # noqa: F811
+def test_suggestions_appear_and_keyboard_opens_a_product(live_server, phone):
     page = phone
     page.goto(live_server["url"] + "/")
     box = page.locator("#search-q")
@@ -33,7 +32,7 @@ def test_suggestions_appear_and_keyboard_opens_a_product(live_server, phone):  #
     assert page.problems == []
 
 
-def test_escape_closes_and_enter_searches(live_server, phone):  # noqa: F811
+def test_escape_closes_and_enter_searches(live_server, phone):
     page = phone
     page.goto(live_server["url"] + "/")
     box = page.locator("#search-q")

@@ -2,15 +2,12 @@
 product-page inquiry, the cart to two sellers, and the seller's inbox."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import make_test_config, reset_schema
-from tests.e2e.conftest import _free_port, browser, build_catalog, phone, screenshot  # noqa: F401
+from tests.conftest import make_test_config
+from tests.e2e.conftest import screenshot, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -22,26 +19,17 @@ def server(tmp_path_factory):
     from marketplace.sellers.models import Seller
     from tests.factories import make_user
 
-    tmp = tmp_path_factory.mktemp("inquiries-e2e")
-    app = create_app(make_test_config(tmp, SERVER_NAME=None, WTF_CSRF_ENABLED=True))
-    with app.app_context():
-        reset_schema()
-        data = build_catalog()
+    def prepare(data):
         for seller in db.session.scalars(db.select(Seller)):
             seller.email = f"{seller.slug}@example.vn"
         seller = db.session.scalars(db.select(Seller).where(Seller.slug == data["seller"])).one()
         make_user(email="chu-htx@example.vn", password="mat-khau-123", role="seller", seller_id=seller.id)
         db.session.commit()
-    port = _free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", "app": app, **data}
-    httpd.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+
+    tmp = tmp_path_factory.mktemp("inquiries-e2e")
+    app = create_app(make_test_config(tmp, SERVER_NAME=None, WTF_CSRF_ENABLED=True))
+    with serve(app, prepare=prepare) as info:
+        yield info
 
 
 def fits_and_clean(page) -> None:
@@ -55,7 +43,7 @@ def fill_contact(page, name="Trần Văn Bình", phone_number="0987 654 321") ->
     page.fill("#message", "Tôi muốn đặt hàng làm quà Tết.")
 
 
-def test_product_inquiry_and_cart_on_a_phone(server, phone):  # noqa: F811
+def test_product_inquiry_and_cart_on_a_phone(server, phone):
     url = server["url"]
     first, honey = server["products"][0], server["products"][3]  # two different sellers
 
@@ -102,7 +90,7 @@ def test_product_inquiry_and_cart_on_a_phone(server, phone):  # noqa: F811
     assert "Giỏ hỏi hàng (0)" in phone.locator(".nav-cart").inner_text()
 
 
-def test_seller_inbox_on_a_phone(server, phone):  # noqa: F811
+def test_seller_inbox_on_a_phone(server, phone):
     url = server["url"]
     phone.goto(f"{url}/san-pham/{server['products'][1]}")
     phone.fill("#quantity", "2")
