@@ -98,10 +98,13 @@ def test_every_token_must_match(search):
 
 
 def test_like_wildcards_are_literal(search):
-    make_product(name="Trà abc")
-    make_product(name="Trà a_c đặc biệt")
-    make_product(name="Bánh giảm 50% giá", description="")
-    make_product(name="Bánh 500 gam", description="")
+    # Named seller, area and category: the factories' numbered defaults ("Thử Nghiệm 50")
+    # would otherwise match "50" depending on how many objects earlier tests made.
+    area = make_area(name="xã Phú Xuyên")
+    seller = make_seller(name="HTX Bánh Trà", area=area)
+    category = make_category(name="Đặc sản")
+    for name in ("Trà abc", "Trà a_c đặc biệt", "Bánh giảm 50% giá", "Bánh 500 gam"):
+        make_product(name=name, seller=seller, category=category, description="")
     db.session.commit()
     assert _names(run(search, text="a_c").ids) == ["Trà a_c đặc biệt"]
     assert run(search, text="%").total == 4  # "%" is no token: no text filter at all
