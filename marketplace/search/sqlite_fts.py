@@ -698,28 +698,47 @@ class SqliteFtsSearch(SearchBackend):
         counts: list[dict] = [{} for _ in names]
         total = 0
         active = [(names.index(name), pred) for name, pred in preds.items()]
-        for fkey, n in rows.items():
-            row = unpack_facets(fkey)
-            failed = -1  # index of the one facet whose own filter rejects the row
-            for idx, pred in active:
-                if not pred(row):
-                    if failed >= 0:
-                        failed = -2
-                        break
-                    failed = idx
-            if failed == -2:
-                continue
-            if failed == -1:
-                total += n
-                for idx in range(5):
-                    key = row[idx]
+        passed = rows  # keys that every filter accepts
+        if active:
+            passed = {}
+            for fkey, n in rows.items():
+                row = unpack_facets(fkey)
+                failed = -1  # index of the one facet whose own filter rejects the row
+                for idx, pred in active:
+                    if not pred(row):
+                        if failed >= 0:
+                            failed = -2
+                            break
+                        failed = idx
+                if failed == -1:
+                    passed[fkey] = n
+                elif failed >= 0:
+                    key = row[failed]
                     if key is not None:
-                        c = counts[idx]
+                        c = counts[failed]
                         c[key] = c.get(key, 0) + n
-            else:
-                key = row[failed]
+        # Keys accepted by every filter count in every facet. Marginals in two steps
+        # (category/area part, stars/rural/band part: see pack_facets), so that the
+        # loop over thousands of keys does two dict updates instead of five.
+        high: dict[int, int] = {}
+        low: dict[int, int] = {}
+        for fkey, n in passed.items():
+            total += n
+            h, lo = divmod(fkey, 1000)
+            high[h] = high.get(h, 0) + n
+            low[lo] = low.get(lo, 0) + n
+        for h, n in high.items():
+            cat, area = divmod(h, 10**6)
+            for idx, key in ((0, cat), (1, area)):
+                if key:
+                    c = counts[idx]
+                    c[key] = c.get(key, 0) + n
+        for lo, n in low.items():
+            stars, rest = divmod(lo, 100)
+            rural, band = divmod(rest, 10)
+            for idx, key in ((2, stars or None), (3, rural), (4, band)):
                 if key is not None:
-                    c = counts[failed]
+                    c = counts[idx]
                     c[key] = c.get(key, 0) + n
         by_cat, by_area, by_stars, by_rural, by_band = counts
         category = self._roll_up_categories(session, by_cat)
