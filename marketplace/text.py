@@ -14,6 +14,9 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "d"})
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+# What slugify() produces (and unique_slug's "-2" suffixes); used by the URL converter.
+SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,119}"
+_SLUG = re.compile(SLUG_PATTERN)
 _SPACES = re.compile(r"\s+")
 
 
@@ -38,6 +41,11 @@ def slugify(value: str | None, max_length: int = 80) -> str:
     if len(slug) > max_length:
         slug = slug[:max_length].rstrip("-")
     return slug
+
+
+def is_slug(value: object) -> bool:
+    """A well-formed ASCII slug: anything else (NUL bytes, Unicode, 10 kB) never reaches SQL."""
+    return isinstance(value, str) and _SLUG.fullmatch(value) is not None
 
 
 def format_vnd(amount: int | None) -> str:

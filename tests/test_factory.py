@@ -29,3 +29,26 @@ def test_unknown_api_path_is_json_404(client):
     response = client.get("/api/v1/khong-co")
     assert response.status_code == 404
     assert response.is_json and response.get_json()["status"] == 404
+
+
+def test_api_errors_speak_vietnamese_not_werkzeug_english(client):
+    body = client.get("/api/v1/khong-co").get_json()
+    assert body["error"] == "Không tìm thấy trang hoặc dữ liệu được yêu cầu."
+    response = client.post("/api/v1/products")
+    assert response.status_code == 405 and response.get_json()["status"] == 405
+    assert "không được hỗ trợ" in response.get_json()["error"]
+
+
+def test_malformed_slugs_are_404_before_any_view(client):
+    for path in ("/san-pham/CHE%00", "/co-so/%E2%9C%93", "/danh-muc/-x", "/api/v1/products/a%20b"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_missing_csrf_token_gets_a_vietnamese_page(tmp_path):
+    from tests.conftest import make_test_config
+
+    app = create_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True))
+    response = app.test_client().post("/dang-nhap", data={"email": "a@b.vn", "password": "x"})
+    assert response.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
+    assert "CSRF token" not in response.get_data(as_text=True)

@@ -74,3 +74,17 @@ def test_dates_are_dd_mm_yyyy_in_ho_chi_minh_time():
     assert format_date(moment) == "01/01/2026"
     assert format_datetime(moment) == "01/01/2026 03:30"
     assert format_date(date(2026, 3, 5)) == "05/03/2026"
+
+
+@pytest.mark.parametrize("value", ["che-tan-cuong", "a", "tra-2", "x" * 120])
+def test_is_slug_accepts_what_slugify_makes(value):
+    from marketplace.text import is_slug
+
+    assert is_slug(value)
+
+
+@pytest.mark.parametrize("value", ["", "-che", "Che", "chè", "che\x00", "che tan", "x" * 121, None, "che\n"])
+def test_is_slug_rejects_everything_else(value):
+    from marketplace.text import is_slug
+
+    assert not is_slug(value)

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..search.base import MAX_QUERY_CHARS, SORTS, SearchQuery
+from ..text import is_slug
 
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
@@ -30,14 +31,8 @@ STARS = (3, 4, 5)
 MAX_SLUG_VALUES = 20
 
 _DIGITS = re.compile(r"[0-9]+")
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
-
-
-def is_slug(value: str) -> bool:
-    """Lower-case ASCII words joined by hyphens, ≤ 120 characters (no NUL ever reaches SQL)."""
-    return len(value) <= 120 and _SLUG.fullmatch(value) is not None
 
 
 class ParamError(ValueError):

@@ -12,7 +12,7 @@ from ..catalog import queries as cq
 from ..search import get_search
 from ..search.base import PRICE_BANDS
 from . import queries as aq
-from .params import ParamError, is_slug, product_search_query
+from .params import ParamError, product_search_query
 from .serializers import area_json, category_tree, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -79,17 +79,17 @@ def products():
     )
 
 
-@bp.get("/products/<slug>")
+@bp.get("/products/<slug:slug>")
 def product(slug: str):
-    found = cq.get_public_product(slug) if is_slug(slug) else None
+    found = cq.get_public_product(slug)
     if found is None:
         return _error(404, _("Không tìm thấy sản phẩm."))
     return jsonify(product_json(found, detail=True))
 
 
-@bp.get("/sellers/<slug>")
+@bp.get("/sellers/<slug:slug>")
 def seller(slug: str):
-    found = aq.get_public_seller(slug) if is_slug(slug) else None
+    found = aq.get_public_seller(slug)
     if found is None:
         return _error(404, _("Không tìm thấy cơ sở sản xuất."))
     return jsonify(seller_json(found, product_count=aq.seller_public_product_count(found.id)))

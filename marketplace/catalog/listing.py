@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS
-from ..text import format_vnd
+from ..text import format_vnd, is_slug
 from . import queries
 from .models import Area, Category, Product
 
@@ -53,14 +53,7 @@ OCOP_GROUP_LABELS = {
     "du-lich": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
 }
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
-
 _PRICE_JUNK = re.compile(r"[\s.,_₫đĐ]|vnd|VND")
-
-
-def is_slug(value: str | None) -> bool:
-    """ASCII slugs only: anything else (NUL bytes, Unicode, 10 kB) never reaches the database."""
-    return bool(value) and bool(_SLUG.match(value))
 
 
 _DECISION_PREFIX = re.compile(r"^\s*(?:quyết\s+định|qđ(?=\s))?\s*(?:số|so)?\s*[:.]?\s*", re.IGNORECASE)

@@ -12,7 +12,7 @@ from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
 from . import queries, seo
 from .home import home_page
-from .listing import category_label, decision_number, is_slug, ocop_group_label, run_listing
+from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .models import Category
 
 bp = Blueprint("catalog", __name__)
@@ -128,9 +128,9 @@ def listing():
     return render_template("catalog/listing.html", listing=result)
 
 
-@bp.get("/san-pham/<slug>")
+@bp.get("/san-pham/<slug:slug>")
 def product(slug: str):
-    item = queries.public_product_detail(slug) if is_slug(slug) else None
+    item = queries.public_product_detail(slug)
     if item is None:
         abort(404)
     related = list(db.session.scalars(queries.related_products(item)))
@@ -150,9 +150,9 @@ def product(slug: str):
     )
 
 
-@bp.get("/danh-muc/<slug>")
+@bp.get("/danh-muc/<slug:slug>")
 def category(slug: str):
-    item = queries.category_page(slug) if is_slug(slug) else None
+    item = queries.category_page(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, category=item)
@@ -160,9 +160,9 @@ def category(slug: str):
     return render_template("catalog/category.html", category=item, trail=trail, listing=result)
 
 
-@bp.get("/khu-vuc/<slug>")
+@bp.get("/khu-vuc/<slug:slug>")
 def area(slug: str):
-    item = queries.area_page(slug) if is_slug(slug) else None
+    item = queries.area_page(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)

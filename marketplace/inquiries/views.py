@@ -2,7 +2,6 @@
 the seller's inbox under /dashboard/hoi-hang."""
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,7 +22,6 @@ bp = Blueprint("inquiries", __name__)
 RATE_LIMIT = 5  # submissions per client…
 RATE_WINDOW = 600  # …per 10 minutes
 INBOX_PER_PAGE = 20
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 
 
@@ -58,8 +56,8 @@ def format_phone_filter(value: str | None) -> str:
 # --- helpers ----------------------------------------------------------------------
 
 def _public_product_or_404(slug: str):
-    """Only public products can be asked about; junk slugs never reach the database."""
-    product = get_public_product(slug) if _SLUG.fullmatch(slug) else None
+    """Only public products can be asked about (the slug converter turns junk into a 404)."""
+    product = get_public_product(slug)
     if product is None:
         abort(404)
     return product
@@ -144,7 +142,7 @@ def _posted_products(form: CartSubmitForm) -> tuple[list, bool]:
 
 # --- one product ------------------------------------------------------------------
 
-@bp.route("/hoi-hang/<slug>", methods=["GET", "POST"])
+@bp.route("/hoi-hang/<slug:slug>", methods=["GET", "POST"])
 def inquire(slug: str):
     product = _public_product_or_404(slug)
     if request.method == "GET":
@@ -185,7 +183,7 @@ def sent(reference: str):
 
 # --- the cart ---------------------------------------------------------------------
 
-@bp.post("/gio-hoi-hang/them/<slug>")
+@bp.post("/gio-hoi-hang/them/<slug:slug>")
 def cart_add(slug: str):
     product = _public_product_or_404(slug)
     form = AddToCartForm()

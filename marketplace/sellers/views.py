@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from ..catalog import queries, seo
-from ..catalog.listing import is_slug, run_listing
+from ..catalog.listing import run_listing
 
 bp = Blueprint("sellers", __name__)
 
-@bp.get("/co-so/<slug>")
+@bp.get("/co-so/<slug:slug>")
 def profile(slug: str):
-    seller = queries.get_public_seller(slug) if is_slug(slug) else None
+    seller = queries.get_public_seller(slug)
     if seller is None:
         abort(404)
     listing = run_listing(request.args, seller_slug=seller.slug)

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from markupsafe import Markup, escape
+from werkzeug.routing import BaseConverter
 
-from ..text import format_date, format_datetime, format_vnd
+from ..text import SLUG_PATTERN, format_date, format_datetime, format_vnd
+
+
+class SlugConverter(BaseConverter):
+    """``<slug:name>``: a malformed slug is a 404 at routing, before any view or SQL."""
+
+    regex = SLUG_PATTERN
 
 
 def _stars(n: int | None) -> str:
@@ -12,6 +19,7 @@ def _stars(n: int | None) -> str:
 
 
 def init_web(app: Flask) -> None:
+    app.url_map.converters["slug"] = SlugConverter
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_date, "date_vn")
     app.add_template_filter(format_datetime, "datetime_vn")
