@@ -111,7 +111,13 @@ def test_gallery_thumbnail_shows_in_the_main_frame(live_server, phone):
     assert phone.url.endswith(live_server["products"][0])  # stayed on the page
     assert main.get_attribute("src") == thumb_src != before
     assert main.get_attribute("alt") == "Hộp thiếc"
-    phone.wait_for_function("document.querySelector('.gallery-main img').naturalWidth > 0")
+    # Poll from Python: wait_for_function evaluates a string in the page, which the
+    # Content-Security-Policy (no 'unsafe-eval') rightly refuses once it has to poll.
+    for _ in range(50):
+        if main.evaluate("img => img.complete && img.naturalWidth > 0"):
+            break
+        phone.wait_for_timeout(100)
+    assert main.evaluate("img => img.naturalWidth") > 0
     assert phone.evaluate(NO_SCROLL) <= 360
     # and back to the cover
     phone.locator(".gallery-thumbs a").first.click()
