@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..catalog.listing import OCOP_GROUP_LABELS  # translated labels of OCOP_GROUPS
 from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
 from ..catalog.services import parse_price_vnd
+from ..web.forms import VnDateField, VnIntegerField, optional_int
 
 PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
 
@@ -21,15 +22,6 @@ def choice_list(pairs, empty: str | None = None) -> list[SelectChoice]:
     return out + [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def whole_vnd(form, field) -> None:
     try:
         parse_price_vnd(field.data)
@@ -37,35 +29,6 @@ def whole_vnd(form, field) -> None:
         raise ValidationError(PRICE_MESSAGE) from None
 
 
-class VnIntegerField(IntegerField):
-    """IntegerField whose parse error is Vietnamese (WTForms has no vi catalog)."""
-
-    def __init__(self, *args, invalid_message=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message or _l("Vui lòng nhập một số nguyên.")
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.invalid_message) from None
-
-
-class VnDateField(DateField):
-    """Accepts the browser's yyyy-mm-dd and the dd/mm/yyyy people type; Vietnamese error."""
-
-    def __init__(self, *args, invalid_message=None, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message or _l("Ngày không hợp lệ (dd/mm/yyyy).")
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.invalid_message) from None
 
 
 RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}

@@ -8,6 +8,7 @@ from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..web.forms import optional_int
 from .services import normalize_phone
 
 KIND_CHOICES = [
@@ -15,15 +16,6 @@ KIND_CHOICES = [
     SelectChoice("enterprise", _l("Doanh nghiệp")),
     SelectChoice("household", _l("Hộ kinh doanh")),
 ]
-
-
-def _optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def vn_phone(form, field) -> None:
@@ -44,7 +36,7 @@ class SellerProfileForm(FlaskForm):
         DataRequired(message=_l("Vui lòng nhập địa chỉ.")),
         Length(max=300, message=_l("Địa chỉ tối đa 300 ký tự.")),
     ])
-    area_id = SelectField(_l("Xã/phường"), coerce=_optional_int, validate_choice=False)
+    area_id = SelectField(_l("Xã/phường"), coerce=optional_int, validate_choice=False)
     phone = StringField(_l("Số điện thoại"), validators=[DataRequired(message=_l("Vui lòng nhập số điện thoại.")), vn_phone],
                         render_kw={"inputmode": "tel", "autocomplete": "tel"})
     email = EmailField(_l("Email liên hệ"), validators=[
