@@ -127,6 +127,30 @@ def test_expired_certificate_has_no_star(cat):
     assert result.ids == [] and result.facets["ocop_stars"]["5"] == 0
 
 
+def test_text_facets_count_a_certificate_valid_through_today_only(cat):
+    """Counting over matches (not the browsing counters) drops the star of a
+    certificate that expired yesterday, keeps one that expires today, and still
+    counts the product everywhere else."""
+    from datetime import timedelta
+
+    from marketplace.text import today_vn
+
+    before = get_search().search(SearchQuery(text="che"))
+    p = db.session.get(Product, cat.bup)
+    p.certification.expires_on = today_vn()
+    db.session.commit()
+    today = get_search().search(SearchQuery(text="che"))
+    assert today.facets == before.facets and today.total == before.total
+    p.certification.expires_on = today_vn() - timedelta(days=1)
+    db.session.commit()
+    after = get_search().search(SearchQuery(text="che"))
+    assert after.total == before.total
+    assert after.facets["ocop_stars"]["5"] == before.facets["ocop_stars"]["5"] - 1
+    assert after.facets["category"] == before.facets["category"]
+    assert after.facets["area"] == before.facets["area"]
+    assert get_search().search(SearchQuery(text="che", ocop_stars=(5,))).total == before.facets["ocop_stars"]["5"] - 1
+
+
 def test_bulk_load_with_indexing_suspended_then_rebuild(ctx):
     with indexing_suspended():
         p = make_product(name="Bánh chưng Bờ Đậu", slug="banh-chung")
