@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set (CI does both)."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -47,15 +48,32 @@ def app_config(tmp_path) -> dict:
     return make_test_config(tmp_path)
 
 
-@pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+@contextmanager
+def built_app(config: dict):
+    """An app with a fresh schema; its connections are closed afterwards (a connection
+    left to the garbage collector fails a later test with a ResourceWarning)."""
+    app = create_app(config)
     with app.app_context():
         reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_config):
+    with built_app(app_config) as app:
+        yield app
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """An app with CSRF protection on, for the tests that prove it."""
+    with built_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True)) as app:
+        yield app
 
 
 @pytest.fixture

@@ -44,18 +44,9 @@ def test_malformed_slugs_are_404_before_any_view(client):
         assert client.get(path).status_code == 404, path
 
 
-def test_missing_csrf_token_gets_a_vietnamese_page(tmp_path):
-    from tests.conftest import make_test_config
-
-    from marketplace.extensions import db
-    from tests.conftest import reset_schema
-
-    app = create_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True))
-    with app.app_context():
-        reset_schema()  # the error page's header lists categories
-    response = app.test_client().post("/dang-nhap", data={"email": "a@b.vn", "password": "x"})
-    with app.app_context():
-        db.engine.dispose()  # no connection left for the garbage collector to warn about
+def test_missing_csrf_token_gets_a_vietnamese_page(csrf_app):
+    # the error page's header lists categories, so the schema must exist (csrf_app has it)
+    response = csrf_app.test_client().post("/dang-nhap", data={"email": "a@b.vn", "password": "x"})
     assert response.status_code == 400
     assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
     assert "CSRF token" not in response.get_data(as_text=True)

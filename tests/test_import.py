@@ -16,7 +16,6 @@ from marketplace.extensions import db
 from marketplace.sellers.models import Seller
 
 import media_samples as samples
-from conftest import make_test_config
 from factories import make_area, make_category, make_product, make_seller, make_user
 
 HEADER = ["ma_san_pham", "ten_san_pham", "danh_muc", "gia", "don_vi", "mo_ta", "khu_vuc"]
@@ -312,20 +311,6 @@ def test_cli_import_with_progress_dry_run_and_errors(app, runner, world, tmp_pat
 
     unknown = runner.invoke(args=["products", "import", str(path), "--seller", "khong-co"])
     assert unknown.exit_code == 1 and "khong-co" in unknown.output
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    from marketplace import create_app
-    from conftest import reset_schema
-
-    app = create_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True))
-    with app.app_context():
-        reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_import_needs_a_csrf_token(csrf_app):

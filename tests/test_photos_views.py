@@ -17,7 +17,6 @@ from marketplace.media import get_storage
 from marketplace.media.images import rendition_name
 
 import media_samples as samples
-from conftest import make_test_config
 from factories import make_product, make_seller, make_user
 
 
@@ -265,20 +264,6 @@ def test_other_sellers_and_strangers_cannot_touch_photos(app, client, owner):
         second_id = second.id
     assert client.post(f"/dashboard/san-pham/{second_id}/anh/{photo.id}/xoa").status_code == 404
     assert len(photos_of(app, product_id)) == 1
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    from marketplace import create_app
-    from conftest import reset_schema
-
-    app = create_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True))
-    with app.app_context():
-        reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_csrf_token_is_required_for_uploads_and_actions(csrf_app):
