@@ -20,6 +20,7 @@ FEATURES = (
     "media",
     "imports",
     "labels",
+    "staff",
 )
 
 

@@ -1,0 +1,2 @@
+"""Staff workspace of the trade-promotion centre (/nhan-vien): moderation, certificate
+verification, collections, audit log, analytics. Staff and admin only."""

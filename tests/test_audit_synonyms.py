@@ -1,0 +1,71 @@
+"""The audit log's append-only rule and the synonyms table's services."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.audit.models import AuditEntry, AuditEntryImmutable
+from marketplace.audit.queries import audit_entries
+from marketplace.audit.services import diff, record
+from marketplace.extensions import db
+from marketplace.search.synonyms import (
+    SynonymError,
+    add_synonym,
+    remove_synonym,
+    synonym_map,
+)
+
+
+def test_record_keeps_only_changed_fields(ctx):
+    entry = record("product.edit", "product", 7, before={"price": 100, "name": "Chè"},
+                   after={"price": 120, "name": "Chè"}, reason="  giá mới ")
+    db.session.commit()
+    assert entry.changes == {"price": [100, 120]}
+    assert entry.reason == "giá mới"
+    assert entry.actor_role == "system"
+    assert db.session.scalars(audit_entries(object_type="product", object_id=7)).all() == [entry]
+
+
+def test_entries_cannot_be_edited_or_deleted(ctx):
+    entry = record("seller.approve", "seller", 1)
+    db.session.commit()
+    entry.reason = "rewritten"
+    with pytest.raises(AuditEntryImmutable):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, entry.id))
+    with pytest.raises(AuditEntryImmutable):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(AuditEntry, entry.id).reason is None
+
+
+def test_diff_of_dates_is_json_safe():
+    from datetime import date
+    assert diff({"d": date(2026, 1, 2)}, {"d": date(2026, 1, 3)}) == {"d": ["2026-01-02", "2026-01-03"]}
+
+
+def test_synonyms_are_folded_two_way_and_audited(ctx):
+    created = add_synonym("Chè", "TRÀ")
+    db.session.commit()
+    assert len(created) == 2
+    assert synonym_map() == {"che": ["tra"], "tra": ["che"]}
+    assert add_synonym("che", "tra") == []  # idempotent
+    actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions == ["synonym.add", "synonym.add"]
+    assert remove_synonym("trà", "chè") == 2
+    db.session.commit()
+    assert synonym_map() == {}
+
+
+@pytest.mark.parametrize(("term", "synonym", "field"), [
+    ("", "tra", "term"),
+    ("che", "   ", "synonym"),
+    ("che", "Chè", "synonym"),
+    ("a b c d e", "tra", "term"),
+])
+def test_synonym_input_errors_name_the_field(ctx, term, synonym, field):
+    with pytest.raises(SynonymError) as info:
+        add_synonym(term, synonym)
+    assert info.value.field == field
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
