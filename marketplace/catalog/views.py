@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..collections.queries import home_showcase, showcase
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import product_viewed, search_performed
@@ -117,7 +118,7 @@ def navigation() -> dict:
 
 @bp.get("/")
 def home():
-    return render_template("catalog/home.html", categories=_nav_categories(), **home_page())
+    return render_template("catalog/home.html", categories=_nav_categories(), **home_page(), **home_showcase())
 
 
 @bp.get("/san-pham")
@@ -157,7 +158,9 @@ def category(slug: str):
         abort(404)
     result = run_listing(request.args, category=item)
     trail = _category_trail(item)
-    return render_template("catalog/category.html", category=item, trail=trail, listing=result)
+    collections = showcase("category", category_id=item.id) if result.page == 1 else []
+    return render_template("catalog/category.html", category=item, trail=trail, listing=result,
+                           row_collections=collections)
 
 
 @bp.get("/khu-vuc/<slug:slug>")

@@ -155,6 +155,13 @@ def referenced_keys(connection, keys: set[str]) -> set[str]:
         for k in connection.execute(sa.select(Seller.logo_key).where(Seller.logo_key.in_(keys))).scalars()
         if k
     }
+    from ..collections.models import Collection  # covers share the content-addressed store
+
+    used |= {
+        k
+        for k in connection.execute(sa.select(Collection.cover_key).where(Collection.cover_key.in_(keys))).scalars()
+        if k
+    }
     scan_names = {name: key for key in keys for name in rendition_names(key, WIDTHS)}
     for name in connection.execute(
         sa.select(OcopCertification.scan_key).where(OcopCertification.scan_key.in_(list(scan_names)))
@@ -186,6 +193,20 @@ def _remember_key(target: ProductPhoto) -> None:
     session = object_session(target)
     if session is not None and target.key:
         session.info.setdefault(_GC_KEYS, set()).add(target.key)
+
+
+def release_file_key(key: str | None) -> None:
+    """A row stopped using ``key`` (e.g. a replaced cover): its files go after commit
+    unless another row still uses them."""
+    if key:
+        db.session.info.setdefault(_GC_KEYS, set()).add(key)
+
+
+def track_new_file_key(key: str | None) -> None:
+    """Files were just stored for ``key``: removed again if the transaction rolls back
+    and nothing else uses them."""
+    if key:
+        db.session.info.setdefault(_GC_NEW, set()).add(key)
 
 
 def _on_photo_delete(mapper, connection, target: ProductPhoto) -> None:
@@ -254,4 +275,6 @@ __all__ = [
     "reorder_photos",
     "collect_garbage",
     "init_photo_gc",
+    "release_file_key",
+    "track_new_file_key",
 ]
