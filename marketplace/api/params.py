@@ -105,6 +105,15 @@ def parse_slug(args: MultiDict, name: str) -> str | None:
     return value
 
 
+def parse_choice(args: MultiDict, name: str, choices: tuple[str, ...]) -> str | None:
+    value = _value(args, name)
+    if value is None:
+        return None
+    if value not in choices:
+        raise ParamError(name, _("“%(name)s” chỉ nhận một trong: %(choices)s.", name=name, choices=", ".join(choices)))
+    return value
+
+
 def parse_stars(args: MultiDict, name: str = "ocop_stars") -> tuple[int, ...]:
     stars: list[int] = []
     for raw in _values(args, name):

@@ -186,6 +186,28 @@ def category_tree(rows: list[Category], counts: dict[int, int]) -> list[dict]:
     return [node(c) for c in roots]
 
 
+def collection_url(slug: str) -> str:
+    return external_url("collections.detail", f"/bo-suu-tap/{slug}", slug=slug)
+
+
+def collection_json(collection, *, product_count: int) -> dict:
+    """An active collection; ``product_count`` counts its public products only."""
+    cover = collection.cover
+    return {
+        "slug": collection.slug,
+        "title": collection.title,
+        "description": collection.description,
+        "placement": collection.placement,
+        "category": category_ref(collection.category) if collection.placement == "category" else None,
+        "position": collection.position,
+        "starts_at": _iso_datetime(collection.starts_at),
+        "ends_at": _iso_datetime(collection.ends_at),
+        "cover": photo_json(cover) if cover is not None else None,
+        "product_count": product_count,
+        "url": collection_url(collection.slug),
+    }
+
+
 def area_json(area: Area, product_count: int) -> dict:
     return {
         "id": area.id,

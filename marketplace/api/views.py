@@ -9,11 +9,14 @@ from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 
 from ..catalog import queries as cq
+from ..collections import queries as collq
+from ..collections.models import PLACEMENTS
+from ..extensions import db
 from ..search import get_search
 from ..search.base import PRICE_BANDS
 from . import queries as aq
-from .params import ParamError, product_search_query
-from .serializers import area_json, category_tree, product_json, seller_json
+from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
+from .serializers import area_json, category_tree, collection_json, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -105,3 +108,36 @@ def categories():
 def areas():
     rows, counts = aq.areas_with_counts()
     return jsonify({"items": [area_json(a, counts.get(a.id, 0)) for a in rows], "total": len(rows)})
+
+
+@bp.get("/collections")
+def collections():
+    """Active collections (published, within their schedule) in display order."""
+    placement = parse_choice(request.args, "placement", PLACEMENTS)
+    category_slug = parse_slug(request.args, "category")
+    category_id = None
+    if category_slug is not None:  # a well-formed slug that does not exist: an empty list
+        category = cq.category_by_slug(category_slug)
+        category_id = category.id if category is not None else -1
+    rows = db.session.scalars(collq.active_collections(placement, category_id=category_id)).all()
+    counts = collq.public_item_counts([c.id for c in rows])
+    items = [collection_json(c, product_count=counts.get(c.id, 0)) for c in rows]
+    return jsonify({"items": items, "total": len(items)})
+
+
+@bp.get("/collections/<slug:slug>")
+def collection(slug: str):
+    """One active collection with its public products in the curated order, paginated."""
+    page, per_page = parse_page(request.args)
+    found = collq.active_by_slug(slug)
+    if found is None:
+        return _error(404, _("Không tìm thấy bộ sưu tập."))
+    products = db.paginate(collq.public_item_products(found.id), page=page, per_page=per_page, error_out=False)
+    data = collection_json(found, product_count=products.total or 0)
+    data.update(
+        products=[product_json(p) for p in products.items],
+        page=page,
+        per_page=per_page,
+        pages=products.pages,
+    )
+    return jsonify(data)
