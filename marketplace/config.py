@@ -38,6 +38,7 @@ class Defaults:
     SITE_NAME = "Sàn OCOP Thái Nguyên"
     PREFERRED_URL_SCHEME = "http"
     PER_PAGE = 24
+    DEMO_ACCOUNTS_FILE: str | None = None  # default: instance/demo-accounts.txt
 
 
 _ENV_STRINGS = (
@@ -54,6 +55,7 @@ _ENV_STRINGS = (
     "SMTP_USER",
     "SMTP_PASSWORD",
     "SERVER_NAME",
+    "DEMO_ACCOUNTS_FILE",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
 _ENV_INTS = ("SMTP_PORT",)

@@ -22,6 +22,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "MAIL_FOLDER": str(tmp_path / "mail"),
+        "DEMO_ACCOUNTS_FILE": str(tmp_path / "demo-accounts.txt"),
         "RATELIMIT_ENABLED": False,
     }
     config.update(overrides)

@@ -35,6 +35,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     """Seed the demo catalog. Returns False (and changes nothing) when the database
     already has products and ``reset`` is not set."""
     from ..media import get_storage
+    from .accounts import ensure_demo_accounts, format_accounts, write_accounts_file
     from .photos import render_all
     from .seed import build_plan, catalog_digest, insert_plan, photo_specs, wipe_catalog
 
@@ -66,6 +67,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                 echo("Đã xóa danh mục cũ: " + ", ".join(f"{table} {n}" for table, n in deleted.items() if n))
             with click.progressbar(length=len(plan.products), label="Ghi cơ sở dữ liệu") as bar:
                 insert_plan(plan, results, progress=bar.update)
+            new_accounts = ensure_demo_accounts()
             db.session.commit()
     except Exception:
         db.session.rollback()
@@ -90,6 +92,11 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     )
     echo("Thời gian: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     echo(f"Mã kiểm tra: {catalog_digest()[:16]}")
+    if new_accounts:
+        path = write_accounts_file(new_accounts)
+        echo("Tài khoản demo (mật khẩu chỉ in một lần, đã ghi vào " + str(path) + "):")
+        for line in format_accounts(new_accounts):
+            echo("  " + line)
     return True
 
 

@@ -37,9 +37,29 @@ NON_PUBLIC_PRODUCTS = 30
 OCOP_STARS_MIX = {3: 105, 4: 62, 5: 6}  # 173 valid certificates, about 62 % / 36 % / 3 %
 EXPIRED_CERTIFICATES = 6
 UNVERIFIED_CERTIFICATES = 4
+# Valid certificates that expire soon after the seed day (days left), so the staff queue
+# "expiring within 90 days" and the 30/90-day reminders have work. They count among the 173.
+NEAR_EXPIRY_DAYS = (12, 26, 45, 60, 80)
 RURAL_INDUSTRY_TOTAL = 90
 RURAL_REGION = 12
 FEATURED = 20
+
+# Featured collections on the home page and a category page (products chosen by rule).
+COLLECTION_FIVE_STARS = ("Sản phẩm OCOP 5 sao", "san-pham-ocop-5-sao",
+                         "Những sản phẩm đạt hạng 5 sao OCOP cấp quốc gia của Thái Nguyên: chè, miến dong "
+                         "và đặc sản được Bộ Nông nghiệp công nhận.")
+COLLECTION_TEA = ("Đặc sản chè Thái Nguyên", "dac-san-che-thai-nguyen",
+                  "Chè Tân Cương, La Bằng, Trại Cài… từ các hợp tác xã có sản phẩm được chứng nhận OCOP, "
+                  "hạng sao cao trước.")
+COLLECTION_GIFTS = ("Quà Tết từ Thái Nguyên", "qua-tet-thai-nguyen",
+                    "Hộp quà chè, miến, mật ong và đặc sản đóng hộp sang trọng để biếu người thân, "
+                    "đối tác dịp Tết. Bộ sưu tập theo mùa, hiển thị trong ba tháng.")
+COLLECTION_NOODLES = ("Miến dong OCOP", "mien-dong-ocop",
+                      "Miến dong sạch làm từ củ dong riềng của các làng nghề, sản phẩm có chứng nhận OCOP trước.",
+                      "Miến, bún, phở khô")
+COLLECTION_ROW_PRODUCTS = 12
+COLLECTION_GIFT_PRODUCTS = 16
+COLLECTION_GIFT_MONTHS = 3
 
 # --------------------------------------------------------------------------------------
 # Categories: (slug, name, name_en, parent slug). Roots carry the OCOP group key.

@@ -27,9 +27,10 @@ from ..catalog.models import (
     RuralIndustryRecognition,
 )
 from ..catalog.services import add_months, build_search_text, certificate_expiry
+from ..collections.models import Collection, CollectionItem
 from ..extensions import db
 from ..sellers.models import Seller
-from ..text import VN_TZ, fold, slugify
+from ..text import VN_TZ, fold, slugify, today_vn
 from . import data as d
 from .photos import PhotoSpec
 
@@ -526,7 +527,21 @@ def _plan_featured(rng: random.Random, plan: CatalogPlan) -> None:
         p.featured = True
 
 
-def build_plan() -> CatalogPlan:
+def _plan_near_expiry(plan: CatalogPlan, today: date) -> None:
+    """A few valid 3★ certificates (first by slug) re-dated to expire ``NEAR_EXPIRY_DAYS``
+    after the seed day: still valid, so they count among the 173. Uses no randomness, so
+    the rest of the catalog is unchanged."""
+    threes = sorted((p for p in plan.products if p.cert and p.cert.stars == 3 and p.cert.verified_at),
+                    key=lambda p: p.slug)
+    for p, days in zip(threes, d.NEAR_EXPIRY_DAYS):
+        issued = add_months(today + timedelta(days=days), -36)
+        p.cert.issued_on = issued
+        p.cert.verified_at = _at(issued + timedelta(days=14), 10)
+
+
+def build_plan(today: date | None = None) -> CatalogPlan:
+    """The catalog; ``today`` (default: today in Việt Nam) only dates the near-expiry
+    certificates."""
     rng = random.Random(d.RANDOM_SEED)
     plan = CatalogPlan()
     _plan_sellers(rng, plan)
@@ -534,6 +549,7 @@ def build_plan() -> CatalogPlan:
     _plan_certificates(rng, plan)
     _plan_rural_industry(rng, plan)
     _plan_featured(rng, plan)
+    _plan_near_expiry(plan, today or today_vn())
     return plan
 
 
@@ -555,7 +571,7 @@ def photo_specs(plan: CatalogPlan) -> list[PhotoSpec]:
 # Database side.
 # ---------------------------------------------------------------------------------------
 CATALOG_TABLES = (
-    "product_photos", "ocop_certifications", "rural_industry_recognitions", "products",
+    "collection_items", "collections", "product_photos", "ocop_certifications", "rural_industry_recognitions", "products",
     "sellers", "area_aliases", "areas", "categories",
 )
 
@@ -641,6 +657,7 @@ def insert_plan(
     categories = _insert_categories()
     areas = _insert_areas()
     sellers: dict[str, Seller] = {}
+    products: dict[str, Product] = {}
     for s in plan.sellers:
         sellers[s.slug] = Seller(
             kind=s.kind, name=s.name, slug=s.slug, story=s.story, address=s.address, area=areas[s.area],
@@ -674,6 +691,7 @@ def insert_plan(
             if p.rural is not None:
                 product.rural_industry = RuralIndustryRecognition(level=p.rural[0], year=p.rural[1])
             batch.append(product)
+            products[p.slug] = product
             if len(batch) >= FLUSH_EVERY:
                 db.session.add_all(batch)
                 db.session.flush()
@@ -685,6 +703,64 @@ def insert_plan(
             db.session.flush()
             if progress:
                 progress(len(batch))
+    insert_collections(plan, products)
+
+
+def _public_plans(plan: CatalogPlan) -> list[ProductPlan]:
+    return [p for p in plan.products if p.status == "published" and plan.seller(p.seller).status == "approved"]
+
+
+def _valid_stars(p: ProductPlan, on: date) -> int:
+    c = p.cert
+    if c is None or c.verified_at is None or not c.issued_on <= on <= certificate_expiry(c.issued_on):
+        return 0
+    return c.stars
+
+
+def collection_picks(plan: CatalogPlan, today: date | None = None) -> list[tuple[tuple, str, list[ProductPlan]]]:
+    """(spec, placement, products) of each demo collection, chosen by rule from the plan."""
+    today = today or today_vn()
+    public = _public_plans(plan)
+    by_views = sorted(public, key=lambda p: (-p.view_count, p.slug))
+    five = [p for p in by_views if _valid_stars(p, today) == 5]
+    tea = sorted((p for p in public if p.category == "Chè (trà)" and _valid_stars(p, today)),
+                 key=lambda p: (-_valid_stars(p, today), -p.view_count, p.slug))
+    gifts = [p for p in by_views if "hộp quà" in p.name or "quà tặng" in p.name]
+    noodles_category = d.COLLECTION_NOODLES[3]
+    noodles = sorted((p for p in public if p.category == noodles_category),
+                     key=lambda p: (-_valid_stars(p, today), -p.view_count, p.slug))
+    return [
+        (d.COLLECTION_FIVE_STARS, "home_hero", five),
+        (d.COLLECTION_TEA, "home_row", tea[: d.COLLECTION_ROW_PRODUCTS]),
+        (d.COLLECTION_GIFTS, "home_row", gifts[: d.COLLECTION_GIFT_PRODUCTS]),
+        (d.COLLECTION_NOODLES, "category", noodles[: d.COLLECTION_ROW_PRODUCTS]),
+    ]
+
+
+def insert_collections(plan: CatalogPlan, products: dict[str, Product]) -> list[Collection]:
+    """The demo's featured collections: a hero and two rows on the home page (one of them
+    seasonal, scheduled from the base date for three months) and one on a category page.
+    The cover is the first product's picture. Flushes; the caller commits."""
+    categories = {c.name: c for c in db.session.scalars(sa.select(Category))}
+    made = []
+    for position, (spec, placement, picks) in enumerate(collection_picks(plan)):
+        title, slug, description = spec[:3]
+        collection = Collection(title=title, slug=slug, description=description, placement=placement,
+                                position=position, published=True, created_at=BASE_MOMENT, updated_at=BASE_MOMENT)
+        if placement == "category":
+            collection.category = categories[spec[3]]
+        if spec is d.COLLECTION_GIFTS:
+            collection.starts_at = _at(d.BASE_DATE, 0)
+            collection.ends_at = _at(add_months(d.BASE_DATE, d.COLLECTION_GIFT_MONTHS), 0)
+        rows = [products[p.slug] for p in picks if p.slug in products]
+        cover = next((photo for row in rows for photo in row.photos), None)
+        if cover is not None:
+            collection.cover_key, collection.cover_width, collection.cover_height = cover.key, cover.width, cover.height
+        collection.items = [CollectionItem(product=row, position=i) for i, row in enumerate(rows)]
+        db.session.add(collection)
+        made.append(collection)
+    db.session.flush()
+    return made
 
 
 def catalog_digest() -> str:
