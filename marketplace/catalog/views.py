@@ -158,7 +158,8 @@ def category(slug: str):
         abort(404)
     result = run_listing(request.args, category=item)
     trail = _category_trail(item)
-    collections = showcase("category", category_id=item.id) if result.page == 1 else []
+    # Curated blocks on the plain first page; a buyer filtering or paging wants results.
+    collections = showcase("category", category_id=item.id) if result.page == 1 and not result.has_filters else []
     return render_template("catalog/category.html", category=item, trail=trail, listing=result,
                            row_collections=collections)
 

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..web.forms import VnIntegerField, _VietnameseParseError, optional_int
@@ -44,7 +45,7 @@ class CollectionForm(FlaskForm):
         render_kw={"placeholder": "qua-tet-2027"})
     description = TextAreaField(_l("Mô tả"), validators=[
         Optional(), Length(max=5000, message=_l("Mô tả tối đa 5.000 ký tự."))], render_kw={"rows": 4})
-    placement = SelectField(_l("Vị trí hiển thị"), choices=list(PLACEMENT_LABELS.items()),
+    placement = SelectField(_l("Vị trí hiển thị"), choices=[SelectChoice(k, v) for k, v in PLACEMENT_LABELS.items()],
                             validate_choice=False, default="home_row")
     category_id = SelectField(_l("Danh mục (khi đặt ở trang danh mục)"), coerce=optional_int,
                               validate_choice=False)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PLACEMENTS = ("home_hero", "home_row", "category")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive UTC; make every moment comparable."""
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -77,12 +77,12 @@ class Collection(db.Model):
 
     def state(self, now: datetime | None = None) -> str:
         """"unpublished", "scheduled" (not started yet), "ended" or "active"."""
-        now = _aware(now) or utcnow()
+        now = aware_utc(now) or utcnow()
         if not self.published:
             return "unpublished"
-        if self.starts_at is not None and _aware(self.starts_at) > now:
+        if self.starts_at is not None and aware_utc(self.starts_at) > now:
             return "scheduled"
-        if self.ends_at is not None and _aware(self.ends_at) <= now:
+        if self.ends_at is not None and aware_utc(self.ends_at) <= now:
             return "ended"
         return "active"
 

@@ -19,7 +19,7 @@ from ..media import get_storage
 from ..media.images import process_upload, store_renditions
 from ..media.services import release_file_key, track_new_file_key
 from ..text import VN_TZ, is_slug, slugify
-from .models import PLACEMENTS, Collection, CollectionItem
+from .models import PLACEMENTS, Collection, CollectionItem, aware_utc
 
 AUDITED = ("title", "slug", "description", "placement", "category_id", "position", "published",
            "starts_at", "ends_at", "cover_key")
@@ -48,10 +48,19 @@ def vn_to_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+def _snapshot(collection: Collection) -> dict[str, Any]:
+    """Audited fields; moments as aware UTC (SQLite hands back naive ones)."""
+    data = snapshot(collection, AUDITED)
+    for name in ("starts_at", "ends_at"):
+        value = aware_utc(getattr(collection, name))
+        data[name] = value.astimezone(timezone.utc).isoformat() if value is not None else None
+    return data
+
+
 def _audit(action: str, collection: Collection, actor, before: dict | None = None, reason: str | None = None,
            after: dict | None = None) -> None:
     record(action, "collection", collection.id, actor=actor, before=before,
-           after=after if after is not None else snapshot(collection, AUDITED), reason=reason)
+           after=after if after is not None else _snapshot(collection), reason=reason)
 
 
 def _clean(data: dict[str, Any], current: Collection | None) -> dict[str, Any]:
@@ -107,11 +116,11 @@ def create_collection(data: dict[str, Any], *, actor) -> Collection:
 
 
 def update_collection(collection: Collection, data: dict[str, Any], *, actor) -> Collection:
-    before = snapshot(collection, AUDITED)
+    before = _snapshot(collection)
     for name, value in _clean(data, collection).items():
         setattr(collection, name, value)
     db.session.flush()
-    if snapshot(collection, AUDITED) != before:
+    if _snapshot(collection) != before:
         _audit("collection.update", collection, actor, before)
     return collection
 
@@ -119,14 +128,14 @@ def update_collection(collection: Collection, data: dict[str, Any], *, actor) ->
 def set_published(collection: Collection, published: bool, *, actor) -> None:
     if collection.published == published:
         return
-    before = snapshot(collection, AUDITED)
+    before = _snapshot(collection)
     collection.published = published
     db.session.flush()
     _audit("collection.publish" if published else "collection.unpublish", collection, actor, before)
 
 
 def delete_collection(collection: Collection, *, actor) -> None:
-    before = snapshot(collection, AUDITED)
+    before = _snapshot(collection)
     before["products"] = [item.product_id for item in collection.items]
     _audit("collection.delete", collection, actor, before, after={})
     release_file_key(collection.cover_key)
@@ -139,7 +148,7 @@ def set_cover(collection: Collection, stream: BinaryIO | bytes, *, actor) -> Non
     image = process_upload(stream)
     key, width, height = store_renditions(get_storage(), image)
     track_new_file_key(key)
-    before = snapshot(collection, AUDITED)
+    before = _snapshot(collection)
     if collection.cover_key and collection.cover_key != key:
         release_file_key(collection.cover_key)
     collection.cover_key, collection.cover_width, collection.cover_height = key, width, height
@@ -151,7 +160,7 @@ def set_cover(collection: Collection, stream: BinaryIO | bytes, *, actor) -> Non
 def remove_cover(collection: Collection, *, actor) -> None:
     if not collection.cover_key:
         return
-    before = snapshot(collection, AUDITED)
+    before = _snapshot(collection)
     release_file_key(collection.cover_key)
     collection.cover_key = collection.cover_width = collection.cover_height = None
     db.session.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as cq
@@ -49,7 +50,7 @@ def _category_choices(form: CollectionForm) -> None:
         name = category_label(c)
         labels.append((c.id, f"{category_label(parent)} › {name}" if parent else name))
     labels.sort(key=lambda pair: pair[1])
-    form.category_id.choices = [("", _("— Không —"))] + labels
+    form.category_id.choices = [SelectChoice("", _("— Không —"))] + [SelectChoice(v, label) for v, label in labels]
 
 
 def _form_for(collection: Collection | None) -> CollectionForm:
