@@ -31,7 +31,7 @@ from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
 from marketplace.media.images import WIDTHS, rendition_name
 from marketplace.sellers.models import Seller
-from marketplace.text import fold
+from marketplace.text import fold, today_vn
 from tests.conftest import make_test_config, reset_schema
 from tests.factories import make_user
 
@@ -48,6 +48,7 @@ def seeded(tmp_path_factory):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "2760 công khai" in result.output
+    app.seed_output = result.output
     yield app
     with app.app_context():
         db.session.remove()
@@ -130,8 +131,13 @@ def test_exactly_173_valid_ocop_certificates(demo):
     unverified = [c for c in certs if c.verified_at is None]
     assert len(expired) == data.EXPIRED_CERTIFICATES and len(unverified) == data.UNVERIFIED_CERTIFICATES
     assert all(c.product.valid_certification is None for c in expired + unverified)
-    # Valid for months to come, not just today.
-    assert min(c.expires_on for c in valid) >= add_months(data.BASE_DATE, 6)
+    # Valid for months to come, not just today — except the few that expire soon on
+    # purpose (still valid today, so they count among the 173).
+    days_left = sorted((c.expires_on - today_vn()).days for c in valid)
+    near = len(data.NEAR_EXPIRY_DAYS)
+    assert days_left[:near] == list(data.NEAR_EXPIRY_DAYS)
+    assert sum(1 for d in days_left if d <= 30) == 2 and sum(1 for d in days_left if d <= 90) == 5
+    assert min(c.expires_on for c in valid if (c.expires_on - today_vn()).days > 90) >= add_months(data.BASE_DATE, 6)
 
 
 def test_star_mix_and_realistic_certificates(demo):
@@ -265,6 +271,68 @@ def test_search_index_is_built(demo):
     assert result.total == 6
 
 
+def test_featured_collections_on_the_home_and_a_category_page(demo):
+    from marketplace.collections.models import Collection
+
+    collections = {c.slug: c for c in db.session.scalars(sa.select(Collection))}
+    assert set(collections) == {"san-pham-ocop-5-sao", "dac-san-che-thai-nguyen", "qua-tet-thai-nguyen",
+                                "mien-dong-ocop"}
+    assert all(c.is_active() for c in collections.values())
+    five = collections["san-pham-ocop-5-sao"]
+    assert five.placement == "home_hero" and len(five.items) == 6
+    assert all(i.product.valid_certification.stars == 5 and i.product.is_public for i in five.items)
+    tea = collections["dac-san-che-thai-nguyen"]
+    assert tea.placement == "home_row" and len(tea.items) == data.COLLECTION_ROW_PRODUCTS
+    assert all(i.product.category.name == "Chè (trà)" and i.product.valid_certification for i in tea.items)
+    gifts = collections["qua-tet-thai-nguyen"]
+    assert gifts.placement == "home_row" and gifts.ends_at is not None and len(gifts.items) >= 8
+    assert all("quà" in i.product.name for i in gifts.items)
+    noodles = collections["mien-dong-ocop"]
+    assert noodles.placement == "category" and noodles.category.name == "Miến, bún, phở khô"
+    assert all(c.cover_key for c in collections.values())  # the first product's picture
+    client = demo.test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert 'class="collection-hero"' in home
+    assert home.index("Sản phẩm OCOP 5 sao") < home.index("Đặc sản chè Thái Nguyên") < home.index("Quà Tết từ")
+    category = client.get(f"/danh-muc/{noodles.category.slug}").get_data(as_text=True)
+    assert "Miến dong OCOP" in category
+
+
+def test_demo_accounts_get_one_time_passwords_in_a_private_file(demo):
+    from pathlib import Path
+
+    from marketplace.accounts.services import authenticate
+
+    path = Path(demo.config["DEMO_ACCOUNTS_FILE"])
+    assert path.stat().st_mode & 0o777 == 0o600
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    accounts = {line.split()[1]: (line.split()[0], line.split()[2]) for line in lines}
+    assert sorted(role for role, _ in accounts.values()) == ["admin", "buyer", "seller", "seller", "seller", "staff"]
+    for email, (role, password) in accounts.items():
+        assert len(password) >= 16 and password in demo.seed_output  # printed once, at seed time
+        user = authenticate(email, password)
+        assert user is not None and user.role == role
+        if role == "seller":
+            assert user.seller is not None and user.seller.status == "approved" and user.seller.products
+    # Every seed makes new passwords: none is in the code.
+    source = "".join(p.read_text(encoding="utf-8") for p in Path("marketplace/demo").glob("*.py"))
+    assert not any(password in source for _, password in accounts.values())
+    # `make run` re-runs with --if-empty: nothing printed, the file is left as it was.
+    before = path.read_bytes()
+    quiet = demo.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    assert path.read_bytes() == before
+
+
+def test_queues_have_work_for_the_staff(demo):
+    pending_products = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Product).where(Product.status == "pending"))
+    pending_sellers = db.session.scalar(sa.select(sa.func.count()).select_from(Seller).where(Seller.status == "pending"))
+    unverified = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OcopCertification).where(OcopCertification.verified_at.is_(None)))
+    assert pending_products >= 5 and pending_sellers == data.PENDING_SELLERS and unverified >= 1
+
+
 def test_second_run_changes_nothing(demo):
     before, digest = _row_counts(), catalog_digest()
     result = demo.test_cli_runner().invoke(args=["seed-demo"])
@@ -291,8 +359,16 @@ def test_reset_starts_over_with_the_same_catalog(demo):
     db.session.commit()
     member_id = member.id
     assert catalog_digest() != digest
+    from pathlib import Path
+
+    accounts_file = Path(demo.config["DEMO_ACCOUNTS_FILE"]).read_bytes()
     result = demo.test_cli_runner().invoke(args=["seed-demo", "--reset"])
     assert result.exit_code == 0, result.output
+    # Demo accounts survive a reset with their passwords; sellers are attached to the new rows.
+    assert "Tài khoản demo" not in result.output
+    assert Path(demo.config["DEMO_ACCOUNTS_FILE"]).read_bytes() == accounts_file
+    demo_seller = db.session.scalars(sa.select(User).where(User.email == "haodat@ocop-demo.example.com")).one()
+    assert demo_seller.seller is not None and demo_seller.seller.name == "HTX chè Hảo Đạt"
     db.session.expire_all()
     assert _row_counts() == before
     assert catalog_digest() == digest
