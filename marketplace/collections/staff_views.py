@@ -146,30 +146,20 @@ def _back(collection: Collection):
     return redirect(url_for(".edit", collection_id=collection.id, q=query or None) + "#san-pham")
 
 
-def _after_toggle(collection_id: int):
+@bp.post("/<int:collection_id>/bat", endpoint="publish", defaults={"published": True})
+@bp.post("/<int:collection_id>/tat", endpoint="unpublish", defaults={"published": False})
+def set_published(collection_id: int, published: bool):
+    _checked_post()
+    collection = _get(collection_id)
+    services.set_published(collection, published, actor=current_user)
+    db.session.commit()
+    if published:
+        flash(_("Đã bật bộ sưu tập."), "success")
+    else:
+        flash(_("Đã tắt bộ sưu tập: khách không còn thấy nó."), "success")
     if request.form.get("next") == "list":
         return redirect(url_for(".index"))
     return redirect(url_for(".edit", collection_id=collection_id))
-
-
-@bp.post("/<int:collection_id>/bat")
-def publish(collection_id: int):
-    _checked_post()
-    collection = _get(collection_id)
-    services.set_published(collection, True, actor=current_user)
-    db.session.commit()
-    flash(_("Đã bật bộ sưu tập."), "success")
-    return _after_toggle(collection_id)
-
-
-@bp.post("/<int:collection_id>/tat")
-def unpublish(collection_id: int):
-    _checked_post()
-    collection = _get(collection_id)
-    services.set_published(collection, False, actor=current_user)
-    db.session.commit()
-    flash(_("Đã tắt bộ sưu tập: khách không còn thấy nó."), "success")
-    return _after_toggle(collection_id)
 
 
 @bp.post("/<int:collection_id>/xoa")
@@ -190,57 +180,57 @@ def _product_id(name: str = "product_id") -> int:
         abort(400)
 
 
-@bp.post("/<int:collection_id>/san-pham")
-def add_product(collection_id: int):
+def _item_action(collection_id: int, action, done: str | None = None):
+    """Run ``action(collection)`` on a checked POST: commit, or roll back and say why."""
     _checked_post()
     collection = _get(collection_id)
     try:
-        services.add_product(collection, _product_id(), actor=current_user)
+        action(collection)
     except services.CollectionError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _back(collection)
     db.session.commit()
-    flash(_("Đã thêm sản phẩm vào bộ sưu tập."), "success")
+    if done:
+        flash(done, "success")
     return _back(collection)
+
+
+@bp.post("/<int:collection_id>/san-pham")
+def add_product(collection_id: int):
+    return _item_action(
+        collection_id,
+        lambda collection: services.add_product(collection, _product_id(), actor=current_user),
+        _("Đã thêm sản phẩm vào bộ sưu tập."),
+    )
 
 
 @bp.post("/<int:collection_id>/san-pham/<int:product_id>/xoa")
 def remove_product(collection_id: int, product_id: int):
-    _checked_post()
-    collection = _get(collection_id)
-    try:
-        services.remove_product(collection, product_id, actor=current_user)
-    except services.CollectionError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(collection)
-    db.session.commit()
-    flash(_("Đã bỏ sản phẩm khỏi bộ sưu tập."), "success")
-    return _back(collection)
+    return _item_action(
+        collection_id,
+        lambda collection: services.remove_product(collection, product_id, actor=current_user),
+        _("Đã bỏ sản phẩm khỏi bộ sưu tập."),
+    )
 
 
 @bp.post("/<int:collection_id>/san-pham/<int:product_id>/di-chuyen")
 def move_product(collection_id: int, product_id: int):
     """"Lên"/"Xuống" buttons (huong=-1/1) or a position number (vi_tri), no JS needed."""
-    _checked_post()
-    collection = _get(collection_id)
     direction = request.form.get("huong")
     raw_position = (request.form.get("vi_tri") or "").strip()
-    try:
-        if direction in ("-1", "1"):
-            services.move_product(collection, product_id, delta=int(direction), actor=current_user)
-        elif raw_position.isdigit() and int(raw_position) >= 1:
-            services.move_product(collection, product_id, to_position=int(raw_position), actor=current_user)
-        else:
-            flash(_("Vị trí phải là số nguyên từ 1 trở lên."), "error")
-            return _back(collection)
-    except services.CollectionError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(collection)
-    db.session.commit()
-    return _back(collection)
+    if direction in ("-1", "1"):
+        move = {"delta": int(direction)}
+    elif raw_position.isdigit() and int(raw_position) >= 1:
+        move = {"to_position": int(raw_position)}
+    else:
+        _checked_post()
+        flash(_("Vị trí phải là số nguyên từ 1 trở lên."), "error")
+        return _back(_get(collection_id))
+    return _item_action(
+        collection_id,
+        lambda collection: services.move_product(collection, product_id, actor=current_user, **move),
+    )
 
 
 @bp.get("/<int:collection_id>/catalogue")

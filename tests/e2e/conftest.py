@@ -157,6 +157,15 @@ def desktop(browser):
     context.close()
 
 
+NO_SCROLL = "document.documentElement.scrollWidth"
+
+
+def fits_and_clean(page) -> None:
+    """No horizontal scroll on a 360 px phone and no CSP refusal (``page.problems``)."""
+    assert page.evaluate(NO_SCROLL) <= 360
+    assert not [p for p in page.problems if "Content Security Policy" in p or "Refused" in p], page.problems
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -7,11 +7,9 @@ import pytest
 from marketplace import create_app
 from marketplace.extensions import db
 from tests.conftest import make_test_config
-from tests.e2e.conftest import screenshot, serve
+from tests.e2e.conftest import fits_and_clean, screenshot, serve
 
 pytestmark = pytest.mark.e2e
-
-NO_SCROLL = "document.documentElement.scrollWidth"
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +28,6 @@ def server(tmp_path_factory):
     app = create_app(make_test_config(tmp, SERVER_NAME=None, WTF_CSRF_ENABLED=True))
     with serve(app, prepare=prepare) as info:
         yield info
-
-
-def fits_and_clean(page) -> None:
-    assert page.evaluate(NO_SCROLL) <= 360
-    assert not [p for p in page.problems if "Content Security Policy" in p or "Refused" in p], page.problems
 
 
 def fill_contact(page, name="Trần Văn Bình", phone_number="0987 654 321") -> None:
