@@ -4,6 +4,7 @@ from marketplace.demo.factories import (  # noqa: F401
     make_area,
     make_category,
     make_certification,
+    make_collection,
     make_product,
     make_rural_industry,
     make_seller,

@@ -31,6 +31,7 @@ from marketplace.text import utcnow
 from tests.factories import (
     make_category,
     make_certification,
+    make_collection,
     make_product,
     make_seller,
     make_user,
@@ -47,18 +48,6 @@ def login(client, user) -> None:
         session["_user_id"] = user.get_id()
     if has_app_context():  # requests share the test's app context: forget the cached user
         g.pop("_login_user", None)
-
-
-def make_collection(products=(), **kw) -> Collection:
-    kw.setdefault("title", "Bộ sưu tập thử")
-    kw.setdefault("slug", re.sub(r"[^a-z0-9-]", "-", kw["title"].lower()) if kw["title"].isascii() else f"bst-{len(db.session.scalars(sa.select(Collection.id)).all()) + 1}")
-    kw.setdefault("placement", "home_row")
-    kw.setdefault("published", True)
-    collection = Collection(**kw)
-    collection.items = [CollectionItem(product=p, position=i) for i, p in enumerate(products)]
-    db.session.add(collection)
-    db.session.flush()
-    return collection
 
 
 def html(response) -> str:

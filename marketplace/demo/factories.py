@@ -110,6 +110,21 @@ def make_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:
     return rec
 
 
+def make_collection(products=(), **kw):
+    """A featured collection holding ``products`` in that order (published, home row,
+    no schedule unless overridden)."""
+    from ..collections.models import Collection, CollectionItem
+
+    title = kw.pop("title", None) or f"Bộ sưu tập {_n()}"
+    kw.setdefault("placement", "home_row")
+    kw.setdefault("published", True)
+    collection = Collection(title=title, slug=kw.pop("slug", None) or slugify(title), **kw)
+    collection.items = [CollectionItem(product=p, position=i) for i, p in enumerate(products)]
+    db.session.add(collection)
+    db.session.flush()
+    return collection
+
+
 def make_user(**kw) -> User:
     from werkzeug.security import generate_password_hash
 
@@ -130,5 +145,6 @@ __all__ = [
     "make_certification",
     "make_rural_industry",
     "make_user",
+    "make_collection",
     "date",
 ]

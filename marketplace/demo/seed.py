@@ -27,11 +27,12 @@ from ..catalog.models import (
     RuralIndustryRecognition,
 )
 from ..catalog.services import add_months, build_search_text, certificate_expiry
-from ..collections.models import Collection, CollectionItem
+from ..collections.models import Collection
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import VN_TZ, fold, slugify, today_vn
 from . import data as d
+from .factories import make_collection
 from .photos import PhotoSpec
 
 MERGER_DAY = date(2025, 7, 1)  # districts abolished, Bắc Kạn merged into Thái Nguyên
@@ -745,21 +746,18 @@ def insert_collections(plan: CatalogPlan, products: dict[str, Product]) -> list[
     made = []
     for position, (spec, placement, picks) in enumerate(collection_picks(plan)):
         title, slug, description = spec[:3]
-        collection = Collection(title=title, slug=slug, description=description, placement=placement,
-                                position=position, published=True, created_at=BASE_MOMENT, updated_at=BASE_MOMENT)
-        if placement == "category":
-            collection.category = categories[spec[3]]
-        if spec is d.COLLECTION_GIFTS:
-            collection.starts_at = _at(d.BASE_DATE, 0)
-            collection.ends_at = _at(add_months(d.BASE_DATE, d.COLLECTION_GIFT_MONTHS), 0)
         rows = [products[p.slug] for p in picks if p.slug in products]
+        extra: dict = {}
+        if placement == "category":
+            extra["category"] = categories[spec[3]]
+        if spec is d.COLLECTION_GIFTS:
+            extra["starts_at"] = _at(d.BASE_DATE, 0)
+            extra["ends_at"] = _at(add_months(d.BASE_DATE, d.COLLECTION_GIFT_MONTHS), 0)
         cover = next((photo for row in rows for photo in row.photos), None)
         if cover is not None:
-            collection.cover_key, collection.cover_width, collection.cover_height = cover.key, cover.width, cover.height
-        collection.items = [CollectionItem(product=row, position=i) for i, row in enumerate(rows)]
-        db.session.add(collection)
-        made.append(collection)
-    db.session.flush()
+            extra.update(cover_key=cover.key, cover_width=cover.width, cover_height=cover.height)
+        made.append(make_collection(rows, title=title, slug=slug, description=description, placement=placement,
+                                    position=position, created_at=BASE_MOMENT, updated_at=BASE_MOMENT, **extra))
     return made
 
 

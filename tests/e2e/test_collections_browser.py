@@ -18,8 +18,7 @@ NEW_PRODUCT = "Hộp quà chè Tân Cương mùa xuân"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from marketplace.catalog.models import Category, Product
-    from marketplace.collections.models import Collection, CollectionItem
-    from tests.factories import make_product, make_user
+    from tests.factories import make_collection, make_product, make_user
 
     def prepare(data):
         make_user(email="nhanvien@example.vn", password="mat-khau-nhan-vien", role="staff")
@@ -28,9 +27,7 @@ def server(tmp_path_factory):
         # already published (as staff approval would leave it).
         tea = db.session.scalars(db.select(Category).where(Category.slug == "che")).one()
         make_product(name=NEW_PRODUCT, seller=first.seller, category=tea, price_vnd=350_000, unit="hộp 500 g")
-        collection = Collection(title="Gợi ý quà Tết", slug="goi-y-qua-tet", placement="home_row", published=True)
-        collection.items = [CollectionItem(product=first, position=0)]
-        db.session.add(collection)
+        collection = make_collection([first], title="Gợi ý quà Tết")
         db.session.commit()
         data["collection_id"] = collection.id
 
