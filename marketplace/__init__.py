@@ -21,6 +21,7 @@ FEATURES = (
     "imports",
     "labels",
     "staff",
+    "analytics",
 )
 
 

@@ -15,3 +15,13 @@ from .web.ratelimit import RateLimitCounter  # noqa: F401
 from .search.outbox import SearchOutbox  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
+from .analytics.models import (  # noqa: F401
+    DailyCount,
+    DailySalt,
+    SearchClick,
+    SearchDaily,
+    SearchEvent,
+    Setting,
+    TotalCount,
+    VisitorMark,
+)
