@@ -367,7 +367,14 @@ def after_request(response: Response) -> Response:
     return response
 
 
+def _forget() -> None:
+    """What an earlier request in the same app context noted is not this request's."""
+    for key in ("analytics_page", "analytics_search", "analytics_counted", "analytics_figures"):
+        g.pop(key, None)
+
+
 def init_recording(app: Flask) -> None:
+    app.before_request(_forget)
     app.after_request(after_request)
     app.add_template_global(shown_views, "shown_views")
     app.add_template_global(search_ref, "search_ref")
