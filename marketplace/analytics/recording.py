@@ -286,10 +286,11 @@ def record_view(
     """Count one page view in ``conn``'s transaction (the caller commits)."""
     new_visitor = 0
     if digest is not None:
-        new_visitor = conn.execute(
-            _insert(conn, VisitorMark.__table__).values(day=day, digest=digest).on_conflict_do_nothing()
-        ).rowcount
-        new_visitor = 1 if new_visitor == 1 else 0
+        table = VisitorMark.__table__
+        inserted = conn.execute(
+            _insert(conn, table).values(day=day, digest=digest).on_conflict_do_nothing().returning(table.c.day)
+        ).first()
+        new_visitor = 1 if inserted is not None else 0
     daily = [{"day": day, "kind": SITE, "object_id": 0, "views": 1, "visitors": new_visitor, "is_demo": False},
              {"day": day, "kind": kind, "object_id": object_id, "views": 1, "visitors": 0, "is_demo": False}]
     _bump(conn, DailyCount.__table__, ("day", "kind", "object_id"), daily, ("views", "visitors"))
