@@ -135,7 +135,7 @@ def test_footer_shows_total_with_baseline_and_the_page_itself(app, client, shop)
     assert footer_total(html) == 5_012_343
     html = get(client, "/", ua="curl/8").get_data(as_text=True)
     assert footer_total(html) == 5_012_343
-    assert "Lượt truy cập: 5,012,343" in get(client, "/dang-nhap?lang=en").get_data(as_text=True)
+    assert "Visits: 5,012,343" in get(client, "/dang-nhap?lang=en").get_data(as_text=True)
 
 
 def test_raw_forwarded_for_is_ignored_by_default(app, client, shop):
@@ -182,7 +182,8 @@ def test_staff_dashboards_charts_tables_and_csv(app, client, shop):
 
         log_in(client, db.session.get(User, shop["staff"]))
     html = client.get("/nhan-vien/thong-ke/").get_data(as_text=True)
-    assert "<svg" in html and "<table class=\"visually-hidden\">" in html
+    assert "<svg" in html and html.count("<rect") == 30  # one bar per day of the default range
+    assert "<table class=\"visually-hidden\">" in html and "<td>2</td><td>1</td>" in html  # today: 2 views, 1 visitor
     assert "Chè móc câu Tân Cương" in html and "Cách đếm" in html
     assert " style=" not in html and "<script>" not in html  # CSP: no inline style or script
     html = client.get("/nhan-vien/thong-ke/tim-kiem?ngay=7").get_data(as_text=True)
@@ -319,3 +320,32 @@ def test_purge_command_deletes_raw_rows_and_keeps_daily_counters(app, client, ru
 ])
 def test_bot_patterns(ua, bot):
     assert is_bot(ua) is bot
+
+
+def test_demo_history_has_baseline_90_days_and_consistent_popularity(app, runner):
+    result = runner.invoke(args=["seed-demo", "--no-photos"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        days = db.session.scalars(sa.select(DailyCount.day).where(DailyCount.kind == "site").order_by(DailyCount.day)).all()
+        assert len(days) == 90 and days[-1] == today_vn() - timedelta(days=1)
+        assert all(db.session.scalars(sa.select(DailyCount.is_demo)))
+        baseline = services.get_baseline()
+        assert baseline > 0
+        site = db.session.scalar(sa.select(sa.func.sum(DailyCount.views)).where(DailyCount.kind == "site"))
+        assert views("site") == site
+        counts = services.popularity_counts()
+        assert counts and services.changed_popularity(counts) == {}  # view_count = last 30 days already
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchDaily).where(SearchDaily.zero_results > 0))
+    with app.app_context():
+        from marketplace.accounts.models import User
+
+        staff = make_user(email="nv2@example.vn", role="staff")
+        db.session.commit()
+        client = app.test_client()
+        log_in(client, db.session.get(User, staff.id))
+    response = client.get("/nhan-vien/thong-ke/?ngay=90")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:3000]
+    assert html.count("<rect") >= 90, re.findall(r"<h1>.*?</h1>|<p class=\"flash[^<]*", html)
+    html = get(client, "/").get_data(as_text=True)  # staff: shown, not counted
+    assert footer_total(html) == baseline + site

@@ -34,6 +34,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
              echo=click.echo) -> bool:
     """Seed the demo catalog. Returns False (and changes nothing) when the database
     already has products and ``reset`` is not set."""
+    from ..analytics.demo import seed_analytics_demo
     from ..media import get_storage
     from .photos import render_all
     from .seed import build_plan, catalog_digest, insert_plan, photo_specs, wipe_catalog
@@ -66,6 +67,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                 echo("Đã xóa danh mục cũ: " + ", ".join(f"{table} {n}" for table, n in deleted.items() if n))
             with click.progressbar(length=len(plan.products), label="Ghi cơ sở dữ liệu") as bar:
                 insert_plan(plan, results, progress=bar.update)
+            seed_analytics_demo()
             db.session.commit()
     except Exception:
         db.session.rollback()
