@@ -48,7 +48,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
-from .models import SITE, DailyCount, DailySalt, SearchClick, SearchDaily, SearchEvent, Setting, TotalCount, VisitorMark
+from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent, Setting, TotalCount
 
 log = logging.getLogger(__name__)
 
@@ -264,13 +264,32 @@ def _insert(conn, table: sa.Table):  # noqa: ANN001
     return insert(table)
 
 
-def _bump(conn, table: sa.Table, keys: tuple[str, ...], rows: list[dict], add: tuple[str, ...],  # noqa: ANN001
-          replace: tuple[str, ...] = ()) -> None:
-    """UPSERT: insert ``rows`` or add their ``add`` columns to the existing ones."""
-    stmt = _insert(conn, table).values(rows)
-    changes = {c: table.c[c] + stmt.excluded[c] for c in add}
-    changes.update({c: stmt.excluded[c] for c in replace})
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
+# The same SQL on SQLite (≥ 3.35) and PostgreSQL: plain text statements, compiled once.
+_MARK_VISITOR = sa.text(
+    "INSERT INTO analytics_visitors (day, digest) VALUES (:day, :digest)"
+    " ON CONFLICT (day, digest) DO NOTHING RETURNING day"
+)
+# The site row first: every transaction locks rows in the same order (no deadlock).
+_BUMP_DAILY = sa.text(
+    "INSERT INTO analytics_daily (day, kind, object_id, views, visitors, is_demo)"
+    " VALUES (:day, 'site', 0, 1, :new, false), (:day, :kind, :oid, 1, 0, false)"
+    " ON CONFLICT (day, kind, object_id) DO UPDATE SET views = analytics_daily.views + excluded.views,"
+    " visitors = analytics_daily.visitors + excluded.visitors"
+)
+_BUMP_TOTALS = sa.text(
+    "INSERT INTO analytics_totals (kind, object_id, views) VALUES ('site', 0, 1), (:kind, :oid, 1)"
+    " ON CONFLICT (kind, object_id) DO UPDATE SET views = analytics_totals.views + excluded.views"
+)
+_ADD_SEARCH = sa.text(
+    "INSERT INTO analytics_searches (token, day, created_at, query, filters, results, clicks, is_demo)"
+    " VALUES (:token, :day, :now, :query, :filters, :results, 0, false)"
+)
+_BUMP_SEARCH_DAILY = sa.text(
+    "INSERT INTO analytics_search_daily (day, query, searches, zero_results, results, clicked, clicks, is_demo)"
+    " VALUES (:day, :query, 1, :zero, :results, 0, 0, false)"
+    " ON CONFLICT (day, query) DO UPDATE SET searches = analytics_search_daily.searches + 1,"
+    " zero_results = analytics_search_daily.zero_results + excluded.zero_results, results = excluded.results"
+)
 
 
 def record_view(
@@ -286,25 +305,16 @@ def record_view(
     """Count one page view in ``conn``'s transaction (the caller commits)."""
     new_visitor = 0
     if digest is not None:
-        table = VisitorMark.__table__
-        inserted = conn.execute(
-            _insert(conn, table).values(day=day, digest=digest).on_conflict_do_nothing().returning(table.c.day)
-        ).first()
-        new_visitor = 1 if inserted is not None else 0
-    daily = [{"day": day, "kind": SITE, "object_id": 0, "views": 1, "visitors": new_visitor, "is_demo": False},
-             {"day": day, "kind": kind, "object_id": object_id, "views": 1, "visitors": 0, "is_demo": False}]
-    _bump(conn, DailyCount.__table__, ("day", "kind", "object_id"), daily, ("views", "visitors"))
-    totals = [{"kind": SITE, "object_id": 0, "views": 1}, {"kind": kind, "object_id": object_id, "views": 1}]
-    _bump(conn, TotalCount.__table__, ("kind", "object_id"), totals, ("views",))
+        new_visitor = 1 if conn.execute(_MARK_VISITOR, {"day": day, "digest": digest}).first() is not None else 0
+    conn.execute(_BUMP_DAILY, {"day": day, "new": new_visitor, "kind": kind, "oid": object_id})
+    conn.execute(_BUMP_TOTALS, {"kind": kind, "oid": object_id})
     if search is not None:
-        conn.execute(sa.insert(SearchEvent.__table__).values(
-            token=search["token"], day=day, query=search["query"], filters=search["filters"],
-            results=search["results"], clicks=0, is_demo=False,
-        ))
-        _bump(conn, SearchDaily.__table__, ("day", "query"), [{
-            "day": day, "query": search["query"], "searches": 1, "zero_results": 1 if search["results"] == 0 else 0,
-            "results": search["results"], "clicked": 0, "clicks": 0, "is_demo": False,
-        }], ("searches", "zero_results"), replace=("results",))
+        from ..text import utcnow
+
+        conn.execute(_ADD_SEARCH, {"token": search["token"], "day": day, "now": utcnow(), "query": search["query"],
+                                   "filters": search["filters"], "results": search["results"]})
+        conn.execute(_BUMP_SEARCH_DAILY, {"day": day, "query": search["query"], "results": search["results"],
+                                          "zero": 1 if search["results"] == 0 else 0})
     if click is not None and kind == "product":
         _record_click(conn, day, object_id, *click)
 
