@@ -2,12 +2,12 @@
 the recording hook and the staff dashboards (``staff_views.bp``)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..text import format_date
-from ..web.auth import current_seller
+from ..web.auth import require_seller
 from . import queries
 from .charts import day_chart
 from .export import csv_response
@@ -33,9 +33,7 @@ def _require_login() -> None:
 
 @bp.get("/")
 def seller():
-    shop = current_seller()
-    if shop is None:
-        return redirect(url_for("dashboard.profile"))
+    shop = require_seller()  # anyone without a seller: 404, like every seller page
     rng, messages = parse_range(request.args)
     series = queries.seller_series(shop, rng)
     products = queries.seller_products(shop, rng)
