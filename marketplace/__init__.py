@@ -22,6 +22,7 @@ FEATURES = (
     "labels",
     "staff",
     "collections",
+    "analytics",
 )
 
 
@@ -39,6 +40,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (every model registered before migrate/search)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and app.config.get("SQLITE_WAL", True):
+        from sqlalchemy import event
+
+        from .extensions import tune_sqlite
+
+        with app.app_context():
+            event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=str((app.root_path + "/../migrations")))
     csrf.init_app(app)
     login_manager.init_app(app)

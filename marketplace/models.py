@@ -16,3 +16,13 @@ from .search.outbox import SearchOutbox  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
 from .collections.models import Collection, CollectionItem  # noqa: F401
+from .analytics.models import (  # noqa: F401
+    DailyCount,
+    DailySalt,
+    SearchClick,
+    SearchDaily,
+    SearchEvent,
+    Setting,
+    TotalCount,
+    VisitorMark,
+)

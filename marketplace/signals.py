@@ -15,8 +15,12 @@ products_changed = _signals.signal("products-changed")
 sellers_changed = _signals.signal("sellers-changed")
 # sender: the app; kwargs: category_ids (list[int])
 categories_changed = _signals.signal("categories-changed")
-# sender: the app; kwargs: product_id (int), request info for analytics
+# sender: the app; kwargs: product_id (int), seller_id (int, the owner), request info
 product_viewed = _signals.signal("product-viewed")
+# sender: the app; kwargs: kind ("home", "search", "seller", "category", "area", ...),
+# object_id (int | None), seller_id (int | None: the seller whose own visits are not counted).
+# Sent by a public page's view once it knows what it shows (analytics counts it).
+page_viewed = _signals.signal("page-viewed")
 # sender: the app; kwargs: query (SearchQuery), total (int)
 search_performed = _signals.signal("search-performed")
 # sender: the app — the synonyms table changed (backends refresh what they cache)

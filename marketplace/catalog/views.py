@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..collections.queries import home_showcase, showcase
 from ..extensions import db
 from ..media.images import WIDTHS
-from ..signals import product_viewed, search_performed
+from ..signals import page_viewed, product_viewed, search_performed
 from . import queries, seo
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
@@ -118,12 +118,14 @@ def navigation() -> dict:
 
 @bp.get("/")
 def home():
+    page_viewed.send(current_app._get_current_object(), kind="home", object_id=None, seller_id=None)
     return render_template("catalog/home.html", categories=_nav_categories(), **home_page(), **home_showcase())
 
 
 @bp.get("/san-pham")
 def listing():
     result = run_listing(request.args)
+    page_viewed.send(current_app._get_current_object(), kind="search", object_id=None, seller_id=None)
     if result.query.text:
         search_performed.send(current_app._get_current_object(), query=result.query, total=result.total)
     return render_template("catalog/listing.html", listing=result)
@@ -138,6 +140,7 @@ def product(slug: str):
     product_viewed.send(
         current_app._get_current_object(),
         product_id=item.id,
+        seller_id=item.seller_id,
         remote_addr=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
     )
@@ -157,6 +160,7 @@ def category(slug: str):
     if item is None:
         abort(404)
     result = run_listing(request.args, category=item)
+    page_viewed.send(current_app._get_current_object(), kind="category", object_id=item.id, seller_id=None)
     trail = _category_trail(item)
     # Curated blocks on the plain first page; a buyer filtering or paging wants results.
     collections = showcase("category", category_id=item.id) if result.page == 1 and not result.has_filters else []
@@ -170,6 +174,7 @@ def area(slug: str):
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)
+    page_viewed.send(current_app._get_current_object(), kind="area", object_id=item.id, seller_id=None)
     return render_template("catalog/area.html", area=item, listing=result)
 
 

@@ -34,6 +34,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
              echo=click.echo) -> bool:
     """Seed the demo catalog. Returns False (and changes nothing) when the database
     already has products and ``reset`` is not set."""
+    from ..analytics.demo import seed_analytics_demo
     from ..media import get_storage
     from .accounts import ensure_demo_accounts, format_accounts, write_accounts_file
     from .photos import render_all
@@ -68,6 +69,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
             with click.progressbar(length=len(plan.products), label="Ghi cơ sở dữ liệu") as bar:
                 insert_plan(plan, results, progress=bar.update)
             new_accounts = ensure_demo_accounts()
+            seed_analytics_demo()
             db.session.commit()
     except Exception:
         db.session.rollback()

@@ -109,6 +109,12 @@ class ResilientSearch(SearchBackend):
     def rebuild(self, progress=None) -> int:
         return self.primary.rebuild(progress)
 
+    def update_popularity(self, session, counts: dict[int, int]) -> None:
+        self.primary.update_popularity(session, counts)
+
+    def deliver_pending(self) -> None:
+        self.primary.deliver_pending()
+
     def health(self) -> Health:
         try:
             return self.primary.health()

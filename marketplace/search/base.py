@@ -130,3 +130,14 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def health(self) -> Health: ...
+
+    def update_popularity(self, session, counts: dict[int, int]) -> None:
+        """Before commit, in ``session``'s transaction: these products' popularity
+        (views of the last 30 days, already written to ``Product.view_count`` in the
+        same transaction) changed. Engines update only that value, never reindexing
+        the documents. Default: nothing (the database search reads the column)."""
+        return None
+
+    def deliver_pending(self) -> None:
+        """After commit: send queued index changes (engines with an outbox). Default: nothing."""
+        return None

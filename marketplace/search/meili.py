@@ -604,7 +604,8 @@ class MeiliSearch(SearchBackend):
     def deliver(self, session: Session, *, force: bool = False, limit: int | None = None) -> outbox.DeliveryReport:
         """Deliver due outbox rows with ``session``; the caller commits."""
         return outbox.deliver_pending(
-            session, self._send_current, limit=limit or self.deliver_limit, force=force
+            session, self._send_current, limit=limit or self.deliver_limit, force=force,
+            send_popularity=self.send_popularity,
         )
 
     def _send_current(self, session: Session, product_ids: list[int], index_uid: str | None = None) -> tuple[int, int]:
@@ -784,6 +785,37 @@ class MeiliSearch(SearchBackend):
             raise SearchUnavailable("the engine returned a key that is not search-only")
         return key.key
 
+    # -- popularity (analytics rollup): partial updates through the outbox ---------
+
+    def update_popularity(self, session, counts: dict[int, int]) -> None:
+        """Before commit: one ``popularity`` outbox row per product, in the caller's
+        transaction; delivery sends ``{id, view_count}`` partial updates in batches."""
+        outbox.enqueue(session, counts, op="popularity")
+
+    def deliver_pending(self) -> None:
+        with Session(db.engine) as session:
+            self.deliver(session)
+            session.commit()
+
+    def send_popularity(self, session: Session, product_ids: list[int]) -> int:
+        """``update_documents([{id, view_count}, ...])`` for the public products (the
+        others are not in the index, and a partial update must not create them)."""
+        rows = session.execute(
+            sa.select(Product.id, Product.view_count)
+            .join(Product.seller)
+            .where(Product.id.in_(product_ids), cq.public_condition())
+            .order_by(Product.id)
+        ).all()
+        docs = [{PRIMARY_KEY: pid, "view_count": int(n or 0)} for pid, n in rows]
+        self._ensure_index()
+        index = self.client.index(self.index_uid)
+        tasks = []
+        with engine_errors("popularity"):
+            for batch in _chunks(docs, self.batch_size):
+                tasks.append(index.update_documents(list(batch), primary_key=PRIMARY_KEY))
+        for task in tasks:
+            self._wait(task, self.wait_ms)
+        return len(docs)
 
 def is_search_only(actions: Sequence[str], indexes: Sequence[str], index_uid: str) -> bool:
     """True only for keys limited to the ``search`` action on ``index_uid``."""
@@ -800,3 +832,4 @@ __all__ = [
     "settings_payload",
     "settings_differ",
 ]
+

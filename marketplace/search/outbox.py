@@ -32,7 +32,8 @@ from .base import SearchUnavailable
 
 log = logging.getLogger(__name__)
 
-OPS = ("upsert", "delete")
+# "popularity": only the product's view count changed (analytics rollup): a partial update.
+OPS = ("upsert", "delete", "popularity")
 RETENTION = timedelta(days=1)
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
@@ -107,6 +108,7 @@ class DeliveryReport:
     deleted: int = 0  # ids removed from the index
     failed: int = 0  # rows left pending because the engine failed
     error: str | None = None
+    popularity: int = 0  # partial popularity updates sent
 
 
 # Sends documents and deletions to the engine; raises SearchUnavailable on failure.
@@ -123,13 +125,15 @@ def deliver_pending(
     limit: int = 500,
     force: bool = False,
     now: datetime | None = None,
+    send_popularity: Callable[[Session, list[int]], int] | None = None,
 ) -> DeliveryReport:
     """Deliver up to ``limit`` due outbox rows (oldest first) through ``send``.
 
     ``send(session, product_ids)`` builds documents from the database and pushes
     them, returning ``(upserted, deleted)``; it raises ``SearchUnavailable`` when the
-    engine is down or refuses. ``force`` ignores the backoff schedule. Flushes; the
-    caller commits (which also releases the row locks taken on PostgreSQL, where a
+    engine is down or refuses. ``popularity`` rows go to ``send_popularity(session,
+    product_ids)`` (partial updates) unless the same batch sends the whole document.
+    ``force`` ignores the backoff schedule. Flushes; the caller commits (which also releases the row locks taken on PostgreSQL, where a
     second deliverer waits for the first instead of sending an older state after it).
     """
     global _failing
@@ -142,9 +146,14 @@ def deliver_pending(
     report = DeliveryReport(claimed=len(rows))
     if not rows:
         return report
-    product_ids = sorted({r.product_id for r in rows})
+    popular_only = send_popularity is not None
+    product_ids = sorted({r.product_id for r in rows if r.op != "popularity" or not popular_only})
+    popular_ids = sorted({r.product_id for r in rows if r.op == "popularity"} - set(product_ids)) if popular_only else []
     try:
-        report.upserted, report.deleted = send(session, product_ids)
+        if product_ids:
+            report.upserted, report.deleted = send(session, product_ids)
+        if popular_ids:
+            report.popularity = send_popularity(session, popular_ids)
     except sa.exc.SQLAlchemyError:
         raise  # the database itself failed: nothing can be recorded; rows stay as they were
     except Exception as exc:  # noqa: BLE001 — engine down, task failed, or a document that cannot be built

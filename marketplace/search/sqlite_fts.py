@@ -1034,6 +1034,21 @@ class SqliteFtsSearch(SearchBackend):
         except sa.exc.DBAPIError:
             pass
 
+    # -- popularity (analytics rollup) -------------------------------------------
+
+    def update_popularity(self, session, counts: dict[int, int]) -> None:
+        """In place: only ``search_facets.views`` changes (no FTS row, trigger or term
+        is touched), in the caller's transaction; the generation moves on so cached
+        suggestions re-sort."""
+        if not counts:
+            return
+        conn = session.connection()
+        conn.execute(
+            sa.text("UPDATE search_facets SET views = :views WHERE id = :id"),
+            [{"id": int(pid), "views": int(n)} for pid, n in sorted(counts.items())],
+        )
+        _bump_generation(conn)
+
 
 _NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
 

@@ -245,6 +245,15 @@ def _make_handler(standin: StandInMeili):
                     return None
 
                 return 202, standin.new_task("documentAdditionOrUpdate", uid, add)
+            if rest == ["documents"] and method == "PUT":
+
+                def update():  # partial update: fields merged into the stored document
+                    entry = idx.setdefault(uid, {"settings": {}, "docs": {}, "primaryKey": "id"})
+                    for doc in body:
+                        entry["docs"].setdefault(doc["id"], {}).update(doc)
+                    return None
+
+                return 202, standin.new_task("documentAdditionOrUpdate", uid, update)
             if rest == ["documents", "delete"] and method == "POST":
 
                 def delete():

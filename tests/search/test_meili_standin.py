@@ -394,3 +394,56 @@ def test_key_command_prints_only_a_search_key(ctx, runner, standin):
     assert result.exit_code == 0
     assert result.output.strip() == standin.state.keys[0]["key"]
     assert standin.state.keys[0]["actions"] == ["search"]
+
+
+def test_popularity_goes_as_partial_updates_in_batches_through_the_outbox(ctx, runner, standin):
+    """The analytics rollup sends {id, view_count} only, for public products, in
+    batches, through outbox rows written in the rollup's transaction."""
+    from datetime import timedelta
+
+    from marketplace.analytics.models import DailyCount
+    from marketplace.text import today_vn
+
+    meili().batch_size = 2
+    seller = make_seller()
+    public = [make_product(name=f"Chè số {i}", seller=seller) for i in range(3)]
+    hidden = make_product(name="Chè nháp", seller=seller, status="draft")
+    db.session.commit()
+    full_before = len(standin.calls("POST", DOCS))
+    for i, p in enumerate([*public, hidden]):
+        db.session.add(DailyCount(day=today_vn() - timedelta(days=i), kind="product", object_id=p.id, views=10 + i))
+    db.session.commit()
+
+    result = runner.invoke(args=["analytics", "rollup"])
+    assert result.exit_code == 0, result.output
+    assert "4 sản phẩm thay đổi" in result.output
+    puts = standin.calls("PUT", DOCS)
+    assert [len(c.body) for c in puts] == [2, 1]  # batches of 2; the draft is not sent
+    assert sorted(d["id"] for c in puts for d in c.body) == sorted(p.id for p in public)
+    assert all(set(d) == {"id", "view_count"} for c in puts for d in c.body)  # id + popularity only
+    assert len(standin.calls("POST", DOCS)) == full_before  # no document was reindexed
+    docs = standin.state.indexes["products"]["docs"]
+    assert [docs[p.id]["view_count"] for p in public] == [10, 11, 12]
+    assert docs[public[0].id]["name"] == "Chè số 0"  # the rest of the document is untouched
+    assert hidden.id not in docs and pending() == []
+    # Idempotent: nothing changed, nothing sent.
+    assert "0 sản phẩm thay đổi" in runner.invoke(args=["analytics", "rollup"]).output
+    assert len(standin.calls("PUT", DOCS)) == 2
+
+
+def test_popularity_waits_in_the_outbox_while_the_engine_is_down(ctx, runner, standin):
+    from marketplace.analytics.models import DailyCount
+    from marketplace.text import today_vn
+
+    product = make_product(name="Mật ong rừng")
+    db.session.commit()
+    standin.state.fail_tasks = {"code": "internal", "message": "down"}
+    db.session.add(DailyCount(day=today_vn(), kind="product", object_id=product.id, views=7))
+    db.session.commit()
+    assert runner.invoke(args=["analytics", "rollup"]).exit_code == 0
+    [row] = pending()
+    assert row.op == "popularity" and row.attempts == 1
+    standin.state.fail_tasks = None
+    meili().deliver(db.session, force=True)
+    db.session.commit()
+    assert pending() == [] and standin.state.indexes["products"]["docs"][product.id]["view_count"] == 7

@@ -1,0 +1,405 @@
+"""Counting page views, searches and search clicks, exactly and without tracking.
+
+Which pages count is data (``COUNTED_PAGES``: endpoint → kind). A view tells what it
+shows by sending ``signals.page_viewed`` / ``product_viewed`` (the receivers below note
+it in ``g``); an entry with a ``lookup`` (table, column) is resolved from the URL's slug
+when its view sends nothing, so a page built by another feature counts with one line
+here. Recording runs in ``after_request`` — after the response is built, from what the
+view noted — so it does not depend on how the page was rendered (a page cache may serve
+the body; the hook still counts).
+
+One counted view = one transaction on its own pooled connection: the visitor mark
+(``INSERT … ON CONFLICT DO NOTHING``), the daily counters of the site and the object and
+their running totals (``INSERT … ON CONFLICT DO UPDATE SET views = views + 1``), plus the
+search row or the click. Nothing is buffered in memory: a worker killed at any moment
+loses at most the request it was answering (whose transaction never committed).
+Every transaction takes its row locks in the same order (visitor mark, site rows,
+object rows, search rows), so PostgreSQL cannot deadlock on them; a lock timeout or
+"database is locked" is retried.
+
+Not counted: other methods than GET (HEAD included), link prefetches (``Sec-Purpose``
+/ ``Purpose`` / ``X-Moz: prefetch``), any status other than 200 (errors, redirects),
+bots (``BOT_PATTERN`` on the User-Agent, an empty User-Agent included), staff and
+admins, and a seller's member looking at its own products or seller page.
+
+Unique visitors: ``sha256(daily salt | address | User-Agent)``, stored only for the
+current day; the salt is random per day and deleted with the day's marks by the rollup,
+so nothing links a mark to an address afterwards. The address is
+``request.remote_addr`` only: behind a reverse proxy it is right when the app is
+configured with the number of trusted proxies (ProxyFix); a raw ``X-Forwarded-For`` is
+never read here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..signals import page_viewed, product_viewed, search_performed
+from ..text import fold, today_vn
+from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent, Setting, TotalCount
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageKind:
+    kind: str
+    # (table, column): resolve the object id from the URL's ``slug`` when the view
+    # noted nothing (pages of features that do not send page_viewed).
+    lookup: tuple[str, str] | None = None
+
+
+# endpoint → what is counted. Collections count once ``collections.detail`` exists.
+COUNTED_PAGES: dict[str, PageKind] = {
+    "catalog.home": PageKind("home"),
+    "catalog.listing": PageKind("search"),
+    "catalog.product": PageKind("product"),
+    "sellers.profile": PageKind("seller"),
+    "catalog.category": PageKind("category"),
+    "catalog.area": PageKind("area"),
+    "collections.detail": PageKind("collection", lookup=("collections", "slug")),
+}
+
+BOT_PATTERN = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|archiver|curl|wget|python-requests|python-urllib|python/|httpx|aiohttp"
+    r"|go-http-client|java/|okhttp|libwww|httpclient|node-fetch|axios|scrapy|headless|phantomjs|selenium"
+    r"|puppeteer|playwright|lighthouse|pagespeed|facebookexternalhit|whatsapp|zalo-?link|preview|monitor"
+    r"|uptime|pingdom|validator|feedfetcher|mediapartners",
+    re.IGNORECASE,
+)
+REF_PATTERN = re.compile(r"^([A-Za-z0-9_-]{12})\.([0-9]{1,5})$")
+RETRIES = 5
+
+
+def is_bot(user_agent: str | None) -> bool:
+    return not user_agent or not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
+
+
+def is_prefetch(headers) -> bool:  # noqa: ANN001
+    for name in ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"):
+        value = (headers.get(name) or "").lower()
+        if "prefetch" in value or "prerender" in value or "preview" in value:
+            return True
+    return False
+
+
+def normalize_query(text: str | None) -> str:
+    """What a search is grouped by: folded (no marks, đ→d, lower case), spaces squeezed."""
+    return fold(text or "")[:200]
+
+
+def filters_of(query) -> str:  # noqa: ANN001 — a SearchQuery
+    """The filters of a search as canonical JSON ("" when there are none)."""
+    data = {
+        "category": list(query.categories),
+        "area": list(query.areas),
+        "stars": list(query.ocop_stars),
+        "rural": query.rural_industry,
+        "price": list(query.price_bands),
+        "min_price": query.min_price,
+        "max_price": query.max_price,
+        "seller": query.seller,
+        "sort": query.sort if query.sort != "relevance" else None,
+    }
+    data = {k: v for k, v in data.items() if v not in (None, [], "")}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:500] if data else ""
+
+
+# ------------------------------------------------------------- what the view noted
+
+
+def _on_page_viewed(sender, kind: str, object_id: int | None = None, seller_id: int | None = None, **_) -> None:  # noqa: ANN001
+    g.analytics_page = (kind, int(object_id or 0), seller_id)
+
+
+def _on_product_viewed(sender, product_id: int, seller_id: int | None = None, **_) -> None:  # noqa: ANN001
+    g.analytics_page = ("product", int(product_id), seller_id)
+
+
+def _on_search_performed(sender, query, total: int, **_) -> None:  # noqa: ANN001
+    if query.page != 1:
+        return  # a later page of the same search is not another search
+    g.analytics_search = {
+        "query": normalize_query(query.text),
+        "filters": filters_of(query),
+        "results": int(total or 0),
+        "token": secrets.token_urlsafe(9),  # 12 characters
+    }
+
+
+page_viewed.connect(_on_page_viewed)
+product_viewed.connect(_on_product_viewed)
+search_performed.connect(_on_search_performed)
+
+
+def search_ref(index: int) -> str | None:
+    """``?ref=`` of the ``index``-th (1-based) result link on a counted results page."""
+    search = g.get("analytics_search")
+    return f"{search['token']}.{index}" if search else None
+
+
+# ------------------------------------------------------------------ classification
+
+
+def _page_of_request() -> tuple[str, int, int | None] | None:
+    """(kind, object id, owner seller id) of this request if it is a counted page."""
+    spec = COUNTED_PAGES.get(request.endpoint or "")
+    if spec is None:
+        return None
+    noted = g.get("analytics_page")
+    if noted is not None:
+        return (spec.kind, noted[1], noted[2])
+    if spec.lookup is None:
+        return None  # the view did not reach its page (404 and the like)
+    table = db.metadata.tables.get(spec.lookup[0])
+    slug = (request.view_args or {}).get("slug")
+    if table is None or slug is None:
+        return None
+    oid = db.session.scalar(sa.select(table.c.id).where(table.c[spec.lookup[1]] == slug))
+    return (spec.kind, int(oid), None) if oid is not None else None
+
+
+def _excluded_visitor(owner_seller_id: int | None) -> bool:
+    if request.method != "GET" or is_prefetch(request.headers):
+        return True
+    if is_bot(request.headers.get("User-Agent")):
+        return True
+    if current_user and current_user.is_authenticated:
+        if current_user.role in ("staff", "admin"):
+            return True
+        if owner_seller_id is not None and current_user.seller_id == owner_seller_id:
+            return True
+    return False
+
+
+def counted_page() -> tuple[str, int] | None:
+    """(kind, object id) if this request counts (status aside), decided once."""
+    if "analytics_counted" not in g:
+        page = _page_of_request()
+        g.analytics_counted = None if page is None or _excluded_visitor(page[2]) else page[:2]
+    return g.analytics_counted
+
+
+# -------------------------------------------------------------------- the figures
+
+
+def shown_views(kind: str | None = None, object_id: int | None = None) -> int:
+    """Public figure: the site total (baseline + counted views) or one object's views,
+    this request included when it counts. One small query per page, cached in ``g``."""
+    key = (kind or SITE, int(object_id or 0))
+    cache = g.get("analytics_figures")
+    if cache is None or key not in cache:
+        pairs = {(SITE, 0), key}
+        try:
+            rows = db.session.execute(
+                sa.select(TotalCount.kind, TotalCount.object_id, TotalCount.views)
+                .where(sa.tuple_(TotalCount.kind, TotalCount.object_id).in_(list(pairs)))
+                .union_all(sa.select(sa.literal("baseline"), sa.literal(0), Setting.value).where(Setting.key == "baseline"))
+            ).all()
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+            rows = []
+        cache = dict(cache or {})
+        cache.update({p: 0 for p in pairs})
+        cache[("baseline", 0)] = 0
+        cache.update({(k, o): int(v or 0) for k, o, v in rows})
+        g.analytics_figures = cache
+    value = cache[key]
+    try:
+        page = counted_page()
+    except sa.exc.SQLAlchemyError:
+        page = None
+    if page is not None and (key == (SITE, 0) or key == page):
+        value += 1  # the page being shown
+    if key == (SITE, 0):
+        value += cache[("baseline", 0)]
+    return value
+
+
+# ---------------------------------------------------------------------- recording
+
+_salts: dict[date, str] = {}
+_salt_lock = threading.Lock()
+
+
+def daily_salt(day: date) -> str:
+    """The day's random salt, shared by every process through the database (created by
+    whoever needs it first); cached per process since a day's salt never changes."""
+    with _salt_lock:
+        salt = _salts.get(day)
+    if salt is not None:
+        return salt
+    table = DailySalt.__table__
+    with db.engine.begin() as conn:
+        conn.execute(_insert(conn, table).values(day=day, salt=secrets.token_hex(32)).on_conflict_do_nothing())
+        salt = conn.execute(sa.select(table.c.salt).where(table.c.day == day)).scalar_one()
+    with _salt_lock:
+        _salts.clear()  # only today's is ever needed
+        _salts[day] = salt
+    return salt
+
+
+def visitor_digest(day: date, address: str | None, user_agent: str | None) -> str:
+    raw = f"{daily_salt(day)}|{address or '-'}|{user_agent or ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _insert(conn, table: sa.Table):  # noqa: ANN001
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+# The same SQL on SQLite (≥ 3.35) and PostgreSQL: plain text statements, compiled once.
+_MARK_VISITOR = sa.text(
+    "INSERT INTO analytics_visitors (day, digest) VALUES (:day, :digest)"
+    " ON CONFLICT (day, digest) DO NOTHING RETURNING day"
+)
+# The site row first: every transaction locks rows in the same order (no deadlock).
+_BUMP_DAILY = sa.text(
+    "INSERT INTO analytics_daily (day, kind, object_id, views, visitors, is_demo)"
+    " VALUES (:day, 'site', 0, 1, :new, false), (:day, :kind, :oid, 1, 0, false)"
+    " ON CONFLICT (day, kind, object_id) DO UPDATE SET views = analytics_daily.views + excluded.views,"
+    " visitors = analytics_daily.visitors + excluded.visitors"
+)
+_BUMP_TOTALS = sa.text(
+    "INSERT INTO analytics_totals (kind, object_id, views) VALUES ('site', 0, 1), (:kind, :oid, 1)"
+    " ON CONFLICT (kind, object_id) DO UPDATE SET views = analytics_totals.views + excluded.views"
+)
+_ADD_SEARCH = sa.text(
+    "INSERT INTO analytics_searches (token, day, created_at, query, filters, results, clicks, is_demo)"
+    " VALUES (:token, :day, :now, :query, :filters, :results, 0, false)"
+)
+_BUMP_SEARCH_DAILY = sa.text(
+    "INSERT INTO analytics_search_daily (day, query, searches, zero_results, results, clicked, clicks, is_demo)"
+    " VALUES (:day, :query, 1, :zero, :results, 0, 0, false)"
+    " ON CONFLICT (day, query) DO UPDATE SET searches = analytics_search_daily.searches + 1,"
+    " zero_results = analytics_search_daily.zero_results + excluded.zero_results, results = excluded.results"
+)
+
+
+def record_view(
+    conn,  # noqa: ANN001
+    day: date,
+    kind: str,
+    object_id: int,
+    digest: str | None,
+    *,
+    search: dict | None = None,
+    click: tuple[str, int] | None = None,
+) -> None:
+    """Count one page view in ``conn``'s transaction (the caller commits)."""
+    new_visitor = 0
+    if digest is not None:
+        new_visitor = 1 if conn.execute(_MARK_VISITOR, {"day": day, "digest": digest}).first() is not None else 0
+    conn.execute(_BUMP_DAILY, {"day": day, "new": new_visitor, "kind": kind, "oid": object_id})
+    conn.execute(_BUMP_TOTALS, {"kind": kind, "oid": object_id})
+    if search is not None:
+        from ..text import utcnow
+
+        conn.execute(_ADD_SEARCH, {"token": search["token"], "day": day, "now": utcnow(), "query": search["query"],
+                                   "filters": search["filters"], "results": search["results"]})
+        conn.execute(_BUMP_SEARCH_DAILY, {"day": day, "query": search["query"], "results": search["results"],
+                                          "zero": 1 if search["results"] == 0 else 0})
+    if click is not None and kind == "product":
+        _record_click(conn, day, object_id, *click)
+
+
+def _record_click(conn, day: date, product_id: int, token: str, position: int) -> None:  # noqa: ANN001
+    events = SearchEvent.__table__
+    row = conn.execute(
+        events.update().where(events.c.token == token).values(clicks=events.c.clicks + 1)
+        .returning(events.c.id, events.c.day, events.c.query, events.c.clicks)
+    ).first()
+    if row is None:
+        return  # unknown or purged search: the view counts, the click does not
+    conn.execute(sa.insert(SearchClick.__table__).values(
+        search_id=row.id, product_id=product_id, position=position, day=day,
+    ))
+    table = SearchDaily.__table__
+    conn.execute(
+        table.update().where(table.c.day == row.day, table.c.query == row.query)
+        .values(clicks=table.c.clicks + 1, clicked=table.c.clicked + (1 if row.clicks == 1 else 0))
+    )
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig or exc).lower()
+    return any(s in text for s in ("locked", "deadlock", "could not serialize", "lock timeout", "busy"))
+
+
+def _write(day: date, kind: str, object_id: int, digest: str, search: dict | None, click) -> None:  # noqa: ANN001
+    """One transaction. PostgreSQL: on the request's own connection, continuing its
+    read-only transaction (counted pages only read), committed without waiting for the
+    WAL flush. SQLite: the view's read transaction ends first and the write starts a
+    fresh one (a read lock upgraded to a write lock fails instead of waiting)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        conn = db.session.connection()
+        # A crash of the database server (not of the app) may lose the last ~0.6 s.
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        record_view(conn, day, kind, object_id, digest, search=search, click=click)
+        db.session.commit()
+        return
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        record_view(conn, day, kind, object_id, digest, search=search, click=click)
+
+
+def after_request(response: Response) -> Response:
+    """Count this response if it is a counted page view (never breaks the response)."""
+    if response.status_code != 200 or request.method != "GET" or request.endpoint not in COUNTED_PAGES:
+        return response
+    if not current_app.config.get("ANALYTICS_ENABLED", True):
+        return response
+    try:
+        page = counted_page()
+        if page is None:
+            return response
+        kind, object_id = page
+        search = g.get("analytics_search") if kind == "search" else None
+        click = None
+        if kind == "product":
+            match = REF_PATTERN.match(request.args.get("ref", ""))
+            if match:
+                click = (match.group(1), int(match.group(2)))
+        day = today_vn()
+        digest = visitor_digest(day, request.remote_addr, request.headers.get("User-Agent"))
+        for attempt in range(RETRIES):
+            try:
+                _write(day, kind, object_id, digest, search, click)
+                break
+            except sa.exc.DBAPIError as exc:
+                db.session.rollback()
+                if attempt == RETRIES - 1 or not _retryable(exc):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+    except Exception:  # noqa: BLE001 — a page must never fail because counting did
+        log.exception("analytics: a page view could not be recorded")
+    return response
+
+
+def _forget() -> None:
+    """What an earlier request in the same app context noted is not this request's."""
+    for key in ("analytics_page", "analytics_search", "analytics_counted", "analytics_figures"):
+        g.pop(key, None)
+
+
+def init_recording(app: Flask) -> None:
+    app.before_request(_forget)
+    app.after_request(after_request)
+    app.add_template_global(shown_views, "shown_views")
+    app.add_template_global(search_ref, "search_ref")
