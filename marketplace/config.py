@@ -38,6 +38,11 @@ class Defaults:
     SITE_NAME = "Sàn OCOP Thái Nguyên"
     PREFERRED_URL_SCHEME = "http"
     PER_PAGE = 24
+    # "production" refuses to start without SECRET_KEY; anything else is development.
+    APP_ENV: str = "development"
+    LOG_LEVEL: str = "INFO"  # level of the marketplace.* loggers (libraries log from WARNING)
+    REQUEST_LOG: bool = True  # one JSON line per request on the marketplace.request logger
+    HSTS_SECONDS: int = 31536000  # Strict-Transport-Security on HTTPS responses; 0 = off
 
 
 _ENV_STRINGS = (
@@ -54,9 +59,11 @@ _ENV_STRINGS = (
     "SMTP_USER",
     "SMTP_PASSWORD",
     "SERVER_NAME",
+    "APP_ENV",
+    "LOG_LEVEL",
 )
-_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
-_ENV_INTS = ("SMTP_PORT",)
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG")
+_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS")
 
 
 def _normalise_db_url(url: str) -> str:
@@ -77,6 +84,12 @@ def _persistent_secret(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def is_production(app: Flask) -> bool:
+    """Production is what ``APP_ENV=production`` says, and only that: ``make run`` on a
+    laptop (gunicorn, no debug) stays development and keeps its instance/secret_key."""
+    return str(app.config.get("APP_ENV") or "").strip().lower() == "production"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -107,6 +120,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         # SQLite: wait for a writer instead of failing with "database is locked".
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if not app.config.get("SECRET_KEY"):
+        if is_production(app):
+            raise RuntimeError(
+                "APP_ENV=production needs SECRET_KEY: set it in the environment or instance/config.py "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'); "
+                "it signs sessions and must be the same on every instance."
+            )
         app.config["SECRET_KEY"] = _persistent_secret(instance)
     app.config.setdefault("UPLOAD_FOLDER", None)
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")

@@ -1,6 +1,7 @@
 """Error pages: Vietnamese HTML for pages, JSON for /api — one message per status code."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,12 @@ MESSAGES = {
     429: _l("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút."),
     503: _l("Hệ thống đang bảo trì. Vui lòng quay lại sau."),
 }
+DATABASE_UNAVAILABLE = _l(
+    "Hệ thống đang quá tải hoặc tạm thời không truy cập được dữ liệu. Vui lòng thử lại sau ít phút."
+)
+# Errors that mean "the database cannot answer right now" (locked, down, pool exhausted),
+# not a bug: the visitor gets a 503 with Retry-After, never a 500 or a stack trace.
+DATABASE_UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 CSRF_MESSAGE = _l("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại.")
 
 
@@ -47,9 +54,35 @@ def init_errors(app: Flask) -> None:
     def server_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+            return database_unavailable(exc)
         app.logger.exception("Unhandled error on %s", request.path)
         from ..extensions import db
         db.session.rollback()
         if _wants_json():
             return jsonify({"error": _("Lỗi máy chủ, vui lòng thử lại sau."), "status": 500}), 500
         return render_template("errors/500.html"), 500
+
+
+def database_unavailable(exc: Exception):
+    """503 for a database that cannot answer. The page is a standalone template: the
+    usual layout loads categories and the signed-in user from the very database that
+    just failed."""
+    from flask import current_app
+
+    from ..extensions import db
+
+    current_app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, exc)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — the connection may be gone; the page must still go out
+        pass
+    message = str(DATABASE_UNAVAILABLE)
+    if _wants_json():
+        response = jsonify({"error": message, "status": 503})
+    else:
+        response = current_app.make_response(render_template("errors/unavailable.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
