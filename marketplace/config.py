@@ -118,7 +118,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for a writer instead of failing with "database is locked".
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        # (A configured connect_args timeout wins: the fault tests use a short one.)
+        connect_args = dict((app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("connect_args") or {})
+        connect_args.setdefault("timeout", 30)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": connect_args}
     if not app.config.get("SECRET_KEY"):
         if is_production(app):
             raise RuntimeError(

@@ -133,23 +133,6 @@ def check_pg_dump_version(server_version_num: int, tool: str = "pg_dump") -> str
     return out.strip()
 
 
-def _row_counts() -> dict[str, int]:
-    names = set(sa.inspect(db.engine).get_table_names())
-    counts = {}
-    for table in COUNTED_TABLES:
-        if table in names:
-            counts[table] = db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() or 0
-    return counts
-
-
-def _revision() -> str | None:
-    try:
-        return db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
-        return None
-
-
 def backup(dest: str | os.PathLike) -> BackupReport:
     """Write a backup folder at ``dest`` (which must not exist or be empty)."""
     target = Path(dest)
@@ -185,19 +168,28 @@ def backup(dest: str | os.PathLike) -> BackupReport:
         tool = f"sqlite3 {sqlite3.sqlite_version} online backup"
     elif dialect == "postgresql":
         database_file = target / "database.pgdump"
-        server_version = db.session.execute(sa.text("SHOW server_version_num")).scalar()
-        # pg_dump takes its own snapshot; counts read just before it are approximate
-        # while the app writes (the manifest says so with row_counts_exact).
-        counts = _row_counts()
-        revision = _revision()
         db.session.rollback()
-        tool = check_pg_dump_version(int(server_version))
-        args, env = _pg_args(url)
-        result = subprocess.run(
-            [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", *args,
-             "-f", str(database_file), url.database],
-            capture_output=True, text=True, env=env,
-        )
+        # One snapshot for everything: a REPEATABLE READ transaction exports its snapshot,
+        # the row counts and revision are read in it, and pg_dump dumps that same snapshot.
+        with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            with conn.begin():
+                tool = check_pg_dump_version(int(conn.execute(sa.text("SHOW server_version_num")).scalar()))
+                snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar()
+                names = set(sa.inspect(conn).get_table_names())
+                counts = {
+                    t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() or 0
+                    for t in COUNTED_TABLES if t in names
+                }
+                revision = (
+                    conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                    if "alembic_version" in names else None
+                )
+                args, env = _pg_args(url)
+                result = subprocess.run(
+                    [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                     f"--snapshot={snapshot}", *args, "-f", str(database_file), url.database],
+                    capture_output=True, text=True, env=env,
+                )
         if result.returncode != 0:
             raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
     else:  # pragma: no cover — only SQLite and PostgreSQL are supported
@@ -215,8 +207,7 @@ def backup(dest: str | os.PathLike) -> BackupReport:
         "database_file": database_file.name,
         "database_sha256": _sha256(database_file),
         "database_bytes": database_file.stat().st_size,
-        "row_counts": counts,
-        "row_counts_exact": dialect == "sqlite",
+        "row_counts": counts,  # from the snapshot itself
         "uploads": {"files": len(files), "bytes": sum((uploads_target / f).stat().st_size for f in files)},
         "search_backend": current_app.config.get("SEARCH_BACKEND"),
     }

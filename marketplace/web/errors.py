@@ -22,9 +22,30 @@ MESSAGES = {
 DATABASE_UNAVAILABLE = _l(
     "Hệ thống đang quá tải hoặc tạm thời không truy cập được dữ liệu. Vui lòng thử lại sau ít phút."
 )
-# Errors that mean "the database cannot answer right now" (locked, down, pool exhausted),
-# not a bug: the visitor gets a 503 with Retry-After, never a 500 or a stack trace.
-DATABASE_UNAVAILABLE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# SQLite messages and PostgreSQL SQLSTATE classes that mean "the database cannot answer
+# right now" (locked, busy, down, full, pool exhausted), as opposed to a bug such as a
+# missing table, which stays a 500.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "disk is full", "readonly database")
+_PG_UNAVAILABLE = ("08", "53", "57P", "55P03", "40001", "40P01")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, (sa.exc.TimeoutError, sa.exc.InterfaceError)):
+        return True  # pool exhausted, connection gone
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith(_PG_UNAVAILABLE)
+    if type(exc.orig).__module__.startswith("psycopg"):
+        return True  # no SQLSTATE: the connection itself failed
+    message = str(exc.orig).lower()
+    return any(marker in message for marker in _SQLITE_UNAVAILABLE)
+
 CSRF_MESSAGE = _l("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại.")
 
 
@@ -54,8 +75,18 @@ def init_errors(app: Flask) -> None:
     def server_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        if is_database_unavailable(exc):
             return database_unavailable(exc)
+        from ..media.storage import STORAGE_FULL_MESSAGE, StorageFull
+        if isinstance(exc, StorageFull):
+            # Any upload path without its own message (photos have one): 507, nothing kept.
+            app.logger.error("Storage full on %s %s: %s", request.method, request.path, exc)
+            from ..extensions import db
+            db.session.rollback()
+            message = str(STORAGE_FULL_MESSAGE)
+            if _wants_json():
+                return jsonify({"error": message, "status": 507}), 507
+            return render_template("errors/generic.html", error=exc_with_code(507), message=message), 507
         app.logger.exception("Unhandled error on %s", request.path)
         from ..extensions import db
         db.session.rollback()
@@ -65,7 +96,8 @@ def init_errors(app: Flask) -> None:
 
 
 def database_unavailable(exc: Exception):
-    """503 for a database that cannot answer. The page is a standalone template: the
+    """503 (with Retry-After) for a database that cannot answer right now: never a 500
+    or a stack trace for a lock or an outage. The page is a standalone template: the
     usual layout loads categories and the signed-in user from the very database that
     just failed."""
     from flask import current_app
@@ -86,3 +118,9 @@ def database_unavailable(exc: Exception):
     response.headers["Retry-After"] = "30"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def exc_with_code(code: int) -> HTTPException:
+    error = HTTPException()
+    error.code = code
+    return error
