@@ -18,15 +18,25 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
+    """A loopback port nothing listens on and not yet handed out by this process (a test
+    may reserve one for a server it starts later)."""
     low, high = (int(x) for x in os.environ.get("LIVE_SERVER_PORTS", "5450-5499").split("-"))
-    for port in range(low, high + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
+    for _attempt in range(2):
+        for port in range(low, high + 1):
+            if port in _handed_out:
                 continue
-            return port
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                _handed_out.add(port)
+                return port
+        _handed_out.clear()  # a long run: the servers of earlier tests are gone
     raise RuntimeError(f"no free port in {low}-{high}")
 
 

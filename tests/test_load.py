@@ -266,3 +266,52 @@ def test_kill_9_of_workers_mid_request_leaves_every_transaction_whole(tmp_path):
     assert per_reference and all(n == 3 for _ref, n in per_reference)
     assert len(items) == inquiries and all(n == 1 for _id, n in items)
     assert len(per_reference) >= outcomes.count(302)
+
+
+def test_search_engine_down_then_back_pages_degrade_and_the_outbox_drains(tmp_path):
+    from tests.live_server import free_port
+    from tests.search.meili_standin import StandInMeili
+
+    engine_port = free_port()  # nothing listens there yet: the engine is down
+    config = make_test_config(tmp_path, SEARCH_BACKEND="meilisearch", MEILI_URL=f"http://127.0.0.1:{engine_port}",
+                              MEILI_API_KEY="stand-in-master-key", MEILI_TIMEOUT=2)
+    catalog = build_catalog(config)  # nine products committed while the engine is down
+    from marketplace.search.outbox import SearchOutbox
+
+    pending = sa.select(sa.func.count()).select_from(SearchOutbox).where(SearchOutbox.delivered_at.is_(None))
+
+    def outbox() -> int:
+        engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
+        try:
+            with engine.connect() as conn:
+                return conn.execute(pending).scalar()
+        finally:
+            engine.dispose()
+
+    assert outbox() == 9
+    with gunicorn(config, tmp_path) as server:
+        page = server.get("/san-pham?q=che+moc+cau")
+        assert page.status == 200
+        assert "chế độ dự phòng" in page.text and "Chè móc câu tải 0-0" in page.text
+        api = json.loads(server.get("/api/v1/products?q=che").body)
+        assert api["degraded"] is True and len(api["items"]) == 9
+        assert server.get("/goi-y?q=che").status == 200
+        assert server.get(f"/danh-muc/{catalog['category']}").status == 200
+        health = server.get("/healthz")
+        assert health.status == 200  # the site still serves from the database
+        assert json.loads(health.body)["status"] == "degraded"
+        assert json.loads(health.body)["search"]["ok"] is False
+
+        with StandInMeili(port=engine_port) as standin:  # the engine is back
+            env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x",
+                   "UPLOAD_FOLDER": config["UPLOAD_FOLDER"], "SEARCH_BACKEND": "meilisearch",
+                   "MEILI_URL": config["MEILI_URL"], "MEILI_API_KEY": "stand-in-master-key"}
+            deliver = subprocess.run([sys.executable, "-m", "flask", "--app", "marketplace", "search", "deliver",
+                                      "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+            assert deliver.returncode == 0, deliver.stderr
+            assert "0 still pending" in deliver.stdout
+            assert outbox() == 0
+            docs = standin.state.indexes["products"]["docs"]
+            assert sorted(docs) == sorted(pid for pid, _slug, _seller in catalog["products"])
+            recovered = json.loads(server.get("/healthz").body)
+            assert recovered["status"] == "ok" and recovered["search"]["pending"] == 0
