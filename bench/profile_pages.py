@@ -41,12 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from http_bench import QUERIES, sample_slugs  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+from http_bench import QUERIES, pct, sample_slugs  # noqa: E402
 
 
 def main() -> None:
