@@ -17,5 +17,8 @@ graceful_timeout = 20
 # Recycle workers now and then so memory growth stays bounded; jitter avoids all at once.
 max_requests = 2000
 max_requests_jitter = 200
+# gunicorn ≥ 25 opens a control socket in ~/.gunicorn/ by default, one path for every
+# instance on the machine (and not writable under systemd's ProtectHome): not used here.
+control_socket_disable = True
 # The app writes one JSON line per request (logger marketplace.request); no second access log.
 accesslog = None

@@ -248,9 +248,9 @@ def main() -> None:
     gunicorn = BIN / "gunicorn"
     if not gunicorn.exists():
         sys.exit("gunicorn is not installed: pip install -e .")
-    # The same settings for both servers; run from the temporary folder so neither picks
-    # up a gunicorn.conf.py.
-    common = ["-w", str(args.workers), "-k", "sync", "--log-level", "warning", "--timeout", "60"]
+    # The same settings for both servers: the production gunicorn.conf.py, then the
+    # workers and the worker class from the command line.
+    common = ["-c", str(ROOT / "gunicorn.conf.py"), "-w", str(args.workers), "-k", "sync", "--log-level", "warning"]
     app_port, ceiling_port = free_port(), free_port()
     servers = [
         start([str(gunicorn), *common, "-b", f"127.0.0.1:{app_port}", "marketplace:create_app()"],

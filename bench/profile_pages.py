@@ -16,7 +16,8 @@ Flask's test client, without HTTP or a server:
 - SQL statements per request (SQLAlchemy ``before_cursor_execute`` events), median
   and max over the warm requests;
 - with ``--top N`` (default 8), cProfile's top functions by own time over the warm
-  requests.
+  requests, and the own time per layer (Jinja, SQLAlchemy, SQLite, Babel, WTForms,
+  Flask/Werkzeug, app code, other).
 
 Prints figures; asserts nothing.
 """
@@ -42,6 +43,26 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from http_bench import QUERIES, pct, sample_slugs  # noqa: E402
+
+
+LAYERS = (
+    ("Jinja", ("jinja2/", "templates/", "markupsafe/")),
+    ("SQLAlchemy", ("sqlalchemy/",)),
+    ("SQLite", ("sqlite3.",)),
+    ("Babel", ("babel/", "flask_babel/")),
+    ("WTForms", ("wtforms/", "flask_wtf/")),
+    ("Flask/Werkzeug", ("flask/", "werkzeug/", "flask_login/", "itsdangerous/")),
+    ("app", ("marketplace/",)),
+)
+
+
+def layer(filename: str, func: str) -> str:
+    """Which layer a profiled function belongs to (own time only)."""
+    where = f"{filename} {func}"
+    for name, marks in LAYERS:
+        if any(mark in where for mark in marks):
+            return name
+    return "other"
 
 
 def main() -> None:
@@ -171,6 +192,11 @@ def main() -> None:
             total = sum(v[2] for v in stats.stats.values())
             print(f"\n== {name}: top {args.top} functions by own time over {len(paths)} requests "
                   f"({total / len(paths) * 1000:.1f} ms profiled per request)")
+            shares: dict[str, float] = {}
+            for (filename, _line, func), (_cc, _calls, tottime, _cum, _callers) in stats.stats.items():
+                shares[layer(filename, func)] = shares.get(layer(filename, func), 0.0) + tottime
+            print("  by layer: " + ", ".join(f"{k} {v / total * 100:.0f}%" for k, v in
+                                            sorted(shares.items(), key=lambda kv: -kv[1])))
             top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[: args.top]
             for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in top:
                 short = filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
