@@ -258,22 +258,27 @@ def _upload(client, product_id: int, content: bytes):
                        content_type=f"multipart/form-data; boundary={boundary}")
 
 
+def _seller_client(app) -> tuple:
+    with app.app_context():
+        seller = make_seller(name="HTX Chè Tân Cương")
+        user = make_user(role="seller", seller=seller)
+        product = make_product(seller=seller, name="Chè búp đặc biệt")
+        db.session.commit()
+        user_id, product_id = user.id, product.id
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    return client, product_id
+
+
 def test_a_full_disk_refuses_the_upload_clearly_and_leaves_no_file(tmp_path, small_disk):
     mount, real_disk = small_disk
     config = make_test_config(tmp_path, UPLOAD_FOLDER=str(mount))
     with built_app(config) as app:
         if not real_disk:
             app.extensions["storage"] = NearlyFullStorage(str(mount), room=1)
-        with app.app_context():
-            seller = make_seller(name="HTX Chè Tân Cương")
-            user = make_user(role="seller", seller=seller)
-            product = make_product(seller=seller, name="Chè búp đặc biệt")
-            db.session.commit()
-            user_id, product_id = user.id, product.id
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
+        client, product_id = _seller_client(app)
 
         big = _noise_jpeg()  # its 1600 px WebP alone is larger than the whole disk
         response = _upload(client, product_id, big)
@@ -296,3 +301,30 @@ def test_a_full_disk_refuses_the_upload_clearly_and_leaves_no_file(tmp_path, sma
             [photo] = db.session.scalars(sa.select(ProductPhoto)).all()
         files = sorted(p.name for p in mount.rglob("*") if p.is_file())
         assert files == sorted(f"{photo.key}-{w}.webp" for w in (320, 800, 1600))
+
+
+def test_a_full_disk_on_any_other_upload_gives_a_vietnamese_507_and_saves_nothing(tmp_path, small_disk):
+    """Uploads without their own message (here a certificate scan, a 2 MB PDF) go through
+    the app-wide handler: 507 with the same Vietnamese message, nothing stored."""
+    from marketplace.catalog.models import OcopCertification
+
+    mount, real_disk = small_disk
+    config = make_test_config(tmp_path, UPLOAD_FOLDER=str(mount))
+    with built_app(config) as app:
+        if not real_disk:
+            app.extensions["storage"] = NearlyFullStorage(str(mount), room=0)
+        client, product_id = _seller_client(app)
+        scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024) + b"\n%%EOF\n"
+        values = MultiDict({"stars": "4", "score": "78", "product_group": "thuc-pham",
+                            "decision_number": "1234/QĐ-UBND", "issued_on": "2024-03-15",
+                            "issuing_level": "province", "issuing_body": "UBND tỉnh Thái Nguyên"})
+        values.add("scan", FileStorage(io.BytesIO(scan), filename="giay-chung-nhan.pdf"))
+        boundary, body = encode_multipart(values)  # encoded up front: no spooled temporary file left open
+        response = client.post(f"/dashboard/san-pham/{product_id}/chung-nhan", data=body,
+                               content_type=f"multipart/form-data; boundary={boundary}")
+        assert response.status_code == 507
+        html = response.get_data(as_text=True)
+        assert "Máy chủ đã hết chỗ lưu trữ nên tệp chưa được lưu" in html and "Traceback" not in html
+        assert [p for p in mount.rglob("*") if p.is_file()] == []
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(OcopCertification)) == 0
