@@ -11,7 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -258,6 +258,17 @@ def _upload(client, product_id: int, content: bytes):
                        content_type=f"multipart/form-data; boundary={boundary}")
 
 
+@contextmanager
+def app_on_small_disk(tmp_path, small_disk, room: int):
+    """(app, seller's client, product id, mount, real_disk) with uploads on the small disk."""
+    mount, real_disk = small_disk
+    with built_app(make_test_config(tmp_path, UPLOAD_FOLDER=str(mount))) as app:
+        if not real_disk:
+            app.extensions["storage"] = NearlyFullStorage(str(mount), room=room)
+        client, product_id = _seller_client(app)
+        yield app, client, product_id, mount, real_disk
+
+
 def _seller_client(app) -> tuple:
     with app.app_context():
         seller = make_seller(name="HTX Chè Tân Cương")
@@ -273,12 +284,7 @@ def _seller_client(app) -> tuple:
 
 
 def test_a_full_disk_refuses_the_upload_clearly_and_leaves_no_file(tmp_path, small_disk):
-    mount, real_disk = small_disk
-    config = make_test_config(tmp_path, UPLOAD_FOLDER=str(mount))
-    with built_app(config) as app:
-        if not real_disk:
-            app.extensions["storage"] = NearlyFullStorage(str(mount), room=1)
-        client, product_id = _seller_client(app)
+    with app_on_small_disk(tmp_path, small_disk, room=1) as (app, client, product_id, mount, real_disk):
 
         big = _noise_jpeg()  # its 1600 px WebP alone is larger than the whole disk
         response = _upload(client, product_id, big)
@@ -308,12 +314,7 @@ def test_a_full_disk_on_any_other_upload_gives_a_vietnamese_507_and_saves_nothin
     the app-wide handler: 507 with the same Vietnamese message, nothing stored."""
     from marketplace.catalog.models import OcopCertification
 
-    mount, real_disk = small_disk
-    config = make_test_config(tmp_path, UPLOAD_FOLDER=str(mount))
-    with built_app(config) as app:
-        if not real_disk:
-            app.extensions["storage"] = NearlyFullStorage(str(mount), room=0)
-        client, product_id = _seller_client(app)
+    with app_on_small_disk(tmp_path, small_disk, room=0) as (app, client, product_id, mount, _real_disk):
         scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024) + b"\n%%EOF\n"
         values = MultiDict({"stars": "4", "score": "78", "product_group": "thuc-pham",
                             "decision_number": "1234/QĐ-UBND", "issued_on": "2024-03-15",
