@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg test-e2e test-load install install-test seed reindex bench clean translations translations-update
+.PHONY: run dev test test-pg test-e2e test-load install install-test seed reindex bench clean translations translations-update
 
 # Debian's python3 may come without ensurepip (package python3-venv): then the venv is
 # made without pip and the system pip installs into it; failing both, say what to do.
@@ -28,23 +28,30 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# gunicorn, the production server; workers from the CPU count (gunicorn.conf.py) unless
+# WEB_CONCURRENCY is set.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) 'marketplace:create_app()'
+
+# Flask's development server with the debugger and auto-reload.
+dev: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest -q -m "not e2e and not load"
+
+# Real gunicorn servers: bursts of concurrent requests, backups while serving, faults.
+test-load: install-test
+	$(BIN)/python -m pytest -q -m load
 
 # The same suite against PostgreSQL (the CI machine provides 127.0.0.1:5432/test).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-pg: install-test
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e and not load"
-
-# Exact counting under load: 50 clients for 30 s against gunicorn, on SQLite and on
-# PostgreSQL (TEST_DATABASE_URL); about 70 s.
-test-load: install-test
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m load
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium).
 test-e2e: install-test

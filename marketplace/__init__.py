@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 
 from flask import Flask
 
@@ -23,6 +22,7 @@ FEATURES = (
     "staff",
     "collections",
     "analytics",
+    "ops",
 )
 
 
@@ -34,7 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder="../static",
     )
     load_config(app, test_config)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from .ops import init_ops
+    init_ops(app)  # logging, request ids and the request log, HSTS
 
     from .extensions import babel, csrf, db, login_manager, migrate
     from . import models  # noqa: F401  (every model registered before migrate/search)

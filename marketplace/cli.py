@@ -14,6 +14,7 @@ CLI_MODULES = (
     "marketplace.catalog.cli",
     "marketplace.imports.cli",
     "marketplace.analytics.cli",
+    "marketplace.ops.cli",
 )
 
 

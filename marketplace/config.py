@@ -39,6 +39,11 @@ class Defaults:
     PREFERRED_URL_SCHEME = "http"
     PER_PAGE = 24
     DEMO_ACCOUNTS_FILE: str | None = None  # default: instance/demo-accounts.txt
+    # "production" refuses to start without SECRET_KEY; anything else is development.
+    APP_ENV: str = "development"
+    LOG_LEVEL: str = "INFO"  # level of the marketplace.* loggers (libraries log from WARNING)
+    REQUEST_LOG: bool = True  # one JSON line per request on the marketplace.request logger
+    HSTS_SECONDS: int = 31536000  # Strict-Transport-Security on HTTPS responses; 0 = off
 
 
 _ENV_STRINGS = (
@@ -56,9 +61,11 @@ _ENV_STRINGS = (
     "SMTP_PASSWORD",
     "SERVER_NAME",
     "DEMO_ACCOUNTS_FILE",
+    "APP_ENV",
+    "LOG_LEVEL",
 )
-_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
-_ENV_INTS = ("SMTP_PORT",)
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG")
+_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS")
 
 
 def _normalise_db_url(url: str) -> str:
@@ -79,6 +86,12 @@ def _persistent_secret(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def is_production(app: Flask) -> bool:
+    """Production is what ``APP_ENV=production`` says, and only that: ``make run`` on a
+    laptop (gunicorn, no debug) stays development and keeps its instance/secret_key."""
+    return str(app.config.get("APP_ENV") or "").strip().lower() == "production"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -107,8 +120,17 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for a writer instead of failing with "database is locked".
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        # (A configured connect_args timeout wins: the fault tests use a short one.)
+        connect_args = dict((app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("connect_args") or {})
+        connect_args.setdefault("timeout", 30)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": connect_args}
     if not app.config.get("SECRET_KEY"):
+        if is_production(app):
+            raise RuntimeError(
+                "APP_ENV=production needs SECRET_KEY: set it in the environment or instance/config.py "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'); "
+                "it signs sessions and must be the same on every instance."
+            )
         app.config["SECRET_KEY"] = _persistent_secret(instance)
     app.config.setdefault("UPLOAD_FOLDER", None)
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")

@@ -148,12 +148,19 @@ def store_renditions(storage: Storage, image: Image.Image, *, widths=WIDTHS, key
         digest.update(image.tobytes())
         key = digest.hexdigest()[:32]
     w, h = image.size
-    for width in widths:
-        name = rendition_name(key, width)
-        if storage.exists(name):
-            continue
-        target = image if width >= w else image.resize((width, max(1, round(h * width / w))), Image.LANCZOS)
-        buf = io.BytesIO()
-        target.save(buf, "WEBP", quality=WEBP_QUALITY, method=4)
-        storage.save(name, buf.getvalue())
+    written: list[str] = []
+    try:
+        for width in widths:
+            name = rendition_name(key, width)
+            if storage.exists(name):
+                continue
+            target = image if width >= w else image.resize((width, max(1, round(h * width / w))), Image.LANCZOS)
+            buf = io.BytesIO()
+            target.save(buf, "WEBP", quality=WEBP_QUALITY, method=4)
+            storage.save(name, buf.getvalue())
+            written.append(name)
+    except OSError:
+        for name in written:  # all renditions or none (e.g. the disk filled up half-way)
+            storage.delete(name)
+        raise
     return key, w, h

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..sellers.models import Seller
 from . import get_storage
 from .images import WIDTHS, ImageRejected, process_upload, rendition_name, rendition_names, store_renditions
+from .storage import STORAGE_FULL_MESSAGE, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
     db.session.expire(product, ["photos"])
     if len(product.photos) >= MAX_PHOTOS:
         raise PhotoError(_l("Mỗi sản phẩm có tối đa %(n)d ảnh. Hãy xoá bớt ảnh trước khi thêm.", n=MAX_PHOTOS))
-    key, width, height = store_renditions(get_storage(), image)
+    try:
+        key, width, height = store_renditions(get_storage(), image)
+    except StorageFull:
+        raise PhotoError(STORAGE_FULL_MESSAGE) from None
     if any(photo.key == key for photo in product.photos):
         raise PhotoError(_l("Ảnh này đã có trong sản phẩm."))
     photos = _ordered(product)

@@ -5,12 +5,24 @@ changes: it can be served with a year-long cache header.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 _NAME = re.compile(r"^[0-9a-f]{16,64}(-[a-z0-9]{1,16})?\.(webp|png|jpg|pdf|svg)$")
+
+
+STORAGE_FULL_MESSAGE = _l(
+    "Máy chủ đã hết chỗ lưu trữ nên tệp chưa được lưu. Vui lòng thử lại sau hoặc báo cho ban quản trị sàn."
+)
+
+
+class StorageFull(OSError):
+    """The disk (or quota) is full: nothing was stored; the caller tells the user."""
 
 
 class Storage:
@@ -46,10 +58,22 @@ class LocalStorage(Storage):
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write atomically so a concurrent reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        # A failed write (disk full) leaves nothing behind: no half file under any name.
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError as exc:
+            raise _storage_error(exc) from exc
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise _storage_error(exc) from exc
+            raise
 
     def exists(self, name: str) -> bool:
         return self._path(name).exists()
@@ -59,3 +83,9 @@ class LocalStorage(Storage):
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+
+def _storage_error(exc: OSError) -> OSError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(exc.errno, f"storage full: {exc.strerror}")
+    return exc

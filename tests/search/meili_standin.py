@@ -51,11 +51,14 @@ class StandInState:
 class StandInMeili:
     """Use as a context manager; ``.url`` is the base URL, ``.state`` what it saw."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port`` 0 picks a free one; a given port lets a test bring the "engine" up
+        where the app already expects it (an outage, then recovery)."""
         self.state = StandInState()
         self.lock = threading.Lock()
         handler = _make_handler(self)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

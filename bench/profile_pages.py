@@ -1,0 +1,215 @@
+"""Profile each page in-process: time, SQL statements, and where the time goes.
+
+    .venv/bin/python bench/profile_pages.py                          # seeds a demo DB in a temp folder
+    .venv/bin/python bench/profile_pages.py --db /tmp/demo.sqlite --requests 40 --top 10
+
+Builds the app on a copy of a SQLite demo catalog (seeded with ``seed-demo --no-photos``
+when ``--db`` does not exist; the copy is what gets changed) and, for each page kind
+(home, listing, filtered listing, search, product, seller, category, area, and when
+present a collection page and the staff pages as a staff user), measures through
+Flask's test client, without HTTP or a server:
+
+- *warm*: the median and p95 time of ``--requests`` requests in a row;
+- *after a change*: the median time of a request made right after a catalog change
+  (one product's price changed and committed, which moves the search index
+  generation and every cache keyed on it), repeated ``--changes`` times;
+- SQL statements per request (SQLAlchemy ``before_cursor_execute`` events), median
+  and max over the warm requests;
+- with ``--top N`` (default 8), cProfile's top functions by own time over the warm
+  requests, and the own time per layer (Jinja, SQLAlchemy, SQLite, Babel, WTForms,
+  Flask/Werkzeug, app code, other).
+
+Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from http_bench import QUERIES, pct, sample_slugs  # noqa: E402
+
+
+LAYERS = (
+    ("Jinja", ("jinja2/", "templates/", "markupsafe/")),
+    ("SQLAlchemy", ("sqlalchemy/",)),
+    ("SQLite", ("sqlite3.",)),
+    ("Babel", ("babel/", "flask_babel/")),
+    ("WTForms", ("wtforms/", "flask_wtf/")),
+    ("Flask/Werkzeug", ("flask/", "werkzeug/", "flask_login/", "itsdangerous/")),
+    ("app", ("marketplace/",)),
+)
+
+
+def layer(filename: str, func: str) -> str:
+    """Which layer a profiled function belongs to (own time only)."""
+    where = f"{filename} {func}"
+    for name, marks in LAYERS:
+        if any(mark in where for mark in marks):
+            return name
+    return "other"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", help="SQLite demo database (created and seeded if missing; never changed)")
+    parser.add_argument("--requests", type=int, default=40, help="warm requests per page kind")
+    parser.add_argument("--changes", type=int, default=10, help="catalog changes per page kind")
+    parser.add_argument("--top", type=int, default=8, help="cProfile functions shown per page kind (0: none)")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="profile-pages-"))
+    source = Path(args.db) if args.db else workdir / "seeded.sqlite"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{source}", "SECRET_KEY": "bench",
+           "UPLOAD_FOLDER": str(workdir / "uploads"), "MAIL_FOLDER": str(workdir / "mail"), "REQUEST_LOG": "0"}
+    if not source.exists():
+        print(f"seeding {source} …", flush=True)
+        for cmd in (("db", "upgrade"), ("seed-demo", "--no-photos")):
+            subprocess.run([str(BIN / "flask"), "--app", "marketplace", *cmd], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+    db_path = workdir / "demo.sqlite"
+    shutil.copy(source, db_path)
+    env["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ.update(env)
+
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from marketplace import create_app
+    from marketplace.catalog.models import Product
+    from marketplace.extensions import db
+
+    app = create_app()
+    slugs = sample_slugs(db_path)
+    rng = random.Random(3)
+    pages = {
+        "home": lambda: "/",
+        "listing": lambda: f"/san-pham?page={rng.randint(1, 5)}",
+        "filtered listing": lambda: f"/san-pham?stars={rng.choice('345')}&sort=price_asc&page={rng.randint(1, 3)}",
+        "search": lambda: "/san-pham?q=" + quote(rng.choice(QUERIES)),
+        "product": lambda: "/san-pham/" + rng.choice(slugs["product"]),
+        "seller": lambda: "/co-so/" + rng.choice(slugs["seller"]),
+        "category": lambda: "/danh-muc/" + rng.choice(slugs["category"]),
+        "area": lambda: "/khu-vuc/" + rng.choice(slugs["area"]),
+    }
+    client = app.test_client()
+    staff_client = None
+    with app.app_context():
+        rules = [r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())]
+        for rule in rules:
+            if "collection" in rule.endpoint and set(rule.arguments) == {"slug"} and slugs["collection"] \
+                    and not rule.rule.startswith(("/nhan-vien", "/dashboard", "/api")):
+                from flask import url_for
+
+                with app.test_request_context():
+                    ok = [url_for(rule.endpoint, slug=s) for s in slugs["collection"]]
+                ok = [u for u in ok if client.get(u).status_code == 200]
+                if ok:
+                    pages["collection"] = lambda ok=ok: rng.choice(ok)
+                    break
+        staff_rules = sorted((r.rule for r in rules if r.rule.startswith("/nhan-vien") and not r.arguments))
+        if staff_rules:
+            from marketplace.accounts.models import User
+
+            staff = db.session.scalar(sa.select(User).where(User.role.in_(("staff", "admin"))).limit(1))
+            if staff is None:
+                from marketplace.accounts import services as account_services
+
+                staff = account_services.create_user("profile-staff@example.vn", "profile-staff-2026", "staff")
+                db.session.commit()
+            staff_client = app.test_client()
+            with staff_client.session_transaction() as session:
+                session["_user_id"] = str(staff.id)
+                session["_fresh"] = True
+            for path in staff_rules[:8]:
+                if staff_client.get(path).status_code == 200:
+                    pages[f"staff {path}"] = lambda p=path: p
+        product_ids = list(db.session.scalars(sa.select(Product.id).where(Product.status == "published")))
+        db.session.remove()
+
+    statements = 0
+
+    @event.listens_for(sa.engine.Engine, "before_cursor_execute")
+    def count(*_args, **_kw):
+        nonlocal statements
+        statements += 1
+
+    def fetch(name: str, path: str) -> float:
+        c = staff_client if name.startswith("staff") else client
+        started = time.perf_counter()
+        response = c.get(path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            print(f"  ! {path}: {response.status_code}")
+        return elapsed
+
+    def change_catalog() -> None:
+        with app.app_context():
+            product = db.session.get(Product, rng.choice(product_ids))
+            product.price_vnd = product.price_vnd + 1000
+            db.session.commit()
+            db.session.remove()
+
+    rows = []
+    for name, make in pages.items():
+        for _ in range(5):
+            fetch(name, make())  # warm
+        warm, sql = [], []
+        for _ in range(args.requests):
+            statements = 0
+            warm.append(fetch(name, make()))
+            sql.append(statements)
+        after = []
+        for _ in range(args.changes):
+            change_catalog()
+            after.append(fetch(name, make()))
+        rows.append((name, statistics.median(warm), pct(warm, .95), statistics.median(after),
+                     statistics.median(sql), max(sql)))
+        if args.top:
+            profiler = cProfile.Profile()
+            paths = [make() for _ in range(args.requests)]
+            profiler.enable()
+            for path in paths:
+                fetch(name, path)
+            profiler.disable()
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            total = sum(v[2] for v in stats.stats.values())
+            print(f"\n== {name}: top {args.top} functions by own time over {len(paths)} requests "
+                  f"({total / len(paths) * 1000:.1f} ms profiled per request)")
+            shares: dict[str, float] = {}
+            for (filename, _line, func), (_cc, _calls, tottime, _cum, _callers) in stats.stats.items():
+                shares[layer(filename, func)] = shares.get(layer(filename, func), 0.0) + tottime
+            print("  by layer: " + ", ".join(f"{k} {v / total * 100:.0f}%" for k, v in
+                                            sorted(shares.items(), key=lambda kv: -kv[1])))
+            top = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[: args.top]
+            for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in top:
+                short = filename.replace(str(ROOT) + "/", "").split("site-packages/")[-1]
+                print(f"  {tottime / total * 100:5.1f}%  {calls / len(paths):7.1f} calls/req  {short}:{line} {func}")
+
+    print(f"\nin-process (Flask test client), {len(product_ids)} published products, "
+          f"load average {os.getloadavg()[0]:.2f} (2-core machine shared with other work)")
+    header = f"{'page':<26} {'warm p50':>9} {'warm p95':>9} {'after change p50':>17} {'SQL/req':>8} {'SQL max':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, p50, p95, after, sql_median, sql_max in rows:
+        print(f"{name:<26} {p50:>7.1f}ms {p95:>7.1f}ms {after:>15.1f}ms {sql_median:>8.0f} {sql_max:>8}")
+
+
+if __name__ == "__main__":
+    main()

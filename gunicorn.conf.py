@@ -1,0 +1,24 @@
+"""gunicorn settings shared by `make run` and production (gunicorn reads this file from
+the working directory; command-line options win).
+
+Workers: CPU count + 1, at most 8, unless WEB_CONCURRENCY says otherwise. A page here
+is CPU work (SQL on a local database, Jinja rendering), not waiting on the network, so
+workers beyond the cores add memory (about 70 MiB each) and context switches, not
+throughput; the one extra keeps the cores busy while a worker waits on the disk or on
+SQLite's single writer. Sync workers are right behind nginx, which buffers slow clients.
+"""
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY") or min((os.cpu_count() or 1) + 1, 8))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+# Recycle workers now and then so memory growth stays bounded; jitter avoids all at once.
+max_requests = 2000
+max_requests_jitter = 200
+# gunicorn ≥ 25 opens a control socket in ~/.gunicorn/ by default, one path for every
+# instance on the machine (and not writable under systemd's ProtectHome): not used here.
+control_socket_disable = True
+# The app writes one JSON line per request (logger marketplace.request); no second access log.
+accesslog = None
