@@ -13,6 +13,7 @@ CLI_MODULES = (
     "marketplace.sellers.cli",
     "marketplace.catalog.cli",
     "marketplace.imports.cli",
+    "marketplace.staff.cli",
 )
 
 

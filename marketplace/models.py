@@ -15,3 +15,5 @@ from .web.ratelimit import RateLimitCounter  # noqa: F401
 from .search.outbox import SearchOutbox  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
+from .catalog.models import ProductRevision  # noqa: F401,E402
+from .staff.models import CertificateReminder  # noqa: F401,E402
