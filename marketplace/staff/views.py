@@ -6,7 +6,7 @@ decision (missing reason, wrong state) rolls back and says why.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -332,7 +332,8 @@ def certificate_reject(cert_id: int):
 
 
 def _vn_day_start(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=VN_TZ)
+    """Midnight of a Vietnamese calendar day, in UTC (SQLite stores UTC without offset)."""
+    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
 
 
 @bp.get("/nhat-ky")
