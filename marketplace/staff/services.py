@@ -206,44 +206,45 @@ def approve_product(product: Product, *, actor=None) -> Product:
     return product
 
 
-def reject_product(product: Product, reason: str | None, *, actor=None) -> Product:
+def _refuse_product(product: Product, reason: str | None, actor, *, action: str, from_status: str,
+                    state_message: str, mail_texts) -> Product:
+    """Reject (pending) or take down (published): status ``rejected`` with the reason the
+    seller sees; the seller may fix the product and submit it again. ``mail_texts()``
+    gives the mail's subject and first line (called in Vietnamese)."""
     reason = clean_reason(reason, required=True)
-    if product.status != "pending":
-        raise DecisionError("status", _("Chỉ từ chối được sản phẩm đang chờ duyệt."))
+    if product.status != from_status:
+        raise DecisionError("status", state_message)
 
     def change() -> None:
         catalog.reject_product(product)
         product.review_note = reason
 
-    _product_decision(product, "product.reject", actor, reason, change)
+    _product_decision(product, action, actor, reason, change)
     with _vietnamese():
-        _mail_seller(product.seller, _("Sản phẩm “%(name)s” chưa được duyệt", name=product.name), [
-            _("Sản phẩm “%(name)s” chưa được duyệt.", name=product.name), *_reason_lines(reason), "",
+        subject, headline = mail_texts()
+        _mail_seller(product.seller, subject, [
+            headline, *_reason_lines(reason), "",
             _("Hãy sửa sản phẩm rồi gửi duyệt lại: %(link)s",
               link=_link("dashboard.product_edit", product_id=product.id)),
         ])
     return product
+
+
+def reject_product(product: Product, reason: str | None, *, actor=None) -> Product:
+    return _refuse_product(
+        product, reason, actor, action="product.reject", from_status="pending",
+        state_message=_("Chỉ từ chối được sản phẩm đang chờ duyệt."),
+        mail_texts=lambda: (_("Sản phẩm “%(name)s” chưa được duyệt", name=product.name),
+                            _("Sản phẩm “%(name)s” chưa được duyệt.", name=product.name)))
 
 
 def take_down_product(product: Product, reason: str | None, *, actor=None) -> Product:
-    """Remove a published product from public view at once (status ``rejected`` with the
-    reason; the seller may fix it and submit it again)."""
-    reason = clean_reason(reason, required=True)
-    if product.status != "published":
-        raise DecisionError("status", _("Chỉ gỡ được sản phẩm đang hiển thị."))
-
-    def change() -> None:
-        catalog.reject_product(product)
-        product.review_note = reason
-
-    _product_decision(product, "product.take_down", actor, reason, change)
-    with _vietnamese():
-        _mail_seller(product.seller, _("Sản phẩm “%(name)s” đã bị gỡ khỏi sàn", name=product.name), [
-            _("Sản phẩm “%(name)s” đã bị gỡ khỏi sàn.", name=product.name), *_reason_lines(reason), "",
-            _("Hãy sửa sản phẩm rồi gửi duyệt lại: %(link)s",
-              link=_link("dashboard.product_edit", product_id=product.id)),
-        ])
-    return product
+    """Remove a published product from public view at once."""
+    return _refuse_product(
+        product, reason, actor, action="product.take_down", from_status="published",
+        state_message=_("Chỉ gỡ được sản phẩm đang hiển thị."),
+        mail_texts=lambda: (_("Sản phẩm “%(name)s” đã bị gỡ khỏi sàn", name=product.name),
+                            _("Sản phẩm “%(name)s” đã bị gỡ khỏi sàn.", name=product.name)))
 
 
 def edit_product_on_behalf(product: Product, data: dict, rural: dict | None = None, *, actor,
