@@ -20,7 +20,7 @@ from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries
 from ..catalog.models import OcopCertification, Product, ProductRevision
 from ..catalog.services import ValidationError
-from ..dashboard.forms import make_product_form
+from ..dashboard.forms import ISSUING_LEVEL_LABELS, make_product_form
 from ..dashboard.views import SELLER_STATUS_LABELS, STATUS_LABELS
 from ..extensions import db
 from ..sellers.models import Seller
@@ -50,7 +50,8 @@ CERT_QUEUE_LABELS = {
 @bp.context_processor
 def _labels() -> dict:
     return {"status_labels": STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS,
-            "seller_queue_labels": SELLER_QUEUE_LABELS, "cert_queue_labels": CERT_QUEUE_LABELS}
+            "seller_queue_labels": SELLER_QUEUE_LABELS, "cert_queue_labels": CERT_QUEUE_LABELS,
+            "issuing_level_labels": ISSUING_LEVEL_LABELS}
 
 
 def _actor() -> User:

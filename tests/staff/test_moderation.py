@@ -235,3 +235,27 @@ def test_cli_stand_ins_use_the_same_services(app, world):
         assert db.session.get(Product, world["pending2"]).review_note == "Thiếu ảnh."
     assert len(mail_texts(app, "moi@example.vn")) == 1
     assert len(mail_texts(app, "haodat@example.vn")) == 2
+
+
+def test_staff_pages_speak_english_on_request(app, world):
+    staff = client_as(app, world["staff"])
+    page = staff.get("/nhan-vien/?lang=en").get_data(as_text=True)
+    assert "products awaiting review" in page and "Pending revisions" in page and "Audit log" in page
+    page = staff.get(f"/nhan-vien/san-pham/{world['published']}").get_data(as_text=True)
+    assert "Take down now" in page and "Edit on the seller" in page
+
+
+def test_decisions_need_the_csrf_token(csrf_app):
+    with csrf_app.app_context():
+        seller = make_seller(status="pending")
+        product = make_product(seller_id=seller.id, status="pending")
+        staff_id = make_user(role="staff").id
+        db.session.commit()
+        ids = (seller.id, product.id)
+    staff = client_as(csrf_app, staff_id)
+    assert staff.post(f"/nhan-vien/co-so/{ids[0]}/duyet").status_code == 400
+    assert staff.post("/nhan-vien/san-pham/hang-loat", data={"ids": [ids[1]], "decision": "approve"}).status_code == 400
+    with csrf_app.app_context():
+        assert db.session.get(Seller, ids[0]).status == "pending"
+        assert db.session.get(Product, ids[1]).status == "pending"
+        assert audit_rows() == []
