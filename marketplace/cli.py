@@ -15,6 +15,7 @@ CLI_MODULES = (
     "marketplace.imports.cli",
     "marketplace.analytics.cli",
     "marketplace.ops.cli",
+    "marketplace.staff.cli",
 )
 
 

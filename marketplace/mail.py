@@ -45,7 +45,47 @@ class SmtpMailer(Mailer):
             smtp.send_message(message)
 
 
+_OUTBOX_KEY = "mail_after_commit"
+_listening = False
+
+
+def send_after_commit(to: str, subject: str, body: str) -> None:
+    """Queue a message on the current database session; it is sent once the session
+    commits (a rolled-back decision mails nobody). A delivery failure is logged, never
+    raised: the committed change stands."""
+    from .extensions import db
+
+    if to:
+        db.session.info.setdefault(_OUTBOX_KEY, []).append((to, subject, body))
+
+
+def _deliver_queued(session) -> None:  # noqa: ANN001
+    queued = session.info.pop(_OUTBOX_KEY, None)
+    for to, subject, body in queued or ():
+        try:
+            send_mail(to, subject, body)
+        except Exception:  # noqa: BLE001 — the change is committed; delivery is best effort
+            log.exception("mail to %s (%s) failed", to, subject)
+
+
+def _drop_queued(session) -> None:  # noqa: ANN001
+    session.info.pop(_OUTBOX_KEY, None)
+
+
+def _listen_for_commits() -> None:
+    global _listening
+    if _listening:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    event.listen(Session, "after_commit", _deliver_queued)
+    event.listen(Session, "after_rollback", _drop_queued)
+    _listening = True
+
+
 def init_mail(app: Flask) -> None:
+    _listen_for_commits()
     if app.config["MAIL_BACKEND"] == "smtp":
         if not app.config.get("SMTP_HOST"):
             raise RuntimeError("MAIL_BACKEND=smtp needs SMTP_HOST.")

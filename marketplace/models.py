@@ -26,3 +26,5 @@ from .analytics.models import (  # noqa: F401
     TotalCount,
     VisitorMark,
 )
+from .catalog.models import ProductRevision  # noqa: F401,E402
+from .staff.models import CertificateReminder  # noqa: F401,E402

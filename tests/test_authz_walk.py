@@ -345,3 +345,112 @@ def test_get_owned_product_is_the_single_ownership_check(app):
         for seller, product_id in ((other, world["product"]), (None, world["product"]), (owner, 10**9), (owner, "x")):
             with pytest.raises(NotFound):
                 get_owned_product(seller, product_id)
+
+
+# ------------------------------------------------------------------- staff area
+# Every route under /nhan-vien (this feature's and those other features add later) is
+# found in app.url_map and walked as anonymous, buyer, seller, staff and admin.
+
+STAFF_ID_ARGS = {"seller_id": "seller", "product_id": "product", "cert_id": "cert", "revision_id": "revision"}
+
+
+def build_staff_world(app) -> dict:
+    with app.app_context():
+        from marketplace.catalog.services import propose_revision
+
+        seller = make_seller(status="pending")
+        published = make_product(seller_id=seller.id, name="Chè có bản sửa", slug=f"rev-{secrets.token_hex(6)}")
+        product = make_product(seller_id=seller.id, name=OWNER_NAME, status="pending",
+                               slug=f"owner-{secrets.token_hex(6)}")
+        cert = make_certification(product, verified_at=None)
+        revision = propose_revision(published, {"name": "Tên mới chờ duyệt"})
+        world = {"seller": seller.id, "product": product.id, "cert": cert.id, "revision": revision.id,
+                 "buyer": make_user(role="buyer").id, "seller_user": make_user(role="seller", seller_id=seller.id).id,
+                 "staff": make_user(role="staff").id, "admin": make_user(role="admin").id}
+        db.session.commit()
+    return world
+
+
+def staff_url(app, rule, world) -> str:
+    values = {}
+    for arg in rule.arguments:
+        if arg in (rule.defaults or {}):
+            continue  # filled by the rule itself (e.g. publish/unpublish share a view)
+        converter = rule._converters[arg].__class__.__name__
+        if arg in STAFF_ID_ARGS:
+            values[arg] = world[STAFF_ID_ARGS[arg]]
+        elif converter in ("IntegerConverter", "NumberConverter"):
+            values[arg] = 1  # another feature's object: the guard runs before any lookup
+        else:
+            values[arg] = "x"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def staff_state(app) -> str:
+    from marketplace.audit.models import AuditEntry
+
+    with app.app_context():
+        return repr([
+            db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
+            db.session.execute(sa.select(Seller.id, Seller.status, Seller.rejected_at).order_by(Seller.id)).all(),
+            db.session.execute(sa.select(Product.id, Product.status, Product.name).order_by(Product.id)).all(),
+            db.session.execute(sa.select(OcopCertification.id, OcopCertification.verified_at,
+                                         OcopCertification.rejected_at)).all(),
+        ])
+
+
+def test_every_staff_route_refuses_everyone_but_staff(app):
+    rules = sorted((r for r in app.url_map.iter_rules() if r.rule.startswith("/nhan-vien")), key=lambda r: r.rule)
+    endpoints = {r.endpoint for r in rules}
+    for expected in ("staff.home", "staff.sellers", "staff.seller_approve", "staff.seller_suspend",
+                     "staff.products_bulk", "staff.product_take_down", "staff.product_edit", "staff.revision_approve",
+                     "staff.certificate", "staff.certificate_verify", "staff.audit"):
+        assert expected in endpoints
+    problems: list[str] = []
+    walked = 0
+    for rule in rules:
+        for method in methods_of(rule):
+            world = build_staff_world(app)
+            url = staff_url(app, rule, world)
+            where = f"{method} {url} ({rule.endpoint})"
+            before = staff_state(app)
+            response = app.test_client().open(url, method=method, data={"reason": "x", "ids": [world["product"]],
+                                                                        "decision": "approve"})
+            response.close()
+            if not _is_login_redirect(response):
+                problems.append(f"anonymous {where}: {response.status_code}")
+            for role in ("buyer", "seller_user"):
+                client = app.test_client()
+                with app.app_context():
+                    log_in(client, world[role])
+                response = client.open(url, method=method, data={"reason": "x", "ids": [world["product"]],
+                                                                 "decision": "approve"})
+                body = response.get_data(as_text=True)
+                response.close()
+                if response.status_code != 403:
+                    problems.append(f"{role} {where}: {response.status_code}")
+                if OWNER_NAME in body:
+                    problems.append(f"{role} {where} sees staff data")
+            if staff_state(app) != before:
+                problems.append(f"{where}: a refused request changed something")
+            staff = app.test_client()
+            with app.app_context():
+                log_in(staff, world["staff"])
+            response = staff.open(url, method=method, data={} if method == "POST" else None)
+            response.close()
+            if response.status_code >= 500 or response.status_code in (401, 403, 405):
+                problems.append(f"staff {where}: {response.status_code}")
+            if method == "GET" and all(a in STAFF_ID_ARGS for a in rule.arguments) and response.status_code != 200:
+                problems.append(f"staff {where}: {response.status_code}")
+            walked += 1
+    assert not problems, "staff authorization walk found problems:\n" + "\n".join(problems)
+    assert walked >= len(rules)
+    # Admins are staff too.
+    world = build_staff_world(app)
+    admin = app.test_client()
+    with app.app_context():
+        log_in(admin, world["admin"])
+    assert admin.get("/nhan-vien/").status_code == 200

@@ -241,7 +241,7 @@ def _own_product(app, world, **kw) -> int:
         return product.id
 
 
-def test_editing_a_published_name_sends_it_back_to_review_but_a_price_change_does_not(app, seller_client, world):
+def test_editing_a_published_name_waits_as_a_revision_but_a_price_change_is_live(app, seller_client, world):
     product_id = _own_product(app, world, status="published", code="DINH", unit="hộp 100 g", price_vnd=300_000)
     base = product_form(world, name="Chè đinh", code="DINH", unit="hộp 100 g", description="Sản phẩm dùng trong kiểm thử.",
                         area_id=str(world["area_id"]))
@@ -254,11 +254,15 @@ def test_editing_a_published_name_sends_it_back_to_review_but_a_price_change_doe
                                                                             "name": "Chè đinh thượng hạng"})
     assert response.status_code == 302
     with app.app_context():
+        # The approved version stays public; the new name waits in a pending revision.
         product = db.session.get(Product, product_id)
-        assert product.status == "pending" and product.slug == "che-dinh-thuong-hang"
-        assert db.session.scalars(public_products()).all() == []
+        assert (product.status, product.name, product.slug) == ("published", "Chè đinh", "che-dinh")
+        assert [p.id for p in db.session.scalars(public_products())] == [product_id]
+        from marketplace.catalog.services import pending_revision
+
+        assert pending_revision(product).fields == {"name": "Chè đinh thượng hạng"}
     page = seller_client.get(f"/dashboard/san-pham/{product_id}").get_data(as_text=True)
-    assert "chờ duyệt lại" in page
+    assert "Thay đổi đang chờ duyệt" in page and "Chè đinh thượng hạng" in page
 
 
 def test_failed_edit_changes_nothing(app, seller_client, world):

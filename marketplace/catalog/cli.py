@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..extensions import db
 from .models import Product
-from .services import publish_product, reject_product
+from ..staff.cli import commit_decision as _decide
 
 
 def _get(product_id: int) -> Product:
@@ -25,21 +25,24 @@ def _get(product_id: int) -> Product:
 @click.argument("product_id", type=int)
 @with_appcontext
 def publish_command(product_id: int) -> None:
-    """Publish product ID (public once its seller is approved)."""
+    """Publish pending product ID (public once its seller is approved)."""
+    from ..staff.services import approve_product
+
     product = _get(product_id)
-    publish_product(product)
-    db.session.commit()
+    _decide(lambda: approve_product(product))
     click.echo(f"Published {product.id} {product.slug}.")
 
 
 @click.command("reject")
 @click.argument("product_id", type=int)
+@click.option("--reason", required=True, help="Lý do (the seller reads it).")
 @with_appcontext
-def reject_command(product_id: int) -> None:
-    """Reject product ID (back to the seller, who may edit and resubmit)."""
+def reject_command(product_id: int, reason: str) -> None:
+    """Reject pending product ID (back to the seller, who may edit and resubmit)."""
+    from ..staff.services import reject_product
+
     product = _get(product_id)
-    reject_product(product)
-    db.session.commit()
+    _decide(lambda: reject_product(product, reason))
     click.echo(f"Rejected {product.id} {product.slug}.")
 
 

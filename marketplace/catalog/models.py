@@ -16,6 +16,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Index,
+    JSON,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,6 +127,8 @@ class Product(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # The staff's last decision reason the seller sees (rejection, take-down); NULL when none.
+    review_note: Mapped[str | None] = mapped_column(Text)
 
     seller: Mapped[Seller] = relationship(back_populates="products")
     category: Mapped[Category] = relationship()
@@ -194,6 +199,9 @@ class OcopCertification(db.Model):
     scan_key: Mapped[str | None] = mapped_column(String(120))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Staff rejection (reason shown to the seller); cleared when the seller edits it.
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
     product: Mapped[Product] = relationship(back_populates="certification")
     verified_by: Mapped[User | None] = relationship()
@@ -227,3 +235,44 @@ class RuralIndustryRecognition(db.Model):
     year: Mapped[int] = mapped_column(SmallInteger)
 
     product: Mapped[Product] = relationship(back_populates="rural_industry")
+
+
+REVISION_STATUSES = ("pending", "approved", "rejected")
+
+
+class ProductRevision(db.Model):
+    """A seller's proposed change to the reviewed fields of a published product.
+
+    The product row keeps the last approved values (what pages, API and search show);
+    ``fields`` holds the proposed values of the changed reviewed fields only
+    (``catalog.services.REVIEWED_FIELDS``). At most one
+    revision per product is pending; approval copies ``fields`` onto the product.
+    """
+
+    __tablename__ = "product_revisions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {REVISION_STATUSES!r}", name="status"),
+        Index(
+            "uq_product_revisions_pending", "product_id", unique=True,
+            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # {field: proposed value} for the REVIEWED_FIELDS that differ from the product.
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    product: Mapped[Product] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def __repr__(self) -> str:
+        return f"<ProductRevision {self.product_id} {self.status}>"

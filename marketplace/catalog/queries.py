@@ -300,3 +300,42 @@ def area_page(slug: str) -> Area | None:
 
 def public_product_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(public_product_ids().subquery())) or 0
+
+
+def pending_revision_product_ids(product_ids: Sequence[int]) -> set[int]:
+    """Which of these products have a change waiting for review."""
+    from .models import ProductRevision
+
+    if not product_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(ProductRevision.product_id)
+        .where(ProductRevision.product_id.in_(list(product_ids)), ProductRevision.status == "pending")))
+
+
+def latest_revision(product: Product):
+    """The product's newest revision (pending, or the last decision), or None."""
+    from .models import ProductRevision
+
+    return db.session.scalars(
+        sa.select(ProductRevision).where(ProductRevision.product_id == product.id)
+        .order_by(ProductRevision.created_at.desc(), ProductRevision.id.desc())
+    ).first()
+
+
+def revision_changes(revision) -> list[dict]:
+    """Side-by-side rows of a revision: field, public (approved) value, proposed value;
+    categories by name."""
+    product = revision.product
+    rows = []
+    for field in ("name", "category_id", "description"):
+        if field not in revision.fields:
+            continue
+        current, proposed = getattr(product, field), revision.fields[field]
+        if field == "category_id":
+            current_cat = db.session.get(Category, current) if current else None
+            proposed_cat = db.session.get(Category, proposed) if proposed else None
+            current = current_cat.name if current_cat else ""
+            proposed = proposed_cat.name if proposed_cat else ""
+        rows.append({"field": field, "current": current or "", "proposed": proposed or ""})
+    return rows

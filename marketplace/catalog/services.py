@@ -76,6 +76,7 @@ from .models import (  # noqa: E402
     Area,
     Category,
     OcopCertification,
+    ProductRevision,
     RuralIndustryRecognition,
 )
 
@@ -240,22 +241,97 @@ def create_product(seller, data: dict) -> Product:
     return product
 
 
-def update_product(product: Product, data: dict) -> Product:
-    """Update the keys of PRODUCT_FIELDS present in ``data``.
+def update_product(product: Product, data: dict, *, actor=None, review: bool = True,
+                   action: str = "product.update", reason: str | None = None) -> Product:
+    """Update the keys of PRODUCT_FIELDS present in ``data`` (audited, with ``actor``).
 
-    A published product whose name, description or category changes goes back to
-    ``pending`` (re-review); other changes stay live.
+    On a published product (with ``review``, i.e. a seller's edit) a change of name,
+    description or category does not touch the public listing: it goes into the
+    product's pending revision (``ProductRevision``), which staff approve or reject;
+    the last approved values stay public meanwhile. Routine fields (price, unit, code,
+    area) stay live. Unpublished products, and staff edits (``review=False``), are
+    changed directly.
     """
+    from ..audit.services import record
+
     clean = _validate_product_data(product.seller, data, product=product)
     if "area_id" in clean and clean["area_id"] is None:
         clean["area_id"] = product.seller.area_id
-    changed = {key for key, value in clean.items() if getattr(product, key) != value}
+    if review and product.status == "published":
+        reviewed = {key: clean.pop(key) for key in REVIEWED_FIELDS if key in clean}
+        if reviewed:
+            propose_revision(product, reviewed, actor=actor)
+    changed = sorted(key for key, value in clean.items() if getattr(product, key) != value)
+    if not changed:
+        return product
+    before = {key: getattr(product, key) for key in changed}
     for key in changed:
         setattr(product, key, clean[key])
     if "name" in changed:
         product.slug = unique_slug(Product, product.name, exclude_id=product.id)
-    if product.status == "published" and changed & set(REVIEWED_FIELDS):
-        product.status = "pending"
+    product.updated_at = utcnow()
+    _refresh_product(product)
+    record(action, "product", product.id, actor=actor, before=before,
+           after={key: getattr(product, key) for key in changed}, reason=reason)
+    return product
+
+
+def pending_revision(product: Product) -> ProductRevision | None:
+    if product.id is None:
+        return None
+    return db.session.scalars(
+        sa.select(ProductRevision).where(ProductRevision.product_id == product.id,
+                                         ProductRevision.status == "pending")
+    ).first()
+
+
+def propose_revision(product: Product, values: dict, *, actor=None) -> ProductRevision | None:
+    """Merge ``values`` (cleaned reviewed fields) into the product's pending revision.
+
+    Fields equal to the approved value are dropped from it (the seller went back); a
+    revision left with no field is withdrawn (deleted). A second edit while one is
+    pending updates that revision. Returns the pending revision, if any.
+    """
+    from ..audit.services import record
+
+    revision = pending_revision(product)
+    proposed = dict(revision.fields) if revision is not None else {}
+    before_fields = dict(proposed)
+    for key, value in values.items():
+        if getattr(product, key) != value:
+            proposed[key] = value
+        else:
+            proposed.pop(key, None)
+    if proposed == before_fields:
+        return revision
+    current = {key: getattr(product, key) for key in set(proposed) | set(before_fields)}
+    if not proposed:
+        db.session.delete(revision)
+        db.session.flush()
+        record("product.revision_withdraw", "product", product.id, actor=actor,
+               before={k: before_fields.get(k, current[k]) for k in current}, after=current)
+        return None
+    if revision is None:
+        revision = ProductRevision(product_id=product.id, status="pending", created_by_id=getattr(actor, "id", None))
+        db.session.add(revision)
+    revision.fields = proposed
+    revision.updated_at = utcnow()
+    db.session.flush()
+    record("product.revision_propose", "product", product.id, actor=actor,
+           before={k: before_fields.get(k, current[k]) for k in current},
+           after={k: proposed.get(k, current[k]) for k in current})
+    return revision
+
+
+def apply_revision(revision: ProductRevision) -> Product:
+    """Publish a revision's values on its product (a normal product change: the
+    slug follows a new name, search reindexes through the session hooks)."""
+    product = revision.product
+    changed = {key: value for key, value in revision.fields.items() if getattr(product, key, None) != value}
+    for key, value in changed.items():
+        setattr(product, key, value)
+    if "name" in changed:
+        product.slug = unique_slug(Product, product.name, exclude_id=product.id)
     if changed:
         product.updated_at = utcnow()
         _refresh_product(product)
@@ -283,9 +359,13 @@ def duplicate_product(product: Product) -> Product:
     return copy
 
 
-def archive_product(product: Product) -> Product:
+def archive_product(product: Product, *, actor=None) -> Product:
     """Take a product off sale (kept for the seller; can be re-submitted)."""
     if product.status != "archived":
+        from ..audit.services import record
+
+        record("product.archive", "product", product.id, actor=actor,
+               before={"status": product.status}, after={"status": "archived"})
         product.status = "archived"
         product.updated_at = utcnow()
         db.session.flush()
@@ -373,7 +453,11 @@ def store_certificate_scan(data: bytes) -> str:
     return rendition_name(key, 1600)
 
 
-def set_certification(product: Product, data: dict, scan: bytes | None = None) -> OcopCertification:
+CERTIFICATE_FIELDS = ("stars", "score", "product_group", "decision_number", "issued_on", "expires_on",
+                      "issuing_level", "issuing_body", "scan_key", "verified_at")
+
+
+def set_certification(product: Product, data: dict, scan: bytes | None = None, *, actor=None) -> OcopCertification:
     """Create or replace the product's OCOP certificate details (and scan).
 
     Any change by the seller clears ``verified_at``: staff must verify it again before
@@ -416,8 +500,10 @@ def set_certification(product: Product, data: dict, scan: bytes | None = None) -
     if errors:
         raise ValidationError.from_errors(errors)
     scan_key = store_certificate_scan(scan) if scan else None
+    from ..audit.services import record, snapshot
 
     cert = product.certification
+    before = snapshot(cert, CERTIFICATE_FIELDS) if cert is not None else {}
     if cert is None:
         cert = OcopCertification(product=product)
         db.session.add(cert)
@@ -433,13 +519,22 @@ def set_certification(product: Product, data: dict, scan: bytes | None = None) -
         cert.scan_key = scan_key
     cert.verified_at = None
     cert.verified_by_id = None
+    cert.rejected_at = None
+    cert.review_note = None
     product.updated_at = utcnow()
     db.session.flush()
+    record("certificate.update" if before else "certificate.create", "certificate", cert.id, actor=actor,
+           before=before, after=snapshot(cert, CERTIFICATE_FIELDS))
     return cert
 
 
-def remove_certification(product: Product) -> None:
+def remove_certification(product: Product, *, actor=None) -> None:
     if product.certification is not None:
+        from ..audit.services import record, snapshot
+
+        cert = product.certification
+        record("certificate.delete", "certificate", cert.id, actor=actor,
+               before=snapshot(cert, CERTIFICATE_FIELDS) | {"product_id": product.id}, after={})
         db.session.delete(product.certification)
         product.certification = None
         product.updated_at = utcnow()
@@ -450,15 +545,23 @@ def verify_certification(cert: OcopCertification, user) -> OcopCertification:
     """Staff confirm the certificate against its scan/decision."""
     cert.verified_at = utcnow()
     cert.verified_by_id = user.id if user is not None else None
+    cert.rejected_at = None
+    cert.review_note = None
     db.session.flush()
     return cert
 
 
-def set_rural_industry(product: Product, data: dict) -> RuralIndustryRecognition | None:
+def set_rural_industry(product: Product, data: dict, *, actor=None) -> RuralIndustryRecognition | None:
     """Set the rural-industry recognition (level + year); an empty level removes it."""
+    from ..audit.services import record
+
     level = str(data.get("level") or "")
+    current = product.rural_industry
+    before = {"rural_level": current.level, "rural_year": current.year} if current is not None else {}
     if not level:
         if product.rural_industry is not None:
+            record("product.update", "product", product.id, actor=actor, before=before,
+                   after={"rural_level": None, "rural_year": None})
             db.session.delete(product.rural_industry)
             product.rural_industry = None
             product.updated_at = utcnow()
@@ -480,6 +583,9 @@ def set_rural_industry(product: Product, data: dict) -> RuralIndustryRecognition
     if rec is None:
         rec = RuralIndustryRecognition(product=product)
         db.session.add(rec)
+    if before != {"rural_level": level, "rural_year": year}:
+        record("product.update", "product", product.id, actor=actor, before=before,
+               after={"rural_level": level, "rural_year": year})
     rec.level = level
     rec.year = year
     product.updated_at = utcnow()

@@ -101,3 +101,27 @@ class CertificationForm(FlaskForm):
     def certification_data(self) -> dict:
         return {key: self.data[key] for key in
                 ("stars", "score", "product_group", "decision_number", "issued_on", "issuing_level", "issuing_body")}
+
+
+def make_product_form(product=None, *, prefill: bool, with_revision: bool = False) -> ProductEditForm:
+    """The product form with its choices; ``prefill`` fills it from ``product`` (GET),
+    overlaid with the values of its pending revision when ``with_revision``."""
+    from flask_babel import gettext
+
+    from ..catalog.services import pending_revision
+    from . import queries
+
+    if product is not None and prefill:
+        form = ProductEditForm(obj=product)
+        form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
+        if product.rural_industry is not None:
+            form.rural_level.data = product.rural_industry.level
+            form.rural_year.data = product.rural_industry.year
+        revision = pending_revision(product) if with_revision else None
+        for key, value in (revision.fields if revision is not None else {}).items():
+            form[key].data = value
+    else:
+        form = ProductEditForm()
+    form.category_id.choices = choice_list(queries.category_choices(), gettext("— Chọn danh mục —"))
+    form.area_id.choices = choice_list(queries.area_choices(), gettext("— Như địa chỉ cơ sở —"))
+    return form

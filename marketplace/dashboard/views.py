@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.forms import EmptyForm, apply_errors
+from ..catalog import queries as catalog_queries
 from ..catalog import services as catalog_services
 from ..catalog.models import PRODUCT_STATUSES, Product
 from ..catalog.services import ValidationError
@@ -23,7 +24,7 @@ from ..sellers.forms import SellerProfileForm
 from ..web.auth import current_seller, require_seller
 from . import queries
 from .access import get_owned_product
-from .forms import CertificationForm, ProductEditForm, choice_list
+from .forms import CertificationForm, ProductEditForm, choice_list, make_product_form
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -89,6 +90,7 @@ def home():
         products=pagination.items,
         pagination=pagination,
         counts=queries.status_counts(seller),
+        revision_ids=catalog_queries.pending_revision_product_ids([p.id for p in pagination.items]),
         status=status,
         q=text,
         action_form=EmptyForm(),
@@ -115,7 +117,7 @@ def profile():
                     seller = seller_services.create_seller(user, data, logo)
                     message = _("Đã gửi hồ sơ. Cơ sở của bạn sẽ hiển thị với người mua sau khi được duyệt.")
                 else:
-                    seller_services.update_seller(seller, data, logo)
+                    seller_services.update_seller(seller, data, logo, actor=user)
                     message = _("Đã lưu hồ sơ cơ sở.")
             except ValidationError as exc:
                 db.session.rollback()
@@ -136,27 +138,19 @@ def profile():
 
 
 def _product_form(product: Product | None = None) -> ProductEditForm:
-    if product is not None and request.method == "GET":
-        form = ProductEditForm(obj=product)
-        form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
-        if product.rural_industry is not None:
-            form.rural_level.data = product.rural_industry.level
-            form.rural_year.data = product.rural_industry.year
-    else:
-        form = ProductEditForm()
-    form.category_id.choices = choice_list(queries.category_choices(), _("— Chọn danh mục —"))
-    form.area_id.choices = choice_list(queries.area_choices(), _("— Như địa chỉ cơ sở —"))
-    return form
+    # The seller edits its pending revision, if any (what it proposed last).
+    return make_product_form(product, prefill=request.method == "GET", with_revision=True)
 
 
 def _save_product(form: ProductEditForm, seller, product: Product | None):
     """Create or update, with the rural-industry mark, in one transaction."""
+    actor = current_user._get_current_object()
     try:
         if product is None:
             product = catalog_services.create_product(seller, form.product_data())
         else:
-            catalog_services.update_product(product, form.product_data())
-        catalog_services.set_rural_industry(product, form.rural_data())
+            catalog_services.update_product(product, form.product_data(), actor=actor)
+        catalog_services.set_rural_industry(product, form.rural_data(), actor=actor)
     except ValidationError as exc:
         db.session.rollback()
         errors = dict(exc.errors)
@@ -200,17 +194,21 @@ def product_edit(product_id: int):
     if form.is_submitted():
         status = 400
         if form.validate():
-            was_published = product.status == "published"
+            had_revision = catalog_services.pending_revision(product)
+            had_fields = dict(had_revision.fields) if had_revision is not None else None
             saved = _save_product(form, seller, product)
             if saved is not None:
-                if was_published and saved.status == "pending":
-                    flash(_("Đã lưu. Tên, mô tả hoặc danh mục thay đổi nên sản phẩm chờ duyệt lại trước khi hiển thị."),
-                          "warning")
+                revision = catalog_services.pending_revision(saved)
+                if revision is not None and revision.fields != had_fields:
+                    flash(_("Đã lưu. Thay đổi tên, mô tả hoặc danh mục đang chờ duyệt; người mua vẫn thấy "
+                            "phiên bản đã duyệt cho tới khi thay đổi được duyệt."), "warning")
                 else:
                     flash(_("Đã lưu sản phẩm."), "success")
                 return redirect(url_for("dashboard.product_edit", product_id=product.id))
+    revision = catalog_queries.latest_revision(product)
     return render_template("dashboard/product_form.html", form=form, product=product, seller=seller,
-                           action_form=EmptyForm()), status
+                           action_form=EmptyForm(), revision=revision,
+                           changes=catalog_queries.revision_changes(revision) if revision else []), status
 
 
 @bp.post("/san-pham/<int:product_id>/nhan-ban")
@@ -229,7 +227,7 @@ def product_archive(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
     _check_csrf()
-    catalog_services.archive_product(product)
+    catalog_services.archive_product(product, actor=current_user._get_current_object())
     db.session.commit()
     flash(_("Đã lưu trữ sản phẩm; sản phẩm không còn hiển thị với người mua."), "success")
     return redirect(url_for("dashboard.home"))
@@ -266,7 +264,8 @@ def product_certification(product_id: int):
         if form.validate():
             scan = _read_upload("scan", catalog_services.MAX_SCAN_BYTES)
             try:
-                catalog_services.set_certification(product, form.certification_data(), scan=scan)
+                catalog_services.set_certification(product, form.certification_data(), scan=scan,
+                                                 actor=current_user._get_current_object())
             except ValidationError as exc:
                 db.session.rollback()
                 apply_errors(form, exc.errors)
@@ -284,7 +283,7 @@ def product_certification_delete(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
     _check_csrf()
-    catalog_services.remove_certification(product)
+    catalog_services.remove_certification(product, actor=current_user._get_current_object())
     db.session.commit()
     flash(_("Đã xoá chứng nhận OCOP của sản phẩm."), "success")
     return redirect(url_for("dashboard.product_certification", product_id=product.id))

@@ -179,6 +179,7 @@ def apply_import(
     table: Table,
     *,
     progress: Callable[[Iterable], Iterable] | None = None,
+    actor=None,
 ) -> ImportResult:
     """Create or update ``seller``'s products from ``table`` (matched by product code).
 
@@ -224,7 +225,7 @@ def apply_import(
                 outcome.action = "create"
             else:
                 before = _snapshot(product)
-                update_product(product, data)
+                update_product(product, data, actor=actor)
                 outcome.action = "update" if _snapshot(product) != before else "unchanged"
         except ValidationError as exc:
             _add_errors(outcome, exc, table)

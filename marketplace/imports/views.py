@@ -122,7 +122,7 @@ def commit():
         table = read_table(data)
     except ImportFileError:
         abort(400)
-    result = apply_import(seller, table)
+    result = apply_import(seller, table, actor=current_user._get_current_object())
     if not result.ok:
         # The catalog changed since the preview (e.g. a code taken meanwhile): nothing saved.
         db.session.rollback()

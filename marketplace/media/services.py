@@ -45,7 +45,20 @@ def _ordered(product: Product) -> list[ProductPhoto]:
     return sorted(product.photos, key=lambda p: (p.position, p.id or 0))
 
 
-def add_photo(product: Product, stream: BinaryIO | bytes, *, alt: str = "") -> ProductPhoto:
+def _photo_keys(product: Product) -> list[str]:
+    return [p.key for p in _ordered(product)]
+
+
+def _audit_photos(product: Product, action: str, before: list[str], actor) -> None:
+    """One audit entry for a change of the product's photos (ordered keys)."""
+    from ..audit.services import record
+
+    db.session.expire(product, ["photos"])
+    record(action, "product", product.id, actor=actor, before={"photos": before},
+           after={"photos": _photo_keys(product)})
+
+
+def add_photo(product: Product, stream: BinaryIO | bytes, *, alt: str = "", actor=None) -> ProductPhoto:
     """Decode, clean and store an uploaded picture as the product's last photo.
 
     Raises ``PhotoError`` when the product already has MAX_PHOTOS photos or already
@@ -55,10 +68,10 @@ def add_photo(product: Product, stream: BinaryIO | bytes, *, alt: str = "") -> P
     if len(product.photos) >= MAX_PHOTOS:
         raise PhotoError(_l("Mỗi sản phẩm có tối đa %(n)d ảnh. Hãy xoá bớt ảnh trước khi thêm.", n=MAX_PHOTOS))
     image = process_upload(stream)
-    return add_photo_image(product, image, alt=alt)
+    return add_photo_image(product, image, alt=alt, actor=actor)
 
 
-def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
+def add_photo_image(product: Product, image, *, alt: str = "", actor=None) -> ProductPhoto:
     """Store an already cleaned image (see ``process_upload``) as a new last photo."""
     # Serialise concurrent uploads to one product (PostgreSQL row lock until commit;
     # SQLite has a single writer anyway), then count what is really there.
@@ -73,6 +86,7 @@ def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
     if any(photo.key == key for photo in product.photos):
         raise PhotoError(_l("Ảnh này đã có trong sản phẩm."))
     photos = _ordered(product)
+    before = [p.key for p in photos]
     photo = ProductPhoto(
         key=key,
         width=width,
@@ -82,6 +96,7 @@ def add_photo_image(product: Product, image, *, alt: str = "") -> ProductPhoto:
     )
     product.photos.append(photo)
     db.session.flush()
+    _audit_photos(product, "product.photo_add", before, actor)
     return photo
 
 
@@ -92,19 +107,21 @@ def _photo_of(product: Product, photo_id: int) -> ProductPhoto:
     raise LookupError(photo_id)
 
 
-def delete_photo(product: Product, photo_id: int) -> None:
+def delete_photo(product: Product, photo_id: int, *, actor=None) -> None:
     """Remove a photo; its files go after commit unless another row still uses them."""
     photo = _photo_of(product, photo_id)
+    before = _photo_keys(product)
     product.photos.remove(photo)  # delete-orphan cascade deletes the row
     for position, item in enumerate(_ordered(product)):
         item.position = position
     db.session.flush()
-    db.session.expire(product, ["photos"])
+    _audit_photos(product, "product.photo_delete", before, actor)
 
 
-def move_photo(product: Product, photo_id: int, delta: int) -> None:
+def move_photo(product: Product, photo_id: int, delta: int, *, actor=None) -> None:
     """Move a photo ``delta`` places (−1 earlier, +1 later); ends are clamped."""
     photos = _ordered(product)
+    before = [p.key for p in photos]
     photo = _photo_of(product, photo_id)
     index = photos.index(photo)
     target = max(0, min(len(photos) - 1, index + delta))
@@ -113,30 +130,38 @@ def move_photo(product: Product, photo_id: int, delta: int) -> None:
     for position, item in enumerate(photos):
         item.position = position
     db.session.flush()
-    db.session.expire(product, ["photos"])
+    if target != index:
+        _audit_photos(product, "product.photo_move", before, actor)
+    else:
+        db.session.expire(product, ["photos"])
 
 
-def set_cover(product: Product, photo_id: int) -> None:
+def set_cover(product: Product, photo_id: int, *, actor=None) -> None:
     """Make a photo the cover (position 0); the others keep their order."""
     photos = _ordered(product)
+    before = [p.key for p in photos]
     photo = _photo_of(product, photo_id)
     photos.remove(photo)
     photos.insert(0, photo)
     for position, item in enumerate(photos):
         item.position = position
     db.session.flush()
-    db.session.expire(product, ["photos"])
+    if before and before[0] != photo.key:
+        _audit_photos(product, "product.photo_cover", before, actor)
+    else:
+        db.session.expire(product, ["photos"])
 
 
-def reorder_photos(product: Product, photo_ids: list[int]) -> None:
+def reorder_photos(product: Product, photo_ids: list[int], *, actor=None) -> None:
     """Set the complete order at once (ids of all the product's photos)."""
+    before = _photo_keys(product)
     photos = {p.id: p for p in product.photos}
     if sorted(photo_ids) != sorted(photos):
         raise PhotoError(_l("Danh sách ảnh không khớp, hãy tải lại trang rồi thử lại."))
     for position, photo_id in enumerate(photo_ids):
         photos[photo_id].position = position
     db.session.flush()
-    db.session.expire(product, ["photos"])
+    _audit_photos(product, "product.photo_reorder", before, actor)
 
 
 # ---------------------------------------------------------------------------

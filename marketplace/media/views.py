@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..dashboard.access import get_owned_product
@@ -93,7 +93,7 @@ def photos(product):
     problems = []
     for upload in uploads:
         try:
-            add_photo(product, upload.stream, alt=form.alt.data or "")
+            add_photo(product, upload.stream, alt=form.alt.data or "", actor=current_user._get_current_object())
         except (ImageRejected, PhotoError) as exc:
             problems.append(f"{upload.filename}: {exc.message}")
     if problems:
@@ -113,7 +113,7 @@ def _photo_action(product, photo_id: int, action) -> object:
     if not form.validate_on_submit():
         abort(400)
     try:
-        action(product, photo_id)
+        action(product, photo_id, actor=current_user._get_current_object())
     except LookupError:
         abort(404)
     db.session.commit()
@@ -131,13 +131,13 @@ def delete(product, photo_id: int):
 @bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/len")
 @_owned_product
 def move_up(product, photo_id: int):
-    return _photo_action(product, photo_id, lambda p, i: move_photo(p, i, -1))
+    return _photo_action(product, photo_id, lambda p, i, actor: move_photo(p, i, -1, actor=actor))
 
 
 @bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/xuong")
 @_owned_product
 def move_down(product, photo_id: int):
-    return _photo_action(product, photo_id, lambda p, i: move_photo(p, i, +1))
+    return _photo_action(product, photo_id, lambda p, i, actor: move_photo(p, i, +1, actor=actor))
 
 
 @bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/anh-bia")

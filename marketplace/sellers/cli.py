@@ -1,4 +1,5 @@
-"""`flask sellers …`: approve or suspend sellers until the staff queue exists."""
+"""`flask sellers …`: approve, suspend or reinstate sellers from the command line (the same
+staff services as the staff area at /nhan-vien)."""
 from __future__ import annotations
 
 import click
@@ -7,8 +8,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..staff import services as staff_services
+from ..staff.cli import commit_decision as _decide
 from .models import SELLER_STATUSES, Seller
-from .services import approve_seller, seller_by_slug, suspend_seller
+from .services import seller_by_slug
 
 sellers = AppGroup("sellers", help="Cơ sở bán hàng (sellers).")
 
@@ -25,19 +28,27 @@ def _get(slug: str) -> Seller:
 def approve_command(slug: str) -> None:
     """Approve seller SLUG: its published products become public."""
     seller = _get(slug)
-    approve_seller(seller)
-    db.session.commit()
+    _decide(lambda: staff_services.approve_seller(seller))
     click.echo(f"Approved {seller.slug} ({seller.name}).")
 
 
 @sellers.command("suspend")
 @click.argument("slug")
-def suspend_command(slug: str) -> None:
+@click.option("--reason", required=True, help="Lý do (the seller reads it).")
+def suspend_command(slug: str, reason: str) -> None:
     """Suspend seller SLUG: all its products disappear from public pages."""
     seller = _get(slug)
-    suspend_seller(seller)
-    db.session.commit()
+    _decide(lambda: staff_services.suspend_seller(seller, reason))
     click.echo(f"Suspended {seller.slug} ({seller.name}).")
+
+
+@sellers.command("reinstate")
+@click.argument("slug")
+def reinstate_command(slug: str) -> None:
+    """Reinstate suspended seller SLUG: the products public before show again."""
+    seller = _get(slug)
+    _decide(lambda: staff_services.reinstate_seller(seller))
+    click.echo(f"Reinstated {seller.slug} ({seller.name}).")
 
 
 @sellers.command("list")

@@ -38,6 +38,11 @@ class Seller(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff rejection of a pending registration (still ``pending``, out of the queue
+    # until the seller edits its profile) and the reason the seller sees; also the
+    # reason of a suspension.
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

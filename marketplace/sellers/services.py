@@ -144,16 +144,23 @@ def create_seller(user, data: dict, logo: bytes | None = None) -> Seller:
     return seller
 
 
-def update_seller(seller: Seller, data: dict, logo: bytes | None = None) -> Seller:
-    """Profile edit by the seller. The slug (public URL) never changes; status stays."""
+def update_seller(seller: Seller, data: dict, logo: bytes | None = None, *, actor=None) -> Seller:
+    """Profile edit by the seller (audited). The slug (public URL) never changes; status
+    stays. A registration staff rejected goes back to the review queue."""
+    from ..audit.services import record, snapshot
+
     clean = _validate_profile(data, creating=False)
     logo_key = store_logo(logo) if logo else None
+    fields = [*clean, "logo_key"]
+    before = snapshot(seller, fields)
     for key, value in clean.items():
         setattr(seller, key, value)
     if logo_key:
         seller.logo_key = logo_key
+    seller.rejected_at = None
     seller.updated_at = utcnow()
     db.session.flush()
+    record("seller.update", "seller", seller.id, actor=actor, before=before, after=snapshot(seller, fields))
     return seller
 
 
