@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg test-e2e install install-test seed reindex bench clean translations translations-update
+.PHONY: run test test-pg test-load test-e2e install install-test seed reindex bench clean translations translations-update
 
 # Debian's python3 may come without ensurepip (package python3-venv): then the venv is
 # made without pip and the system pip installs into it; failing both, say what to do.
@@ -34,12 +34,17 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not load"
 
 # The same suite against PostgreSQL (the CI machine provides 127.0.0.1:5432/test).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-pg: install-test
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e"
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e and not load"
+
+# Bursts of concurrent requests against a real gunicorn server, on SQLite then PostgreSQL.
+test-load: install-test
+	$(BIN)/python -m pytest -q -m load
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m load
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium).
 test-e2e: install-test
