@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from .config import load_config
+from .web.site import MarketplaceFlask
 
 # Feature packages whose ``views.bp`` blueprint is registered, in this order.
 FEATURES = (
@@ -25,13 +26,15 @@ FEATURES = (
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = MarketplaceFlask(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
     )
     load_config(app, test_config)
+    from .web.site import init_site
+    init_site(app)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     from .extensions import babel, csrf, db, login_manager, migrate

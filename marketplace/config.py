@@ -36,7 +36,9 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     SITE_NAME = "Sàn OCOP Thái Nguyên"
-    PREFERRED_URL_SCHEME = "http"
+    PREFERRED_URL_SCHEME = "http"  # follows SITE_URL's scheme
+    SITE_URL: str | None = None  # every absolute URL; default http://127.0.0.1:5000 (development)
+    TRUSTED_PROXIES = 0  # reverse proxies in front; 0: X-Forwarded-For is ignored
     PER_PAGE = 24
 
 
@@ -54,9 +56,10 @@ _ENV_STRINGS = (
     "SMTP_USER",
     "SMTP_PASSWORD",
     "SERVER_NAME",
+    "SITE_URL",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
-_ENV_INTS = ("SMTP_PORT",)
+_ENV_INTS = ("SMTP_PORT", "TRUSTED_PROXIES")
 
 
 def _normalise_db_url(url: str) -> str:
@@ -77,6 +80,18 @@ def _persistent_secret(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _site_config(app: Flask) -> None:
+    """SITE_URL (checked, no trailing slash) sets the URL scheme; secure sessions make
+    every other cookie Secure too; TRUSTED_PROXIES is a whole number ≥ 0."""
+    from .web.site import DEFAULT_SITE_URL, check_site_url
+
+    app.config["SITE_URL"] = check_site_url(app.config.get("SITE_URL") or DEFAULT_SITE_URL)
+    app.config["PREFERRED_URL_SCHEME"] = app.config["SITE_URL"].split(":", 1)[0]
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise RuntimeError(f"TRUSTED_PROXIES={proxies!r} must be a whole number of proxies (0 without one).")
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -111,6 +126,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.setdefault("UPLOAD_FOLDER", None)
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FOLDER"] = app.config.get("MAIL_FOLDER") or str(instance / "mail")
+    _site_config(app)
 
     backend = app.config.get("SEARCH_BACKEND")
     if not backend:

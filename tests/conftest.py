@@ -23,6 +23,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "MAIL_FOLDER": str(tmp_path / "mail"),
         "RATELIMIT_ENABLED": False,
+        "SITE_URL": "http://localhost",  # the test client's host, so absolute URLs read naturally
     }
     config.update(overrides)
     return config
