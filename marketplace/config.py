@@ -31,9 +31,10 @@ class Defaults:
     LANGUAGES = ("vi", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (env SESSION_COOKIE_SECURE=1)
+    SESSION_COOKIE_SECURE: bool | None = None  # default: True when SITE_URL is https (env SESSION_COOKIE_SECURE=1)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE: bool | None = None  # default: SESSION_COOKIE_SECURE (every cookie alike)
     WTF_CSRF_TIME_LIMIT = None
     SITE_NAME = "Sàn OCOP Thái Nguyên"
     PREFERRED_URL_SCHEME = "http"  # follows SITE_URL's scheme
@@ -83,12 +84,17 @@ def _persistent_secret(instance: Path) -> str:
 
 
 def _site_config(app: Flask) -> None:
-    """SITE_URL (checked, no trailing slash) sets the URL scheme; secure sessions make
-    every other cookie Secure too; TRUSTED_PROXIES is a whole number ≥ 0."""
+    """SITE_URL (checked, no trailing slash) sets the URL scheme and, unless set, whether
+    cookies are Secure; the remember-me cookie follows the session cookie;
+    TRUSTED_PROXIES is a whole number ≥ 0."""
     from .web.site import DEFAULT_SITE_URL, check_site_url
 
     app.config["SITE_URL"] = check_site_url(app.config.get("SITE_URL") or DEFAULT_SITE_URL)
     app.config["PREFERRED_URL_SCHEME"] = app.config["SITE_URL"].split(":", 1)[0]
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PREFERRED_URL_SCHEME"] == "https"
+    if app.config.get("REMEMBER_COOKIE_SECURE") is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
     proxies = app.config.get("TRUSTED_PROXIES") or 0
     if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
         raise RuntimeError(f"TRUSTED_PROXIES={proxies!r} must be a whole number of proxies (0 without one).")

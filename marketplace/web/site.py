@@ -32,9 +32,36 @@ def site_url(path: str = "") -> str:
     return current_app.config["SITE_URL"] + path
 
 
+def harden_cookies(response, config) -> None:
+    """Every Set-Cookie of the response gets HttpOnly, SameSite and (when sessions are
+    Secure) Secure from the configuration — the session and ``remember_token`` are set
+    so already; this also covers any cookie a later feature or extension adds."""
+    headers = response.headers.getlist("Set-Cookie")
+    if not headers:
+        return
+    samesite = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    hardened = []
+    for header in headers:
+        attributes = {part.strip().split("=", 1)[0].lower() for part in header.split(";")[1:]}
+        if "httponly" not in attributes:
+            header += "; HttpOnly"
+        if "samesite" not in attributes:
+            header += f"; SameSite={samesite}"
+        if config.get("SESSION_COOKIE_SECURE") and "secure" not in attributes:
+            header += "; Secure"
+        hardened.append(header)
+    response.headers.setlist("Set-Cookie", hardened)
+
+
 class MarketplaceFlask(Flask):
     """Flask whose URL adapters build external URLs on ``SITE_URL``: ``url_for(...,
-    _external=True)`` in views, templates, mails and CLI commands alike."""
+    _external=True)`` in views, templates, mails and CLI commands alike; and whose
+    responses carry only hardened cookies."""
+
+    def process_response(self, response):
+        response = super().process_response(response)  # after_request hooks, session saved
+        harden_cookies(response, self.config)
+        return response
 
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)
