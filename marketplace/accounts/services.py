@@ -21,7 +21,7 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 __all__ = ["ValidationError", "register_user", "authenticate", "create_user", "change_password",
-           "reset_password", "request_password_reset", "normalize_email", "find_user_by_email"]
+           "reset_password", "end_sessions", "request_password_reset", "normalize_email", "find_user_by_email"]
 
 
 def normalize_email(email: Any) -> str:
@@ -105,9 +105,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (all browsers): their ids
+    carry the old session version. Atomic in SQL, so two logouts never collide."""
+    user.session_version = User.session_version + 1
+    db.session.flush()
+
+
 def set_password(user: User, password: str, field: str = "password") -> None:
     user.password_hash = generate_password_hash(_check_password(password, field))
-    db.session.flush()
+    end_sessions(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -115,14 +115,34 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
+def _end_sessions_and_log_out() -> None:
+    """Server-side logout: a copied session cookie or remember-me cookie of this
+    account stops working too (the session version changes)."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+
+
 @bp.post("/dang-xuat")
 def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    logout_user()
+    _end_sessions_and_log_out()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("catalog.home"))
+
+
+@bp.post("/tai-khoan/dang-xuat-moi-thiet-bi")
+@login_required
+def logout_everywhere():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _end_sessions_and_log_out()
+    flash(_("Đã đăng xuất khỏi mọi thiết bị. Vui lòng đăng nhập lại."), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/quen-mat-khau", methods=["GET", "POST"])

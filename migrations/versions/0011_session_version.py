@@ -1,0 +1,26 @@
+"""session version on users (server-side logout)
+
+Revision ID: 0011_session_version
+Revises: 0006_audit_synonyms
+Create Date: 2026-11-30 09:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0011_session_version'
+down_revision = '0006_audit_synonyms'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
