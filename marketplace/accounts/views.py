@@ -1,6 +1,7 @@
 """Accounts: register, log in/out, password reset by signed link, change password."""
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..catalog.services import ValidationError
 from ..extensions import db, login_manager
 from ..web.ratelimit import client_fingerprint, hit
-from . import services
+from . import services, throttle
 from .forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -26,7 +27,6 @@ from .tokens import load_reset_token
 
 bp = Blueprint("accounts", __name__)
 
-LOGIN_LIMIT, LOGIN_WINDOW = 10, 300
 RESET_LIMIT, RESET_WINDOW = 5, 3600
 
 
@@ -97,17 +97,20 @@ def login():
     if form.is_submitted():
         status = 400
         if form.validate():
-            by_client = hit(f"login:{client_fingerprint()}", LOGIN_LIMIT, LOGIN_WINDOW)
-            by_email = hit(f"login-email:{services.email_key(form.email.data)}", LOGIN_LIMIT, LOGIN_WINDOW)
-            if not (by_client and by_email):
-                form.form_errors.append(
-                    _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 5 phút.")
-                )
+            if not throttle.client_allowed():
+                form.form_errors.append(_("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút."))
                 return render_template("accounts/login.html", form=form), 429
+            wait = throttle.wait_seconds(form.email.data)
+            if wait:
+                return _login_delayed(form, wait)
             user = services.authenticate(form.email.data, form.password.data)
             if user is None:
                 form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
+                wait = throttle.failed(form.email.data)
+                if wait:
+                    return _login_delayed(form, wait)
             else:
+                throttle.succeeded(form.email.data)
                 db.session.commit()
                 login_user(user, remember=bool(form.remember.data))
                 flash(_("Đăng nhập thành công."), "success")
@@ -122,6 +125,18 @@ def _end_sessions_and_log_out() -> None:
         services.end_sessions(current_user._get_current_object())
         db.session.commit()
     logout_user()
+
+
+def _login_delayed(form, wait: int):
+    """Too many wrong passwords from this client for this account: wait, then retry."""
+    if wait < 120:
+        when = _("%(n)d giây", n=wait)
+    else:
+        when = _("%(n)d phút", n=math.ceil(wait / 60))
+    form.form_errors.append(
+        _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi %(when)s rồi thử lại, hoặc lấy lại mật khẩu.", when=when)
+    )
+    return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
 
 
 @bp.post("/dang-xuat")
