@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
+import sqlalchemy as sa
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,10 @@ class User(UserMixin, db.Model):
     # Part of every session id and remember-me cookie: raising it ends them all
     # (log out, log out everywhere, password change and reset).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # False only for a self-registered account whose owner has not yet opened the
+    # confirmation link (it cannot log in until then). Accounts made by staff or the
+    # CLI, and every account from before confirmation existed, count as confirmed.
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
 
     seller: Mapped[Seller | None] = relationship()
 

@@ -1,7 +1,8 @@
-"""Signed, expiring password-reset links.
+"""Signed, expiring links: password reset and e-mail confirmation.
 
-The token carries the user id and the password fingerprint, so it stops working as
+A reset token carries the user id and the password fingerprint, so it stops working as
 soon as the password changes (a used link cannot be used twice) and after one hour.
+A confirmation token carries the user id and the address it was mailed to.
 """
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from .models import User
 
 RESET_SALT = "password-reset"
 RESET_MAX_AGE = 3600  # seconds
+CONFIRM_SALT = "confirm-email"
+CONFIRM_MAX_AGE = 3 * 24 * 3600
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+def _serializer(salt: str = RESET_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def make_reset_token(user: User) -> str:
@@ -38,3 +41,24 @@ def load_reset_token(token: str, max_age: int = RESET_MAX_AGE) -> User | None:
     if user is None or not user.active or user.password_fingerprint != data.get("fp"):
         return None
     return user
+
+
+def make_confirm_token(user: User, *, sell: bool = False) -> str:
+    return _serializer(CONFIRM_SALT).dumps({"uid": user.id, "email": user.email, "sell": bool(sell)})
+
+
+def load_confirm_token(token: str, max_age: int = CONFIRM_MAX_AGE) -> tuple[User, bool] | None:
+    """(user, wants to sell) for a valid confirmation link, or None."""
+    try:
+        data = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        user = db.session.get(User, int(data.get("uid")))
+    except (TypeError, ValueError):
+        return None
+    if user is None or not user.active or user.email != data.get("email"):
+        return None
+    return user, bool(data.get("sell"))

@@ -23,11 +23,12 @@ from .forms import (
     ResetPasswordForm,
     apply_errors,
 )
-from .tokens import load_reset_token
+from .tokens import load_confirm_token, load_reset_token
 
 bp = Blueprint("accounts", __name__)
 
 RESET_LIMIT, RESET_WINDOW = 5, 3600
+REGISTER_LIMIT, REGISTER_WINDOW = 5, 3600
 
 
 def _localize(message) -> str:
@@ -61,6 +62,8 @@ def _landing() -> str:
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
 def register():
+    """The same answer whether or not the e-mail has an account ("check your mail"): a
+    new account gets a confirmation link, the owner of an existing one a notice."""
     if current_user.is_authenticated:
         return redirect(_landing())
     form = RegisterForm()
@@ -68,8 +71,11 @@ def register():
     if form.is_submitted():
         status = 400
         if form.validate():
+            if not hit(f"register:{client_fingerprint()}", REGISTER_LIMIT, REGISTER_WINDOW):
+                form.form_errors.append(_("Bạn đã đăng ký quá nhiều lần. Vui lòng thử lại sau."))
+                return render_template("accounts/register.html", form=form), 429
             try:
-                user = services.register_user(form.data)
+                user, created = services.register_user(form.data)
             except ValidationError as exc:
                 db.session.rollback()
                 apply_errors(form, exc.errors)
@@ -78,14 +84,38 @@ def register():
                     db.session.commit()
                 except IntegrityError:  # the same e-mail registered a moment ago
                     db.session.rollback()
-                    form.email.errors = [_("Email này đã được đăng ký. Vui lòng đăng nhập hoặc lấy lại mật khẩu.")]
-                    return render_template("accounts/register.html", form=form), 400
-                login_user(user)
-                flash(_("Đăng ký thành công. Chào mừng bạn!"), "success")
-                if form.wants_to_sell.data:
-                    return redirect(url_for("dashboard.profile"))
-                return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+                    user, created = services.find_user_by_email(form.email.data), False
+                try:
+                    services.mail_registration(user, created=created, sell=bool(form.wants_to_sell.data))
+                except OSError:  # SMTP down: the same answer for every address
+                    current_app.logger.exception("registration mail could not be sent")
+                    form.form_errors.append(_("Hiện không gửi được thư. Vui lòng thử lại sau ít phút."))
+                    return render_template("accounts/register.html", form=form), 503
+                return render_template("accounts/register_sent.html", email=services.normalize_email(form.email.data))
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/xac-nhan-email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """GET shows a button (mail scanners that open links confirm nothing); POST confirms
+    the address and logs the new account in — once: later the link only says so."""
+    loaded = load_confirm_token(token)
+    if loaded is None:
+        return render_template("accounts/confirm_invalid.html"), 400
+    user, sell = loaded
+    if user.email_confirmed:
+        flash(_("Email đã được xác nhận. Vui lòng đăng nhập."), "info")
+        return redirect(url_for("accounts.login"))
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        services.confirm_email(user)
+        db.session.commit()
+        login_user(user)
+        flash(_("Đã xác nhận email. Chào mừng bạn!"), "success")
+        return redirect(url_for("dashboard.profile") if sell else url_for("catalog.home"))
+    return render_template("accounts/confirm_email.html", form=form, user=user)
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
@@ -109,6 +139,17 @@ def login():
                 wait = throttle.failed(form.email.data)
                 if wait:
                     return _login_delayed(form, wait)
+            elif not user.email_confirmed:
+                db.session.rollback()
+                throttle.succeeded(form.email.data)
+                db.session.commit()
+                try:
+                    services.mail_registration(user, created=False)
+                except OSError:
+                    current_app.logger.exception("confirmation mail could not be sent")
+                form.form_errors.append(_("Email của tài khoản chưa được xác nhận. Chúng tôi vừa gửi lại thư "
+                                          "xác nhận; vui lòng mở liên kết trong thư rồi đăng nhập."))
+                return render_template("accounts/login.html", form=form), 403
             else:
                 throttle.succeeded(form.email.data)
                 db.session.commit()

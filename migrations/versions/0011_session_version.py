@@ -1,4 +1,4 @@
-"""session version on users (server-side logout)
+"""users: session version (server-side logout) and email_confirmed (self-registration)
 
 Revision ID: 0011_session_version
 Revises: 0006_audit_synonyms
@@ -19,8 +19,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+        # Every existing account counts as confirmed (it predates confirmation links).
+        batch_op.add_column(sa.Column('email_confirmed', sa.Boolean(), server_default=sa.true(), nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('email_confirmed')
         batch_op.drop_column('session_version')
