@@ -41,6 +41,7 @@ class Defaults:
     SITE_URL: str | None = None  # every absolute URL; default http://127.0.0.1:5000 (development)
     TRUSTED_PROXIES = 0  # reverse proxies in front; 0: X-Forwarded-For is ignored
     PER_PAGE = 24
+    SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before "database is locked"
 
 
 _ENV_STRINGS = (
@@ -61,6 +62,7 @@ _ENV_STRINGS = (
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
 _ENV_INTS = ("SMTP_PORT", "TRUSTED_PROXIES")
+_ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 
 def _normalise_db_url(url: str) -> str:
@@ -118,6 +120,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         for key in _ENV_INTS:
             if env.get(key):
                 app.config[key] = int(env[key])
+        for key in _ENV_FLOATS:
+            if env.get(key):
+                app.config[key] = float(env[key])
     else:
         app.config.update(test_config)
 
@@ -126,7 +131,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite: wait for a writer instead of failing with "database is locked".
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"])}}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(instance)
     app.config.setdefault("UPLOAD_FOLDER", None)

@@ -107,3 +107,4 @@ def test_burst_of_50_inquiries_gives_only_stored_and_429(tmp_path):
     assert visitor_statuses and set(visitor_statuses) == {200}
     assert max(visitor_times) < VISITOR_PAGE_LIMIT, f"home page took {max(visitor_times):.1f} s during the burst"
     assert "Traceback" not in log, log[-3000:]
+
