@@ -26,10 +26,10 @@ def make_reset_token(user: User) -> str:
     return _serializer().dumps({"uid": user.id, "fp": user.password_fingerprint})
 
 
-def load_reset_token(token: str, max_age: int = RESET_MAX_AGE) -> User | None:
-    """The user the token was issued for, or None if forged, expired or already used."""
+def _load(token: str, salt: str, max_age: int) -> tuple[dict, User] | None:
+    """(payload, active user it names) of a genuine, unexpired token, or None."""
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data = _serializer(salt).loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(data, dict):
@@ -38,9 +38,17 @@ def load_reset_token(token: str, max_age: int = RESET_MAX_AGE) -> User | None:
         user = db.session.get(User, int(data.get("uid")))
     except (TypeError, ValueError):
         return None
-    if user is None or not user.active or user.password_fingerprint != data.get("fp"):
+    if user is None or not user.active:
         return None
-    return user
+    return data, user
+
+
+def load_reset_token(token: str, max_age: int = RESET_MAX_AGE) -> User | None:
+    """The user the token was issued for, or None if forged, expired or already used."""
+    loaded = _load(token, RESET_SALT, max_age)
+    if loaded is None or loaded[1].password_fingerprint != loaded[0].get("fp"):
+        return None
+    return loaded[1]
 
 
 def make_confirm_token(user: User, *, sell: bool = False) -> str:
@@ -49,16 +57,7 @@ def make_confirm_token(user: User, *, sell: bool = False) -> str:
 
 def load_confirm_token(token: str, max_age: int = CONFIRM_MAX_AGE) -> tuple[User, bool] | None:
     """(user, wants to sell) for a valid confirmation link, or None."""
-    try:
-        data = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
-    except (SignatureExpired, BadSignature):
+    loaded = _load(token, CONFIRM_SALT, max_age)
+    if loaded is None or loaded[1].email != loaded[0].get("email"):
         return None
-    if not isinstance(data, dict):
-        return None
-    try:
-        user = db.session.get(User, int(data.get("uid")))
-    except (TypeError, ValueError):
-        return None
-    if user is None or not user.active or user.email != data.get("email"):
-        return None
-    return user, bool(data.get("sell"))
+    return loaded[1], bool(loaded[0].get("sell"))
