@@ -66,13 +66,15 @@ def test_register_creates_an_unconfirmed_buyer_confirmed_by_the_mailed_link(clie
     assert client.get(link).status_code == 200  # a page with a button: opening the link confirms nothing
     with app.app_context():
         assert not db.session.scalars(sa.select(User)).one().email_confirmed
-    assert client.post(link).status_code == 302
+    wrong = client.post(link, data={"password": "khong-phai-mat-khau"})
+    assert wrong.status_code == 400 and "Mật khẩu không đúng" in wrong.get_data(as_text=True)
+    assert client.post(link, data={"password": "tra-xanh-2024"}).status_code == 302
     page = client.get("/tai-khoan")
     assert page.status_code == 200
     assert "lan@example.vn" in page.get_data(as_text=True)
     # The link logs in only once.
     other = app.test_client()
-    again = other.post(link)
+    again = other.post(link, data={"password": "tra-xanh-2024"})
     assert again.status_code == 302 and again.headers["Location"].startswith("/dang-nhap")
     assert other.get("/tai-khoan").status_code == 302
 
@@ -81,7 +83,7 @@ def test_register_wanting_to_sell_goes_to_the_seller_profile_form(client, app):
     client.post("/dang-ky", data={
         "email": "htx@example.vn", "password": "tra-xanh-2024", "confirm": "tra-xanh-2024", "wants_to_sell": "y",
     })
-    response = client.post(_confirm_link(app))
+    response = client.post(_confirm_link(app), data={"password": "tra-xanh-2024"})
     assert response.headers["Location"].endswith("/dashboard/ho-so")
     assert "Đăng ký bán hàng" in client.get("/dashboard/ho-so").get_data(as_text=True)
 

@@ -16,6 +16,7 @@ from ..web.ratelimit import client_fingerprint, hit
 from . import services, throttle
 from .forms import (
     ChangePasswordForm,
+    ConfirmEmailForm,
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
@@ -97,8 +98,10 @@ def register():
 
 @bp.route("/xac-nhan-email/<token>", methods=["GET", "POST"])
 def confirm_email(token: str):
-    """GET shows a button (mail scanners that open links confirm nothing); POST confirms
-    the address and logs the new account in — once: later the link only says so."""
+    """The mailed link plus the password chosen at registration confirm the address and
+    log in, once. Opening the link alone confirms nothing (mail scanners open links), and
+    someone who registered your address first cannot have it confirmed with their
+    password: the mailbox owner resets the password instead, which also confirms."""
     loaded = load_confirm_token(token)
     if loaded is None:
         return render_template("accounts/confirm_invalid.html"), 400
@@ -106,16 +109,22 @@ def confirm_email(token: str):
     if user.email_confirmed:
         flash(_("Email đã được xác nhận. Vui lòng đăng nhập."), "info")
         return redirect(url_for("accounts.login"))
-    form = EmptyForm()
-    if request.method == "POST":
-        if not form.validate():
-            abort(400)
-        services.confirm_email(user)
-        db.session.commit()
-        login_user(user)
-        flash(_("Đã xác nhận email. Chào mừng bạn!"), "success")
-        return redirect(url_for("dashboard.profile") if sell else url_for("catalog.home"))
-    return render_template("accounts/confirm_email.html", form=form, user=user)
+    form = ConfirmEmailForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            if services.authenticate(user.email, form.password.data) is None:
+                db.session.rollback()
+                form.password.errors = [_("Mật khẩu không đúng. Nếu bạn không nhớ mật khẩu đã chọn, hãy lấy lại "
+                                          "mật khẩu: email cũng sẽ được xác nhận.")]
+            else:
+                services.confirm_email(user)
+                db.session.commit()
+                login_user(user)
+                flash(_("Đã xác nhận email. Chào mừng bạn!"), "success")
+                return redirect(url_for("dashboard.profile") if sell else url_for("catalog.home"))
+    return render_template("accounts/confirm_email.html", form=form, user=user), status
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])

@@ -75,3 +75,32 @@ def test_bad_input_is_refused_the_same_way_for_new_and_existing_addresses(app, e
     assert new.status_code == old.status_code == 400
     assert "Mật khẩu phải dài từ 8 đến 128 ký tự." in old.get_data(as_text=True)
     assert "đã được đăng ký" not in old.get_data(as_text=True)
+
+
+def test_an_address_registered_by_someone_else_first_cannot_be_taken_over(app, tmp_path):
+    """Pre-hijacking: an attacker registers the victim's address with their own password
+    and waits for the victim to confirm it. The confirmation needs the password chosen at
+    registration, so the victim cannot confirm the attacker's account by mistake; the
+    victim takes the address back with a password reset, which confirms it."""
+    import re
+
+    attacker, victim = app.test_client(), app.test_client()
+    assert _register(attacker, "nan-nhan@example.vn", password="mat-khau-ke-gian").status_code == 200
+    assert _register(victim, "nan-nhan@example.vn", password="mat-khau-that-1").status_code == 200
+    links = re.findall(r"http://localhost(/xac-nhan-email/\S+)", "\n".join(body(m) for m in read_mails(tmp_path / "mail")))
+    assert len(links) == 2
+    for link in links:  # the victim clicks whatever arrives, with their own password
+        response = victim.post(link, data={"password": "mat-khau-that-1"})
+        assert response.status_code == 400 and "lấy lại mật khẩu" in response.get_data(as_text=True)
+    assert victim.get("/tai-khoan").status_code == 302
+    # The attacker cannot log in either: the address was never confirmed.
+    assert attacker.post("/dang-nhap", data={"email": "nan-nhan@example.vn",
+                                             "password": "mat-khau-ke-gian"}).status_code == 403
+    # The victim resets the password from the mailbox: confirmed, and only theirs.
+    victim.post("/quen-mat-khau", data={"email": "nan-nhan@example.vn"})
+    reset = re.search(r"http://localhost(/dat-lai-mat-khau/\S+)", body(read_mails(tmp_path / "mail")[-1])).group(1)
+    assert victim.post(reset, data={"password": "mat-khau-that-2", "confirm": "mat-khau-that-2"}).status_code == 302
+    assert victim.post("/dang-nhap", data={"email": "nan-nhan@example.vn",
+                                           "password": "mat-khau-that-2"}).status_code == 302
+    assert app.test_client().post("/dang-nhap", data={"email": "nan-nhan@example.vn",
+                                                      "password": "mat-khau-ke-gian"}).status_code == 400
