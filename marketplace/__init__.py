@@ -6,6 +6,7 @@ import importlib
 from flask import Flask
 
 from .config import load_config
+from .web.site import MarketplaceFlask
 
 # Feature packages whose ``views.bp`` blueprint is registered, in this order.
 FEATURES = (
@@ -27,13 +28,15 @@ FEATURES = (
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = MarketplaceFlask(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
     )
     load_config(app, test_config)
+    from .web.site import init_site
+    init_site(app)
 
     from .ops import init_ops
     init_ops(app)  # logging, request ids and the request log, HSTS

@@ -31,12 +31,15 @@ class Defaults:
     LANGUAGES = ("vi", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (env SESSION_COOKIE_SECURE=1)
+    SESSION_COOKIE_SECURE: bool | None = None  # default: True when SITE_URL is https (env SESSION_COOKIE_SECURE=1)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE: bool | None = None  # default: SESSION_COOKIE_SECURE (every cookie alike)
     WTF_CSRF_TIME_LIMIT = None
     SITE_NAME = "Sàn OCOP Thái Nguyên"
-    PREFERRED_URL_SCHEME = "http"
+    PREFERRED_URL_SCHEME = "http"  # follows SITE_URL's scheme
+    SITE_URL: str | None = None  # every absolute URL; default http://127.0.0.1:5000 (development)
+    TRUSTED_PROXIES = 0  # reverse proxies in front; 0: X-Forwarded-For is ignored
     PER_PAGE = 24
     DEMO_ACCOUNTS_FILE: str | None = None  # default: instance/demo-accounts.txt
     # "production" refuses to start without SECRET_KEY; anything else is development.
@@ -44,6 +47,7 @@ class Defaults:
     LOG_LEVEL: str = "INFO"  # level of the marketplace.* loggers (libraries log from WARNING)
     REQUEST_LOG: bool = True  # one JSON line per request on the marketplace.request logger
     HSTS_SECONDS: int = 31536000  # Strict-Transport-Security on HTTPS responses; 0 = off
+    SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before "database is locked"
 
 
 _ENV_STRINGS = (
@@ -63,9 +67,11 @@ _ENV_STRINGS = (
     "DEMO_ACCOUNTS_FILE",
     "APP_ENV",
     "LOG_LEVEL",
+    "SITE_URL",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG")
-_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS")
+_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES")
+_ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 
 def _normalise_db_url(url: str) -> str:
@@ -94,6 +100,23 @@ def is_production(app: Flask) -> bool:
     return str(app.config.get("APP_ENV") or "").strip().lower() == "production"
 
 
+def _site_config(app: Flask) -> None:
+    """SITE_URL (checked, no trailing slash) sets the URL scheme and, unless set, whether
+    cookies are Secure; the remember-me cookie follows the session cookie;
+    TRUSTED_PROXIES is a whole number ≥ 0."""
+    from .web.site import DEFAULT_SITE_URL, check_site_url
+
+    app.config["SITE_URL"] = check_site_url(app.config.get("SITE_URL") or DEFAULT_SITE_URL)
+    app.config["PREFERRED_URL_SCHEME"] = app.config["SITE_URL"].split(":", 1)[0]
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PREFERRED_URL_SCHEME"] == "https"
+    if app.config.get("REMEMBER_COOKIE_SECURE") is None:
+        app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise RuntimeError(f"TRUSTED_PROXIES={proxies!r} must be a whole number of proxies (0 without one).")
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(Defaults)
     instance = Path(app.instance_path)
@@ -112,6 +135,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         for key in _ENV_INTS:
             if env.get(key):
                 app.config[key] = int(env[key])
+        for key in _ENV_FLOATS:
+            if env.get(key):
+                app.config[key] = float(env[key])
     else:
         app.config.update(test_config)
 
@@ -122,7 +148,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         # SQLite: wait for a writer instead of failing with "database is locked".
         # (A configured connect_args timeout wins: the fault tests use a short one.)
         connect_args = dict((app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("connect_args") or {})
-        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("timeout", float(app.config["SQLITE_BUSY_TIMEOUT"]))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": connect_args}
     if not app.config.get("SECRET_KEY"):
         if is_production(app):
@@ -135,6 +161,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.setdefault("UPLOAD_FOLDER", None)
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FOLDER"] = app.config.get("MAIL_FOLDER") or str(instance / "mail")
+    _site_config(app)
 
     backend = app.config.get("SEARCH_BACKEND")
     if not backend:

@@ -24,6 +24,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "MAIL_FOLDER": str(tmp_path / "mail"),
         "DEMO_ACCOUNTS_FILE": str(tmp_path / "demo-accounts.txt"),
         "RATELIMIT_ENABLED": False,
+        "SITE_URL": "http://localhost",  # the test client's host, so absolute URLs read naturally
     }
     config.update(overrides)
     return config

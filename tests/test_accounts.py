@@ -39,26 +39,51 @@ def read_mails(app) -> list:
 # ---------------------------------------------------------------------- registration
 
 
-def test_register_creates_buyer_with_hashed_password_and_logs_in(client, app):
+def _confirm_link(app) -> str:
+    mails = read_mails(app)
+    assert mails, "no mail written"
+    match = re.search(r"https?://[^/\s]+(/xac-nhan-email/\S+)", mails[-1].get_content())
+    assert match, mails[-1].get_content()
+    return match.group(1)
+
+
+def test_register_creates_an_unconfirmed_buyer_confirmed_by_the_mailed_link(client, app):
     response = client.post("/dang-ky", data={
         "name": "Nguyễn Thị Lan", "email": "Lan@Example.vn", "password": "tra-xanh-2024", "confirm": "tra-xanh-2024",
     })
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Kiểm tra email của bạn" in response.get_data(as_text=True)
     with app.app_context():
         user = db.session.scalars(sa.select(User)).one()
         assert user.email == "lan@example.vn"
-        assert user.role == "buyer"
+        assert user.role == "buyer" and not user.email_confirmed
         assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
         assert "tra-xanh-2024" not in user.password_hash
+    assert client.get("/tai-khoan").status_code == 302  # not logged in before confirming
+    refused = login(client, "lan@example.vn", "tra-xanh-2024")
+    assert refused.status_code == 403 and "chưa được xác nhận" in refused.get_data(as_text=True)
+    link = _confirm_link(app)
+    assert client.get(link).status_code == 200  # a page with a button: opening the link confirms nothing
+    with app.app_context():
+        assert not db.session.scalars(sa.select(User)).one().email_confirmed
+    wrong = client.post(link, data={"password": "khong-phai-mat-khau"})
+    assert wrong.status_code == 400 and "Mật khẩu không đúng" in wrong.get_data(as_text=True)
+    assert client.post(link, data={"password": "tra-xanh-2024"}).status_code == 302
     page = client.get("/tai-khoan")
     assert page.status_code == 200
     assert "lan@example.vn" in page.get_data(as_text=True)
+    # The link logs in only once.
+    other = app.test_client()
+    again = other.post(link, data={"password": "tra-xanh-2024"})
+    assert again.status_code == 302 and again.headers["Location"].startswith("/dang-nhap")
+    assert other.get("/tai-khoan").status_code == 302
 
 
-def test_register_wanting_to_sell_goes_to_the_seller_profile_form(client):
-    response = client.post("/dang-ky", data={
+def test_register_wanting_to_sell_goes_to_the_seller_profile_form(client, app):
+    client.post("/dang-ky", data={
         "email": "htx@example.vn", "password": "tra-xanh-2024", "confirm": "tra-xanh-2024", "wants_to_sell": "y",
     })
+    response = client.post(_confirm_link(app), data={"password": "tra-xanh-2024"})
     assert response.headers["Location"].endswith("/dashboard/ho-so")
     assert "Đăng ký bán hàng" in client.get("/dashboard/ho-so").get_data(as_text=True)
 
@@ -76,15 +101,17 @@ def test_register_rejects_bad_input_in_vietnamese_and_saves_nothing(client, app,
         assert user_count() == 0
 
 
-def test_register_with_an_existing_email_any_case_is_refused(client, app):
+def test_register_with_an_existing_email_answers_the_same_and_mails_the_owner(client, app):
     with app.app_context():
         make_user(email="lan@example.vn")
         db.session.commit()
     response = client.post("/dang-ky", data={"email": "LAN@example.vn", "password": "tra-xanh-2024", "confirm": "tra-xanh-2024"})
-    assert response.status_code == 400
-    assert "Email này đã được đăng ký" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Kiểm tra email của bạn" in response.get_data(as_text=True)
     with app.app_context():
         assert user_count() == 1
+    [mail] = read_mails(app)
+    assert mail["To"] == "lan@example.vn" and "đã có tài khoản" in mail.get_content()
 
 
 # ------------------------------------------------------------------------ login/out
@@ -206,9 +233,10 @@ def test_login_is_rate_limited_with_a_vietnamese_429(tmp_path):
         make_user(email="mua@example.vn")
         db.session.commit()
     client = app.test_client()
-    for _ in range(10):
+    for _ in range(5):
         assert login(client, "mua@example.vn", "sai-mat-khau").status_code == 400
-    blocked = login(client, "mua@example.vn")  # even the right password is refused now
+    assert login(client, "mua@example.vn", "sai-mat-khau").status_code == 429  # now a delay
+    blocked = login(client, "mua@example.vn")  # even the right password is refused during it
     assert blocked.status_code == 429
     assert "Bạn đã đăng nhập sai quá nhiều lần" in blocked.get_data(as_text=True)
     assert client.get("/tai-khoan").status_code == 302

@@ -177,7 +177,10 @@ def test_a_locked_database_gives_a_vietnamese_503_and_keeps_nothing_half_done(sq
     for response in refused:
         assert response.status_code == 503
         html = response.get_data(as_text=True)
-        assert "Tạm thời gián đoạn" in html and "Traceback" not in html and "locked" not in html
+        assert "Traceback" not in html and "locked" not in html
+        # The site-wide 503 page, or the inquiry form itself, input kept, saying why.
+        assert "Tạm thời gián đoạn" in html or (
+            response is sent and "Hệ thống đang bận" in html and BUYER["name"] in html)
     if wal:  # readers are not blocked by a writer in WAL mode: buyers keep browsing
         assert page.status_code == 200 and api.status_code == 200
     else:

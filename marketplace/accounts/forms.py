@@ -80,6 +80,17 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Đổi mật khẩu"))
 
 
+class ConfirmEmailForm(FlaskForm):
+    """The link proves the mailbox, the password proves the registrant: both are needed,
+    so an account someone else registered with your address never becomes yours with
+    their password (reset the password instead)."""
+
+    password = PasswordField(_l("Mật khẩu bạn đã chọn khi đăng ký"),
+                             validators=[DataRequired(message=_l("Vui lòng nhập mật khẩu."))],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Xác nhận email"))
+
+
 class EmptyForm(FlaskForm):
     """For POST buttons (log out, archive, …): CSRF token only."""
 

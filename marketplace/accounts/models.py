@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String
+import sqlalchemy as sa
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db, login_manager
@@ -32,6 +33,13 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session id and remember-me cookie: raising it ends them all
+    # (log out, log out everywhere, password change and reset).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # False only for a self-registered account whose owner has not yet opened the
+    # confirmation link (it cannot log in until then). Accounts made by staff or the
+    # CLI, and every account from before confirmation existed, count as confirmed.
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa.true())
 
     seller: Mapped[Seller | None] = relationship()
 
@@ -50,7 +58,7 @@ class User(UserMixin, db.Model):
         return hashlib.sha256(f"{self.id}|{self.password_hash}".encode()).hexdigest()[:16]
 
     def get_id(self) -> str:  # Flask-Login: stored in the session and remember cookie
-        return f"{self.id}:{self.password_fingerprint}"
+        return f"{self.id}:{self.session_version or 0}:{self.password_fingerprint}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -58,16 +66,23 @@ class User(UserMixin, db.Model):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Session id is "<id>:<password fingerprint>"; a password change invalidates it.
+    """Session id is "<id>:<session version>:<password fingerprint>", checked on every
+    request: a logout (which raises the version) or a password change ends every session
+    and remember-me cookie issued before, in every browser, server-side.
 
     A bare "<id>" (only producible with the SECRET_KEY, e.g. tests that set the session
-    directly) is accepted as is.
+    directly) is accepted as is; any other shape (such as the older "<id>:<fp>") is not.
     """
-    raw_id, sep, fingerprint = str(user_id).partition(":")
+    parts = str(user_id).split(":")
     try:
-        user = db.session.get(User, int(raw_id))
+        user = db.session.get(User, int(parts[0]))
     except (TypeError, ValueError):
         return None
-    if user is None or (sep and not hmac.compare_digest(user.password_fingerprint, fingerprint)):
+    if user is None:
+        return None
+    if len(parts) == 1:
+        return user
+    if len(parts) != 3 or not hmac.compare_digest(f"{user.session_version or 0}:{user.password_fingerprint}",
+                                                  f"{parts[1]}:{parts[2]}"):
         return None
     return user

@@ -14,14 +14,14 @@ from ..mail import send_mail
 from ..sellers.models import Seller
 from ..text import utcnow
 from .models import ROLES, User
-from .tokens import RESET_MAX_AGE, make_reset_token
+from .tokens import CONFIRM_MAX_AGE, RESET_MAX_AGE, make_confirm_token, make_reset_token
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 # Checked against when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
-__all__ = ["ValidationError", "register_user", "authenticate", "create_user", "change_password",
-           "reset_password", "request_password_reset", "normalize_email", "find_user_by_email"]
+__all__ = ["ValidationError", "register_user", "mail_registration", "confirm_email", "authenticate", "create_user", "change_password",
+           "reset_password", "end_sessions", "request_password_reset", "normalize_email", "find_user_by_email"]
 
 
 def normalize_email(email: Any) -> str:
@@ -57,9 +57,17 @@ def _check_email(email: Any) -> str:
     return value
 
 
+def _check_name(name: Any) -> str:
+    name = str(name or "").strip()
+    if len(name) > 200:
+        raise ValidationError("name", _("Họ tên tối đa 200 ký tự."))
+    return name
+
+
 def create_user(email: str, password: str, role: str = "buyer", *, name: str = "",
-                seller: Seller | None = None) -> User:
-    """A new account. Sellers must belong to a Seller; others must not."""
+                seller: Seller | None = None, confirmed: bool = True) -> User:
+    """A new account. Sellers must belong to a Seller; others must not. ``confirmed``
+    False: self-registration, the owner must open the mailed link before logging in."""
     errors: dict[str, str] = {}
     try:
         email = _check_email(email)
@@ -75,21 +83,70 @@ def create_user(email: str, password: str, role: str = "buyer", *, name: str = "
         errors["role"] = _("Vai trò không hợp lệ.")
     elif role == "seller" and seller is None:
         errors["seller"] = _("Tài khoản người bán cần thuộc một cơ sở (--seller SLUG).")
-    name = str(name or "").strip()
-    if len(name) > 200:
-        errors["name"] = _("Họ tên tối đa 200 ký tự.")
+    try:
+        name = _check_name(name)
+    except ValidationError as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationError.from_errors(errors)
     user = User(email=email, name=name, role=role, password_hash=generate_password_hash(password),
-                seller_id=seller.id if seller is not None else None)
+                seller_id=seller.id if seller is not None else None, email_confirmed=confirmed)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def register_user(data: dict) -> User:
-    """Self-registration: always a buyer (becomes a seller by creating a Seller profile)."""
-    return create_user(data.get("email"), data.get("password"), "buyer", name=data.get("name") or "")
+def register_user(data: dict) -> tuple[User, bool]:
+    """Self-registration, which answers the same whether or not the e-mail already has
+    an account: returns ``(user, created)``. A new account is an unconfirmed buyer
+    (becomes a seller by creating a Seller profile); an existing one is left as it is —
+    ``mail_registration`` then writes to its owner instead. Only bad input raises
+    ValidationError, and the same for both cases (same checks, same hashing work)."""
+    errors: dict[str, str] = {}
+    for check, value in ((_check_email, data.get("email")), (_check_password, data.get("password")),
+                         (_check_name, data.get("name"))):
+        try:
+            check(value)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationError.from_errors(errors)
+    existing = find_user_by_email(data.get("email"))
+    if existing is not None:
+        generate_password_hash(str(data.get("password")))  # the same work as a new account
+        return existing, False
+    user = create_user(data.get("email"), data.get("password"), "buyer", name=data.get("name") or "",
+                       confirmed=False)
+    return user, True
+
+
+def mail_registration(user: User, *, created: bool, sell: bool = False) -> None:
+    """After the commit: the confirmation link for a new (or still unconfirmed)
+    account, or a notice to the owner of an existing one."""
+    if created or not user.email_confirmed:
+        link = url_for("accounts.confirm_email", token=make_confirm_token(user, sell=sell), _external=True)
+        body = _(
+            "Xin chào,\n\nĐịa chỉ %(email)s vừa được dùng để đăng ký tài khoản trên %(site)s.\n\n"
+            "Mở liên kết sau trong vòng %(days)s ngày để xác nhận email và bắt đầu sử dụng tài khoản:\n%(link)s\n\n"
+            "Nếu bạn không đăng ký, hãy bỏ qua thư này; tài khoản sẽ không được kích hoạt.\n",
+            email=user.email, site=_site_name(), days=CONFIRM_MAX_AGE // 86400, link=link,
+        )
+        send_mail(user.email, _("Xác nhận email đăng ký"), body)
+        return
+    body = _(
+        "Xin chào,\n\nAi đó (có thể là bạn) vừa đăng ký tài khoản mới trên %(site)s bằng địa chỉ %(email)s. "
+        "Địa chỉ này đã có tài khoản, nên không có tài khoản mới nào được tạo.\n\n"
+        "Đăng nhập: %(login)s\nQuên mật khẩu: %(forgot)s\n\n"
+        "Nếu không phải bạn, hãy bỏ qua thư này; tài khoản của bạn không thay đổi.\n",
+        site=_site_name(), email=user.email, login=url_for("accounts.login", _external=True),
+        forgot=url_for("accounts.forgot_password", _external=True),
+    )
+    send_mail(user.email, _("Bạn đã có tài khoản"), body)
+
+
+def confirm_email(user: User) -> None:
+    user.email_confirmed = True
+    db.session.flush()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -105,9 +162,16 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (all browsers): their ids
+    carry the old session version. Atomic in SQL, so two logouts never collide."""
+    user.session_version = User.session_version + 1
+    db.session.flush()
+
+
 def set_password(user: User, password: str, field: str = "password") -> None:
     user.password_hash = generate_password_hash(_check_password(password, field))
-    db.session.flush()
+    end_sessions(user)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -119,7 +183,9 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def reset_password(user: User, new: str) -> None:
+    """The reset link proves the mailbox: an unconfirmed account is confirmed too."""
     set_password(user, new, "password")
+    confirm_email(user)
 
 
 def request_password_reset(email: str) -> bool:

@@ -1,6 +1,7 @@
 """Accounts: register, log in/out, password reset by signed link, change password."""
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from ..catalog.services import ValidationError
 from ..extensions import db, login_manager
 from ..web.ratelimit import client_fingerprint, hit
-from . import services
+from . import services, throttle
 from .forms import (
     ChangePasswordForm,
+    ConfirmEmailForm,
     EmptyForm,
     ForgotPasswordForm,
     LoginForm,
@@ -22,12 +24,12 @@ from .forms import (
     ResetPasswordForm,
     apply_errors,
 )
-from .tokens import load_reset_token
+from .tokens import load_confirm_token, load_reset_token
 
 bp = Blueprint("accounts", __name__)
 
-LOGIN_LIMIT, LOGIN_WINDOW = 10, 300
 RESET_LIMIT, RESET_WINDOW = 5, 3600
+REGISTER_LIMIT, REGISTER_WINDOW = 5, 3600
 
 
 def _localize(message) -> str:
@@ -61,6 +63,8 @@ def _landing() -> str:
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
 def register():
+    """The same answer whether or not the e-mail has an account ("check your mail"): a
+    new account gets a confirmation link, the owner of an existing one a notice."""
     if current_user.is_authenticated:
         return redirect(_landing())
     form = RegisterForm()
@@ -68,8 +72,11 @@ def register():
     if form.is_submitted():
         status = 400
         if form.validate():
+            if not hit(f"register:{client_fingerprint()}", REGISTER_LIMIT, REGISTER_WINDOW):
+                form.form_errors.append(_("Bạn đã đăng ký quá nhiều lần. Vui lòng thử lại sau."))
+                return render_template("accounts/register.html", form=form), 429
             try:
-                user = services.register_user(form.data)
+                user, created = services.register_user(form.data)
             except ValidationError as exc:
                 db.session.rollback()
                 apply_errors(form, exc.errors)
@@ -78,14 +85,46 @@ def register():
                     db.session.commit()
                 except IntegrityError:  # the same e-mail registered a moment ago
                     db.session.rollback()
-                    form.email.errors = [_("Email này đã được đăng ký. Vui lòng đăng nhập hoặc lấy lại mật khẩu.")]
-                    return render_template("accounts/register.html", form=form), 400
-                login_user(user)
-                flash(_("Đăng ký thành công. Chào mừng bạn!"), "success")
-                if form.wants_to_sell.data:
-                    return redirect(url_for("dashboard.profile"))
-                return redirect(safe_next(request.args.get("next")) or url_for("catalog.home"))
+                    user, created = services.find_user_by_email(form.email.data), False
+                try:
+                    services.mail_registration(user, created=created, sell=bool(form.wants_to_sell.data))
+                except OSError:  # SMTP down: the same answer for every address
+                    current_app.logger.exception("registration mail could not be sent")
+                    form.form_errors.append(_("Hiện không gửi được thư. Vui lòng thử lại sau ít phút."))
+                    return render_template("accounts/register.html", form=form), 503
+                return render_template("accounts/register_sent.html", email=services.normalize_email(form.email.data))
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/xac-nhan-email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The mailed link plus the password chosen at registration confirm the address and
+    log in, once. Opening the link alone confirms nothing (mail scanners open links), and
+    someone who registered your address first cannot have it confirmed with their
+    password: the mailbox owner resets the password instead, which also confirms."""
+    loaded = load_confirm_token(token)
+    if loaded is None:
+        return render_template("accounts/confirm_invalid.html"), 400
+    user, sell = loaded
+    if user.email_confirmed:
+        flash(_("Email đã được xác nhận. Vui lòng đăng nhập."), "info")
+        return redirect(url_for("accounts.login"))
+    form = ConfirmEmailForm()
+    status = 200
+    if form.is_submitted():
+        status = 400
+        if form.validate():
+            if services.authenticate(user.email, form.password.data) is None:
+                db.session.rollback()
+                form.password.errors = [_("Mật khẩu không đúng. Nếu bạn không nhớ mật khẩu đã chọn, hãy lấy lại "
+                                          "mật khẩu: email cũng sẽ được xác nhận.")]
+            else:
+                services.confirm_email(user)
+                db.session.commit()
+                login_user(user)
+                flash(_("Đã xác nhận email. Chào mừng bạn!"), "success")
+                return redirect(url_for("dashboard.profile") if sell else url_for("catalog.home"))
+    return render_template("accounts/confirm_email.html", form=form, user=user), status
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
@@ -97,17 +136,31 @@ def login():
     if form.is_submitted():
         status = 400
         if form.validate():
-            by_client = hit(f"login:{client_fingerprint()}", LOGIN_LIMIT, LOGIN_WINDOW)
-            by_email = hit(f"login-email:{services.email_key(form.email.data)}", LOGIN_LIMIT, LOGIN_WINDOW)
-            if not (by_client and by_email):
-                form.form_errors.append(
-                    _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 5 phút.")
-                )
+            if not throttle.client_allowed():
+                form.form_errors.append(_("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút."))
                 return render_template("accounts/login.html", form=form), 429
+            wait = throttle.wait_seconds(form.email.data)
+            if wait:
+                return _login_delayed(form, wait)
             user = services.authenticate(form.email.data, form.password.data)
             if user is None:
                 form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
+                wait = throttle.failed(form.email.data)
+                if wait:
+                    return _login_delayed(form, wait)
+            elif not user.email_confirmed:
+                db.session.rollback()
+                throttle.succeeded(form.email.data)
+                db.session.commit()
+                try:
+                    services.mail_registration(user, created=False)
+                except OSError:
+                    current_app.logger.exception("confirmation mail could not be sent")
+                form.form_errors.append(_("Email của tài khoản chưa được xác nhận. Chúng tôi vừa gửi lại thư "
+                                          "xác nhận; vui lòng mở liên kết trong thư rồi đăng nhập."))
+                return render_template("accounts/login.html", form=form), 403
             else:
+                throttle.succeeded(form.email.data)
                 db.session.commit()
                 login_user(user, remember=bool(form.remember.data))
                 flash(_("Đăng nhập thành công."), "success")
@@ -115,14 +168,46 @@ def login():
     return render_template("accounts/login.html", form=form), status
 
 
+def _end_sessions_and_log_out() -> None:
+    """Server-side logout: a copied session cookie or remember-me cookie of this
+    account stops working too (the session version changes)."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+
+
+def _login_delayed(form, wait: int):
+    """Too many wrong passwords from this client for this account: wait, then retry."""
+    if wait < 120:
+        when = _("%(n)d giây", n=wait)
+    else:
+        when = _("%(n)d phút", n=math.ceil(wait / 60))
+    form.form_errors.append(
+        _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi %(when)s rồi thử lại, hoặc lấy lại mật khẩu.", when=when)
+    )
+    return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
+
+
 @bp.post("/dang-xuat")
 def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    logout_user()
+    _end_sessions_and_log_out()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("catalog.home"))
+
+
+@bp.post("/tai-khoan/dang-xuat-moi-thiet-bi")
+@login_required
+def logout_everywhere():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _end_sessions_and_log_out()
+    flash(_("Đã đăng xuất khỏi mọi thiết bị. Vui lòng đăng nhập lại."), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/quen-mat-khau", methods=["GET", "POST"])

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from flask import request, url_for
+from flask import url_for
 from werkzeug.routing import BuildError
 
 from ..catalog.models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
 from ..media.images import WIDTHS, rendition_name
 from ..sellers.models import Seller
+from ..web.site import site_url
 
 COVER_WIDTH = 800
 
@@ -22,7 +23,7 @@ def external_url(endpoint: str, fallback_path: str, **values) -> str:
     try:
         return url_for(endpoint, _external=True, **values)
     except BuildError:
-        return request.host_url.rstrip("/") + fallback_path
+        return site_url(fallback_path)
 
 
 def media_url(name: str) -> str:
@@ -51,7 +52,7 @@ def seller_url(slug: str) -> str:
             return url_for(endpoint, slug=slug, _external=True)
         except BuildError:
             continue
-    return request.host_url.rstrip("/") + f"/co-so/{slug}"
+    return site_url(f"/co-so/{slug}")
 
 
 def category_ref(category: Category | None) -> dict | None:

@@ -273,28 +273,33 @@ def _seller_mail(inquiry: Inquiry) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _buyer_mail(inquiries: Sequence[Inquiry]) -> tuple[str, str]:
+def _buyer_mail(inquiries: Sequence[Inquiry], user) -> tuple[str, str]:
+    """The signed-in buyer's copy: only what the site itself knows (reference, sellers,
+    products, quantities) — none of the text typed into the form, so the copy cannot
+    carry someone else's words to someone else's mailbox."""
     site = current_app.config["SITE_NAME"]
     first = inquiries[0]
     subject = _("[%(site)s] Đã gửi yêu cầu hỏi hàng %(ref)s", site=site, ref=first.reference)
+    greeting = _("Chào %(name)s,", name=user.name) if user.name else _("Xin chào,")
     lines = [
-        _("Chào %(name)s,", name=first.name),
+        greeting,
         "",
         _("Yêu cầu hỏi hàng %(ref)s của bạn đã được gửi tới %(n)d người bán. "
-          "Người bán sẽ liên hệ với bạn qua số %(phone)s.",
-          ref=first.reference, n=len(inquiries), phone=format_phone(first.phone)),
+          "Người bán sẽ liên hệ với bạn qua số điện thoại bạn đã để lại.",
+          ref=first.reference, n=len(inquiries)),
     ]
     for inquiry in inquiries:
         seller = inquiry.seller
         lines += ["", f"{seller.name}" + (f" — {seller.phone}" if seller.phone else ""), _items_text(inquiry)]
-    if first.message:
-        lines += ["", _("Lời nhắn của bạn:"), first.message]
-    lines += ["", _("Bạn nhận được thư này vì đã nhập địa chỉ email khi gửi yêu cầu trên %(site)s.", site=site)]
+    lines += ["", _("Bạn nhận được thư này vì đã gửi yêu cầu khi đăng nhập tài khoản %(email)s trên %(site)s.",
+                    email=user.email, site=site)]
     return subject, "\n".join(lines)
 
 
 def send_notifications(inquiries: Iterable[Inquiry]) -> int:
-    """Mail each seller (in Vietnamese) and the buyer a copy. Call after the commit.
+    """Mail each seller (in Vietnamese) and, when the buyer was signed in, a copy to the
+    buyer's own account address (never to an address typed into the form: anyone could
+    mail anything to anybody through it). Call after the commit.
 
     A failing mailer is logged, never raised: the inquiries are already saved.
     Returns the number of messages sent."""
@@ -312,10 +317,11 @@ def send_notifications(inquiries: Iterable[Inquiry]) -> int:
             sent += 1
         except Exception:  # noqa: BLE001 — delivery problems must not lose the inquiry
             log.exception("inquiry %s: notification to seller %s failed", inquiry.id, seller.slug)
-    if inquiries and inquiries[0].email:
+    buyer = inquiries[0].user if inquiries else None
+    if buyer is not None and buyer.email:
         try:
-            subject, body = _buyer_mail(inquiries)
-            send_mail(inquiries[0].email, subject, body)
+            subject, body = _buyer_mail(inquiries, buyer)
+            send_mail(buyer.email, subject, body)
             sent += 1
         except Exception:  # noqa: BLE001
             log.exception("inquiry %s: buyer copy failed", inquiries[0].reference)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -73,12 +74,42 @@ def _user():
     return current_user if current_user.is_authenticated else None
 
 
+class Busy(Exception):
+    """The database could not take the write in time (SQLite "database is locked")."""
+
+
 def _rate_limited() -> bool:
-    return not hit(f"inquiry:{client_fingerprint()}", RATE_LIMIT, RATE_WINDOW)
+    """Count this submission (committed at once, before anything else is written)."""
+    try:
+        return not hit(f"inquiry:{client_fingerprint()}", RATE_LIMIT, RATE_WINDOW)
+    except sa.exc.OperationalError as exc:
+        raise Busy from exc
 
 
 def _too_many():
     return render_template("inquiries/rate_limited.html"), 429
+
+
+def _busy_message(form) -> None:
+    """Nothing was stored: say so on the form, which keeps the input (never a 500)."""
+    current_app.logger.warning("inquiry refused: database busy")
+    form.form_errors.append(_("Hệ thống đang bận nên yêu cầu chưa được gửi. Vui lòng bấm gửi lại sau vài giây."))
+
+
+def _store(form, lines):
+    """Submit and commit; the inquiries, or None after an InquiryError shown on the form.
+    Raises Busy when the database cannot take the write (nothing is stored then)."""
+    try:
+        inquiries = services.submit_inquiry(form.data, lines, user=_user())
+        db.session.commit()
+    except InquiryError as exc:
+        db.session.rollback()
+        _attach_error(form, exc)
+        return None
+    except sa.exc.OperationalError as exc:
+        db.session.rollback()
+        raise Busy from exc
+    return inquiries
 
 
 def _attach_error(form, exc: InquiryError) -> None:
@@ -144,25 +175,31 @@ def _posted_products(form: CartSubmitForm) -> tuple[list, bool]:
 
 @bp.route("/hoi-hang/<slug:slug>", methods=["GET", "POST"])
 def inquire(slug: str):
-    product = _public_product_or_404(slug)
     if request.method == "GET":
+        product = _public_product_or_404(slug)
         form = ProductInquiryForm(formdata=None, data=_prefill())
         return render_template("inquiries/inquire.html", product=product, form=form)
 
+    try:
+        return _inquire_post(slug)
+    except Busy:
+        form = ProductInquiryForm()
+        _busy_message(form)
+        return render_template("inquiries/inquire.html", product=_public_product_or_404(slug),
+                               form=form), 503, {"Retry-After": "5"}
+
+
+def _inquire_post(slug: str):
     if _rate_limited():
         return _too_many()
+    product = _public_product_or_404(slug)
     form = ProductInquiryForm()
     if form.website.data:
         quantity = form.quantity.data if isinstance(form.quantity.data, int) else 1
         return _pretend_sent(form.data, [Line(product, quantity)])
     if form.validate():
-        try:
-            inquiries = services.submit_inquiry(form.data, [Line(product, form.quantity.data)], user=_user())
-            db.session.commit()
-        except InquiryError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-        else:
+        inquiries = _store(form, [Line(product, form.quantity.data)])
+        if inquiries is not None:
             reference = inquiries[0].reference
             cart.remember_reference(reference)
             services.send_notifications(inquiries)
@@ -228,6 +265,17 @@ def cart_remove(product_id: int):
 
 @bp.post("/gio-hoi-hang/gui")
 def cart_submit():
+    try:
+        return _cart_submit()
+    except Busy:
+        form = CartSubmitForm()
+        _busy_message(form)
+        products, _gone = _posted_products(form)
+        body, status = _render_cart(form, products, 503)
+        return body, status, {"Retry-After": "5"}
+
+
+def _cart_submit():
     if _rate_limited():
         return _too_many()
     form = CartSubmitForm()
@@ -246,13 +294,8 @@ def cart_submit():
         return _render_cart(form, products, 400)
     if form.validate():
         lines = [Line(p, line.quantity.data) for line, p in _cart_rows(form, by_id) if line.quantity.data]
-        try:
-            inquiries = services.submit_inquiry(form.data, lines, user=_user())
-            db.session.commit()
-        except InquiryError as exc:
-            db.session.rollback()
-            _attach_error(form, exc)
-        else:
+        inquiries = _store(form, lines)
+        if inquiries is not None:
             reference = inquiries[0].reference
             cart.clear()
             cart.remember_reference(reference)

@@ -106,6 +106,7 @@ def serve(app, *, catalog=build_catalog, prepare=None):
         if prepare is not None:
             prepare(data)
     port = _free_port()
+    app.config["SITE_URL"] = f"http://127.0.0.1:{port}"  # absolute URLs point at this server
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,0 +1,82 @@
+"""Where the site lives: every absolute URL comes from ``SITE_URL``, never from the
+request's Host header, and client addresses come from ``TRUSTED_PROXIES``.
+
+A request sent with ``Host: evil.example`` still gets password-reset links, sitemap
+locations, canonical links and API URLs on ``SITE_URL`` (those pages are cached and
+mailed, so a forged Host would poison them). ``TRUSTED_PROXIES`` is the number of
+reverse proxies in front of the app: with 0 (the default) ``X-Forwarded-For`` is
+ignored, so nobody can pick their own address for rate limits and analytics.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+DEFAULT_SITE_URL = "http://127.0.0.1:5000"
+
+
+def check_site_url(value: str) -> str:
+    """``scheme://host[:port]`` without a trailing slash; RuntimeError otherwise."""
+    parts = urlsplit(str(value or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise RuntimeError(f"SITE_URL={value!r} must look like https://san-ocop.example.vn "
+                           "(http or https, a host, an optional port, no path).")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def site_url(path: str = "") -> str:
+    """``SITE_URL`` + ``path`` (a path starting with "/")."""
+    return current_app.config["SITE_URL"] + path
+
+
+def harden_cookies(response, config) -> None:
+    """Every Set-Cookie of the response gets HttpOnly, SameSite and (when sessions are
+    Secure) Secure from the configuration — the session and ``remember_token`` are set
+    so already; this also covers any cookie a later feature or extension adds."""
+    headers = response.headers.getlist("Set-Cookie")
+    if not headers:
+        return
+    samesite = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    hardened = []
+    for header in headers:
+        attributes = {part.strip().split("=", 1)[0].lower() for part in header.split(";")[1:]}
+        if "httponly" not in attributes:
+            header += "; HttpOnly"
+        if "samesite" not in attributes:
+            header += f"; SameSite={samesite}"
+        if config.get("SESSION_COOKIE_SECURE") and "secure" not in attributes:
+            header += "; Secure"
+        hardened.append(header)
+    response.headers.setlist("Set-Cookie", hardened)
+
+
+class MarketplaceFlask(Flask):
+    """Flask whose URL adapters build external URLs on ``SITE_URL``: ``url_for(...,
+    _external=True)`` in views, templates, mails and CLI commands alike; and whose
+    responses carry only hardened cookies."""
+
+    def process_response(self, response):
+        response = super().process_response(response)  # after_request hooks, session saved
+        harden_cookies(response, self.config)
+        return response
+
+    def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
+        site = urlsplit(self.config["SITE_URL"])
+        if adapter is None and request is None:  # app context without SERVER_NAME (CLI)
+            return self.url_map.bind(site.netloc, script_name=self.config["APPLICATION_ROOT"],
+                                     url_scheme=site.scheme)
+        if adapter is not None:
+            # Only building uses these two (routing matches the path, not the host).
+            adapter.server_name = site.netloc
+            adapter.url_scheme = site.scheme
+        return adapter
+
+
+def init_site(app: Flask) -> None:
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

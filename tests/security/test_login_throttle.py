@@ -1,0 +1,92 @@
+"""Issue 10 item 11 (log-in): ten wrong passwords locked the rightful owner out for five
+minutes, from anywhere. Now failures are counted per (client, account) and cost growing
+delays for that client only; the owner at another address logs in at once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace.accounts.throttle import FREE_FAILURES
+from marketplace.extensions import db
+from marketplace.web.ratelimit import RateLimitCounter
+from tests.conftest import make_test_config
+from tests.factories import make_user
+
+EMAIL, PASSWORD = "chu@example.vn", "mat-khau-123"
+ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
+OWNER = {"REMOTE_ADDR": "198.51.100.20"}
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return make_test_config(tmp_path, RATELIMIT_ENABLED=True)
+
+
+@pytest.fixture
+def account(app):
+    with app.app_context():
+        make_user(email=EMAIL, password=PASSWORD)
+        db.session.commit()
+
+
+def _login(client, password, environ):
+    return client.post("/dang-nhap", data={"email": EMAIL, "password": password}, environ_base=environ)
+
+
+def _time_passes(app, seconds: float) -> None:
+    """Move the last recorded failure back instead of sleeping."""
+    with app.app_context():
+        table = RateLimitCounter.__table__
+        for key, updated in db.session.execute(sa.select(table.c.key, table.c.updated_at)
+                                               .where(table.c.key.startswith("login-fail:"))).all():
+            db.session.execute(table.update().where(table.c.key == key)
+                               .values(updated_at=updated - timedelta(seconds=seconds)))
+        db.session.commit()
+
+
+def test_an_attacker_cannot_lock_the_owner_out(app, account):
+    attacker = app.test_client()
+    for _ in range(FREE_FAILURES * 3):
+        assert _login(attacker, "doan-bua", ATTACKER).status_code in (400, 429)
+    owner = app.test_client()
+    response = _login(owner, PASSWORD, OWNER)
+    assert response.status_code == 302, "the owner at another address must get in at once"
+    assert owner.get("/tai-khoan", environ_base=OWNER).status_code == 200
+
+
+def test_wrong_passwords_cost_growing_delays_for_that_client(app, account):
+    attacker = app.test_client()
+    for _ in range(FREE_FAILURES):
+        assert _login(attacker, "doan-bua", ATTACKER).status_code == 400
+    delays = []
+    for _ in range(4):
+        response = _login(attacker, "doan-bua", ATTACKER)
+        assert response.status_code == 429
+        text = response.get_data(as_text=True)
+        assert "Email hoặc mật khẩu không đúng." in text and "Vui lòng đợi" in text
+        delays.append(int(response.headers["Retry-After"]))
+        # Even the right password is refused before the delay has passed (no oracle).
+        early = _login(attacker, PASSWORD, ATTACKER)
+        assert early.status_code == 429 and "Bạn đã đăng nhập sai quá nhiều lần" in early.get_data(as_text=True)
+        _time_passes(app, delays[-1])
+    assert delays == [1, 2, 4, 8]
+    # After waiting, the right password works and the failures are forgotten.
+    assert _login(attacker, PASSWORD, ATTACKER).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RateLimitCounter)
+                                 .where(RateLimitCounter.key.startswith("login-fail:"))) == 0
+
+
+def test_one_client_trying_many_accounts_is_limited(app):
+    from marketplace.accounts.throttle import CLIENT_LIMIT
+
+    client = app.test_client()
+    statuses = [client.post("/dang-nhap", data={"email": f"khach{i}@example.vn", "password": "doan-bua"},
+                            environ_base=ATTACKER).status_code for i in range(CLIENT_LIMIT + 1)]
+    assert statuses[:CLIENT_LIMIT] == [400] * CLIENT_LIMIT
+    assert statuses[-1] == 429
+    # Another client is not affected.
+    assert client.post("/dang-nhap", data={"email": "khach0@example.vn", "password": "doan-bua"},
+                       environ_base=OWNER).status_code == 400
