@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -126,29 +127,48 @@ def _csv_rows(data: bytes) -> Iterator[list[object]]:
 MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a 5 MB workbook never legitimately holds more
 # Work bound for a workbook: 5,000 products × 40 columns, plus slack. openpyxl parses
 # every cell of a row even when only the header's columns are kept (~4 µs each), so the
-# cells of the sheet are counted first (a byte scan of the XML) and a sheet with more is
-# refused before any parsing: 1,000 rows × 1,300 numbers took 17 s to preview before.
+# cells of every worksheet are counted first (a byte scan of the XML) and a workbook with
+# more is refused before any parsing: 1,000 rows × 1,300 numbers took 17 s to preview before.
 MAX_XLSX_CELLS = 250_000
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 
 
 def _check_zip(data: bytes) -> None:
-    """Refuse zip bombs before openpyxl inflates anything."""
+    """Refuse zip bombs and oversized sheets before openpyxl inflates or parses anything
+    (its read-only loader scans every sheet that lacks a ``<dimension>`` at open)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > MAX_XLSX_UNZIPPED:
+                raise ImportFileError(_("Tệp XLSX quá lớn khi giải nén. Hãy xoá bớt trang tính hoặc lưu thành CSV UTF-8."))
+            cells = 0
+            for info in infos:
+                if info.file_size and not info.is_dir():
+                    with archive.open(info) as member:
+                        cells += _count_cells(member, MAX_XLSX_CELLS - cells)
+                if cells > MAX_XLSX_CELLS:
+                    raise ImportFileError(
+                        _(
+                            "Trang tính có quá nhiều ô (hơn %(limit)s). Hãy xoá các cột không dùng "
+                            "hoặc lưu thành CSV UTF-8.",
+                            limit=f"{MAX_XLSX_CELLS:,}".replace(",", "."),
+                        )
+                    )
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError) as exc:
+        if isinstance(exc, ImportFileError):
+            raise
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
-    if total > MAX_XLSX_UNZIPPED:
-        raise ImportFileError(_("Tệp XLSX quá lớn khi giải nén. Hãy xoá bớt trang tính hoặc lưu thành CSV UTF-8."))
 
 
 def _count_cells(stream: BinaryIO, limit: int) -> int:
     """Number of ``<c>`` elements in a worksheet's XML (without parsing it), stopping
-    early once over ``limit``. Text never holds a raw ``<``, so only tags match."""
+    early once over ``limit``; 0 for a member that is not a worksheet. Text never holds
+    a raw ``<``, so only tags match."""
     head = stream.read(1 << 16)
     root = _ROOT_TAG.search(head)
-    prefix = (root.group(1) if root else None) or b""
+    if root is None:
+        return 0
+    prefix = root.group(1) or b""
     tags = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
     keep = len(tags[0]) - 1  # a tag split between two reads is counted once
     count, tail, chunk = 0, b"", head
@@ -164,7 +184,7 @@ def _count_cells(stream: BinaryIO, limit: int) -> int:
 
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
     """Rows of the first sheet, each cut to MAX_COLUMNS + 1 cells (wider is refused by
-    ``read_table``); a sheet with more than MAX_XLSX_CELLS cells is refused unread."""
+    ``read_table``); a workbook with more than MAX_XLSX_CELLS cells is refused unread."""
     from openpyxl import load_workbook
 
     _check_zip(data)
@@ -174,21 +194,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
     try:
         sheet = workbook.worksheets[0]
-        with sheet._get_source() as source:  # openpyxl's own handle on the sheet's XML
-            cells = _count_cells(source, MAX_XLSX_CELLS)
-        if cells > MAX_XLSX_CELLS:
-            raise ImportFileError(
-                _(
-                    "Trang tính có quá nhiều ô (hơn %(limit)s). Hãy xoá các cột không dùng "
-                    "hoặc lưu thành CSV UTF-8.",
-                    limit=f"{MAX_XLSX_CELLS:,}".replace(",", "."),
-                )
-            )
         for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
             yield [_cell(v) for v in row]
-    except ImportFileError:
-        raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, AttributeError):
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
     finally:
         workbook.close()
