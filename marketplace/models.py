@@ -15,3 +15,4 @@ from .web.ratelimit import RateLimitCounter  # noqa: F401
 from .search.outbox import SearchOutbox  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
+from .media.models import UploadEvent  # noqa: F401

@@ -124,6 +124,12 @@ class Product(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Optimistic locking: every ORM UPDATE of the row bumps it and is made conditional on
+    # the value read (a concurrent change raises StaleDataError instead of being lost).
+    # The edit form carries the version it showed, so a stale form is caught too.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     seller: Mapped[Seller] = relationship(back_populates="products")
     category: Mapped[Category] = relationship()

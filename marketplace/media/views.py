@@ -71,7 +71,7 @@ def _photos_page(product, form, status: int = 200):
     )
 
 
-@bp.route("/dashboard/san-pham/<int:product_id>/anh", methods=["GET", "POST"])
+@bp.route("/dashboard/san-pham/<id:product_id>/anh", methods=["GET", "POST"])
 @_owned_product
 def photos(product):
     form = PhotoUploadForm()
@@ -120,7 +120,7 @@ def _photo_action(product, photo_id: int, action) -> object:
     return redirect(url_for("media.photos", product_id=product.id))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/xoa")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/xoa")
 @_owned_product
 def delete(product, photo_id: int):
     response = _photo_action(product, photo_id, delete_photo)
@@ -128,19 +128,19 @@ def delete(product, photo_id: int):
     return response
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/len")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/len")
 @_owned_product
 def move_up(product, photo_id: int):
     return _photo_action(product, photo_id, lambda p, i: move_photo(p, i, -1))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/xuong")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/xuong")
 @_owned_product
 def move_down(product, photo_id: int):
     return _photo_action(product, photo_id, lambda p, i: move_photo(p, i, +1))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/anh-bia")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/anh-bia")
 @_owned_product
 def cover(product, photo_id: int):
     response = _photo_action(product, photo_id, set_cover)
