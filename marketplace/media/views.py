@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..dashboard.access import get_owned_product
@@ -14,7 +14,7 @@ from ..web.auth import require_seller
 from . import get_storage
 from .forms import PhotoActionForm, PhotoUploadForm
 from .images import ImageRejected
-from .services import MAX_PHOTOS, PhotoError, add_photo, delete_photo, move_photo, set_cover
+from .services import MAX_PHOTOS, PhotoError, add_photo, delete_photo, move_photo, reserve_uploads, set_cover
 from .storage import is_valid_name
 
 bp = Blueprint("media", __name__)
@@ -89,6 +89,15 @@ def photos(product):
             _("Mỗi sản phẩm có tối đa %(max)d ảnh; bạn chỉ có thể thêm %(free)d ảnh nữa.", max=MAX_PHOTOS, free=max(free, 0))
         )
         return _photos_page(product, form, 400)
+    try:
+        reserve_uploads(current_user.id, len(uploads))
+    except PhotoError as exc:
+        db.session.rollback()
+        form.photos.errors.append(exc.message)
+        return _photos_page(product, form, 429)
+    # The quota is committed before decoding: failed or huge files count too, and no
+    # write transaction stays open while pictures are decoded.
+    db.session.commit()
     # All or nothing: one bad file and none of the batch is kept.
     problems = []
     for upload in uploads:
