@@ -69,7 +69,6 @@ def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[s
 # ---------------------------------------------------------------------------
 
 import hashlib  # noqa: E402
-import io  # noqa: E402
 import re  # noqa: E402
 from datetime import datetime  # noqa: E402
 from typing import Any  # noqa: E402
@@ -395,10 +394,8 @@ def _parse_date(value: Any) -> date | None:
 def store_certificate_scan(data: bytes) -> str:
     """Store a certificate scan: a PDF as-is under its hash, an image re-encoded to
     WebP renditions. Returns the storage name to keep in ``scan_key``."""
-    from PIL import Image, UnidentifiedImageError
-
     from ..media import get_storage
-    from ..media.images import rendition_name, store_renditions
+    from ..media.images import ImageRejected, process_upload, rendition_name, store_renditions
 
     if len(data) > MAX_SCAN_BYTES:
         raise ValidationError("scan", _("Tệp quét chứng nhận tối đa 10 MB."))
@@ -409,23 +406,10 @@ def store_certificate_scan(data: bytes) -> str:
         storage.save(name, data)
         return name
     try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF."))
-            if image.width * image.height > 40_000_000:
-                raise ValidationError("scan", _("Ảnh quét quá lớn (tối đa 40 megapixel)."))
-            image.load()
-        from PIL import ImageOps
-
-        image = ImageOps.exif_transpose(image)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF.")) from None
+        # The one bounded decoder (pixel limits, reduced decode, per-process cap).
+        image = process_upload(data, max_bytes=MAX_SCAN_BYTES)
+    except ImageRejected as exc:
+        raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF.") + " " + exc.message) from None
     key, _w, _h = store_renditions(storage, image, widths=(1600,))
     return rendition_name(key, 1600)
 
