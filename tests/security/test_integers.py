@@ -11,15 +11,10 @@ from marketplace.extensions import db
 from marketplace.web.integers import MAX_DB_INT, NotAnInteger, OutOfRange, page_number, parse_int
 
 from factories import make_product, make_seller, make_user
+from test_import import login
 
 HUGE = "9" * 5000  # beyond Python's 4,300-digit int() limit
 BIG_VALUES = [HUGE, str(2**63), str(2**64 + 1), "1" + "0" * 30, "0" * 4999 + "1" * 25]
-
-
-def login(client, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

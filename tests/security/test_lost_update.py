@@ -16,6 +16,7 @@ from marketplace.catalog.models import Product
 from marketplace.extensions import db
 
 from factories import make_category, make_product, make_seller, make_user
+from test_import import login
 
 
 @pytest.fixture
@@ -32,9 +33,7 @@ def editor(app):
 
 def browser(app, user_id):
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    login(client, user_id)
     return client
 
 
