@@ -38,6 +38,9 @@ class Defaults:
     SITE_NAME = "Sàn OCOP Thái Nguyên"
     PREFERRED_URL_SCHEME = "http"
     PER_PAGE = 24
+    UPLOADS_PER_HOUR: int = 60  # pictures per account per hour (media.services.reserve_uploads)
+    IMAGE_DECODE_CONCURRENCY: int = 2  # picture decodes at once per process
+    IMAGE_DECODE_WAIT_SECONDS: int = 30  # then a "busy" message
 
 
 _ENV_STRINGS = (
@@ -56,7 +59,7 @@ _ENV_STRINGS = (
     "SERVER_NAME",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS")
-_ENV_INTS = ("SMTP_PORT",)
+_ENV_INTS = ("SMTP_PORT", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY", "IMAGE_DECODE_WAIT_SECONDS")
 
 
 def _normalise_db_url(url: str) -> str:
