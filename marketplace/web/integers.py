@@ -8,7 +8,8 @@ database (SQLite overflows above 2**63 − 1):
   ``OutOfRange`` (both ValueError). The API turns them into 400 naming the field
   (``api/params.py``); the HTML pages fall back to a default (``catalog/listing.py``,
   ``page_number`` for every paginated page).
-* ``<id:name>`` — the URL converter for database ids: 1 ≤ id ≤ 2**63 − 1, otherwise
+* ``<id:name>`` — the URL converter for database ids: 1 ≤ id ≤ 2**31 − 1 (INTEGER
+  primary keys; PostgreSQL refuses bigger values, SQLite overflows past 2**63), otherwise
   the route does not match (404), before any view or SQL runs.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from werkzeug.routing import BaseConverter, ValidationError
 
 MAX_DB_INT = 2**63 - 1  # BIGINT / SQLite INTEGER
+MAX_ID = 2**31 - 1  # primary keys are INTEGER: 32-bit on PostgreSQL
 
 
 class NotAnInteger(ValueError):
@@ -61,13 +63,13 @@ def page_number(raw: str | None, *, high: int = 10_000) -> int:
 
 
 class IdConverter(BaseConverter):
-    """``<id:product_id>``: a database id (1 … 2**63 − 1); anything else is a 404."""
+    """``<id:product_id>``: a database id (1 … 2**31 − 1); anything else is a 404."""
 
     regex = r"[0-9]{1,25}"
 
     def to_python(self, value: str) -> int:
         try:
-            return parse_int(value, low=1, high=MAX_DB_INT)
+            return parse_int(value, low=1, high=MAX_ID)
         except ValueError:
             raise ValidationError() from None
 

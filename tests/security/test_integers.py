@@ -1,6 +1,7 @@
 """Issue 10 item 8: one integer rule for query strings and URL paths. Out-of-range or
 absurdly long numbers are a 400 naming the field in the API, a sane default on HTML
-pages, and a 404 in paths (ids ≥ 2**63 overflowed SQLite: 500)."""
+pages, and a 404 in paths (ids ≥ 2**63 overflowed SQLite, ids ≥ 2**31 PostgreSQL's
+INTEGER: 500)."""
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from marketplace.extensions import db
-from marketplace.web.integers import MAX_DB_INT, NotAnInteger, OutOfRange, page_number, parse_int
+from marketplace.web.integers import MAX_DB_INT, MAX_ID, NotAnInteger, OutOfRange, page_number, parse_int
 
 from factories import make_product, make_seller, make_user
 from test_import import login
@@ -60,7 +61,7 @@ def test_ids_beyond_bigint_in_paths_are_404_on_every_route(app, client, owner):
     assert id_rules and not [r.rule for r in id_rules if "<int:" in r.rule]  # one converter everywhere
     for rule in id_rules:
         method = "GET" if "GET" in rule.methods else "POST"
-        for value in (str(2**63), str(2**64), HUGE, "0"):
+        for value in (str(MAX_ID + 1), str(2**63), str(2**64), HUGE, "0"):
             args = {name: value for name in rule.arguments}
             path = rule.rule
             for name in rule.arguments:
