@@ -253,8 +253,13 @@ def apply_import(
                 outcome.action = "create"
             else:
                 before = _snapshot(product)
+                old_code = product.code
                 update_product(product, data)
                 outcome.action = "update" if _snapshot(product) != before else "unchanged"
+                if product.code != old_code:  # keep the batch's in-memory code check true
+                    batch.codes.discard(old_code)
+                    if product.code:
+                        batch.codes.add(product.code)
         except ValidationError as exc:
             _add_errors(outcome, exc, table)
         except SQLAlchemyError as exc:  # the transaction is unusable: stop writing
