@@ -48,6 +48,9 @@ class Defaults:
     REQUEST_LOG: bool = True  # one JSON line per request on the marketplace.request logger
     HSTS_SECONDS: int = 31536000  # Strict-Transport-Security on HTTPS responses; 0 = off
     SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for another before "database is locked"
+    UPLOADS_PER_HOUR: int = 60  # pictures per account per hour (media.services.reserve_uploads)
+    IMAGE_DECODE_CONCURRENCY: int = 2  # picture decodes at once per process
+    IMAGE_DECODE_WAIT_SECONDS: int = 30  # then a "busy" message
 
 
 _ENV_STRINGS = (
@@ -70,7 +73,8 @@ _ENV_STRINGS = (
     "SITE_URL",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG")
-_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES")
+_ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY",
+             "IMAGE_DECODE_WAIT_SECONDS")
 _ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 

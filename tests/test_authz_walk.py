@@ -379,7 +379,7 @@ def staff_url(app, rule, world) -> str:
         converter = rule._converters[arg].__class__.__name__
         if arg in STAFF_ID_ARGS:
             values[arg] = world[STAFF_ID_ARGS[arg]]
-        elif converter in ("IntegerConverter", "NumberConverter"):
+        elif converter in ("IntegerConverter", "NumberConverter", "IdConverter"):
             values[arg] = 1  # another feature's object: the guard runs before any lookup
         else:
             values[arg] = "x"

@@ -230,7 +230,7 @@ def test_export_is_excel_friendly_utf8_with_bom_and_neutralises_formulas(app, cl
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == HEADER + ["trang_thai"]
+    assert rows[0] == HEADER + ["trang_thai", "id"]
     by_code = {r[0]: r for r in rows[1:]}
     assert set(by_code) == {"F-1", "CHE-9"}
     assert by_code["F-1"][1] == "'=HYPERLINK(\"http://x\")"

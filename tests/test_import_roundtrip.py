@@ -16,12 +16,13 @@ HEADER = ["ma_san_pham", "ten_san_pham", "danh_muc", "gia", "don_vi", "mo_ta"]
 text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00") | st.sampled_from("=+-@,;\"'\n\t đĐặữ"),
     max_size=40,
-).filter(lambda t: not t.strip().startswith("'"))
+)  # text starting with ' included: the escape is escaped too (issue 10 item 10)
 
 
 @settings(max_examples=150, deadline=None)
 @given(name=text, description=text)
 def test_export_then_import_gives_back_the_same_text(name, description):
+    name, description = name.strip(), description.strip()  # as the catalog services store them
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -36,7 +37,7 @@ def test_export_then_import_gives_back_the_same_text(name, description):
 @given(st.text(max_size=20))
 def test_formula_guard_only_touches_formula_starts(value):
     guarded = safe_cell(value)
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r", "'"):
         assert guarded == "'" + value
     else:
         assert guarded == value

@@ -14,7 +14,6 @@ Rules (documented in docs/api.md):
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..search.base import MAX_QUERY_CHARS, SORTS, SearchQuery
 from ..text import is_slug
+from ..web import integers
 
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
@@ -30,7 +30,6 @@ MAX_PRICE = 10**12  # a trillion đồng; keeps every value inside BIGINT
 STARS = (3, 4, 5)
 MAX_SLUG_VALUES = 20
 
-_DIGITS = re.compile(r"[0-9]+")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -62,16 +61,16 @@ def parse_int(args: MultiDict, name: str, *, default: int | None, low: int, high
     raw = _value(args, name)
     if raw is None:
         return default
-    if raw.startswith("-") and _DIGITS.fullmatch(raw[1:]):
-        raise ParamError(name, _("Giá trị của “%(name)s” không được âm.", name=name))
-    if not _DIGITS.fullmatch(raw):
-        raise ParamError(name, _("“%(name)s” phải là số nguyên.", name=name))
-    value = int(raw)
-    if not low <= value <= high:
+    try:
+        return integers.parse_int(raw, low=low, high=high, allow_negative=True)
+    except integers.NotAnInteger:
+        raise ParamError(name, _("“%(name)s” phải là số nguyên.", name=name)) from None
+    except integers.OutOfRange:
+        if raw.startswith("-") and low >= 0:
+            raise ParamError(name, _("Giá trị của “%(name)s” không được âm.", name=name)) from None
         raise ParamError(
             name, _("“%(name)s” phải nằm trong khoảng %(low)s–%(high)s.", name=name, low=low, high=high)
-        )
-    return value
+        ) from None
 
 
 def parse_bool(args: MultiDict, name: str) -> bool | None:

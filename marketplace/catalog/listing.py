@@ -20,6 +20,7 @@ from ..extensions import db
 from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS
 from ..text import format_vnd, is_slug
+from ..web import integers
 from . import queries
 from .models import Area, Category, Product
 
@@ -76,24 +77,18 @@ def clean_text(value: str | None) -> str:
 
 
 def parse_price(raw: str | None) -> tuple[int | None, bool]:
-    """``"150.000"`` → (150000, True); empty → (None, True); junk → (None, False)."""
+    """``"150.000"`` → (150000, True); empty → (None, True); junk or out of range → (None, False)."""
     if raw is None or not raw.strip():
         return None, True
-    digits = _PRICE_JUNK.sub("", raw.strip())
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 13:
+    try:
+        return integers.parse_int(_PRICE_JUNK.sub("", raw.strip()), low=0, high=MAX_PRICE), True
+    except ValueError:
         return None, False
-    value = int(digits)
-    if value > MAX_PRICE:
-        return None, False
-    return value, True
 
 
 def parse_page(raw: str | None) -> int:
-    try:
-        page = int((raw or "1").strip())
-    except ValueError:
-        return 1
-    return min(max(page, 1), MAX_PAGE)
+    """A page number; junk is page 1, beyond MAX_PAGE is MAX_PAGE."""
+    return integers.page_number(raw, high=MAX_PAGE)
 
 
 def _multi(args: MultiDict, key: str) -> list[str]:

@@ -130,6 +130,13 @@ class Product(db.Model):
     # The staff's last decision reason the seller sees (rejection, take-down); NULL when none.
     review_note: Mapped[str | None] = mapped_column(Text)
 
+    # Optimistic locking: every ORM UPDATE of the row bumps it and is made conditional on
+    # the value read (a concurrent change raises StaleDataError instead of being lost).
+    # The edit form carries the version it showed, so a stale form is caught too.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
     seller: Mapped[Seller] = relationship(back_populates="products")
     category: Mapped[Category] = relationship()
     area: Mapped[Area | None] = relationship()

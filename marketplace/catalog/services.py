@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from datetime import date
 
 import sqlalchemy as sa
@@ -39,18 +40,26 @@ def build_search_text(product: Product) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
+def slug_candidates(base: str, start: int = 1) -> Iterator[str]:
+    """``base`` slugified, then with -2, -3… appended (from ``-start`` when start > 1)."""
+    root = slugify(base) or "san-pham"
+    if start <= 1:
+        yield root
+    n = max(start, 2)
+    while True:
+        yield f"{root[: 80 - len(str(n)) - 1]}-{n}"
+        n += 1
+
+
 def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[str] | None = None) -> str:
     """``base`` slugified, with -2, -3… appended until no row (or ``taken``) has it."""
-    root = slugify(base) or "san-pham"
-    candidate, n = root, 1
-    while True:
+    for candidate in slug_candidates(base):
         stmt = sa.select(model.id).where(model.slug == candidate)
         if exclude_id is not None:
             stmt = stmt.where(model.id != exclude_id)
         if (taken is None or candidate not in taken) and db.session.scalar(stmt) is None:
             return candidate
-        n += 1
-        candidate = f"{root[: 80 - len(str(n)) - 1]}-{n}"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ---------------------------------------------------------------------------
@@ -60,7 +69,6 @@ def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[s
 # ---------------------------------------------------------------------------
 
 import hashlib  # noqa: E402
-import io  # noqa: E402
 import re  # noqa: E402
 from datetime import datetime  # noqa: E402
 from typing import Any  # noqa: E402
@@ -159,9 +167,12 @@ def _optional_int(value: Any) -> int | None:
     return int(value)
 
 
-def _validate_product_data(seller, data: dict, *, product: Product | None = None) -> dict:
+def _validate_product_data(
+    seller, data: dict, *, product: Product | None = None, codes_in_use: set[str] | None = None
+) -> dict:
     """Clean and check product data; returns the cleaned values of the keys given
-    (all keys when creating). Raises ValidationError with every problem found."""
+    (all keys when creating). Raises ValidationError with every problem found.
+    ``codes_in_use``: the seller's codes, already loaded (a batch); no query then."""
     creating = product is None
     keys = [k for k in PRODUCT_FIELDS if creating or k in data]
     errors: dict[str, str] = {}
@@ -178,10 +189,14 @@ def _validate_product_data(seller, data: dict, *, product: Product | None = None
             if len(code) > CODE_MAX or not _CODE_RE.match(code):
                 errors["code"] = _("Mã sản phẩm chỉ gồm chữ không dấu, số và . _ - / (tối đa 64 ký tự).")
             else:
-                stmt = sa.select(Product.id).where(Product.seller_id == seller.id, Product.code == code)
-                if product is not None and product.id is not None:
-                    stmt = stmt.where(Product.id != product.id)
-                if db.session.scalar(stmt) is not None:
+                if codes_in_use is not None:
+                    taken = code in codes_in_use
+                else:
+                    stmt = sa.select(Product.id).where(Product.seller_id == seller.id, Product.code == code)
+                    if product is not None and product.id is not None:
+                        stmt = stmt.where(Product.id != product.id)
+                    taken = db.session.scalar(stmt) is not None
+                if taken:
                     errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
         clean["code"] = code
     if "category_id" in keys:
@@ -239,6 +254,47 @@ def create_product(seller, data: dict) -> Product:
     db.session.add(product)
     _refresh_product(product)
     return product
+
+
+class ProductBatch:
+    """Many new products of one seller (a spreadsheet import) under the rules of
+    ``create_product``, without its per-product queries and flushes: the seller's codes
+    and every product slug are loaded once and checked in memory, ``search_text`` is
+    built from the rows already in the session, and nothing is flushed — the caller
+    flushes once (the commit's search hook then indexes the new ids in one go)."""
+
+    def __init__(self, seller) -> None:
+        self.seller = seller
+        self.codes: set[str] = set(
+            db.session.scalars(sa.select(Product.code).where(Product.seller_id == seller.id, Product.code.is_not(None)))
+        )
+        self.slugs: set[str] = set(db.session.scalars(sa.select(Product.slug)))
+        self._next_suffix: dict[str, int] = {}  # slug root → first suffix worth trying
+
+    def _slug(self, name: str) -> str:
+        root = next(slug_candidates(name))
+        for candidate in slug_candidates(name, self._next_suffix.get(root, 1)):
+            if candidate not in self.slugs:
+                self.slugs.add(candidate)
+                self._next_suffix[root] = int(candidate.rsplit("-", 1)[1]) + 1 if candidate != root else 2
+                return candidate
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(self, data: dict) -> Product:
+        """A new draft product (not flushed); raises ValidationError like create_product."""
+        with db.session.no_autoflush:
+            clean = _validate_product_data(self.seller, data, codes_in_use=self.codes)
+            if clean.get("area_id") is None:
+                clean["area_id"] = self.seller.area_id
+            product = Product(seller_id=self.seller.id, status="draft", slug=self._slug(clean["name"]), **clean)
+            product.seller = self.seller
+            product.category = db.session.get(Category, clean["category_id"])
+            product.area = db.session.get(Area, clean["area_id"]) if clean["area_id"] is not None else None
+            product.search_text = build_search_text(product)
+            db.session.add(product)
+        if product.code:
+            self.codes.add(product.code)
+        return product
 
 
 def update_product(product: Product, data: dict, *, actor=None, review: bool = True,
@@ -418,10 +474,8 @@ def _parse_date(value: Any) -> date | None:
 def store_certificate_scan(data: bytes) -> str:
     """Store a certificate scan: a PDF as-is under its hash, an image re-encoded to
     WebP renditions. Returns the storage name to keep in ``scan_key``."""
-    from PIL import Image, UnidentifiedImageError
-
     from ..media import get_storage
-    from ..media.images import rendition_name, store_renditions
+    from ..media.images import ImageRejected, process_upload, rendition_name, store_renditions
 
     if len(data) > MAX_SCAN_BYTES:
         raise ValidationError("scan", _("Tệp quét chứng nhận tối đa 10 MB."))
@@ -432,23 +486,10 @@ def store_certificate_scan(data: bytes) -> str:
         storage.save(name, data)
         return name
     try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ("JPEG", "PNG", "WEBP"):
-                raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF."))
-            if image.width * image.height > 40_000_000:
-                raise ValidationError("scan", _("Ảnh quét quá lớn (tối đa 40 megapixel)."))
-            image.load()
-        from PIL import ImageOps
-
-        image = ImageOps.exif_transpose(image)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF.")) from None
+        # The one bounded decoder (pixel limits, reduced decode, per-process cap).
+        image = process_upload(data, max_bytes=MAX_SCAN_BYTES)
+    except ImageRejected as exc:
+        raise ValidationError("scan", _("Tệp quét phải là ảnh JPEG, PNG, WebP hoặc tệp PDF.") + " " + exc.message) from None
     key, _w, _h = store_renditions(storage, image, widths=(1600,))
     return rendition_name(key, 1600)
 

@@ -223,7 +223,7 @@ def sitemap_pages():
     return _xml("catalog/sitemap.xml", products=[], **_sitemap_pages())
 
 
-@bp.get("/sitemap-san-pham-<int:number>.xml")
+@bp.get("/sitemap-san-pham-<id:number>.xml")
 def sitemap_products(number: int):
     chunk = _sitemap_chunk()
     if number < 1 or (number - 1) * chunk >= max(1, queries.public_product_count()):

@@ -112,7 +112,7 @@ def create():
     return render_template("collections/staff_form.html", form=form, collection=None), status
 
 
-@bp.route("/<int:collection_id>", methods=["GET", "POST"])
+@bp.route("/<id:collection_id>", methods=["GET", "POST"])
 def edit(collection_id: int):
     collection = _get(collection_id)
     form = _form_for(collection)
@@ -146,8 +146,8 @@ def _back(collection: Collection):
     return redirect(url_for(".edit", collection_id=collection.id, q=query or None) + "#san-pham")
 
 
-@bp.post("/<int:collection_id>/bat", endpoint="publish", defaults={"published": True})
-@bp.post("/<int:collection_id>/tat", endpoint="unpublish", defaults={"published": False})
+@bp.post("/<id:collection_id>/bat", endpoint="publish", defaults={"published": True})
+@bp.post("/<id:collection_id>/tat", endpoint="unpublish", defaults={"published": False})
 def set_published(collection_id: int, published: bool):
     _checked_post()
     collection = _get(collection_id)
@@ -162,7 +162,7 @@ def set_published(collection_id: int, published: bool):
     return redirect(url_for(".edit", collection_id=collection_id))
 
 
-@bp.post("/<int:collection_id>/xoa")
+@bp.post("/<id:collection_id>/xoa")
 def delete(collection_id: int):
     _checked_post()
     collection = _get(collection_id)
@@ -196,7 +196,7 @@ def _item_action(collection_id: int, action, done: str | None = None):
     return _back(collection)
 
 
-@bp.post("/<int:collection_id>/san-pham")
+@bp.post("/<id:collection_id>/san-pham")
 def add_product(collection_id: int):
     return _item_action(
         collection_id,
@@ -205,7 +205,7 @@ def add_product(collection_id: int):
     )
 
 
-@bp.post("/<int:collection_id>/san-pham/<int:product_id>/xoa")
+@bp.post("/<id:collection_id>/san-pham/<id:product_id>/xoa")
 def remove_product(collection_id: int, product_id: int):
     return _item_action(
         collection_id,
@@ -214,7 +214,7 @@ def remove_product(collection_id: int, product_id: int):
     )
 
 
-@bp.post("/<int:collection_id>/san-pham/<int:product_id>/di-chuyen")
+@bp.post("/<id:collection_id>/san-pham/<id:product_id>/di-chuyen")
 def move_product(collection_id: int, product_id: int):
     """"Lên"/"Xuống" buttons (huong=-1/1) or a position number (vi_tri), no JS needed."""
     direction = request.form.get("huong")
@@ -233,7 +233,7 @@ def move_product(collection_id: int, product_id: int):
     )
 
 
-@bp.get("/<int:collection_id>/catalogue")
+@bp.get("/<id:collection_id>/catalogue")
 def catalogue(collection_id: int):
     """The printable A4 trade-fair catalogue: a cover, then one block per public product."""
     collection = _get(collection_id)

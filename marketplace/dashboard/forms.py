@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -63,6 +63,8 @@ class ProductEditForm(FlaskForm):
     rural_year = VnIntegerField(_l("Năm công nhận"), validators=[Optional()],
                                 invalid_message=_l("Năm công nhận phải từ 2000 đến năm nay."),
                               render_kw={"inputmode": "numeric"})
+    # The product version the form was shown with (optimistic locking, see product_edit).
+    version = HiddenField()
     submit = SubmitField(_l("Lưu"))
 
     def product_data(self) -> dict:
@@ -113,6 +115,7 @@ def make_product_form(product=None, *, prefill: bool, with_revision: bool = Fals
 
     if product is not None and prefill:
         form = ProductEditForm(obj=product)
+        form.version.data = str(product.version)
         form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
         if product.rural_industry is not None:
             form.rural_level.data = product.rural_industry.level

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as catalog_queries
@@ -21,6 +22,8 @@ from ..catalog.services import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
 from ..sellers.forms import SellerProfileForm
+from ..text import format_vnd
+from ..web import integers
 from ..web.auth import current_seller, require_seller
 from . import queries
 from .access import get_owned_product
@@ -81,8 +84,8 @@ def home():
     if status not in PRODUCT_STATUSES:
         status = None
     text = (request.args.get("q") or "").strip()[:200]
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = db.paginate(queries.own_products(seller, status, text), page=max(page, 1),
+    page = integers.page_number(request.args.get("page"))
+    pagination = db.paginate(queries.own_products(seller, status, text), page=page,
                              per_page=PER_PAGE, error_out=False)
     return render_template(
         "dashboard/home.html",
@@ -160,14 +163,66 @@ def _save_product(form: ProductEditForm, seller, product: Product | None):
             errors["rural_year"] = errors.pop("year")
         apply_errors(form, errors)
         return None
+    except StaleDataError:
+        return _lost_race(form)
     try:
         db.session.commit()
+    except StaleDataError:
+        return _lost_race(form)
     except IntegrityError:
         # A concurrent save took the same code or slug between our check and the commit.
         db.session.rollback()
         form.form_errors.append(_("Sản phẩm vừa được thay đổi ở nơi khác. Vui lòng kiểm tra và lưu lại."))
         return None
     return product
+
+
+def _lost_race(form: ProductEditForm) -> None:
+    """Another save of the same product committed between our read and our write (the
+    version check in the UPDATE found nothing): nothing is saved, the input is kept."""
+    db.session.rollback()
+    form.form_errors.append(_("Sản phẩm vừa được thay đổi ở nơi khác. Vui lòng kiểm tra và lưu lại."))
+    return None
+
+
+def _display(form: ProductEditForm, name: str, value) -> str:
+    if name == "price_vnd":
+        return format_vnd(value) if isinstance(value, int) else str(value or "")
+    if name in ("category_id", "area_id"):
+        labels = {str(choice.value): str(choice.label) for choice in form[name].choices}
+        return labels.get(str(value or ""), "—") if value else "—"
+    return str(value or "—")
+
+
+def _edit_conflicts(form: ProductEditForm, product: Product) -> list[tuple[str, str, str]] | None:
+    """None when the form was shown with the product's current version; otherwise the
+    fields where the editor's input differs from what is saved now, as
+    (label, their value, current value)."""
+    shown = (form.version.data or "").strip()
+    if not shown:
+        return None  # a client that does not send the version (API-style posts): last write wins
+    try:
+        if integers.parse_int(shown, low=1) == product.version:
+            return None
+    except ValueError:
+        pass  # a malformed version is treated as stale
+    theirs = form.product_data()
+    try:
+        theirs["price_vnd"] = catalog_services.parse_price_vnd(theirs["price_vnd"])
+    except (TypeError, ValueError):
+        pass
+    theirs["code"] = (theirs.get("code") or "").strip() or None
+    theirs["area_id"] = theirs.get("area_id") or product.seller.area_id
+    out = []
+    for name in ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id"):
+        mine, current = theirs.get(name), getattr(product, name)
+        if isinstance(mine, str) and isinstance(current, str):
+            differ = " ".join(mine.split()) != " ".join(current.split())
+        else:
+            differ = mine != current
+        if differ:
+            out.append((str(form[name].label.text), _display(form, name, mine), _display(form, name, current)))
+    return out
 
 
 @bp.route("/san-pham/moi", methods=["GET", "POST"])
@@ -185,7 +240,7 @@ def product_new():
     return render_template("dashboard/product_form.html", form=form, product=None, seller=seller), status
 
 
-@bp.route("/san-pham/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/san-pham/<id:product_id>", methods=["GET", "POST"])
 def product_edit(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -193,7 +248,16 @@ def product_edit(product_id: int):
     status = 200
     if form.is_submitted():
         status = 400
-        if form.validate():
+        valid = form.validate()
+        conflicts = _edit_conflicts(form, product) if valid else None
+        if conflicts is not None:
+            # A stale form (the product was saved elsewhere since it was shown): nothing is
+            # saved; the editor sees what differs and keeps their input. Saving again
+            # (now with the current version) is a deliberate overwrite.
+            form.version.data = str(product.version)
+            return render_template("dashboard/product_form.html", form=form, product=product, seller=seller,
+                                   action_form=EmptyForm(), conflicts=conflicts), 409
+        if valid:
             had_revision = catalog_services.pending_revision(product)
             had_fields = dict(had_revision.fields) if had_revision is not None else None
             saved = _save_product(form, seller, product)
@@ -211,7 +275,7 @@ def product_edit(product_id: int):
                            changes=catalog_queries.revision_changes(revision) if revision else []), status
 
 
-@bp.post("/san-pham/<int:product_id>/nhan-ban")
+@bp.post("/san-pham/<id:product_id>/nhan-ban")
 def product_duplicate(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -222,7 +286,7 @@ def product_duplicate(product_id: int):
     return redirect(url_for("dashboard.product_edit", product_id=copy.id))
 
 
-@bp.post("/san-pham/<int:product_id>/luu-tru")
+@bp.post("/san-pham/<id:product_id>/luu-tru")
 def product_archive(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -233,7 +297,7 @@ def product_archive(product_id: int):
     return redirect(url_for("dashboard.home"))
 
 
-@bp.post("/san-pham/<int:product_id>/gui-duyet")
+@bp.post("/san-pham/<id:product_id>/gui-duyet")
 def product_submit(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -252,7 +316,7 @@ def product_submit(product_id: int):
 # --------------------------------------------------------------- OCOP certification
 
 
-@bp.route("/san-pham/<int:product_id>/chung-nhan", methods=["GET", "POST"])
+@bp.route("/san-pham/<id:product_id>/chung-nhan", methods=["GET", "POST"])
 def product_certification(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -278,7 +342,7 @@ def product_certification(product_id: int):
                            seller=seller, action_form=EmptyForm()), status
 
 
-@bp.post("/san-pham/<int:product_id>/chung-nhan/xoa")
+@bp.post("/san-pham/<id:product_id>/chung-nhan/xoa")
 def product_certification_delete(product_id: int):
     seller = require_seller()
     product = get_owned_product(seller, product_id)
@@ -289,7 +353,7 @@ def product_certification_delete(product_id: int):
     return redirect(url_for("dashboard.product_certification", product_id=product.id))
 
 
-@bp.get("/san-pham/<int:product_id>/chung-nhan/ban-quet")
+@bp.get("/san-pham/<id:product_id>/chung-nhan/ban-quet")
 def product_certification_scan(product_id: int):
     """The certificate scan, for its seller and for staff only (never cached publicly)."""
     if current_user.is_staff:

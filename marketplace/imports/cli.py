@@ -40,7 +40,7 @@ def import_command(file: Path, seller_slug: str, dry_run: bool) -> None:
         click.echo(f"Dòng {row}, cột {column or '-'}: {message}", err=True)
     summary = (
         f"{result.count('create')} thêm mới, {result.count('update')} cập nhật, "
-        f"{result.count('unchanged')} không đổi"
+        f"{result.count('unchanged')} không đổi; đọc {result.rows_read} dòng, bỏ qua {result.blank_rows} dòng trống"
     )
     if not result.ok:
         db.session.rollback()

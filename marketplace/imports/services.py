@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..catalog.models import Area, AreaAlias, Category, Product
-from ..catalog.services import PRODUCT_FIELDS, ValidationError, create_product, update_product
+from ..catalog.services import PRODUCT_FIELDS, ProductBatch, ValidationError, update_product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
@@ -51,6 +51,11 @@ class RowOutcome:
 class ImportResult:
     rows: list[RowOutcome]
     ignored_headers: list[str]
+    blank_rows: int = 0  # blank lines after the header, skipped (never counted as products)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows) + self.blank_rows
 
     @property
     def problems(self) -> list[tuple[int, str, str]]:
@@ -174,6 +179,13 @@ def _snapshot(product: Product) -> tuple:
     return tuple(getattr(product, f) for f in PRODUCT_FIELDS)
 
 
+def _product_by_id(text: str, by_id: dict[int, Product]) -> Product | None:
+    """The seller's product whose exported id this is (another seller's id: None)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return by_id.get(int(text))
+
+
 def apply_import(
     seller: Seller,
     table: Table,
@@ -181,19 +193,21 @@ def apply_import(
     progress: Callable[[Iterable], Iterable] | None = None,
     actor=None,
 ) -> ImportResult:
-    """Create or update ``seller``'s products from ``table`` (matched by product code).
+    """Create or update ``seller``'s products from ``table``.
 
+    A row is matched to an existing product by the exported ``id`` column when the file
+    has one and the row fills it (so products without a code re-import), otherwise by
+    product code. New products are created in one batch (one flush at the end).
     Flushes only. Every row is checked even after a problem so the seller sees all of
     them at once; the caller must roll back unless ``result.ok``.
     """
     lookups = Lookups()
-    existing = {
-        p.code: p
-        for p in db.session.scalars(
-            sa.select(Product).where(Product.seller_id == seller.id, Product.code.is_not(None))
-        )
-    }
+    mine = list(db.session.scalars(sa.select(Product).where(Product.seller_id == seller.id)))
+    existing = {p.code: p for p in mine if p.code is not None}
+    by_id = {p.id: p for p in mine} if "id" in table.columns else {}
+    batch = ProductBatch(seller)
     seen: dict[str, int] = {}
+    seen_ids: dict[int, int] = {}
     outcomes: list[RowOutcome] = []
     broken = False
     rows: Iterable = table.rows if progress is None else progress(table.rows)
@@ -204,38 +218,65 @@ def apply_import(
         outcomes.append(outcome)
         if broken:
             continue
-        if not code:
+        product_id = _text(values.get("id")) if "id" in table.columns else ""
+        product = None
+        if product_id:
+            product = _product_by_id(product_id, by_id)
+            if product is None:
+                outcome.problems.append(
+                    (table.header("id"), _("Không có sản phẩm nào của bạn mang id %(id)s.", id=product_id[:20]))
+                )
+            elif product.id in seen_ids:
+                outcome.problems.append(
+                    (table.header("id"), _("Sản phẩm id %(id)s trùng với dòng %(row)d.", id=product.id, row=seen_ids[product.id]))
+                )
+            else:
+                seen_ids[product.id] = number
+        elif not code:
             outcome.problems.append((table.header("code"), _("Thiếu mã sản phẩm (dùng để nhận ra sản phẩm khi nhập lại).")))
-        elif code in seen:
+        else:
+            product = existing.get(code)
+        if code and code in seen:
             outcome.problems.append(
                 (table.header("code"), _("Mã sản phẩm %(code)s trùng với dòng %(row)d.", code=code, row=seen[code]))
             )
-        else:
+        elif code:
             seen[code] = number
         if outcome.problems:
             # Still run the catalog checks for the other columns, on a throwaway dict.
             data = {k: v for k, v in data.items() if k not in ("code",) and v is not None}
-            _collect_service_errors(seller, data, existing.get(code), outcome, table)
+            _collect_service_errors(seller, data, product, outcome, table)
             continue
-        product = existing.get(code)
         try:
             if product is None:
-                product = create_product(seller, data)
+                product = batch.create(data)
                 existing[code] = product
                 outcome.action = "create"
             else:
                 before = _snapshot(product)
+                old_code = product.code
                 update_product(product, data, actor=actor)
                 outcome.action = "update" if _snapshot(product) != before else "unchanged"
+                if product.code != old_code:  # keep the batch's in-memory code check true
+                    batch.codes.discard(old_code)
+                    if product.code:
+                        batch.codes.add(product.code)
         except ValidationError as exc:
             _add_errors(outcome, exc, table)
         except SQLAlchemyError as exc:  # the transaction is unusable: stop writing
             outcome.problems.append(("", _("Lỗi cơ sở dữ liệu khi lưu dòng này: %(error)s", error=type(exc).__name__)))
             broken = True
+    if not broken:
+        try:
+            db.session.flush()  # the new products, in one go
+        except SQLAlchemyError as exc:
+            outcomes.append(RowOutcome(row=0, code="", name="", problems=[
+                ("", _("Lỗi cơ sở dữ liệu khi lưu dòng này: %(error)s", error=type(exc).__name__))
+            ]))
     order = {header: index for index, header in enumerate(table.columns.values())}
     for outcome in outcomes:  # problems in the file's column order
         outcome.problems.sort(key=lambda problem: order.get(problem[0], len(order)))
-    return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers)
+    return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers, blank_rows=table.blank_rows)
 
 
 def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
@@ -263,7 +304,10 @@ def _collect_service_errors(seller, data: dict, product: Product | None, outcome
 
 # --- export -----------------------------------------------------------------
 
-EXPORT_HEADERS = [COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area")] + ["trang_thai"]
+EXPORT_HEADERS = [COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area")] + [
+    "trang_thai",
+    COLUMNS["id"][0],
+]
 
 
 def seller_products(seller: Seller) -> sa.Select:
@@ -295,6 +339,7 @@ def export_csv(seller: Seller) -> bytes:
                     product.description,
                     product.area.name if product.area else "",
                     product.status,
+                    product.id,
                 )
             ]
         )

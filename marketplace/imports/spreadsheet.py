@@ -10,13 +10,17 @@ import csv
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import BinaryIO
 
 from ..text import fold
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # product rows (blank lines do not count)
+MAX_COLUMNS = 40  # a header wider than this is refused; cells past the header are never read
 
 # field → (Vietnamese header used in exports, accepted variants after normalising)
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -27,6 +31,8 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unit": ("don_vi", ("don_vi", "don_vi_tinh", "dvt", "quy_cach", "unit", "packaging")),
     "description": ("mo_ta", ("mo_ta", "mo_ta_san_pham", "description")),
     "area": ("khu_vuc", ("khu_vuc", "dia_ban", "xa_phuong", "area", "locality")),
+    # The marketplace's own id, written by the export: rows without a code re-import.
+    "id": ("id", ("id", "ma_he_thong", "product_id")),
 }
 REQUIRED = ("code", "name", "category", "price", "unit")
 # Columns an export writes that an import reads past on purpose.
@@ -60,6 +66,7 @@ class Table:
     rows: list[tuple[int, dict[str, object]]]  # (spreadsheet row number, field → value)
     ignored_headers: list[str] = field(default_factory=list)
     kind: str = "csv"
+    blank_rows: int = 0  # blank lines after the header, skipped
 
     def header(self, fld: str) -> str:
         return self.columns.get(fld) or COLUMNS[fld][0]
@@ -103,7 +110,7 @@ def _decode_csv(data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(data: bytes) -> list[list[object]]:
+def _csv_rows(data: bytes) -> Iterator[list[object]]:
     text = _decode_csv(data)
     if "\x00" in text:
         raise ImportFileError(_("Tệp không phải bảng tính CSV hoặc XLSX."))
@@ -111,31 +118,73 @@ def _csv_rows(data: bytes) -> list[list[object]]:
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows = []
         for row in reader:
-            rows.append([_cell(v) for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+            yield [_cell(v) for v in row[:MAX_COLUMNS + 1]]
     except csv.Error:
         raise ImportFileError(_("Tệp CSV bị lỗi định dạng (dấu ngoặc kép không khớp?).")) from None
 
 
 MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a 5 MB workbook never legitimately holds more
+# Work bound for a workbook: 5,000 products × 40 columns, plus slack. openpyxl parses
+# every cell of a row even when only the header's columns are kept (~4 µs each), so the
+# cells of every worksheet are counted first (a byte scan of the XML) and a workbook with
+# more is refused before any parsing: 1,000 rows × 1,300 numbers took 17 s to preview before.
+MAX_XLSX_CELLS = 250_000
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 
 
 def _check_zip(data: bytes) -> None:
-    """Refuse zip bombs before openpyxl inflates anything."""
+    """Refuse zip bombs and oversized sheets before openpyxl inflates or parses anything
+    (its read-only loader scans every sheet that lacks a ``<dimension>`` at open)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > MAX_XLSX_UNZIPPED:
+                raise ImportFileError(_("Tệp XLSX quá lớn khi giải nén. Hãy xoá bớt trang tính hoặc lưu thành CSV UTF-8."))
+            cells = 0
+            for info in infos:
+                if info.file_size and not info.is_dir():
+                    with archive.open(info) as member:
+                        cells += _count_cells(member, MAX_XLSX_CELLS - cells)
+                if cells > MAX_XLSX_CELLS:
+                    raise ImportFileError(
+                        _(
+                            "Trang tính có quá nhiều ô (hơn %(limit)s). Hãy xoá các cột không dùng "
+                            "hoặc lưu thành CSV UTF-8.",
+                            limit=f"{MAX_XLSX_CELLS:,}".replace(",", "."),
+                        )
+                    )
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError) as exc:
+        if isinstance(exc, ImportFileError):
+            raise
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
-    if total > MAX_XLSX_UNZIPPED:
-        raise ImportFileError(_("Tệp XLSX quá lớn khi giải nén. Hãy xoá bớt trang tính hoặc lưu thành CSV UTF-8."))
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
+def _count_cells(stream: BinaryIO, limit: int) -> int:
+    """Number of ``<c>`` elements in a worksheet's XML (without parsing it), stopping
+    early once over ``limit``; 0 for a member that is not a worksheet. Text never holds
+    a raw ``<``, so only tags match."""
+    head = stream.read(1 << 16)
+    root = _ROOT_TAG.search(head)
+    if root is None:
+        return 0
+    prefix = root.group(1) or b""
+    tags = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/", b"\t", b"\n", b"\r"))
+    keep = len(tags[0]) - 1  # a tag split between two reads is counted once
+    count, tail, chunk = 0, b"", head
+    while chunk:
+        block = tail + chunk
+        count += sum(block.count(tag) for tag in tags) - sum(tail.count(tag) for tag in tags)
+        if count > limit:
+            break
+        tail = block[-keep:]
+        chunk = stream.read(1 << 20)
+    return count
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    """Rows of the first sheet, each cut to MAX_COLUMNS + 1 cells (wider is refused by
+    ``read_table``); a workbook with more than MAX_XLSX_CELLS cells is refused unread."""
     from openpyxl import load_workbook
 
     _check_zip(data)
@@ -145,12 +194,8 @@ def _xlsx_rows(data: bytes) -> list[list[object]]:
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
     try:
         sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append([_cell(v) for v in row])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
+            yield [_cell(v) for v in row]
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
         raise ImportFileError(_("Tệp XLSX bị hỏng hoặc không đúng định dạng. Hãy mở lại trong Excel và lưu thành .xlsx.")) from None
     finally:
@@ -181,10 +226,23 @@ def read_table(data: bytes) -> Table:
         return all(v in ("", None) for v in row)
 
     # The header is the first non-blank row.
-    start = next((i for i, row in enumerate(raw) if not blank(row)), None)
-    if start is None:
+    headers = None
+    number = 0
+    for number, row in enumerate(raw, start=1):
+        if not blank(row):
+            headers = row
+            break
+    if headers is None:
         raise ImportFileError(_("Tệp không có dữ liệu."))
-    headers = raw[start]
+    while headers and headers[-1] in ("", None):
+        headers = headers[:-1]
+    if len(headers) > MAX_COLUMNS:
+        raise ImportFileError(
+            _(
+                "Tệp có quá nhiều cột (tối đa %(max)d). Hãy xoá các cột không dùng đến.",
+                max=MAX_COLUMNS,
+            )
+        )
     positions: dict[str, int] = {}
     columns: dict[str, str] = {}
     ignored: list[str] = []
@@ -205,33 +263,47 @@ def read_table(data: bytes) -> Table:
                 cols=", ".join(missing),
             )
         )
+    # Only the header's columns are looked at; blank lines are skipped and counted, and
+    # a file with more product rows than the cap is refused whole (never cut short).
+    width = len(headers)
     rows: list[tuple[int, dict[str, object]]] = []
-    for offset, row in enumerate(raw[start + 1:], start=start + 2):
+    blank_rows = 0
+    for number, row in enumerate(raw, start=number + 1):
+        row = row[:width]
         if blank(row):
+            blank_rows += 1
             continue
-        values = {fld: (row[i] if i < len(row) else "") for fld, i in positions.items()}
-        rows.append((offset, values))
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(_("Tệp có hơn 5.000 dòng sản phẩm. Hãy chia thành nhiều tệp nhỏ hơn."))
+        if len(rows) == MAX_ROWS:
+            raise ImportFileError(
+                _(
+                    "Tệp có hơn 5.000 dòng sản phẩm (không tính dòng trống), nên chưa nhập dòng nào. "
+                    "Hãy chia thành nhiều tệp nhỏ hơn."
+                )
+            )
+        rows.append((number, {fld: (row[i] if i < len(row) else "") for fld, i in positions.items()}))
     if not rows:
         raise ImportFileError(_("Tệp chỉ có dòng tiêu đề, chưa có sản phẩm nào."))
-    return Table(columns=columns, rows=rows, ignored_headers=ignored, kind=kind)
+    return Table(columns=columns, rows=rows, ignored_headers=ignored, kind=kind, blank_rows=blank_rows)
 
 
 # --- export ---------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A leading apostrophe is the escape itself, so text that already starts with one is
+# escaped too: "'=x" exports as "''=x" and comes back as "'=x" (an exact round trip).
+_ESCAPED_START = _FORMULA_START + ("'",)
 
 
 def safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas: text starting with = + - @ gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Neutralise spreadsheet formulas: text starting with = + - @ (or ') gets a leading '."""
+    if isinstance(value, str) and value.startswith(_ESCAPED_START):
         return "'" + value
     return value
 
 
 def unescape_cell(value: object) -> object:
-    """Undo ``safe_cell`` on import, so an exported file re-imports unchanged."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+    """Undo ``safe_cell`` on import, so an exported file re-imports unchanged. A lone
+    leading apostrophe before other text (typed by hand) is kept."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r'":
         return value[1:]
     return value

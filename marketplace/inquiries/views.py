@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from ..catalog.queries import get_public_product
 from ..extensions import db
+from ..web import integers
 from ..web.auth import current_seller, require_seller
 from ..web.ratelimit import client_fingerprint, hit
 from . import cart, queries, services
@@ -256,7 +257,7 @@ def cart_update():
     return redirect(url_for(".cart_view"))
 
 
-@bp.post("/gio-hoi-hang/xoa/<int:product_id>")
+@bp.post("/gio-hoi-hang/xoa/<id:product_id>")
 def cart_remove(product_id: int):
     cart.remove(product_id)
     flash(_("Đã bỏ sản phẩm khỏi giỏ hỏi hàng."), "success")
@@ -312,8 +313,7 @@ def inbox():
     seller = require_seller()
     status = request.args.get("trang-thai")
     status = status if status in INQUIRY_STATUSES else None
-    page = request.args.get("trang", 1, type=int)
-    page = min(max(page or 1, 1), 100_000)  # junk or huge page numbers never reach the database
+    page = integers.page_number(request.args.get("trang"), high=100_000)  # never a huge OFFSET
     pagination = db.paginate(queries.inbox(seller, status), page=page, per_page=INBOX_PER_PAGE,
                              error_out=False)
     return render_template(
@@ -326,7 +326,7 @@ def inbox():
     )
 
 
-@bp.route("/dashboard/hoi-hang/<int:inquiry_id>", methods=["GET", "POST"])
+@bp.route("/dashboard/hoi-hang/<id:inquiry_id>", methods=["GET", "POST"])
 @login_required
 def detail(inquiry_id: int):
     seller = require_seller()

@@ -37,14 +37,14 @@ def _download_headers(product: Product, ext: str) -> dict:
     }
 
 
-@bp.get("/dashboard/san-pham/<int:product_id>/qr.svg")
+@bp.get("/dashboard/san-pham/<id:product_id>/qr.svg")
 @_owned_product
 def product_svg(product: Product):
     data = qr_svg(product_url(product), title=product.name)
     return Response(data, mimetype="image/svg+xml", headers=_download_headers(product, "svg"))
 
 
-@bp.get("/dashboard/san-pham/<int:product_id>/qr.png")
+@bp.get("/dashboard/san-pham/<id:product_id>/qr.png")
 @_owned_product
 def product_png(product: Product):
     return Response(qr_png(product_url(product)), mimetype="image/png", headers=_download_headers(product, "png"))

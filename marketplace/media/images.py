@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import threading
 import warnings
 from typing import BinaryIO
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -23,8 +25,45 @@ WIDTHS = (320, 800, 1600)
 WEBP_QUALITY = 80
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB
-MAX_PIXELS = 40_000_000  # 40 megapixels, checked before the pixels are decoded
+# Pixel limits, checked from the header before any pixel is decoded. A JPEG is decoded
+# at a reduced scale (draft mode: 1/2, 1/4 or 1/8, never below what the largest
+# rendition needs), so it may be large. PNG and WebP cannot be decoded at a reduced
+# size: the whole bitmap is allocated (4 bytes a pixel with alpha), so their limit is
+# what a 1600-pixel rendition can use from a phone photo (4000 × 3000), not more —
+# a 6,245 × 6,245 PNG of 124 KB used to cost a worker 350 MiB.
+MAX_PIXELS = 40_000_000  # JPEG
+MAX_FULL_DECODE_PIXELS = 12_000_000  # PNG, WebP
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
+# Decoding keeps at least this many pixels of width once upright (the largest rendition).
+DECODE_MIN_SIDE = max(WIDTHS)
+DECODE_CONCURRENCY = 2  # decodes at once per process (config IMAGE_DECODE_CONCURRENCY)
+DECODE_WAIT_SECONDS = 30
+
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_slots_lock = threading.Lock()
+
+
+def _decode_slots() -> threading.BoundedSemaphore:
+    """The per-process semaphore bounding simultaneous decodes (one per app)."""
+    app = current_app._get_current_object() if has_app_context() else None
+    store = app.extensions if app is not None else _DEFAULT_SLOTS
+    with _slots_lock:
+        slots = store.get("image_decode_slots")
+        if slots is None:
+            size = int(app.config.get("IMAGE_DECODE_CONCURRENCY", DECODE_CONCURRENCY)) if app else DECODE_CONCURRENCY
+            slots = store["image_decode_slots"] = threading.BoundedSemaphore(max(1, size))
+        return slots
+
+
+_DEFAULT_SLOTS: dict = {}
 
 
 class ImageRejected(ValueError):
@@ -77,13 +116,46 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
+def _decode_reduced(image: Image.Image) -> Image.Image:
+    """Decode ``image`` (opened, not loaded) no larger than the renditions need, upright:
+    its width once upright stays ≥ the largest rendition (when it had that much).
+
+    JPEG: draft mode lets libjpeg decode at 1/2, 1/4 or 1/8 scale directly. PNG/WebP:
+    the full bitmap (bounded by MAX_FULL_DECODE_PIXELS), then ``reduce`` by a whole
+    factor at once, so the full-size bitmap is freed before any other copy is made.
+    """
+    orientation = image.getexif().get(0x0112, 1)  # read before the file's image is replaced
+    transpose = _ORIENTATION_TRANSPOSE.get(orientation)
+    swaps = transpose in (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE,
+                          Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
+    width, height = image.size
+    upright_width = height if swaps else width
+    factor = upright_width / DECODE_MIN_SIDE
+    if image.format == "JPEG" and factor >= 2:
+        # draft() picks the smallest DCT scale that keeps at least the requested size.
+        image.draft(image.mode, (max(1, int(width / factor)), max(1, int(height / factor))))
+    image.load()
+    upright_width = image.height if swaps else image.width
+    factor = upright_width // DECODE_MIN_SIDE
+    if factor >= 2:
+        info = dict(image.info)
+        image = image.reduce(factor)
+        image.info.update(info)  # keep the ICC profile for the sRGB conversion
+    if transpose is not None:
+        image = image.transpose(transpose)
+    return image
+
+
 def process_upload(stream: BinaryIO | bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode an uploaded picture safely and return a clean, upright RGB/RGBA image.
+    """Decode an uploaded picture safely and return a clean, upright RGB/RGBA image,
+    no larger than the renditions need (at least 1600 pixels wide when the original had
+    that much).
 
     Raises ``ImageRejected`` with a Vietnamese message for: an empty upload, a file over
     ``max_bytes``, anything that is not a JPEG/PNG/WebP picture, more than
-    ``max_pixels`` pixels (pixel floods and decompression bombs), truncated or corrupt
-    files.
+    ``max_pixels`` pixels (``MAX_FULL_DECODE_PIXELS`` for PNG/WebP: pixel floods and
+    decompression bombs), truncated or corrupt files, and when the process is already
+    decoding IMAGE_DECODE_CONCURRENCY pictures for longer than DECODE_WAIT_SECONDS.
     """
     data = _read_limited(stream, max_bytes)
     if not data:
@@ -92,6 +164,10 @@ def process_upload(stream: BinaryIO | bytes, *, max_bytes: int = MAX_UPLOAD_BYTE
         raise ImageRejected(
             _l("Ảnh quá lớn: tối đa %(mb)d MB mỗi ảnh.", mb=max_bytes // (1024 * 1024))
         )
+    slots = _decode_slots()
+    wait = float(current_app.config.get("IMAGE_DECODE_WAIT_SECONDS", DECODE_WAIT_SECONDS)) if has_app_context() else DECODE_WAIT_SECONDS
+    if not slots.acquire(timeout=wait):
+        raise ImageRejected(_l("Máy chủ đang bận xử lý các ảnh khác. Hãy thử lại sau ít phút."))
     try:
         with warnings.catch_warnings():
             # A DecompressionBombWarning becomes an error: never decode such an image.
@@ -104,19 +180,19 @@ def process_upload(stream: BinaryIO | bytes, *, max_bytes: int = MAX_UPLOAD_BYTE
                 ) from None
             if image.format not in ALLOWED_FORMATS:
                 raise ImageRejected(_l("Chỉ nhận ảnh JPEG, PNG hoặc WebP."))
+            limit = max_pixels if image.format == "JPEG" else min(max_pixels, MAX_FULL_DECODE_PIXELS)
             width, height = image.size
-            if width < 1 or height < 1 or width * height > max_pixels:
+            if width < 1 or height < 1 or width * height > limit:
                 raise ImageRejected(
                     _l(
                         "Ảnh có kích thước quá lớn (%(w)d × %(h)d điểm ảnh); tối đa %(mp)d megapixel.",
                         w=width,
                         h=height,
-                        mp=max_pixels // 1_000_000,
+                        mp=limit // 1_000_000,
                     )
                 )
-            image.load()
             # Only the first frame of an animated picture is kept.
-            image = ImageOps.exif_transpose(image)
+            image = _decode_reduced(image)
             image = _to_srgb(image)
             image = _normalise_mode(image)
     except ImageRejected:
@@ -129,6 +205,8 @@ def process_upload(stream: BinaryIO | bytes, *, max_bytes: int = MAX_UPLOAD_BYTE
         raise ImageRejected(
             _l("Tệp ảnh bị hỏng hoặc không đầy đủ (có thể tải lên bị gián đoạn). Hãy thử lại với tệp gốc.")
         ) from None
+    finally:
+        slots.release()
     # A fresh image: pixels only, no EXIF/GPS/XMP/ICC/comments carried along.
     clean = Image.new(image.mode, image.size)
     clean.paste(image)

@@ -12,6 +12,7 @@ photo whose transaction was rolled back.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -39,6 +40,45 @@ class PhotoError(ValueError):
     def __init__(self, message) -> None:
         super().__init__(str(message))
         self.message = str(message)
+
+
+UPLOADS_PER_HOUR = 60  # pictures an account may send per hour (config UPLOADS_PER_HOUR)
+
+
+def reserve_uploads(user_id: int, count: int) -> None:
+    """Count ``count`` pictures against the account's hourly quota before any is decoded.
+
+    Raises ``PhotoError`` (Vietnamese) when the quota would be exceeded; otherwise adds
+    the events (flush only). The caller commits them at once, before decoding, so they
+    count even when the upload then fails. Counted in the database: the quota holds
+    across processes and servers.
+    """
+    from flask import current_app
+
+    from ..accounts.models import User
+    from ..text import utcnow
+    from .models import UploadEvent
+
+    limit = int(current_app.config.get("UPLOADS_PER_HOUR", UPLOADS_PER_HOUR))
+    now = utcnow()
+    # Serialise one account's reservations (PostgreSQL row lock; SQLite has one writer).
+    db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    used = db.session.scalar(
+        sa.select(sa.func.count()).select_from(UploadEvent)
+        .where(UploadEvent.user_id == user_id, UploadEvent.created_at > now - timedelta(hours=1))
+    )
+    if used + count > limit:
+        raise PhotoError(
+            _l(
+                "Bạn đã tải lên %(used)d ảnh trong một giờ qua (tối đa %(limit)d ảnh mỗi giờ). "
+                "Hãy thử lại sau ít phút.",
+                used=used,
+                limit=limit,
+            )
+        )
+    db.session.add_all(UploadEvent(user_id=user_id, created_at=now) for _ in range(count))
+    db.session.execute(sa.delete(UploadEvent).where(UploadEvent.created_at < now - timedelta(days=1)))
+    db.session.flush()
 
 
 def _ordered(product: Product) -> list[ProductPhoto]:
@@ -297,6 +337,7 @@ __all__ = [
     "PhotoError",
     "ImageRejected",
     "add_photo",
+    "reserve_uploads",
     "add_photo_image",
     "delete_photo",
     "move_photo",

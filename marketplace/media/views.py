@@ -14,7 +14,7 @@ from ..web.auth import require_seller
 from . import get_storage
 from .forms import PhotoActionForm, PhotoUploadForm
 from .images import ImageRejected
-from .services import MAX_PHOTOS, PhotoError, add_photo, delete_photo, move_photo, set_cover
+from .services import MAX_PHOTOS, PhotoError, add_photo, delete_photo, move_photo, reserve_uploads, set_cover
 from .storage import is_valid_name
 
 bp = Blueprint("media", __name__)
@@ -71,7 +71,7 @@ def _photos_page(product, form, status: int = 200):
     )
 
 
-@bp.route("/dashboard/san-pham/<int:product_id>/anh", methods=["GET", "POST"])
+@bp.route("/dashboard/san-pham/<id:product_id>/anh", methods=["GET", "POST"])
 @_owned_product
 def photos(product):
     form = PhotoUploadForm()
@@ -89,6 +89,15 @@ def photos(product):
             _("Mỗi sản phẩm có tối đa %(max)d ảnh; bạn chỉ có thể thêm %(free)d ảnh nữa.", max=MAX_PHOTOS, free=max(free, 0))
         )
         return _photos_page(product, form, 400)
+    try:
+        reserve_uploads(current_user.id, len(uploads))
+    except PhotoError as exc:
+        db.session.rollback()
+        form.photos.errors.append(exc.message)
+        return _photos_page(product, form, 429)
+    # The quota is committed before decoding: failed or huge files count too, and no
+    # write transaction stays open while pictures are decoded.
+    db.session.commit()
     # All or nothing: one bad file and none of the batch is kept.
     problems = []
     for upload in uploads:
@@ -120,7 +129,7 @@ def _photo_action(product, photo_id: int, action) -> object:
     return redirect(url_for("media.photos", product_id=product.id))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/xoa")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/xoa")
 @_owned_product
 def delete(product, photo_id: int):
     response = _photo_action(product, photo_id, delete_photo)
@@ -128,19 +137,19 @@ def delete(product, photo_id: int):
     return response
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/len")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/len")
 @_owned_product
 def move_up(product, photo_id: int):
     return _photo_action(product, photo_id, lambda p, i, actor: move_photo(p, i, -1, actor=actor))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/xuong")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/xuong")
 @_owned_product
 def move_down(product, photo_id: int):
     return _photo_action(product, photo_id, lambda p, i, actor: move_photo(p, i, +1, actor=actor))
 
 
-@bp.post("/dashboard/san-pham/<int:product_id>/anh/<int:photo_id>/anh-bia")
+@bp.post("/dashboard/san-pham/<id:product_id>/anh/<id:photo_id>/anh-bia")
 @_owned_product
 def cover(product, photo_id: int):
     response = _photo_action(product, photo_id, set_cover)

@@ -1,9 +1,7 @@
 """Seller rules: onboarding, profile edits, approval. Flush, never commit."""
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,28 +99,16 @@ def _validate_profile(data: dict, *, creating: bool) -> dict:
 
 
 def store_logo(data: bytes) -> str:
-    """Decode with Pillow (limits), orient, re-encode to WebP renditions; returns the key."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
+    """Decode through the one bounded upload decoder (``media.images.process_upload``:
+    limits, reduced decode, orientation, no metadata), re-encode to WebP renditions;
+    returns the key."""
     from ..media import get_storage
-    from ..media.images import store_renditions
+    from ..media.images import ImageRejected, process_upload, store_renditions
 
-    message = _("Logo phải là ảnh JPEG, PNG hoặc WebP, tối đa 10 MB.")
-    if len(data) > MAX_LOGO_BYTES:
-        raise ValidationError("logo", message)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ("JPEG", "PNG", "WEBP") or image.width * image.height > 40_000_000:
-                raise ValidationError("logo", message)
-            image.load()
-        image = ImageOps.exif_transpose(image)
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError("logo", message) from None
+        image = process_upload(data, max_bytes=MAX_LOGO_BYTES)
+    except ImageRejected as exc:
+        raise ValidationError("logo", _("Logo phải là ảnh JPEG, PNG hoặc WebP, tối đa 10 MB.") + " " + exc.message) from None
     key, _w, _h = store_renditions(get_storage(), image, widths=LOGO_WIDTHS)
     return key
 

@@ -139,7 +139,7 @@ def _seller_or_404(seller_id: int) -> Seller:
     return db.session.get(Seller, seller_id) or abort(404)
 
 
-@bp.get("/co-so/<int:seller_id>")
+@bp.get("/co-so/<id:seller_id>")
 def seller(seller_id: int):
     seller = _seller_or_404(seller_id)
     products = _paginate(sa.select(Product).where(Product.seller_id == seller.id)
@@ -154,25 +154,25 @@ def _seller_decision(seller_id: int, fn, success: str):
     return _decide(lambda reason: fn(seller, reason), success, url_for("staff.seller", seller_id=seller.id))
 
 
-@bp.post("/co-so/<int:seller_id>/duyet")
+@bp.post("/co-so/<id:seller_id>/duyet")
 def seller_approve(seller_id: int):
     return _seller_decision(seller_id, lambda s, r: services.approve_seller(s, actor=_actor()),
                             _("Đã duyệt cơ sở."))
 
 
-@bp.post("/co-so/<int:seller_id>/tu-choi")
+@bp.post("/co-so/<id:seller_id>/tu-choi")
 def seller_reject(seller_id: int):
     return _seller_decision(seller_id, lambda s, r: services.reject_seller(s, r, actor=_actor()),
                             _("Đã từ chối hồ sơ cơ sở."))
 
 
-@bp.post("/co-so/<int:seller_id>/tam-ngung")
+@bp.post("/co-so/<id:seller_id>/tam-ngung")
 def seller_suspend(seller_id: int):
     return _seller_decision(seller_id, lambda s, r: services.suspend_seller(s, r, actor=_actor()),
                             _("Đã tạm ngừng cơ sở; toàn bộ sản phẩm đã ẩn."))
 
 
-@bp.post("/co-so/<int:seller_id>/khoi-phuc")
+@bp.post("/co-so/<id:seller_id>/khoi-phuc")
 def seller_reinstate(seller_id: int):
     return _seller_decision(seller_id, lambda s, r: services.reinstate_seller(s, r, actor=_actor()),
                             _("Đã khôi phục cơ sở; các sản phẩm trước đây hiển thị trở lại."))
@@ -201,7 +201,7 @@ def _product_or_404(product_id: int) -> Product:
     return db.session.get(Product, product_id) or abort(404)
 
 
-@bp.get("/san-pham/<int:product_id>")
+@bp.get("/san-pham/<id:product_id>")
 def product(product_id: int):
     product = _product_or_404(product_id)
     revision = catalog_queries.latest_revision(product)
@@ -216,25 +216,25 @@ def _product_decision(product_id: int, fn, success: str):
     return _decide(lambda reason: fn(product, reason), success, url_for("staff.product", product_id=product.id))
 
 
-@bp.post("/san-pham/<int:product_id>/duyet")
+@bp.post("/san-pham/<id:product_id>/duyet")
 def product_approve(product_id: int):
     return _product_decision(product_id, lambda p, r: services.approve_product(p, actor=_actor()),
                              _("Đã duyệt sản phẩm."))
 
 
-@bp.post("/san-pham/<int:product_id>/tu-choi")
+@bp.post("/san-pham/<id:product_id>/tu-choi")
 def product_reject(product_id: int):
     return _product_decision(product_id, lambda p, r: services.reject_product(p, r, actor=_actor()),
                              _("Đã từ chối sản phẩm."))
 
 
-@bp.post("/san-pham/<int:product_id>/go-xuong")
+@bp.post("/san-pham/<id:product_id>/go-xuong")
 def product_take_down(product_id: int):
     return _product_decision(product_id, lambda p, r: services.take_down_product(p, r, actor=_actor()),
                              _("Đã gỡ sản phẩm khỏi sàn."))
 
 
-@bp.route("/san-pham/<int:product_id>/sua", methods=["GET", "POST"])
+@bp.route("/san-pham/<id:product_id>/sua", methods=["GET", "POST"])
 def product_edit(product_id: int):
     """Edit a listing on the seller's behalf (applied at once, audited as such)."""
     product = _product_or_404(product_id)
@@ -276,13 +276,13 @@ def _revision_decision(revision_id: int, fn, success: str):
     return _decide(lambda reason: fn(revision, reason), success, back)
 
 
-@bp.post("/ban-sua/<int:revision_id>/duyet")
+@bp.post("/ban-sua/<id:revision_id>/duyet")
 def revision_approve(revision_id: int):
     return _revision_decision(revision_id, lambda rev, r: services.approve_revision(rev, actor=_actor()),
                               _("Đã duyệt thay đổi; phiên bản mới đang hiển thị."))
 
 
-@bp.post("/ban-sua/<int:revision_id>/tu-choi")
+@bp.post("/ban-sua/<id:revision_id>/tu-choi")
 def revision_reject(revision_id: int):
     return _revision_decision(revision_id, lambda rev, r: services.reject_revision(rev, r, actor=_actor()),
                               _("Đã từ chối thay đổi; phiên bản cũ vẫn hiển thị."))
@@ -304,7 +304,7 @@ def _cert_or_404(cert_id: int) -> OcopCertification:
     return db.session.get(OcopCertification, cert_id) or abort(404)
 
 
-@bp.get("/chung-nhan/<int:cert_id>")
+@bp.get("/chung-nhan/<id:cert_id>")
 def certificate(cert_id: int):
     cert = _cert_or_404(cert_id)
     history = db.session.scalars(audit_entries(object_type="certificate", object_id=cert.id).limit(20)).all()
@@ -317,13 +317,13 @@ def _cert_decision(cert_id: int, fn, success: str):
     return _decide(lambda reason: fn(cert, reason), success, url_for("staff.certificate", cert_id=cert.id))
 
 
-@bp.post("/chung-nhan/<int:cert_id>/xac-minh")
+@bp.post("/chung-nhan/<id:cert_id>/xac-minh")
 def certificate_verify(cert_id: int):
     return _cert_decision(cert_id, lambda c, r: services.verify_certificate(c, actor=_actor()),
                           _("Đã xác minh chứng nhận."))
 
 
-@bp.post("/chung-nhan/<int:cert_id>/tu-choi")
+@bp.post("/chung-nhan/<id:cert_id>/tu-choi")
 def certificate_reject(cert_id: int):
     return _cert_decision(cert_id, lambda c, r: services.reject_certificate(c, r, actor=_actor()),
                           _("Đã từ chối chứng nhận."))

@@ -19,7 +19,10 @@ def _stars(n: int | None) -> str:
 
 
 def init_web(app: Flask) -> None:
+    from .integers import IdConverter
+
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["id"] = IdConverter
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_date, "date_vn")
     app.add_template_filter(format_datetime, "datetime_vn")
