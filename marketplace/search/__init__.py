@@ -124,8 +124,10 @@ def build_backend(app: Flask, name: str) -> SearchBackend:
     if name == "sqlite":
         from .sqlite_fts import SqliteFtsSearch
 
-        limit = int(app.config.get("SEARCH_BM25_LIMIT") or 5_000)
-        return ResilientSearch(SqliteFtsSearch(bm25_limit=limit), DatabaseSearch())
+        from .sqlite_fts import SCAN_LIMIT
+
+        limit = app.config.get("SEARCH_SCAN_LIMIT")
+        return ResilientSearch(SqliteFtsSearch(scan_limit=SCAN_LIMIT if limit is None else int(limit)), DatabaseSearch())
     if name == "meilisearch":
         from .meili import MeiliSearch  # built by create_app: no network I/O here
 

@@ -1,0 +1,146 @@
+"""Relevance: Meilisearch's default ranking rules, and the embedded engine's version.
+
+The order every backend follows as far as it can (Meilisearch natively, through
+``meili.RANKING_RULES``; the embedded FTS5 engine through the tiers below; the
+database search through its flags in ``fallback.py``):
+
+1. **words** — every query word must match; with nothing found, trailing words are
+   dropped one at a time (``matchingStrategy: "last"``).
+2. **typo** — a word that had to be corrected matches only through its corrections,
+   so all results of one query carry the same typos; a **synonym** match counts
+   like a typo: products matching the buyer's own words come first.
+3. **proximity** — the query words adjacent and in order in one field (a phrase),
+   then all near each other in one field (``NEAR_GAP`` words between neighbours),
+   then scattered.
+4. **attribute** — the fields the words matched in: every word in the name, then
+   name + category, + seller, + area (and former area names), then the description.
+5. **exactness** — the last word as a whole word rather than only as a prefix, and,
+   when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
+   before hóa).
+6. **featured**, then **popularity** (view count), then **newest**, then id.
+
+For the FTS5 engine each rule 2–5 is a *dimension*: a short list of FTS5 expressions
+(levels), best first. A product's level in a dimension is the first expression it
+matches (or one past the last); products sort by their levels, dimension by dimension,
+then by the tie-breakers. ``sqlite_fts`` evaluates this either in one SQL statement
+(``CASE`` over the level expressions, for small match sets) or tier by tier with an
+early stop (large match sets) — the same order either way.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from .analysis import Analysis, Term
+
+# Attribute order, best first (the FTS5 table's columns and Meilisearch's
+# searchableAttributes say the same).
+ATTRIBUTES = ("name", "category", "seller", "area", "description")
+# Words allowed between two neighbouring query words for the "near" proximity level.
+NEAR_GAP = 3
+# Phrase/NEAR expressions are built per combination of a term's forms (typo
+# corrections, synonyms): at most this many combinations, the first forms first.
+MAX_COMBINATIONS = 16
+# Tie-breakers after the text rules, as SQL over search_facets f.
+TIE_BREAKERS = "f.featured DESC, f.views DESC, f.published DESC, f.id DESC"
+
+
+def quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _columns(names) -> str:
+    return "{" + " ".join(names) + "}"
+
+
+def _phrase(words: tuple[str, ...], prefix: bool) -> str:
+    return " + ".join(quote(w) for w in words) + ("*" if prefix else "")
+
+
+def forms(term: Term, *, synonyms: bool = True, whole: bool = False) -> list[tuple[tuple[str, ...], bool]]:
+    """The ways a term may match: (words, last word is a prefix)."""
+    if term.corrections:
+        out = [((c,), False) for c in term.corrections]
+    else:
+        out = [(term.words, term.prefix and not whole)]
+    if synonyms:
+        out += [(s, False) for s in term.synonyms]
+    return out
+
+
+def term_expr(term: Term, **kw) -> str:
+    parts = [_phrase(words, prefix) for words, prefix in forms(term, **kw)]
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def all_words(analysis: Analysis, *, synonyms: bool = True, whole_last: bool = False) -> str:
+    last = len(analysis.terms) - 1
+    return " AND ".join(
+        term_expr(t, synonyms=synonyms, whole=whole_last and i == last) for i, t in enumerate(analysis.terms)
+    )
+
+
+def match(analysis: Analysis) -> str:
+    """Every term in any text field: the set of results. No column filter (filters
+    cost a position-list check per match): the marks column's tokens all start with
+    ``analysis.MARKS_TAG``, which no folded query word contains."""
+    return all_words(analysis)
+
+
+def name_match(analysis: Analysis) -> str:
+    """Every term in the name (suggestions)."""
+    return f"name : ({all_words(analysis)})"
+
+
+def _combinations(analysis: Analysis) -> list[list[tuple[tuple[str, ...], bool]]]:
+    per_term = [forms(t) for t in analysis.terms]
+    return list(itertools.islice(itertools.product(*per_term), MAX_COMBINATIONS))
+
+
+@dataclass
+class Dimension:
+    rule: str
+    levels: list[str]  # FTS5 expressions, best first
+
+
+def dimensions(analysis: Analysis) -> list[Dimension]:
+    """The rule dimensions of a query, in rule order; dimensions with a single
+    possible level are left out (they cannot change the order)."""
+    terms = analysis.terms
+    dims: list[Dimension] = []
+    if any(t.synonyms for t in terms):
+        dims.append(Dimension("typo", [all_words(analysis, synonyms=False)]))
+    if len(terms) > 1:
+        phrases, nears = [], []
+        for combo in _combinations(analysis):
+            words = tuple(w for form, _ in combo for w in form)
+            phrases.append(_phrase(words, combo[-1][1]))
+            inner = " ".join(_phrase(form, prefix) for form, prefix in combo)
+            nears.append(f"NEAR({inner}, {NEAR_GAP * (len(combo) - 1)})")
+        dims.append(Dimension("proximity", [" OR ".join(phrases), " OR ".join(nears)]))
+    words = all_words(analysis)
+    dims.append(
+        Dimension(
+            "attribute",
+            [f"{_columns(ATTRIBUTES[: k + 1])} : ({words})" for k in range(len(ATTRIBUTES) - 1)],
+        )
+    )
+    exact: list[str] = []
+    last = terms[-1]
+    whole = (
+        all_words(analysis, whole_last=True)
+        if last.prefix and not last.corrections
+        else None
+    )
+    marks = None
+    if analysis.typed_marks:
+        marked = [t for t in terms if not t.corrections]
+        if marked:
+            marks = " AND ".join(_phrase(t.marks, t.prefix) for t in marked)
+    if whole and marks:
+        exact = [f"({whole}) AND ({marks})", whole, marks]
+    elif whole or marks:
+        exact = [whole or marks]
+    if exact:
+        dims.append(Dimension("exactness", exact))
+    return dims
