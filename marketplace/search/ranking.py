@@ -17,7 +17,7 @@ database search through its flags in ``fallback.py``):
 5. **exactness** — the last word as a whole word rather than only as a prefix, and,
    when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
    before hóa).
-6. **featured**, then **popularity** (view count), then **newest**, then id.
+6. **featured**, then **popularity** (view count), then the **newest** listing.
 
 For the FTS5 engine each rule 2–5 is a *dimension*: a short list of FTS5 expressions
 (levels), best first. A product's level in a dimension is the first expression it
@@ -41,8 +41,10 @@ NEAR_GAP = 3
 # Phrase/NEAR expressions are built per combination of a term's forms (typo
 # corrections, synonyms): at most this many combinations, the first forms first.
 MAX_COMBINATIONS = 16
-# Tie-breakers after the text rules, as SQL over search_facets f.
-TIE_BREAKERS = "f.featured DESC, f.views DESC, f.published DESC, f.id DESC"
+# Tie-breakers after the text rules, as SQL over search_facets f: featured, popularity,
+# then the newest listing (highest id) — the order of index ix_search_facets_popular
+# (featured, views, rowid), so a dense tier is read in order without sorting.
+TIE_BREAKERS = "f.featured DESC, f.views DESC, f.id DESC"
 
 
 def quote(word: str) -> str:

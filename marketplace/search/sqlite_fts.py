@@ -88,6 +88,11 @@ TYPO_CANDIDATES = 5  # at most this many corrections per word
 # Above this many candidate matches, relevance is computed tier by tier with an early
 # stop instead of in one statement (same order; see ranking.py).
 SCAN_LIMIT = 3_000
+# ... or when at most this many products pass the filters (filters cannot be pushed
+# into FTS5, so tier by tier would visit many tiers to fill one page).
+SMALL_TOTAL = 1_000
+# A tier with at least this many matches is read along the popularity index.
+DENSE = 2_000
 
 # Tokens as the unicode61 tokenizer sees them (letters and digits; "_" separates).
 _SPLIT_KEEP = re.compile(r"([^\W_]+)")
@@ -569,7 +574,7 @@ class SqliteFtsSearch(SearchBackend):
         skipped. Both ways give the same order."""
         dims = ranking.dimensions(plan)
         need = query.offset + query.per_page
-        if candidates <= self.scan_limit or total <= query.per_page:
+        if candidates <= self.scan_limit or total <= SMALL_TOTAL:
             order = []
             for d, dim in enumerate(dims):
                 whens = []
@@ -586,12 +591,39 @@ class SqliteFtsSearch(SearchBackend):
             return [row[0] for row in session.execute(sa.text(sql), params).all()]
         found: list[int] = []
         seen: set[int] = set()
-        sql = " AND ".join([self._SELECT + ":tier", *filters]) + f" ORDER BY {ranking.TIE_BREAKERS} LIMIT :limit"
-        for combo in itertools.product(*(range(len(d.levels) + 1) for d in dims)):
-            parts = [params["match"]]
-            parts += [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
-            params["tier"] = " AND ".join(f"({p})" for p in parts)
+        order = f" ORDER BY {ranking.TIE_BREAKERS} LIMIT :limit"
+        sparse_sql = " AND ".join([self._SELECT + ":tier", *filters]) + order
+        # A dense tier: walk the popularity index and stop after one page, instead of
+        # joining and sorting tens of thousands of rows.
+        dense_sql = " AND ".join(
+            [
+                "SELECT f.id FROM search_facets f INDEXED BY ix_search_facets_popular"
+                " WHERE f.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :tier)",
+                *filters,
+            ]
+        ) + order
+        size_sql = f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {DENSE})"
+        # Levels no match reaches are skipped (one early-stopping probe each): a tier
+        # query over common words costs milliseconds even when it finds nothing.
+        probe = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1"
+        reachable = [
+            [
+                level
+                for level, expr in enumerate(d.levels)
+                if session.execute(sa.text(probe), {"e": expr}).first()
+            ]
+            + [len(d.levels)]
+            for d in dims
+        ]
+        for combo in itertools.product(*reachable):
+            # Every level expression holds every query word: no need to AND the match.
+            parts = [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
+            params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
             params["limit"] = need - len(found) + len(seen)
+            size = session.execute(sa.text(size_sql), {"tier": params["tier"]}).scalar()
+            if not size:
+                continue
+            sql = dense_sql if size >= DENSE else sparse_sql
             rows = [row[0] for row in session.execute(sa.text(sql), params).all()]
             for pid in rows:
                 if pid not in seen:
