@@ -28,6 +28,7 @@ from ..catalog.models import (
 )
 from ..catalog.services import add_months, build_search_text, certificate_expiry
 from ..extensions import db
+from ..search.synonym_seed import seed_synonyms
 from ..sellers.models import Seller
 from ..text import VN_TZ, fold, slugify
 from . import data as d
@@ -685,6 +686,7 @@ def insert_plan(
             db.session.flush()
             if progress:
                 progress(len(batch))
+    seed_synonyms()
 
 
 def catalog_digest() -> str:

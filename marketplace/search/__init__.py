@@ -150,6 +150,37 @@ def init_search(app: Flask) -> None:
 
         app.extensions["search_schema_init"] = schema_init
     install_listeners()
+    from ..signals import synonyms_changed
+
+    synonyms_changed.connect(_synonyms_changed)
+
+
+def _synonyms_changed(app: Flask, **_kw) -> None:
+    """Engines that keep their own copy of the synonyms table (Meilisearch's
+    ``synonyms`` setting) get it again after the change commits. The FTS5 and
+    database backends read the table per query: nothing to do for them."""
+    backend = app.extensions.get("search")
+    inner = getattr(backend, "primary", backend)
+    if not hasattr(inner, "apply_settings"):
+        return
+    from ..extensions import db
+
+    def push(_session) -> None:
+        from sqlalchemy.orm import Session
+
+        from .synonyms import Synonym
+
+        # After the commit: read the committed table on a connection of our own.
+        with app.app_context(), Session(db.engine) as session:
+            mapping: dict[str, list[str]] = {}
+            for term, synonym in session.execute(sa.select(Synonym.term, Synonym.synonym)):
+                mapping.setdefault(term, []).append(synonym)
+            try:
+                inner.apply_settings(synonyms=mapping)
+            except SearchUnavailable as exc:  # applied again by the next reindex or start
+                log.warning("search: synonyms not applied: %s", exc)
+
+    sa.event.listen(db.session(), "after_commit", push, once=True)
 
 
 def get_search() -> SearchBackend:
