@@ -166,18 +166,12 @@ def _synonyms_changed(app: Flask, **_kw) -> None:
     from ..extensions import db
 
     def push(_session) -> None:
-        from sqlalchemy.orm import Session
-
-        from .synonyms import Synonym
-
-        # After the commit: read the committed table on a connection of our own.
-        with app.app_context(), Session(db.engine) as session:
-            mapping: dict[str, list[str]] = {}
-            for term, synonym in session.execute(sa.select(Synonym.term, Synonym.synonym)):
-                mapping.setdefault(term, []).append(synonym)
+        # After the commit; apply_settings reads the committed table on a session
+        # of its own.
+        with app.app_context():
             try:
-                inner.apply_settings(synonyms=mapping)
-            except SearchUnavailable as exc:  # applied again by the next reindex or start
+                inner.apply_settings()
+            except SearchUnavailable as exc:  # applied again by the next reindex
                 log.warning("search: synonyms not applied: %s", exc)
 
     sa.event.listen(db.session(), "after_commit", push, once=True)

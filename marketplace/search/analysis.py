@@ -9,7 +9,7 @@ One place decides what a buyer's query *is* before any engine sees it:
 * ``query_words`` — the words as typed (NFC, original case and marks), at most
   MAX_TOKENS, only word characters: quotes, ``-``, ``*`` or ``NEAR(`` never reach
   an engine's query syntax.
-* ``fast_fold`` / ``fold_words`` — folded words (lower case, marks removed, đ→d), the
+* ``fast_fold`` / ``like_tokens`` — folded text and words (lower case, marks removed, đ→d), the
   form every index stores.
 * ``marks_code`` — a word with its marks spelled in ASCII (VNI: ``vàng`` →
   ``va2ng``, ``hóa`` → ``ho1a``), so an index that folds text can still tell
@@ -76,9 +76,13 @@ def fast_fold(text: str | None) -> str:
     return _SPACES.sub(" ", text.translate(_FOLD_TABLE)).strip()
 
 
-def fold_words(text: str | None) -> list[str]:
-    """Folded word tokens of a user query, at most MAX_TOKENS."""
-    return [fast_fold(w) for w in query_words(text)][:MAX_TOKENS]
+_LIKE_WORD = re.compile(r"\w+")
+
+
+def like_tokens(text: str | None) -> list[str]:
+    """Folded ``\\w+`` tokens of a user query (``_`` kept inside words, escaped later),
+    at most MAX_TOKENS: the substring search of the database backend."""
+    return _LIKE_WORD.findall(fast_fold(normalise(text)))[:MAX_TOKENS]
 
 
 # -- marks --------------------------------------------------------------------------

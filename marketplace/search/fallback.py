@@ -27,7 +27,7 @@ from ..catalog.models import Area, Category, OcopCertification, Product, RuralIn
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
-from .analysis import fold_words
+from .analysis import like_tokens
 from .base import (
     MAX_TOKENS,
     PRICE_BANDS,
@@ -40,10 +40,10 @@ from .base import (
 from .facets import rolled_up
 
 def query_tokens(text: str | None) -> list[str]:
-    """Folded word tokens of a user query, at most MAX_TOKENS (``analysis.fold_words``:
-    NFC first, then words, then folding; punctuation, ``%``, ``_``, control
-    characters and NUL only separate tokens)."""
-    return fold_words(text)
+    """Folded word tokens of a user query, at most MAX_TOKENS (``analysis.like_tokens``:
+    NFC first; ``\\w`` keeps letters, digits and ``_``, escaped before LIKE; anything
+    else — punctuation, ``%``, control characters, NUL — only separates tokens)."""
+    return like_tokens(text)
 
 
 def _like_escape(token: str) -> str:

@@ -631,7 +631,10 @@ class MeiliSearch(SearchBackend):
         from .synonyms import synonym_map
 
         uid = index_uid or self.index_uid
-        wanted = settings_payload(catalog_size, synonym_map() if synonyms is None else synonyms)
+        if synonyms is None:  # own session: this also runs after a commit (delivery)
+            with Session(db.engine) as session:
+                synonyms = synonym_map(session)
+        wanted = settings_payload(catalog_size, synonyms)
         index = self.client.index(uid)
         with engine_errors("settings"):
             try:

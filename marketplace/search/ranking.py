@@ -11,7 +11,8 @@ database search through its flags in ``fallback.py``):
    like a typo: products matching the buyer's own words come first.
 3. **proximity** — the query words adjacent and in order in one field (a phrase),
    then all near each other in one field (``NEAR_GAP`` words between neighbours),
-   then scattered.
+   then scattered; counted in name, category, seller and area, not in the long
+   description (where Meilisearch would count it too: see PROXIMITY_FIELDS).
 4. **attribute** — the fields the words matched in: every word in the name, then
    name + category, + seller, + area (and former area names), then the description.
 5. **exactness** — the last word as a whole word rather than only as a prefix, and,
@@ -47,12 +48,18 @@ MAX_COMBINATIONS = 16
 TIE_BREAKERS = "f.featured DESC, f.views DESC, f.id DESC"
 
 
-def quote(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
 def _columns(names) -> str:
     return "{" + " ".join(names) + "}"
+
+
+# Proximity counts in the short fields only: a phrase somewhere in a long free-text
+# description ("… hợp pha với chè Tân Cương") says little about what the product is,
+# so it must not lift honey above "Chè búp Tân Cương" for `che tan cuong`.
+PROXIMITY_FIELDS = _columns(ATTRIBUTES[:-1])
+
+
+def quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def _phrase(words: tuple[str, ...], prefix: bool) -> str:
@@ -116,9 +123,9 @@ def dimensions(analysis: Analysis) -> list[Dimension]:
         phrases, nears = [], []
         for combo in _combinations(analysis):
             words = tuple(w for form, _ in combo for w in form)
-            phrases.append(_phrase(words, combo[-1][1]))
+            phrases.append(f"{PROXIMITY_FIELDS} : ({_phrase(words, combo[-1][1])})")
             inner = " ".join(_phrase(form, prefix) for form, prefix in combo)
-            nears.append(f"NEAR({inner}, {NEAR_GAP * (len(combo) - 1)})")
+            nears.append(f"{PROXIMITY_FIELDS} : NEAR({inner}, {NEAR_GAP * (len(combo) - 1)})")
         dims.append(Dimension("proximity", [" OR ".join(phrases), " OR ".join(nears)]))
     words = all_words(analysis)
     dims.append(
