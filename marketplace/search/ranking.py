@@ -7,14 +7,18 @@ database search through its flags in ``fallback.py``):
 1. **words** — every query word must match; with nothing found, trailing words are
    dropped one at a time (``matchingStrategy: "last"``).
 2. **typo** — a word that had to be corrected matches only through its corrections,
-   so all results of one query carry the same typos; a **synonym** match counts
-   like a typo: products matching the buyer's own words come first.
-3. **proximity** — the query words adjacent and in order in one field (a phrase),
-   then all near each other in one field (``NEAR_GAP`` words between neighbours),
-   then scattered; counted in name, category, seller and area, not in the long
-   description (where Meilisearch would count it too: see PROXIMITY_FIELDS).
+   so all results of one query carry the same typos.
+3. **proximity** — the query words adjacent and in order in the name (a phrase),
+   then all near each other in the name (``NEAR_GAP`` words between neighbours),
+   then anything else (Meilisearch counts proximity in every field; see
+   PROXIMITY_FIELDS for why only the name counts here).
 4. **attribute** — the fields the words matched in: every word in the name, then
    name + category, + seller, + area (and former area names), then the description.
+
+   **Synonyms** rank right after the same match with the buyer's own word: each
+   proximity and attribute level comes twice, own words first, then with synonyms
+   (``trà xanh``: "Trà xanh …" before "Chè xanh …", which comes before a "Trà …"
+   whose "xanh" is only in the description).
 5. **exactness** — the last word as a whole word rather than only as a prefix, and,
    when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
    before hóa).
@@ -52,10 +56,11 @@ def _columns(names) -> str:
     return "{" + " ".join(names) + "}"
 
 
-# Proximity counts in the short fields only: a phrase somewhere in a long free-text
-# description ("… hợp pha với chè Tân Cương") says little about what the product is,
-# so it must not lift honey above "Chè búp Tân Cương" for `che tan cuong`.
-PROXIMITY_FIELDS = _columns(ATTRIBUTES[:-1])
+# Proximity counts in the name: a phrase in the seller's name ("HTX rượu men lá …") or
+# in a long description ("… hợp pha với chè Tân Cương") says little about what the
+# product is; it must not lift "Rượu ngô men lá" above "Rượu men lá" or honey above
+# "Chè búp Tân Cương". Elsewhere the attribute rule decides.
+PROXIMITY_FIELDS = "name"
 
 
 def quote(word: str) -> str:
@@ -101,8 +106,8 @@ def name_match(analysis: Analysis) -> str:
     return f"name : ({all_words(analysis)})"
 
 
-def _combinations(analysis: Analysis) -> list[list[tuple[tuple[str, ...], bool]]]:
-    per_term = [forms(t) for t in analysis.terms]
+def _combinations(analysis: Analysis, synonyms: bool) -> list[list[tuple[tuple[str, ...], bool]]]:
+    per_term = [forms(t, synonyms=synonyms) for t in analysis.terms]
     return list(itertools.islice(itertools.product(*per_term), MAX_COMBINATIONS))
 
 
@@ -112,28 +117,40 @@ class Dimension:
     levels: list[str]  # FTS5 expressions, best first
 
 
+def _own_then_synonyms(analysis: Analysis, build) -> list[str]:
+    """``build(synonyms)`` with the buyer's own words, then (when the query has
+    synonyms) with synonyms too: a synonym match ranks right after the same match
+    with the word itself."""
+    if any(t.synonyms for t in analysis.terms):
+        return [build(False), build(True)]
+    return [build(True)]
+
+
 def dimensions(analysis: Analysis) -> list[Dimension]:
     """The rule dimensions of a query, in rule order; dimensions with a single
     possible level are left out (they cannot change the order)."""
     terms = analysis.terms
     dims: list[Dimension] = []
-    if any(t.synonyms for t in terms):
-        dims.append(Dimension("typo", [all_words(analysis, synonyms=False)]))
     if len(terms) > 1:
-        phrases, nears = [], []
-        for combo in _combinations(analysis):
-            words = tuple(w for form, _ in combo for w in form)
-            phrases.append(f"{PROXIMITY_FIELDS} : ({_phrase(words, combo[-1][1])})")
-            inner = " ".join(_phrase(form, prefix) for form, prefix in combo)
-            nears.append(f"{PROXIMITY_FIELDS} : NEAR({inner}, {NEAR_GAP * (len(combo) - 1)})")
-        dims.append(Dimension("proximity", [" OR ".join(phrases), " OR ".join(nears)]))
-    words = all_words(analysis)
-    dims.append(
-        Dimension(
-            "attribute",
-            [f"{_columns(ATTRIBUTES[: k + 1])} : ({words})" for k in range(len(ATTRIBUTES) - 1)],
-        )
-    )
+
+        def phrase(synonyms: bool) -> str:
+            return " OR ".join(
+                f"{PROXIMITY_FIELDS} : ({_phrase(tuple(w for form, _ in combo for w in form), combo[-1][1])})"
+                for combo in _combinations(analysis, synonyms)
+            )
+
+        def near(synonyms: bool) -> str:
+            return " OR ".join(
+                f"{PROXIMITY_FIELDS} : NEAR({' '.join(_phrase(f, p) for f, p in combo)}, {NEAR_GAP * (len(combo) - 1)})"
+                for combo in _combinations(analysis, synonyms)
+            )
+
+        dims.append(Dimension("proximity", _own_then_synonyms(analysis, phrase) + _own_then_synonyms(analysis, near)))
+    levels: list[str] = []
+    for k in range(len(ATTRIBUTES) - 1):
+        columns = _columns(ATTRIBUTES[: k + 1])
+        levels += _own_then_synonyms(analysis, lambda syn, c=columns: f"{c} : ({all_words(analysis, synonyms=syn)})")
+    dims.append(Dimension("attribute", levels))
     exact: list[str] = []
     last = terms[-1]
     whole = (

@@ -30,8 +30,8 @@ Query analysis (NFC, folding, words, the last one a prefix, synonyms, marks) is
   is replaced by the indexed words with the same first letter within 1 edit (5–8
   letters) or 2 edits (9+ letters); an adjacent transposition counts as one edit;
 * a 3–4 letter unknown word is corrected only by swapping two adjacent letters
-  (``tna`` → ``tan``); a word that still matches nothing is dropped (as long as one
-  word remains);
+  (``tna`` → ``tan``) or by removing a doubled last letter (``ngoo`` → ``ngo``); a
+  word that still matches nothing is dropped (as long as one word remains);
 * if all remaining words together match nothing, trailing words are dropped one at a
   time (Meilisearch's ``matchingStrategy: "last"``).
 
@@ -316,6 +316,8 @@ class SqliteFtsSearch(SearchBackend):
                 candidates = self._typo_candidates(session, word)
                 if not candidates and 3 <= len(word) <= 4:
                     swapped = self._transposition(session, word)
+                    if swapped is None and word[-1] == word[-2] and self._has_term(session, word[:-1]):
+                        swapped = word[:-1]  # a doubled last letter: "ngoo" → "ngo"
                     candidates = [swapped] if swapped else []
                 if not candidates:
                     analysis.dropped = True
