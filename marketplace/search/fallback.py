@@ -26,7 +26,6 @@ from ..catalog import queries as cq
 from ..catalog.models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
 from ..extensions import db
 from ..sellers.models import Seller
-from ..text import fold
 from .analysis import like_tokens
 from .base import (
     MAX_TOKENS,
@@ -38,6 +37,7 @@ from .base import (
     Suggestion,
 )
 from .facets import rolled_up
+
 
 def query_tokens(text: str | None) -> list[str]:
     """Folded word tokens of a user query, at most MAX_TOKENS (``analysis.like_tokens``:

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import unicodedata
 
-import pytest
-
 from marketplace.extensions import db
 from marketplace.search import get_search
 from marketplace.search.base import SearchQuery
 from marketplace.search.synonyms import add_synonym, remove_synonym
-from tests.conftest import make_test_config
-from tests.search.meili_standin import StandInMeili
+from tests.search.test_meili_standin import app_config, standin  # noqa: F401  (the same stand-in setup)
 
 SETTINGS = r"/indexes/products/settings"
-
-
-@pytest.fixture
-def standin():
-    with StandInMeili() as server:
-        yield server
-
-
-@pytest.fixture
-def app_config(tmp_path, standin):
-    return make_test_config(
-        tmp_path, SEARCH_BACKEND="meilisearch", MEILI_URL=standin.url, MEILI_API_KEY="stand-in-master-key", MEILI_TIMEOUT=5
-    )
 
 
 def test_synonyms_setting_follows_the_table(ctx, standin):
