@@ -28,7 +28,6 @@ from ..extensions import db
 from ..sellers.models import Seller
 from .analysis import like_tokens
 from .base import (
-    MAX_TOKENS,
     PRICE_BANDS,
     Health,
     SearchBackend,
