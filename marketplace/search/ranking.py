@@ -15,10 +15,10 @@ database search through its flags in ``fallback.py``):
 4. **attribute** — the fields the words matched in: every word in the name, then
    name + category, + seller, + area (and former area names), then the description.
 
-   **Synonyms** rank right after the same match with the buyer's own word: each
-   proximity and attribute level comes twice, own words first, then with synonyms
-   (``trà xanh``: "Trà xanh …" before "Chè xanh …", which comes before a "Trà …"
-   whose "xanh" is only in the description).
+   A **synonym** matches like the word itself for rules 3–4; then the buyer's own
+   words in the name come first (``trà xanh``: "Trà xanh …" before "Chè xanh …",
+   which comes before a "Trà …" whose "xanh" is only in the category or the
+   description).
 5. **exactness** — the last word as a whole word rather than only as a prefix, and,
    when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
    before hóa).
@@ -106,8 +106,8 @@ def name_match(analysis: Analysis) -> str:
     return f"name : ({all_words(analysis)})"
 
 
-def _combinations(analysis: Analysis, synonyms: bool) -> list[list[tuple[tuple[str, ...], bool]]]:
-    per_term = [forms(t, synonyms=synonyms) for t in analysis.terms]
+def _combinations(analysis: Analysis) -> list[list[tuple[tuple[str, ...], bool]]]:
+    per_term = [forms(t) for t in analysis.terms]
     return list(itertools.islice(itertools.product(*per_term), MAX_COMBINATIONS))
 
 
@@ -117,40 +117,27 @@ class Dimension:
     levels: list[str]  # FTS5 expressions, best first
 
 
-def _own_then_synonyms(analysis: Analysis, build) -> list[str]:
-    """``build(synonyms)`` with the buyer's own words, then (when the query has
-    synonyms) with synonyms too: a synonym match ranks right after the same match
-    with the word itself."""
-    if any(t.synonyms for t in analysis.terms):
-        return [build(False), build(True)]
-    return [build(True)]
-
-
 def dimensions(analysis: Analysis) -> list[Dimension]:
     """The rule dimensions of a query, in rule order; dimensions with a single
     possible level are left out (they cannot change the order)."""
     terms = analysis.terms
     dims: list[Dimension] = []
     if len(terms) > 1:
-
-        def phrase(synonyms: bool) -> str:
-            return " OR ".join(
-                f"{PROXIMITY_FIELDS} : ({_phrase(tuple(w for form, _ in combo for w in form), combo[-1][1])})"
-                for combo in _combinations(analysis, synonyms)
-            )
-
-        def near(synonyms: bool) -> str:
-            return " OR ".join(
-                f"{PROXIMITY_FIELDS} : NEAR({' '.join(_phrase(f, p) for f, p in combo)}, {NEAR_GAP * (len(combo) - 1)})"
-                for combo in _combinations(analysis, synonyms)
-            )
-
-        dims.append(Dimension("proximity", _own_then_synonyms(analysis, phrase) + _own_then_synonyms(analysis, near)))
-    levels: list[str] = []
-    for k in range(len(ATTRIBUTES) - 1):
-        columns = _columns(ATTRIBUTES[: k + 1])
-        levels += _own_then_synonyms(analysis, lambda syn, c=columns: f"{c} : ({all_words(analysis, synonyms=syn)})")
-    dims.append(Dimension("attribute", levels))
+        combos = _combinations(analysis)
+        phrase = " OR ".join(
+            f"{PROXIMITY_FIELDS} : ({_phrase(tuple(w for form, _ in c for w in form), c[-1][1])})" for c in combos
+        )
+        near = " OR ".join(
+            f"{PROXIMITY_FIELDS} : NEAR({' '.join(_phrase(f, p) for f, p in c)}, {NEAR_GAP * (len(c) - 1)})"
+            for c in combos
+        )
+        dims.append(Dimension("proximity", [phrase, near]))
+    words = all_words(analysis)
+    dims.append(
+        Dimension("attribute", [f"{_columns(ATTRIBUTES[: k + 1])} : ({words})" for k in range(len(ATTRIBUTES) - 1)])
+    )
+    if any(t.synonyms for t in terms):
+        dims.append(Dimension("synonyms", [f"name : ({all_words(analysis, synonyms=False)})"]))
     exact: list[str] = []
     last = terms[-1]
     whole = (

@@ -564,6 +564,28 @@ class SqliteFtsSearch(SearchBackend):
     def _ranked(
         self, session, query: SearchQuery, plan: Analysis, filters, params, total: int, candidates: int
     ) -> list[int]:
+        """One page in relevance order, cached per index generation like facet counts."""
+        dims = ranking.dimensions(plan)
+        key = (
+            "rank",
+            self._generation(session),
+            tuple(tuple(d.levels) for d in dims),
+            tuple(sorted((k, v) for k, v in params.items() if k not in ("limit", "offset", "tier"))),
+            tuple(filters),
+            query.offset,
+            query.per_page,
+        )
+        with self._cache_lock:
+            cached = self._facet_cache.get(key)
+        if cached is None:
+            cached = tuple(self._rank(session, query, dims, filters, params, total, candidates))
+            with self._cache_lock:  # popular queries repeat between catalog changes
+                self._facet_cache[key] = cached
+                while len(self._facet_cache) > FACET_CACHE_SIZE:
+                    self._facet_cache.popitem(last=False)
+        return list(cached)
+
+    def _rank(self, session, query: SearchQuery, dims, filters, params, total: int, candidates: int) -> list[int]:
         """One page in relevance order (``ranking.py``): products sort by their level
         in each rule dimension, then by the tie-breakers.
 
@@ -574,7 +596,6 @@ class SqliteFtsSearch(SearchBackend):
         only (not "and no better level"), so it may return products of earlier tiers;
         those were all fetched before (a tier is left only when exhausted) and are
         skipped. Both ways give the same order."""
-        dims = ranking.dimensions(plan)
         need = query.offset + query.per_page
         if candidates <= self.scan_limit or total <= SMALL_TOTAL:
             order = []
