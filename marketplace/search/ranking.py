@@ -19,7 +19,8 @@ database search through its flags in ``fallback.py``):
    words in the name come first (``trà xanh``: "Trà xanh …" before "Chè xanh …",
    which comes before a "Trà …" whose "xanh" is only in the category or the
    description).
-5. **exactness** — the last word as a whole word rather than only as a prefix, and,
+5. **exactness** — the last word (2+ letters) as a whole word rather than only as a
+   prefix, and,
    when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
    before hóa).
 6. **featured**, then **popularity** (view count), then the **newest** listing.
@@ -142,7 +143,8 @@ def dimensions(analysis: Analysis) -> list[Dimension]:
     last = terms[-1]
     whole = (
         all_words(analysis, whole_last=True)
-        if last.prefix and not last.corrections
+        # one letter is typing in progress, not a word the buyer meant exactly
+        if last.prefix and not last.corrections and len(last.words[-1]) > 1
         else None
     )
     marks = None

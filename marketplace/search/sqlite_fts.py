@@ -615,7 +615,10 @@ class SqliteFtsSearch(SearchBackend):
         found: list[int] = []
         seen: set[int] = set()
         order = f" ORDER BY {ranking.TIE_BREAKERS} LIMIT :limit"
-        sparse_sql = " AND ".join([self._SELECT + ":tier", *filters]) + order
+        # A small tier: its ids (read once from FTS5) sorted by the tie-breakers.
+        sparse_sql = sa.text(
+            " AND ".join(["SELECT f.id FROM search_facets f WHERE f.id IN :ids", *filters]) + order
+        ).bindparams(sa.bindparam("ids", expanding=True))
         # A dense tier: walk the popularity index and stop after one page, instead of
         # joining and sorting tens of thousands of rows.
         dense_sql = " AND ".join(
@@ -625,7 +628,7 @@ class SqliteFtsSearch(SearchBackend):
                 *filters,
             ]
         ) + order
-        size_sql = f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {DENSE})"
+        members_sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {DENSE}"
         # Levels no match reaches are skipped (one early-stopping probe each): a tier
         # query over common words costs milliseconds even when it finds nothing.
         probe = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1"
@@ -643,11 +646,14 @@ class SqliteFtsSearch(SearchBackend):
             parts = [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
             params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
             params["limit"] = need - len(found) + len(seen)
-            size = session.execute(sa.text(size_sql), {"tier": params["tier"]}).scalar()
-            if not size:
+            members = session.execute(sa.text(members_sql), {"tier": params["tier"]}).scalars().all()
+            if not members:
                 continue
-            sql = dense_sql if size >= DENSE else sparse_sql
-            rows = [row[0] for row in session.execute(sa.text(sql), params).all()]
+            if len(members) >= DENSE:
+                rows = session.execute(sa.text(dense_sql), params).scalars().all()
+            else:
+                tier_params = {k: v for k, v in params.items() if k != "tier"}
+                rows = session.execute(sparse_sql, {**tier_params, "ids": list(members)}).scalars().all()
             for pid in rows:
                 if pid not in seen:
                     seen.add(pid)
