@@ -29,6 +29,7 @@ from ..catalog.models import (
 from ..catalog.services import add_months, build_search_text, certificate_expiry
 from ..collections.models import Collection
 from ..extensions import db
+from ..search.synonym_seed import seed_synonyms
 from ..sellers.models import Seller
 from ..text import VN_TZ, fold, slugify, today_vn
 from . import data as d
@@ -705,6 +706,7 @@ def insert_plan(
             if progress:
                 progress(len(batch))
     insert_collections(plan, products)
+    seed_synonyms()
 
 
 def _public_plans(plan: CatalogPlan) -> list[ProductPlan]:

@@ -130,8 +130,10 @@ def build_backend(app: Flask, name: str) -> SearchBackend:
     if name == "sqlite":
         from .sqlite_fts import SqliteFtsSearch
 
-        limit = int(app.config.get("SEARCH_BM25_LIMIT") or 5_000)
-        return ResilientSearch(SqliteFtsSearch(bm25_limit=limit), DatabaseSearch())
+        from .sqlite_fts import SCAN_LIMIT
+
+        limit = app.config.get("SEARCH_SCAN_LIMIT")
+        return ResilientSearch(SqliteFtsSearch(scan_limit=SCAN_LIMIT if limit is None else int(limit)), DatabaseSearch())
     if name == "meilisearch":
         from .meili import MeiliSearch  # built by create_app: no network I/O here
 
@@ -154,6 +156,31 @@ def init_search(app: Flask) -> None:
 
         app.extensions["search_schema_init"] = schema_init
     install_listeners()
+    from ..signals import synonyms_changed
+
+    synonyms_changed.connect(_synonyms_changed)
+
+
+def _synonyms_changed(app: Flask, **_kw) -> None:
+    """Engines that keep their own copy of the synonyms table (Meilisearch's
+    ``synonyms`` setting) get it again after the change commits. The FTS5 and
+    database backends read the table per query: nothing to do for them."""
+    backend = app.extensions.get("search")
+    inner = getattr(backend, "primary", backend)
+    if not hasattr(inner, "apply_settings"):
+        return
+    from ..extensions import db
+
+    def push(_session) -> None:
+        # After the commit; apply_settings reads the committed table on a session
+        # of its own.
+        with app.app_context():
+            try:
+                inner.apply_settings()
+            except SearchUnavailable as exc:  # applied again by the next reindex
+                log.warning("search: synonyms not applied: %s", exc)
+
+    sa.event.listen(db.session(), "after_commit", push, once=True)
 
 
 def get_search() -> SearchBackend:

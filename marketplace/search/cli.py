@@ -1,4 +1,4 @@
-"""``flask --app marketplace search ...``: reindex and status."""
+"""``flask --app marketplace search ...``: reindex, status, deliver, key, synonyms."""
 from __future__ import annotations
 
 import time
@@ -26,7 +26,7 @@ def _public_count() -> int:
 
 
 def register(app: Flask) -> None:
-    group = AppGroup("search", help="Search index: rebuild and status.")
+    group = AppGroup("search", help="Search index: rebuild, status and synonyms.")
 
     @group.command("reindex")
     def reindex() -> None:
@@ -103,4 +103,68 @@ def register(app: Flask) -> None:
             click.echo(str(exc), err=True)
             raise SystemExit(1) from exc
 
+    synonyms = AppGroup("synonyms", help="Search synonyms (a query word also finds its synonyms).")
+
+    def _synonym_error(exc) -> click.ClickException:
+        db.session.rollback()
+        field = {"term": "TERM", "synonym": "SYNONYM"}.get(exc.field, exc.field)
+        return click.ClickException(f"{field}: {exc.message}")
+
+    @synonyms.command("add")
+    @click.argument("term")
+    @click.argument("synonym")
+    @click.option("--one-way", is_flag=True, help="TERM finds SYNONYM, but not the other way round.")
+    def synonyms_add(term: str, synonym: str, one_way: bool) -> None:
+        """Add TERM ↔ SYNONYM (folded; up to 4 words each)."""
+        from .synonyms import SynonymError, add_synonym
+
+        try:
+            created = add_synonym(term, synonym, two_way=not one_way)
+        except SynonymError as exc:
+            raise _synonym_error(exc) from exc
+        db.session.commit()
+        if not created:
+            click.echo("Already there: nothing added.")
+        for row in created:
+            click.echo(f"added: {row.term} -> {row.synonym}")
+
+    @synonyms.command("remove")
+    @click.argument("term")
+    @click.argument("synonym")
+    @click.option("--one-way", is_flag=True, help="Remove TERM -> SYNONYM only.")
+    def synonyms_remove(term: str, synonym: str, one_way: bool) -> None:
+        """Remove TERM ↔ SYNONYM."""
+        from .synonyms import SynonymError, remove_synonym
+
+        try:
+            removed = remove_synonym(term, synonym, two_way=not one_way)
+        except SynonymError as exc:
+            raise _synonym_error(exc) from exc
+        if not removed:
+            db.session.rollback()
+            raise click.ClickException(f"No such synonym: {term} -> {synonym} (see `search synonyms list`).")
+        db.session.commit()
+        click.echo(f"Removed {removed} row(s).")
+
+    @synonyms.command("list")
+    def synonyms_list() -> None:
+        """Print every synonym, one direction per line."""
+        from .synonyms import list_synonyms
+
+        rows = db.session.scalars(list_synonyms()).all()
+        if not rows:
+            click.echo("No synonyms.")
+        for row in rows:
+            click.echo(f"{row.term} -> {row.synonym}")
+
+    @synonyms.command("seed")
+    def synonyms_seed() -> None:
+        """Add the region's seed synonyms (marketplace/search/synonym_seed.py) that are missing."""
+        from .synonym_seed import seed_synonyms
+
+        added = seed_synonyms()
+        db.session.commit()
+        click.echo(f"Added {added} row(s).")
+
+    group.add_command(synonyms)
     app.cli.add_command(group)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -27,10 +26,8 @@ from ..catalog import queries as cq
 from ..catalog.models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
 from ..extensions import db
 from ..sellers.models import Seller
-from ..text import fold
+from .analysis import like_tokens
 from .base import (
-    MAX_QUERY_CHARS,
-    MAX_TOKENS,
     PRICE_BANDS,
     Health,
     SearchBackend,
@@ -38,19 +35,14 @@ from .base import (
     SearchResult,
     Suggestion,
 )
-
-_TOKEN = re.compile(r"\w+")
+from .facets import rolled_up
 
 
 def query_tokens(text: str | None) -> list[str]:
-    """Folded word tokens of a user query, at most MAX_TOKENS.
-
-    ``\\w`` keeps letters, digits and ``_`` (escaped before it reaches LIKE); anything
-    else (punctuation, ``%``, control characters, NUL) only separates tokens.
-    """
-    if not text:
-        return []
-    return _TOKEN.findall(fold(text[:MAX_QUERY_CHARS]))[:MAX_TOKENS]
+    """Folded word tokens of a user query, at most MAX_TOKENS (``analysis.like_tokens``:
+    NFC first; ``\\w`` keeps letters, digits and ``_``, escaped before LIKE; anything
+    else — punctuation, ``%``, control characters, NUL — only separates tokens)."""
+    return like_tokens(text)
 
 
 def _like_escape(token: str) -> str:
@@ -219,18 +211,6 @@ def _tree(model) -> tuple[dict[int, int | None], dict[int, str]]:
     return {i: parent for i, parent, _ in rows}, {i: slug for i, _, slug in rows}
 
 
-def _rolled_up_slugs(counts: Counter, parent_of: dict[int, int | None], slug_of: dict[int, str]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for node_id, n in counts.items():
-        seen: set[int] = set()
-        node: int | None = node_id
-        while node is not None and node in slug_of and node not in seen:
-            seen.add(node)
-            total[slug_of[node]] = total.get(slug_of[node], 0) + n
-            node = parent_of.get(node)
-    return total
-
-
 class DatabaseSearch(SearchBackend):
     """Search over the folded ``search_text`` column of any database.
 
@@ -339,8 +319,8 @@ class DatabaseSearch(SearchBackend):
 
         cat_parent, cat_slug = _tree(Category)
         area_parent, area_slug = _tree(Area)
-        category = _rolled_up_slugs(Counter(r.category_id for r in pool("category")), cat_parent, cat_slug)
-        area = _rolled_up_slugs(
+        category = rolled_up(Counter(r.category_id for r in pool("category")), cat_parent, cat_slug)
+        area = rolled_up(
             Counter(r.area_id for r in pool("area") if r.area_id is not None), area_parent, area_slug
         )
         stars = {str(s): 0 for s in (3, 4, 5)}

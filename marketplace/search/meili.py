@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -44,9 +43,8 @@ from ..catalog.models import Area, Category, Product
 from ..extensions import db
 from ..text import today_vn, utcnow
 from . import outbox
+from .analysis import adjacent_swaps, expand_synonyms, query_words
 from .base import (
-    MAX_QUERY_CHARS,
-    MAX_TOKENS,
     PRICE_BANDS,
     Health,
     Progress,
@@ -127,9 +125,12 @@ SORTABLE_ATTRIBUTES = ["id", "price_vnd", "published_at", "view_count", "name_fo
 DISPLAYED_ATTRIBUTES = ["id", "slug", "name"]
 
 
-def settings_payload(catalog_size: int = 0) -> dict[str, Any]:
-    """The index settings, as sent to ``PATCH /indexes/{uid}/settings``."""
+def settings_payload(catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
+    """The index settings, as sent to ``PATCH /indexes/{uid}/settings``; ``synonyms``
+    is the synonyms table (``synonyms.synonym_map()``, folded: Meilisearch folds the
+    query the same way before looking synonyms up)."""
     return {
+        "synonyms": expand_synonyms(synonyms or {}),
         "searchableAttributes": list(SEARCHABLE_ATTRIBUTES),
         "filterableAttributes": list(FILTERABLE_ATTRIBUTES),
         "sortableAttributes": list(SORTABLE_ATTRIBUTES),
@@ -160,6 +161,8 @@ def settings_differ(current: dict[str, Any], wanted: dict[str, Any]) -> list[str
         return have == want
 
     def matches(key: str, have: Any, want: Any) -> bool:
+        if key == "synonyms":  # the whole map: a removed entry must be noticed
+            return have == want
         if key in UNORDERED_SETTINGS:  # the server keeps these as sets (returned sorted)
             return isinstance(have, list) and sorted(map(str, have)) == sorted(map(str, want))
         return same(have, want)
@@ -235,28 +238,10 @@ def build_filter(query: SearchQuery, *, without: str | None = None, today: int |
     return result
 
 
-_WORD = re.compile(r"\w+")
-
-
-def query_words(text: str | None) -> list[str]:
-    """The words of a user query, at most MAX_TOKENS. Only word characters reach the
-    engine: quotes would start a phrase search and a leading ``-`` would exclude."""
-    return _WORD.findall((text or "")[:MAX_QUERY_CHARS])[:MAX_TOKENS]
-
-
 def query_text(text: str | None) -> str:
+    """The query as the engine gets it: NFC words only (``analysis.query_words``);
+    quotes would start a phrase search and a leading ``-`` would exclude."""
     return " ".join(query_words(text))
-
-
-def adjacent_swaps(word: str) -> list[str]:
-    """``tna`` → ``nta``, ``tan``: each pair of different adjacent letters swapped."""
-    out: list[str] = []
-    for i in range(len(word) - 1):
-        if word[i] != word[i + 1]:
-            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-            if swapped not in out:
-                out.append(swapped)
-    return out
 
 
 def format_highlight(formatted: str) -> Markup:
@@ -633,16 +618,24 @@ class MeiliSearch(SearchBackend):
 
     # -- settings, rebuild, health -------------------------------------------------
 
-    def apply_settings(self, index_uid: str | None = None, catalog_size: int = 0) -> bool:
-        """Create the index if needed and bring its settings to ``settings_payload``.
+    def apply_settings(
+        self, index_uid: str | None = None, catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None
+    ) -> bool:
+        """Create the index if needed and bring its settings to ``settings_payload``
+        (synonyms: the synonyms table unless given).
 
         Idempotent: when the settings already match nothing is sent. Returns True
         when an update was sent.
         """
         from meilisearch.errors import MeilisearchApiError
 
+        from .synonyms import synonym_map
+
         uid = index_uid or self.index_uid
-        wanted = settings_payload(catalog_size)
+        if synonyms is None:  # own session: this also runs after a commit (delivery)
+            with Session(db.engine) as session:
+                synonyms = synonym_map(session)
+        wanted = settings_payload(catalog_size, synonyms)
         index = self.client.index(uid)
         with engine_errors("settings"):
             try:

@@ -1,17 +1,20 @@
 """The embedded search engine: SQLite FTS5 in the application's own database.
 
-Layout (created by migration 0005_search_fts, or by ``create_schema`` in tests):
+Layout (created by migration 0005_search_fts, changed by 0013_search_ranking, or by
+``create_schema`` in tests):
 
 * ``search_documents`` — one row per PUBLIC product (id = product id): folded text
-  columns for matching and the display name for highlights/suggestions.
+  columns for matching, the name with its marks spelled in ASCII (``marks``, see
+  ``analysis.marks_code``) for the exactness rule, and the display name for
+  highlights/suggestions.
 * ``search_facets`` — the same ids with narrow integer filter, facet and sort columns
   (category/area/seller ids, valid stars and their expiry, rural mark, price band,
   price, views, featured, published): scanning tens of thousands of matches stays
   cheap because these rows are small.
-* ``search_fts`` — an external-content FTS5 table over the five folded text columns,
-  kept in sync by triggers (SQLite 3.40 has no ``contentless_delete``), with
-  ``unicode61 remove_diacritics 2`` and 2/3-character prefix indexes; bm25 weights
-  name 10 ≫ category 4, seller 3, area 3 ≫ description 1 via the ``rank`` option.
+* ``search_fts`` — an external-content FTS5 table over the five folded text columns
+  and ``marks``, kept in sync by triggers (SQLite 3.40 has no
+  ``contentless_delete``), with ``unicode61 remove_diacritics 2`` and 1/2/3-character
+  prefix indexes (the last word is a prefix whatever its length).
 * ``search_facet_counts`` — document counts per facet combination over the whole
   index, kept exact by triggers on ``search_facets``: browsing without text reads
   these counters instead of grouping 100,000 rows.
@@ -21,38 +24,30 @@ Layout (created by migration 0005_search_fts, or by ``create_schema`` in tests):
   ``generation``, changed by every index write in the same transaction; grouped
   facet rows are cached per generation, so a cache can never serve stale counts).
 
-Relevance: bm25 (name 10 ≫ category 4, seller 3, area 3 ≫ description 1; featured
-×1.25) rounded to 2 decimals, then popularity (view count). When a query matches more
-than BM25_LIMIT (5,000) products, computing bm25 for all of them costs too much, so
-the order is Meilisearch's "attribute" rule instead: products with every word in the
-name first, then the others; each tier by featured, then popularity.
-
-Text is folded in Python with ``marketplace.text.fold`` (which handles đ→d, something
-the FTS5 tokenizer does not) at index time and at query time.
-
-Query rules (Meilisearch-like):
-* ``\\w+`` tokens of the folded query, at most 10; each is quoted; the last one is a
-  prefix (``"cuo"*``) when it has 2+ characters; all are joined with AND.
-* typo tolerance: a word that is not in the vocabulary (a last word: no indexed word
-  starts with it) is replaced by the indexed words with the same first letter within
-  1 edit (5–8 letters) or 2 edits (9+ letters); an adjacent transposition counts as
-  one edit (optimal string alignment distance).
-* explicit rule for short words: a 3–4 letter word that is not in the vocabulary is
-  corrected only by swapping two adjacent letters (``tna`` → ``tan``) when that word
-  exists; a word that still matches nothing is dropped (as long as one word remains).
+Query analysis (NFC, folding, words, the last one a prefix, synonyms, marks) is
+``analysis.py``; this module adds typo corrections from its vocabulary:
+* a word that is not in the vocabulary (a last word: no indexed word starts with it)
+  is replaced by the indexed words with the same first letter within 1 edit (5–8
+  letters) or 2 edits (9+ letters); an adjacent transposition counts as one edit;
+* a 3–4 letter unknown word is corrected only by swapping two adjacent letters
+  (``tna`` → ``tan``) or by removing a doubled last letter (``ngoo`` → ``ngo``); a
+  word that still matches nothing is dropped (as long as one word remains);
 * if all remaining words together match nothing, trailing words are dropped one at a
   time (Meilisearch's ``matchingStrategy: "last"``).
+
+Relevance is Meilisearch's rule order (``ranking.py``), evaluated the same way at
+every match count; facet counting is ``facets.py``.
 """
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -63,10 +58,19 @@ from ..catalog.models import Area, Category, Product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold, today_vn, utcnow
+from . import ranking
+from .analysis import (
+    Analysis,
+    adjacent_swaps,
+    allowed_typos,
+    analyse,
+    fast_fold,
+    marks_text,
+    osa_distance,
+    words_of,
+)
 from .base import (
     MAX_QUERY_CHARS,
-    MAX_TOKENS,
-    PRICE_BANDS,
     Health,
     Progress,
     SearchBackend,
@@ -76,20 +80,26 @@ from .base import (
     Suggestion,
 )
 from .documents import load_products_for_documents, product_to_document
+from .facets import BAND_KEYS, disjunctive_counts, empty_facets, pack_facets, rolled_up, tree
 
 log = logging.getLogger(__name__)
 
-# bm25 column weights, in column order: name, category, seller, area, description.
-BM25_WEIGHTS = (10.0, 4.0, 3.0, 3.0, 1.0)
-FEATURED_BOOST = 1.25  # bm25 is negative: featured products' scores are multiplied
 TYPO_CANDIDATES = 5  # at most this many corrections per word
+# Above this many candidate matches, relevance is computed tier by tier with an early
+# stop instead of in one statement (same order; see ranking.py).
+SCAN_LIMIT = 3_000
+# ... or when at most this many products pass the filters (filters cannot be pushed
+# into FTS5, so tier by tier would visit many tiers to fill one page).
+SMALL_TOTAL = 1_000
+# A tier with at least this many matches is read along the popularity index.
+DENSE = 2_000
 
 # Tokens as the unicode61 tokenizer sees them (letters and digits; "_" separates).
-_WORD = re.compile(r"[^\W_]+")
 _SPLIT_KEEP = re.compile(r"([^\W_]+)")
 
-TEXT_COLUMNS = ("name", "category", "seller", "area", "description")
-DOC_COLUMNS = ("id", "slug", "display_name", *TEXT_COLUMNS)
+TEXT_COLUMNS = ranking.ATTRIBUTES  # name, category, seller, area, description
+FTS_COLUMNS = (*TEXT_COLUMNS, "marks")
+DOC_COLUMNS = ("id", "slug", "display_name", *FTS_COLUMNS)
 FACET_COLUMNS = (
     "id",
     "category_id",
@@ -105,26 +115,7 @@ FACET_COLUMNS = (
     "published",
     "fkey",
 )
-BAND_KEYS = tuple(key for key, _, _ in PRICE_BANDS)
 
-
-def pack_facets(category_id: int | None, area_id: int | None, stars: int | None, rural: int, band: int) -> int:
-    """The five facet values in one integer, so that counting groups sorts one
-    column instead of five (ids below 10^6 for areas, any size for categories)."""
-    return (category_id or 0) * 10**9 + (area_id or 0) * 1000 + (stars or 0) * 100 + rural * 10 + band
-
-
-@lru_cache(maxsize=262_144)
-def unpack_facets(key: int) -> tuple[int | None, int | None, int | None, int, int]:
-    category_id, rest = divmod(key, 10**9)
-    area_id, rest = divmod(rest, 1000)
-    stars, rest = divmod(rest, 100)
-    rural, band = divmod(rest, 10)
-    return category_id or None, area_id or None, stars or None, rural, band
-
-# Relevance: bm25 over every match up to this many matches; above it, Meilisearch's
-# "attribute" rule (every word in the name first), then featured, then popularity.
-BM25_LIMIT = 5_000
 FACET_CACHE_SIZE = 256
 
 SCHEMA: tuple[str, ...] = (
@@ -137,7 +128,8 @@ SCHEMA: tuple[str, ...] = (
         category TEXT NOT NULL,
         seller TEXT NOT NULL,
         area TEXT NOT NULL,
-        description TEXT NOT NULL
+        description TEXT NOT NULL,
+        marks TEXT NOT NULL DEFAULT ''
     )""",
     # Narrow filter/facet/sort columns: small rows, so scanning matches stays cheap.
     """CREATE TABLE IF NOT EXISTS search_facets (
@@ -180,24 +172,24 @@ SCHEMA: tuple[str, ...] = (
         WHERE fkey = old.fkey AND stars_until = coalesce(old.stars_until, 0);
     END""",
     """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        name, category, seller, area, description,
+        name, category, seller, area, description, marks,
         content='search_documents', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        tokenize='unicode61 remove_diacritics 2', prefix='1 2 3'
     )""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON search_documents BEGIN
-        INSERT INTO search_fts (rowid, name, category, seller, area, description)
-        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description);
+        INSERT INTO search_fts (rowid, name, category, seller, area, description, marks)
+        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description, new.marks);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_ad AFTER DELETE ON search_documents BEGIN
-        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description)
-        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description);
+        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description, marks)
+        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description, old.marks);
     END""",
     """CREATE TRIGGER IF NOT EXISTS search_documents_au
-        AFTER UPDATE OF name, category, seller, area, description ON search_documents BEGIN
-        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description)
-        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description);
-        INSERT INTO search_fts (rowid, name, category, seller, area, description)
-        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description);
+        AFTER UPDATE OF name, category, seller, area, description, marks ON search_documents BEGIN
+        INSERT INTO search_fts (search_fts, rowid, name, category, seller, area, description, marks)
+        VALUES ('delete', old.id, old.name, old.category, old.seller, old.area, old.description, old.marks);
+        INSERT INTO search_fts (rowid, name, category, seller, area, description, marks)
+        VALUES (new.id, new.name, new.category, new.seller, new.area, new.description, new.marks);
     END""",
     """CREATE TABLE IF NOT EXISTS search_terms (
         term TEXT PRIMARY KEY,
@@ -208,9 +200,6 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS ix_search_terms_head_len ON search_terms (head, len)",
     "CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT)",
     "INSERT OR IGNORE INTO search_meta (key, value) VALUES ('generation', '0')",
-    "INSERT INTO search_fts (search_fts, rank) VALUES ('rank', 'bm25({})')".format(
-        ", ".join(str(w) for w in BM25_WEIGHTS)
-    ),
 )
 
 TRIGGER_NAMES = (
@@ -236,104 +225,6 @@ def create_schema(bind: sa.engine.Connection) -> None:
         bind.exec_driver_sql(statement)
 
 
-# ---------------------------------------------------------------------------- helpers
-
-
-def osa_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (an adjacent transposition is one edit),
-    returning ``limit + 1`` as soon as the distance must exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] | None = None
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if prev2 is not None and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                v = min(v, prev2[j - 2] + 1)
-            cur[j] = v
-            best = min(best, v)
-        if best > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def allowed_typos(word: str) -> int:
-    """Meilisearch defaults: 1 typo from 5 letters, 2 from 9."""
-    if len(word) >= 9:
-        return 2
-    if len(word) >= 5:
-        return 1
-    return 0
-
-
-class _FoldTable(dict):
-    """``str.translate`` table computing ``marketplace.text.fold`` one character at a
-    time (memoised): the same result, several times faster on long descriptions."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        value = " " if ch.isspace() else fold(ch)
-        self[code] = value
-        return value
-
-
-_FOLD_TABLE = _FoldTable()
-_SPACES = re.compile(r"\s+")
-
-
-def fast_fold(text: str | None) -> str:
-    """Equal to ``marketplace.text.fold`` (a property test checks it)."""
-    if not text:
-        return ""
-    return _SPACES.sub(" ", text.translate(_FOLD_TABLE)).strip()
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _terms_of(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
-@dataclass
-class _Token:
-    text: str  # folded word as typed
-    prefix: bool  # last word, matched as a prefix
-    alternatives: list[str] = field(default_factory=list)  # indexed words to match instead
-    corrected: str | None = None  # the best alternative when it is a correction
-
-    def match(self) -> str:
-        if self.alternatives:
-            parts = [_quote(t) for t in self.alternatives]
-            return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-        return _quote(self.text) + ("*" if self.prefix else "")
-
-
-@dataclass
-class _Plan:
-    tokens: list[_Token]
-    dropped: bool = False
-
-    def match(self) -> str:
-        return " AND ".join(t.match() for t in self.tokens)
-
-    def name_match(self) -> str:
-        """Every word in the name column."""
-        return " AND ".join("name : " + t.match() for t in self.tokens)
-
-    @property
-    def corrected_text(self) -> str | None:
-        if not any(t.corrected for t in self.tokens):
-            return None
-        return " ".join(t.corrected or t.text for t in self.tokens)
-
-
 # ---------------------------------------------------------------------------- backend
 
 
@@ -341,8 +232,8 @@ class SqliteFtsSearch(SearchBackend):
     name = "sqlite"
     indexes_in_transaction = True
 
-    def __init__(self, bm25_limit: int = BM25_LIMIT) -> None:
-        self.bm25_limit = bm25_limit
+    def __init__(self, scan_limit: int = SCAN_LIMIT) -> None:
+        self.scan_limit = scan_limit
         # Grouped facet rows per (index generation, query): process-local, and safe
         # across processes because the generation is read from the database.
         self._facet_cache: OrderedDict = OrderedDict()
@@ -378,22 +269,32 @@ class SqliteFtsSearch(SearchBackend):
         return [term for _, _, term in scored[:TYPO_CANDIDATES]]
 
     def _transposition(self, session, word: str) -> str | None:
-        for i in range(len(word) - 1):
-            if word[i] == word[i + 1]:
-                continue
-            swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        for swapped in adjacent_swaps(word):
             if self._has_term(session, swapped):
                 return swapped
         return None
 
-    def _plan(self, session, text: str) -> _Plan | None:
-        """Tokens with their corrections; None when nothing can match."""
-        words = _terms_of(fast_fold(text[:MAX_QUERY_CHARS]))[:MAX_TOKENS]
-        if not words:
+    @staticmethod
+    def _synonyms(session, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Synonym table rows for these folded keys (read per query: a few rows, and
+        always current in every process)."""
+        found: dict[str, list[str]] = {}
+        rows = session.execute(
+            sa.text("SELECT term, synonym FROM search_synonyms WHERE term IN :keys ORDER BY term, synonym")
+            .bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": sorted(set(keys))},
+        ).all()
+        for term, synonym in rows:
+            found.setdefault(term, []).append(synonym)
+        return found
+
+    def _plan(self, session, text: str) -> Analysis | None:
+        """Terms with their typo corrections; None when nothing can match."""
+        analysis = analyse(text, lambda keys: self._synonyms(session, keys))
+        if not analysis.terms:
             return None
-        tokens: list[_Token] = []
-        dropped = False
-        exact = {w for i, w in enumerate(words) if i < len(words) - 1 or len(w) < 2}
+        single = [t for t in analysis.terms if len(t.words) == 1 and not t.synonyms]
+        exact = {t.words[0] for t in single if not t.prefix}
         indexed: set[str] = set()
         if exact:
             indexed = set(
@@ -404,26 +305,29 @@ class SqliteFtsSearch(SearchBackend):
                     {"terms": sorted(exact)},
                 ).scalars()
             )
-        for i, word in enumerate(words):
-            last = i == len(words) - 1
-            prefix = last and len(word) >= 2
-            token = _Token(word, prefix)
-            known = self._has_prefix(session, word) if prefix else word in indexed
+        kept = []
+        for term in analysis.terms:
+            if len(term.words) > 1 or term.synonyms:
+                kept.append(term)  # synonym entries are curated: never corrected
+                continue
+            word = term.words[0]
+            known = self._has_prefix(session, word) if term.prefix else word in indexed
             if not known:
                 candidates = self._typo_candidates(session, word)
                 if not candidates and 3 <= len(word) <= 4:
                     swapped = self._transposition(session, word)
+                    if swapped is None and word[-1] == word[-2] and self._has_term(session, word[:-1]):
+                        swapped = word[:-1]  # a doubled last letter: "ngoo" → "ngo"
                     candidates = [swapped] if swapped else []
-                if candidates:
-                    token.alternatives = candidates
-                    token.corrected = candidates[0]
-                else:
-                    dropped = True
+                if not candidates:
+                    analysis.dropped = True
                     continue  # a word nothing was indexed under
-            tokens.append(token)
-        if not tokens:
+                term.corrections = candidates
+            kept.append(term)
+        if not kept:
             return None
-        return _Plan(tokens, dropped)
+        analysis.terms = kept
+        return analysis
 
     # -- lookups -------------------------------------------------------------------
 
@@ -554,26 +458,18 @@ class SqliteFtsSearch(SearchBackend):
         if query.text.strip() and plan is None:
             return self._empty(query)
 
-        def run(p: _Plan | None) -> SearchResult:
+        def run(p: Analysis | None) -> SearchResult:
             return self._run(session, query, p, conds, dict(params), preds)
 
         result = run(plan)
         # matchingStrategy "last": drop trailing words while nothing matches.
-        while result.total == 0 and plan is not None and len(plan.tokens) > 1:
-            plan = _Plan(plan.tokens[:-1], dropped=True)
+        while result.total == 0 and plan is not None and len(plan.terms) > 1:
+            plan = plan.without_last()
             result = run(plan)
         return result
 
     def _empty(self, query: SearchQuery) -> SearchResult:
-        facets = {}
-        if query.with_facets:
-            facets = {
-                "category": {},
-                "area": {},
-                "ocop_stars": {"3": 0, "4": 0, "5": 0},
-                "rural_industry": {"true": 0, "false": 0},
-                "price_band": {key: 0 for key in BAND_KEYS},
-            }
+        facets = empty_facets() if query.with_facets else {}
         return SearchResult(ids=[], total=0, page=query.page, per_page=query.per_page, facets=facets, backend=self.name)
 
     def _generation(self, session) -> str:
@@ -620,16 +516,18 @@ class SqliteFtsSearch(SearchBackend):
                 self._facet_cache.popitem(last=False)
         return groups
 
-    def _run(self, session, query: SearchQuery, plan: _Plan | None, conds, params, preds) -> SearchResult:
+    def _run(self, session, query: SearchQuery, plan: Analysis | None, conds, params, preds) -> SearchResult:
         sql_only = [c for k, c in conds.items() if k not in preds]
         if plan is not None:
-            params["match"] = plan.match()
+            params["match"] = ranking.match(plan)
             source = "search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH :match"
         else:
             source = "search_facets f WHERE 1"
         facets: dict[str, dict[str, int]] = {}
+        candidates = None
         if query.with_facets:
             rows = self._grouped(session, source, sql_only, params)
+            candidates = sum(rows.values())
             total, facets = self._facets(session, rows, preds)
         else:  # only the exact total: one count, no grouping
             where = " AND ".join([source, *conds.values()])
@@ -639,7 +537,7 @@ class SqliteFtsSearch(SearchBackend):
         filters = list(conds.values())
         if total and query.offset < total:
             if plan is not None and query.sort not in ("price_asc", "price_desc", "newest", "popular"):
-                ids = self._ranked(session, query, plan, filters, params, total)
+                ids = self._ranked(session, query, plan, filters, params, total, candidates or total)
             else:
                 params["limit"] = query.per_page
                 params["offset"] = query.offset
@@ -661,89 +559,115 @@ class SqliteFtsSearch(SearchBackend):
             corrected_text=plan.corrected_text if plan is not None else None,
         )
 
-    def _ranked(self, session, query: SearchQuery, plan: _Plan, filters, params, total: int) -> list[int]:
-        """One page in relevance order."""
-        join = "FROM search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH "
-        if total <= self.bm25_limit:
-            params["limit"] = query.per_page
-            params["offset"] = query.offset
-            sql = " AND ".join([f"SELECT f.id {join} :match", *filters])
-            sql += (
-                f" ORDER BY round(CASE WHEN f.featured THEN search_fts.rank * {FEATURED_BOOST}"
-                " ELSE search_fts.rank END, 2), f.views DESC, f.id DESC LIMIT :limit OFFSET :offset"
-            )
-            return [row[0] for row in session.execute(sa.text(sql), params).all()]
-        # Many matches: every word in the name first, then the rest; each tier by
-        # featured, then popularity (bm25 over tens of thousands of rows is too slow).
-        params["name_match"] = plan.name_match()
-        params["rest_match"] = f"({plan.match()}) NOT ({plan.name_match()})"
-        order = " ORDER BY f.featured DESC, f.views DESC, f.id DESC LIMIT :limit OFFSET :offset"
+    _SELECT = "SELECT f.id FROM search_fts JOIN search_facets f ON f.id = search_fts.rowid WHERE search_fts MATCH "
+
+    def _ranked(
+        self, session, query: SearchQuery, plan: Analysis, filters, params, total: int, candidates: int
+    ) -> list[int]:
+        """One page in relevance order, cached per index generation like facet counts."""
+        dims = ranking.dimensions(plan)
+        key = (
+            "rank",
+            self._generation(session),
+            tuple(tuple(d.levels) for d in dims),
+            tuple(sorted((k, v) for k, v in params.items() if k not in ("limit", "offset", "tier"))),
+            tuple(filters),
+            query.offset,
+            query.per_page,
+        )
+        with self._cache_lock:
+            cached = self._facet_cache.get(key)
+        if cached is None:
+            cached = tuple(self._rank(session, query, dims, filters, params, total, candidates))
+            with self._cache_lock:  # popular queries repeat between catalog changes
+                self._facet_cache[key] = cached
+                while len(self._facet_cache) > FACET_CACHE_SIZE:
+                    self._facet_cache.popitem(last=False)
+        return list(cached)
+
+    def _rank(self, session, query: SearchQuery, dims, filters, params, total: int, candidates: int) -> list[int]:
+        """One page in relevance order (``ranking.py``): products sort by their level
+        in each rule dimension, then by the tie-breakers.
+
+        Few matches: one statement, each level expression evaluated once as an
+        ``IN`` set. Many matches: tier by tier — every combination of levels in rule
+        order, each fetched already sorted by the tie-breakers with ``LIMIT`` —
+        stopping as soon as the page is full. A tier's query asks for its own levels
+        only (not "and no better level"), so it may return products of earlier tiers;
+        those were all fetched before (a tier is left only when exhausted) and are
+        skipped. Both ways give the same order."""
         need = query.offset + query.per_page
-        params["limit"], params["offset"] = need, 0
-        sql = " AND ".join([f"SELECT f.id {join} :name_match", *filters]) + order
-        first = [row[0] for row in session.execute(sa.text(sql), params).all()]
-        if len(first) >= need:
-            return first[query.offset:need]
-        ids = first[query.offset:]
-        params["limit"] = query.per_page - len(ids)
-        params["offset"] = max(0, query.offset - len(first))
-        sql = " AND ".join([f"SELECT f.id {join} :rest_match", *filters]) + order
-        ids += [row[0] for row in session.execute(sa.text(sql), params).all()]
-        return ids
+        if candidates <= self.scan_limit or total <= SMALL_TOTAL:
+            order = []
+            for d, dim in enumerate(dims):
+                whens = []
+                for level, expr in enumerate(dim.levels):
+                    key = f"rank_{d}_{level}"
+                    params[key] = expr
+                    whens.append(
+                        f"WHEN f.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{key}) THEN {level}"
+                    )
+                order.append(f"CASE {' '.join(whens)} ELSE {len(dim.levels)} END")
+            params["limit"], params["offset"] = query.per_page, query.offset
+            sql = " AND ".join([self._SELECT + ":match", *filters])
+            sql += f" ORDER BY {', '.join([*order, ranking.TIE_BREAKERS])} LIMIT :limit OFFSET :offset"
+            return [row[0] for row in session.execute(sa.text(sql), params).all()]
+        found: list[int] = []
+        seen: set[int] = set()
+        order = f" ORDER BY {ranking.TIE_BREAKERS} LIMIT :limit"
+        # A small tier: its ids (read once from FTS5) sorted by the tie-breakers.
+        sparse_sql = sa.text(
+            " AND ".join(["SELECT f.id FROM search_facets f WHERE f.id IN :ids", *filters]) + order
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        # A dense tier: walk the popularity index and stop after one page, instead of
+        # joining and sorting tens of thousands of rows.
+        dense_sql = " AND ".join(
+            [
+                "SELECT f.id FROM search_facets f INDEXED BY ix_search_facets_popular"
+                " WHERE f.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :tier)",
+                *filters,
+            ]
+        ) + order
+        members_sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {DENSE}"
+        # Levels no match reaches are skipped (one early-stopping probe each): a tier
+        # query over common words costs milliseconds even when it finds nothing.
+        probe = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1"
+        reachable = [
+            [
+                level
+                for level, expr in enumerate(d.levels)
+                if session.execute(sa.text(probe), {"e": expr}).first()
+            ]
+            + [len(d.levels)]
+            for d in dims
+        ]
+        for combo in itertools.product(*reachable):
+            # Every level expression holds every query word: no need to AND the match.
+            parts = [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
+            params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
+            params["limit"] = need - len(found) + len(seen)
+            members = session.execute(sa.text(members_sql), {"tier": params["tier"]}).scalars().all()
+            if not members:
+                continue
+            if len(members) >= DENSE:
+                rows = session.execute(sa.text(dense_sql), params).scalars().all()
+            else:
+                tier_params = {k: v for k, v in params.items() if k != "tier"}
+                rows = session.execute(sparse_sql, {**tier_params, "ids": list(members)}).scalars().all()
+            for pid in rows:
+                if pid not in seen:
+                    seen.add(pid)
+                    found.append(pid)
+            if len(found) >= need or len(found) >= total:
+                break
+        return found[query.offset:need]
 
     def _facets(self, session, rows: dict[int, int], preds) -> tuple[int, dict[str, dict[str, int]]]:
         """Exact total and disjunctive facet counts from the counts per packed facet
-        key: each facet counted with every OTHER filter applied."""
-        names = ("category", "area", "ocop_stars", "rural_industry", "price_band")
-        counts: list[dict] = [{} for _ in names]
-        total = 0
-        active = [(names.index(name), pred) for name, pred in preds.items()]
-        passed = rows  # keys that every filter accepts
-        if active:
-            passed = {}
-            for fkey, n in rows.items():
-                row = unpack_facets(fkey)
-                failed = -1  # index of the one facet whose own filter rejects the row
-                for idx, pred in active:
-                    if not pred(row):
-                        if failed >= 0:
-                            failed = -2
-                            break
-                        failed = idx
-                if failed == -1:
-                    passed[fkey] = n
-                elif failed >= 0:
-                    key = row[failed]
-                    if key is not None:
-                        c = counts[failed]
-                        c[key] = c.get(key, 0) + n
-        # Keys accepted by every filter count in every facet. Marginals in two steps
-        # (category/area part, stars/rural/band part: see pack_facets), so that the
-        # loop over thousands of keys does two dict updates instead of five.
-        high: dict[int, int] = {}
-        low: dict[int, int] = {}
-        for fkey, n in passed.items():
-            total += n
-            h, lo = divmod(fkey, 1000)
-            high[h] = high.get(h, 0) + n
-            low[lo] = low.get(lo, 0) + n
-        for h, n in high.items():
-            cat, area = divmod(h, 10**6)
-            for idx, key in ((0, cat), (1, area)):
-                if key:
-                    c = counts[idx]
-                    c[key] = c.get(key, 0) + n
-        for lo, n in low.items():
-            stars, rest = divmod(lo, 100)
-            rural, band = divmod(rest, 10)
-            for idx, key in ((2, stars or None), (3, rural), (4, band)):
-                if key is not None:
-                    c = counts[idx]
-                    c[key] = c.get(key, 0) + n
-        by_cat, by_area, by_stars, by_rural, by_band = counts
-        category = self._roll_up_categories(session, by_cat)
-        area_slug = {aid: slug for aid, _, slug in self._area_rows(session)} if by_area else {}
-        area = {area_slug[a]: n for a, n in by_area.items() if a in area_slug}
+        key; category and area counts rolled up to every ancestor (``facets.py``)."""
+        total, (by_cat, by_area, by_stars, by_rural, by_band) = disjunctive_counts(rows, preds)
+        category = rolled_up(by_cat, *tree(self._category_rows(session))) if by_cat else {}
+        area = rolled_up(by_area, *tree(self._area_rows(session))) if by_area else {}
         stars = {"3": 0, "4": 0, "5": 0}
         for s, n in by_stars.items():
             stars[str(s)] = stars.get(str(s), 0) + n
@@ -755,30 +679,17 @@ class SqliteFtsSearch(SearchBackend):
             "price_band": {key: by_band.get(i, 0) for i, key in enumerate(BAND_KEYS)},
         }
 
-    def _roll_up_categories(self, session, leaf: dict[int, int]) -> dict[str, int]:
-        if not leaf:
-            return {}
-        by_id = {cid: (parent, slug) for cid, parent, slug in self._category_rows(session)}
-        total: dict[str, int] = {}
-        for cid, n in leaf.items():
-            seen = set()
-            while cid is not None and cid in by_id and cid not in seen:
-                seen.add(cid)
-                parent, slug = by_id[cid]
-                total[slug] = total.get(slug, 0) + n
-                cid = parent
-        return total
-
-    def _highlights(self, session, ids: list[int], plan: _Plan) -> dict[int, str]:
+    def _highlights(self, session, ids: list[int], plan: Analysis) -> dict[int, str]:
         exact: set[str] = set()
         prefixes: list[str] = []
-        for t in plan.tokens:
-            if t.alternatives:
-                exact.update(t.alternatives)
-            elif t.prefix:
-                prefixes.append(t.text)
-            else:
-                exact.add(t.text)
+        for t in plan.terms:
+            exact.update(t.corrections)
+            for words in t.synonyms:
+                exact.update(words)
+            if not t.corrections:
+                exact.update(t.words[:-1] if t.prefix else t.words)
+                if t.prefix:
+                    prefixes.append(t.words[-1])
         rows = session.execute(
             sa.text("SELECT id, display_name FROM search_documents WHERE id IN :ids").bindparams(
                 sa.bindparam("ids", expanding=True)
@@ -793,7 +704,7 @@ class SqliteFtsSearch(SearchBackend):
         """Product names matching every typed word (the last as a prefix), the most
         viewed first."""
         text = (prefix or "")[:MAX_QUERY_CHARS]
-        if len("".join(_terms_of(fold(text)))) < 2:
+        if len("".join(words_of(fold(text)))) < 2:
             return []
         limit = max(1, min(int(limit), 20))
         try:
@@ -801,7 +712,7 @@ class SqliteFtsSearch(SearchBackend):
             plan = self._plan(session, text)
             if plan is None:
                 return []
-            key = ("suggest", self._generation(session), plan.name_match(), limit)
+            key = ("suggest", self._generation(session), ranking.name_match(plan), limit)
             with self._cache_lock:
                 cached = self._facet_cache.get(key)
             if cached is not None:
@@ -814,7 +725,7 @@ class SqliteFtsSearch(SearchBackend):
                     " WHERE search_fts MATCH :match"
                     " ORDER BY f.featured DESC, f.views DESC, f.id DESC LIMIT :limit"
                 ),
-                {"match": plan.name_match(), "limit": limit},
+                {"match": ranking.name_match(plan), "limit": limit},
             ).all()
         except sa.exc.OperationalError as exc:
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
@@ -893,6 +804,7 @@ class SqliteFtsSearch(SearchBackend):
             "seller": fast_fold(doc["seller"]["name"]),
             "area": fast_fold(" ".join(area_parts)),
             "description": fast_fold(doc["description"]),
+            "marks": marks_text(doc["name"]),
         }
         until = doc.get("ocop_expires_on")
         facets = {
@@ -935,7 +847,7 @@ class SqliteFtsSearch(SearchBackend):
         if update_terms:
             counts: dict[str, int] = {}
             for row in docs:
-                for term in set(_terms_of(" ".join(row[c] for c in TEXT_COLUMNS))):
+                for term in set(words_of(" ".join(row[c] for c in TEXT_COLUMNS))):
                     counts[term] = counts.get(term, 0) + 1
             _upsert_terms(conn, counts)
 
@@ -970,7 +882,7 @@ class SqliteFtsSearch(SearchBackend):
                             d, f = self.document_rows(doc)
                             docs.append(d)
                             facets.append(f)
-                            for term in set(_terms_of(" ".join(d[c] for c in TEXT_COLUMNS))):
+                            for term in set(words_of(" ".join(d[c] for c in TEXT_COLUMNS))):
                                 terms[term] = terms.get(term, 0) + 1
                     self._insert(conn, docs, facets, update_terms=False)
                     count += len(docs)

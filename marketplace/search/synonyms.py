@@ -113,10 +113,11 @@ def list_synonyms() -> sa.Select:
     return sa.select(Synonym).order_by(Synonym.term, Synonym.synonym)
 
 
-def synonym_map() -> dict[str, list[str]]:
-    """``{term: [synonym, ...]}`` (folded), for the backends."""
+def synonym_map(session: Any = None) -> dict[str, list[str]]:
+    """``{term: [synonym, ...]}`` (folded), for the backends (``session``: another
+    session than ``db.session``, e.g. one of its own after a commit)."""
     mapping: dict[str, list[str]] = {}
-    for term, synonym in db.session.execute(
+    for term, synonym in (session or db.session).execute(
         sa.select(Synonym.term, Synonym.synonym).order_by(Synonym.term, Synonym.synonym)
     ):
         mapping.setdefault(term, []).append(synonym)

@@ -16,14 +16,9 @@ from marketplace.extensions import db
 from marketplace.search import SearchQuery, get_search
 from marketplace.search.indexing import indexing_suspended
 from marketplace.text import fold
-from marketplace.search.sqlite_fts import (
-    allowed_typos,
-    fast_fold,
-    highlight,
-    osa_distance,
-    pack_facets,
-    unpack_facets,
-)
+from marketplace.search.analysis import allowed_typos, fast_fold, osa_distance
+from marketplace.search.facets import pack_facets, unpack_facets
+from marketplace.search.sqlite_fts import highlight
 from tests.search.search_catalog import ON_SQLITE, build_catalog
 from tests.conftest import make_test_config
 
@@ -84,12 +79,13 @@ def ids(text="", **kw):
 
 
 class TestManyMatches:
-    """Above SEARCH_BM25_LIMIT matches, relevance = all words in the name first, then
-    the rest, each by featured then popularity; pages join the tiers seamlessly."""
+    """Above SEARCH_SCAN_LIMIT candidate matches the ranking is computed tier by tier
+    with an early stop instead of in one statement: the order must be identical and
+    pages must join seamlessly."""
 
     @pytest.fixture
     def app_config(self, tmp_path):
-        return make_test_config(tmp_path, SEARCH_BACKEND="sqlite", SEARCH_BM25_LIMIT=1)
+        return make_test_config(tmp_path, SEARCH_BACKEND="sqlite", SEARCH_SCAN_LIMIT=0)
 
     def test_tiers_and_pages(self, cat):
         assert ids("tan cuong") == [cat.moc_cau, cat.bup, cat.mat_ong]
@@ -102,6 +98,15 @@ class TestManyMatches:
         p.featured = True
         db.session.commit()
         assert ids("tan cuong")[:2] == [cat.bup, cat.moc_cau]
+
+    def test_same_order_as_one_statement(self, app, cat):
+        engine = get_search().primary
+        queries = ["tan cuong", "che", "chè tân", "mat ong", "c", "tra", "mien d", "hoa vàng"]
+        tiered = {q: ids(q, per_page=50) for q in queries}
+        engine.scan_limit = 10**9
+        single = {q: ids(q, per_page=50) for q in queries}
+        assert tiered == single
+        assert any(len(v) > 2 for v in single.values())
 
 
 def test_facet_counts_follow_every_change(cat):

@@ -1,0 +1,161 @@
+"""Relevance: Meilisearch's default ranking rules, and the embedded engine's version.
+
+The order every backend follows as far as it can (Meilisearch natively, through
+``meili.RANKING_RULES``; the embedded FTS5 engine through the tiers below; the
+database search through its flags in ``fallback.py``):
+
+1. **words** — every query word must match; with nothing found, trailing words are
+   dropped one at a time (``matchingStrategy: "last"``).
+2. **typo** — a word that had to be corrected matches only through its corrections,
+   so all results of one query carry the same typos.
+3. **proximity** — the query words adjacent and in order in the name (a phrase),
+   then all near each other in the name (``NEAR_GAP`` words between neighbours),
+   then anything else (Meilisearch counts proximity in every field; see
+   PROXIMITY_FIELDS for why only the name counts here).
+4. **attribute** — the fields the words matched in: every word in the name, then
+   name + category, + seller, + area (and former area names), then the description.
+
+   A **synonym** matches like the word itself for rules 3–4; then the buyer's own
+   words in the name come first (``trà xanh``: "Trà xanh …" before "Chè xanh …",
+   which comes before a "Trà …" whose "xanh" is only in the category or the
+   description).
+5. **exactness** — the last word (2+ letters) as a whole word rather than only as a
+   prefix, and,
+   when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
+   before hóa).
+6. **featured**, then **popularity** (view count), then the **newest** listing.
+
+For the FTS5 engine each rule 2–5 is a *dimension*: a short list of FTS5 expressions
+(levels), best first. A product's level in a dimension is the first expression it
+matches (or one past the last); products sort by their levels, dimension by dimension,
+then by the tie-breakers. ``sqlite_fts`` evaluates this either in one SQL statement
+(``CASE`` over the level expressions, for small match sets) or tier by tier with an
+early stop (large match sets) — the same order either way.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from .analysis import Analysis, Term
+
+# Attribute order, best first (the FTS5 table's columns and Meilisearch's
+# searchableAttributes say the same).
+ATTRIBUTES = ("name", "category", "seller", "area", "description")
+# Words allowed between two neighbouring query words for the "near" proximity level.
+NEAR_GAP = 3
+# Phrase/NEAR expressions are built per combination of a term's forms (typo
+# corrections, synonyms): at most this many combinations, the first forms first.
+MAX_COMBINATIONS = 16
+# Tie-breakers after the text rules, as SQL over search_facets f: featured, popularity,
+# then the newest listing (highest id) — the order of index ix_search_facets_popular
+# (featured, views, rowid), so a dense tier is read in order without sorting.
+TIE_BREAKERS = "f.featured DESC, f.views DESC, f.id DESC"
+
+
+def _columns(names) -> str:
+    return "{" + " ".join(names) + "}"
+
+
+# Proximity counts in the name: a phrase in the seller's name ("HTX rượu men lá …") or
+# in a long description ("… hợp pha với chè Tân Cương") says little about what the
+# product is; it must not lift "Rượu ngô men lá" above "Rượu men lá" or honey above
+# "Chè búp Tân Cương". Elsewhere the attribute rule decides.
+PROXIMITY_FIELDS = "name"
+
+
+def quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _phrase(words: tuple[str, ...], prefix: bool) -> str:
+    return " + ".join(quote(w) for w in words) + ("*" if prefix else "")
+
+
+def forms(term: Term, *, synonyms: bool = True, whole: bool = False) -> list[tuple[tuple[str, ...], bool]]:
+    """The ways a term may match: (words, last word is a prefix)."""
+    if term.corrections:
+        out = [((c,), False) for c in term.corrections]
+    else:
+        out = [(term.words, term.prefix and not whole)]
+    if synonyms:
+        out += [(s, False) for s in term.synonyms]
+    return out
+
+
+def term_expr(term: Term, **kw) -> str:
+    parts = [_phrase(words, prefix) for words, prefix in forms(term, **kw)]
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+def all_words(analysis: Analysis, *, synonyms: bool = True, whole_last: bool = False) -> str:
+    last = len(analysis.terms) - 1
+    return " AND ".join(
+        term_expr(t, synonyms=synonyms, whole=whole_last and i == last) for i, t in enumerate(analysis.terms)
+    )
+
+
+def match(analysis: Analysis) -> str:
+    """Every term in any text field: the set of results. No column filter (filters
+    cost a position-list check per match): the marks column's tokens all start with
+    ``analysis.MARKS_TAG``, which no folded query word contains."""
+    return all_words(analysis)
+
+
+def name_match(analysis: Analysis) -> str:
+    """Every term in the name (suggestions)."""
+    return f"name : ({all_words(analysis)})"
+
+
+def _combinations(analysis: Analysis) -> list[list[tuple[tuple[str, ...], bool]]]:
+    per_term = [forms(t) for t in analysis.terms]
+    return list(itertools.islice(itertools.product(*per_term), MAX_COMBINATIONS))
+
+
+@dataclass
+class Dimension:
+    rule: str
+    levels: list[str]  # FTS5 expressions, best first
+
+
+def dimensions(analysis: Analysis) -> list[Dimension]:
+    """The rule dimensions of a query, in rule order; dimensions with a single
+    possible level are left out (they cannot change the order)."""
+    terms = analysis.terms
+    dims: list[Dimension] = []
+    if len(terms) > 1:
+        combos = _combinations(analysis)
+        phrase = " OR ".join(
+            f"{PROXIMITY_FIELDS} : ({_phrase(tuple(w for form, _ in c for w in form), c[-1][1])})" for c in combos
+        )
+        near = " OR ".join(
+            f"{PROXIMITY_FIELDS} : NEAR({' '.join(_phrase(f, p) for f, p in c)}, {NEAR_GAP * (len(c) - 1)})"
+            for c in combos
+        )
+        dims.append(Dimension("proximity", [phrase, near]))
+    words = all_words(analysis)
+    dims.append(
+        Dimension("attribute", [f"{_columns(ATTRIBUTES[: k + 1])} : ({words})" for k in range(len(ATTRIBUTES) - 1)])
+    )
+    if any(t.synonyms for t in terms):
+        dims.append(Dimension("synonyms", [f"name : ({all_words(analysis, synonyms=False)})"]))
+    exact: list[str] = []
+    last = terms[-1]
+    whole = (
+        all_words(analysis, whole_last=True)
+        # one letter is typing in progress, not a word the buyer meant exactly
+        if last.prefix and not last.corrections and len(last.words[-1]) > 1
+        else None
+    )
+    marks = None
+    if analysis.typed_marks:
+        marked = [t for t in terms if not t.corrections]
+        if marked:
+            marks = " AND ".join(_phrase(t.marks, t.prefix) for t in marked)
+    if whole and marks:
+        exact = [f"({whole}) AND ({marks})", whole, marks]
+    elif whole or marks:
+        exact = [whole or marks]
+    if exact:
+        dims.append(Dimension("exactness", exact))
+    return dims
