@@ -742,8 +742,8 @@ class SqliteFtsSearch(SearchBackend):
                     c[key] = c.get(key, 0) + n
         by_cat, by_area, by_stars, by_rural, by_band = counts
         category = self._roll_up_categories(session, by_cat)
-        area_slug = {aid: slug for aid, _, slug in self._area_rows(session)} if by_area else {}
-        area = {area_slug[a]: n for a, n in by_area.items() if a in area_slug}
+        # Areas roll up like categories (commune → province), as in the other backends.
+        area = self._roll_up(self._area_rows(session), by_area) if by_area else {}
         stars = {"3": 0, "4": 0, "5": 0}
         for s, n in by_stars.items():
             stars[str(s)] = stars.get(str(s), 0) + n
@@ -758,7 +758,12 @@ class SqliteFtsSearch(SearchBackend):
     def _roll_up_categories(self, session, leaf: dict[int, int]) -> dict[str, int]:
         if not leaf:
             return {}
-        by_id = {cid: (parent, slug) for cid, parent, slug in self._category_rows(session)}
+        return self._roll_up(self._category_rows(session), leaf)
+
+    @staticmethod
+    def _roll_up(tree_rows, leaf: dict[int, int]) -> dict[str, int]:
+        """Counts per node id → counts per slug, each added to every ancestor too."""
+        by_id = {cid: (parent, slug) for cid, parent, slug in tree_rows}
         total: dict[str, int] = {}
         for cid, n in leaf.items():
             seen = set()
