@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..catalog import queries as cq
 from ..search import get_search
-from ..search.base import PRICE_BANDS
+from ..search.base import PRICE_BANDS, max_page
 from . import queries as aq
 from .params import ParamError, product_search_query
 from .serializers import area_json, category_tree, product_json, seller_json
@@ -71,7 +71,7 @@ def products():
             "total": result.total,
             "page": query.page,
             "per_page": query.per_page,
-            "pages": result.pages,
+            "pages": min(result.pages, max_page(query.per_page)),  # reachable pages only
             "sort": query.sort,
             "facets": _facets(result.facets),
             "degraded": bool(result.degraded),

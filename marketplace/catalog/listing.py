@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -18,12 +18,11 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..search import SearchQuery, SearchResult, get_search
-from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS
+from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, depth_message, max_page
 from ..text import format_vnd, is_slug
 from . import queries
 from .models import Area, Category, Product
 
-MAX_PAGE = 10_000
 MAX_PRICE = 10**12
 MAX_SELECTED = 20  # values per multi-select filter
 
@@ -88,12 +87,17 @@ def parse_price(raw: str | None) -> tuple[int | None, bool]:
     return value, True
 
 
-def parse_page(raw: str | None) -> int:
-    try:
-        page = int((raw or "1").strip())
-    except ValueError:
+def parse_page(raw: str | None, per_page: int) -> int:
+    """The page asked for; junk means page 1. A page beyond the reachable depth
+    (search.base.MAX_RESULT_WINDOW) is refused with a 400 naming the page."""
+    text = (raw or "1").strip()
+    if not text.isascii() or not text.isdigit():
         return 1
-    return min(max(page, 1), MAX_PAGE)
+    page = max(int(text) if len(text) <= 18 else 10**18, 1)
+    last = max_page(per_page)
+    if page > last:
+        abort(400, description=depth_message(per_page))
+    return page
 
 
 def _multi(args: MultiDict, key: str) -> list[str]:
@@ -131,7 +135,8 @@ class Listing:
 
     @property
     def pages(self) -> int:
-        return self.result.pages
+        """Pages that can be reached (never a link past the result window)."""
+        return min(self.result.pages, max_page(self.query.per_page))
 
 
 def parse_query(
@@ -173,6 +178,7 @@ def parse_query(
         min_price, max_price = max_price, min_price
         messages.append(_("Giá từ lớn hơn giá đến nên đã được đổi chỗ cho nhau."))
 
+    per_page = int(current_app.config.get("PER_PAGE", 24))
     sort = args.get("sort", "")
     default_sort = "relevance" if text else "newest"
     if sort not in SORTS or (sort == "relevance" and not text):
@@ -189,8 +195,8 @@ def parse_query(
         max_price=max_price,
         price_bands=bands,
         sort=sort,
-        page=parse_page(args.get("page")),
-        per_page=int(current_app.config.get("PER_PAGE", 24)),
+        page=parse_page(args.get("page"), per_page),
+        per_page=per_page,
         with_facets=True,
         highlight=bool(text),
     )

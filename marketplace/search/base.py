@@ -37,6 +37,19 @@ def max_page(per_page: int) -> int:
     return max(1, -(-MAX_RESULT_WINDOW // per_page))
 
 
+def depth_message(per_page: int) -> str:
+    """Why a page beyond max_page is refused (pages and the API), naming ``page``."""
+    from flask_babel import gettext as _
+
+    return _(
+        "Chỉ xem được %(window)s kết quả đầu tiên: với %(per_page)s kết quả mỗi trang, “page” tối đa là %(last)s. "
+        "Hãy thu hẹp tìm kiếm bằng bộ lọc.",
+        window=f"{MAX_RESULT_WINDOW:,}".replace(",", "."),
+        per_page=per_page,
+        last=max_page(per_page),
+    )
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """What a buyer asked for. Every filter is optional; slugs are canonical."""
