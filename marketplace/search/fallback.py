@@ -54,6 +54,9 @@ _TOKEN = re.compile(r"\w+")
 # adjacent-letter swap the engines also try ("tna" → "tan").
 MIN_TYPO_LENGTH = 5
 MIN_SWAP_LENGTH = 3
+# Longer "words" are codes or keyboard mashing, not words with a typo (Vietnamese
+# syllables have at most 7 letters); their patterns would only cost scans.
+MAX_TYPO_LENGTH = 15
 
 
 class Term(NamedTuple):
@@ -98,7 +101,7 @@ def edit_patterns(token: str) -> list[str]:
 
 
 def can_be_fuzzy(token: str) -> bool:
-    return len(token) >= MIN_SWAP_LENGTH and not token.isdigit()
+    return MIN_SWAP_LENGTH <= len(token) <= MAX_TYPO_LENGTH and not token.isdigit()
 
 
 def term_condition(term: Term, column, dialect: str = "") -> sa.ColumnElement[bool]:
