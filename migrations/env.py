@@ -73,6 +73,12 @@ def include_object(object, name, type_, reflected, compare_to):
     # shadow tables) live outside the models: autogenerate must not drop them.
     if type_ == "table" and reflected and compare_to is None and name.startswith("search_"):
         return False
+    # Indexes declared for one dialect only (Index(...).ddl_if(dialect="postgresql"),
+    # e.g. the pg_trgm index) are not "missing" on another database.
+    if type_ == "index" and not reflected and compare_to is None:
+        only = getattr(getattr(object, "_ddl_if", None), "dialect", None)
+        if only and only != context.get_context().dialect.name:
+            return False
     return True
 
 

@@ -539,3 +539,28 @@ def test_degraded_flag_passes_through(app, client, catalog):
     body = get(client, "/api/v1/products", q="chè").get_json()
     assert body["degraded"] is True
     assert body["total"] >= 1
+
+
+# --- reachable depth (issue 9(c)) -------------------------------------------------
+
+def test_pages_beyond_the_result_window_are_400_on_page(client, catalog):
+    """Only the first 10,000 results can be paged to: deeper offsets are slow on every
+    backend (Meilisearch warns they can take seconds) and serve only scrapers."""
+    assert get(client, "/api/v1/products", page=417, per_page=24).status_code == 200  # results 9,985–10,008
+    resp = get(client, "/api/v1/products", page=418, per_page=24)
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["field"] == "page"
+    assert "10.000" in body["error"] and "417" in body["error"]
+    assert get(client, "/api/v1/products", page=100, per_page=100).status_code == 200
+    assert get(client, "/api/v1/products", page=101, per_page=100).get_json()["field"] == "page"
+    assert get(client, "/api/v1/products", page="9" * 5000).get_json()["field"] == "page"
+
+
+def test_pages_count_only_reachable_pages(client, catalog, monkeypatch):
+    from marketplace.search import base
+
+    monkeypatch.setattr(base, "MAX_RESULT_WINDOW", 4)
+    body = get(client, "/api/v1/products", per_page=2, sort="price_asc").get_json()
+    assert body["total"] == 6 and body["pages"] == 2  # the 5th and 6th are out of reach
+    assert get(client, "/api/v1/products", per_page=2, page=3).get_json()["field"] == "page"

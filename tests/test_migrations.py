@@ -16,13 +16,25 @@ def _schema_diff(app) -> list:
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
-    # Tables the search engine owns (FTS5 shadow tables) are not in the models.
+            dialect = conn.dialect.name
+    # Tables the search engine owns (FTS5 shadow tables) are not in the models; an index
+    # declared for one dialect only (the pg_trgm index: Index(...).ddl_if) exists only there.
     return [
         d
         for d in diff
         if not (d[0] == "remove_table" and d[1].name not in db.metadata.tables)
         and not (d[0] == "remove_index" and d[1].table.name not in db.metadata.tables)
+        and not (d[0] == "add_index" and _only_on_other_dialect(d[1], dialect))
     ]
+
+
+def _only_on_other_dialect(index, dialect: str) -> bool:
+    ddl_if = getattr(index, "_ddl_if", None)
+    if ddl_if is None:  # autogenerate may hand back a copy: look the model's index up
+        model = db.metadata.tables[index.table.name]
+        ddl_if = next((i._ddl_if for i in model.indexes if i.name == index.name), None)
+    only = getattr(ddl_if, "dialect", None)
+    return only is not None and only != dialect
 
 
 def _fresh_app(tmp_path):

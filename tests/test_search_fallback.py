@@ -4,6 +4,7 @@ Called directly (not through get_search()), on the real test database.
 """
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -94,7 +95,18 @@ def test_every_token_must_match(search):
     db.session.commit()
     assert _names(run(search, text="chè xanh").ids) == ["Chè xanh Thái Nguyên"]
     assert run(search, text="chè").total == 2
-    assert run(search, text="chè tím").total == 0
+    # Like the engines (matchingStrategy "last"): a word no product contains is
+    # dropped rather than emptying the page; nonsense alone still finds nothing.
+    assert run(search, text="chè tím").total == 2
+    assert run(search, text="qwxyzk").total == 0
+
+
+def test_trailing_words_dropped_while_nothing_matches(search):
+    make_product(name="Chè xanh Thái Nguyên", description="")
+    make_product(name="Gạo nếp", description="")
+    db.session.commit()
+    # every word exists somewhere, never together: the last ones go
+    assert _names(run(search, text="chè xanh gạo nếp").ids) == ["Chè xanh Thái Nguyên"]
 
 
 def test_like_wildcards_are_literal(search):
@@ -315,3 +327,72 @@ def test_suggest_prefers_names_that_start_with_the_text(search):
 def test_health_counts_public_products(search, catalog):
     health = search.health()
     assert health.ok and health.documents == 5 and health.backend == "database"
+
+
+# --- typo tolerance (trigram similarity on PostgreSQL, one-edit patterns elsewhere) ---
+
+
+def test_edit_patterns_cover_one_edit():
+    from marketplace.search.fallback import edit_patterns
+
+    patterns = edit_patterns("dongg")
+    assert "dong" in patterns  # deletion
+    assert "do_gg" in patterns  # substitution ("_" is LIKE's one-character wildcard)
+    assert "don_gg" in patterns  # insertion
+    assert "odngg" in patterns  # adjacent swap
+    assert edit_patterns("tna") == ["nta", "tan"]  # short words: swaps only
+    assert "a\\_cd" in edit_patterns("a_cde")  # the user's own "_" stays literal
+
+
+@pytest.fixture
+def typo_catalog(ctx):
+    area = make_area(name="xã Na Rì")
+    seller = make_seller(name="Công ty Nông sản Bắc Kạn", area=area)
+    other = make_seller(name="HTX Hảo Đạt", area=make_area(name="xã Tân Cương"))
+    category = make_category(name="Đặc sản")
+    mien = make_product(name="Miến dong Na Rì", seller=seller, category=category, area=area,
+                        description="Làm từ củ dong riềng.", view_count=1)
+    bup = make_product(name="Chè búp Tân Cương", seller=other, category=category, view_count=5,
+                       description="Búp non.")
+    honey = make_product(name="Mật ong rừng", seller=other, category=category, view_count=900,
+                         description="Hợp pha với chè Tân Cương.")
+    db.session.commit()
+    return mien, bup, honey
+
+
+def test_a_typo_in_a_word_nothing_contains_still_finds_it(search, typo_catalog):
+    mien, bup, honey = typo_catalog
+    assert run(search, text="mien dong").ids == [mien.id]
+    assert run(search, text="mien dongg").ids == [mien.id]  # 0 results before
+    assert run(search, text="mein dong").ids == [mien.id]  # swapped letters
+    assert run(search, text="mieen dong").ids == [mien.id]
+    # typo-matched words still rank name matches first (not popularity)
+    assert run(search, text="che tan cuongg").ids == [bup.id, honey.id]
+    assert run(search, text="tna cuong").ids[0] == bup.id  # 3-letter swap, like the engines
+    # short words get no typos; nonsense finds nothing
+    assert run(search, text="chw").ids == []
+    assert run(search, text="qwxyzk").total == 0
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
+    reason="the trigram index exists on PostgreSQL only",
+)
+def test_text_filters_use_the_trigram_index_on_postgresql(ctx, typo_catalog):
+    """EXPLAIN: the LIKE filter and the similarity filter are served by the pg_trgm GIN
+    index declared on Product (seq scans off, so the tiny test table cannot hide it)."""
+    import sqlalchemy as sa
+
+    from marketplace.catalog.models import Product
+    from marketplace.search.fallback import Term, term_condition
+
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    for term in (Term("dong"), Term("dongg", fuzzy=True)):
+        stmt = sa.select(Product.id).where(term_condition(term, Product.search_text, "postgresql"))
+        compiled = stmt.compile(db.engine)
+        rows = db.session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+        plan = "\n".join(row[0] for row in rows)
+        assert "ix_products_search_text_trgm" in plan, plan
+        assert "Seq Scan" not in plan, plan
+    assert DatabaseSearch().search(SearchQuery(text="mien dongg")).ids == [typo_catalog[0].id]
+    db.session.rollback()

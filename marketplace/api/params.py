@@ -6,6 +6,9 @@ Every parser raises ``ParamError(field, message)``; the views turn it into
 Rules (documented in docs/api.md):
 - an empty value (``?page=``) counts as "not given";
 - integers are plain ASCII digits (no sign, no ``1e3``, no ``1_000``), within a range;
+- ``page`` reaches the first ``MAX_RESULT_WINDOW`` (10,000) results only: a page whose
+  first result lies beyond them is a 400 on ``page`` (deep offsets are slow on every
+  backend and only serve scraping);
 - booleans accept ``true``/``false``/``1``/``0`` (any case);
 - slugs are lower-case ASCII letters, digits and ``-``; a well-formed slug that does
   not exist filters to an empty result (200), a malformed one is a 400;
@@ -19,13 +22,12 @@ import unicodedata
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from ..search.base import MAX_QUERY_CHARS, SORTS, SearchQuery
+from ..search.base import MAX_QUERY_CHARS, SORTS, SearchQuery, depth_message, max_page
 from ..text import is_slug
 from ..web import integers
 
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
-MAX_PAGE = 100_000
 MAX_PRICE = 10**12  # a trillion đồng; keeps every value inside BIGINT
 STARS = (3, 4, 5)
 MAX_SLUG_VALUES = 20
@@ -140,9 +142,15 @@ def parse_sort(args: MultiDict, name: str = "sort") -> str:
 
 
 def parse_page(args: MultiDict) -> tuple[int, int]:
-    page = parse_int(args, "page", default=1, low=1, high=MAX_PAGE)
-    per_page = parse_int(args, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
-    return page, per_page  # type: ignore[return-value]
+    per_page = parse_int(args, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    last = max_page(per_page)
+    raw = _value(args, "page")
+    digits = (raw or "").lstrip("0") or "0"
+    if raw is not None and raw.isascii() and raw.isdigit() and (len(digits) > 18 or int(digits) > last):
+        raise ParamError("page", depth_message(per_page))
+    page = parse_int(args, "page", default=1, low=1, high=last) or 1
+    return page, per_page
+
 
 
 def product_search_query(args: MultiDict) -> SearchQuery:

@@ -13,7 +13,7 @@ from ..collections import queries as collq
 from ..collections.models import PLACEMENTS
 from ..extensions import db
 from ..search import get_search
-from ..search.base import PRICE_BANDS
+from ..search.base import PRICE_BANDS, max_page
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
 from .serializers import area_json, category_tree, collection_json, product_json, seller_json
@@ -74,7 +74,7 @@ def products():
             "total": result.total,
             "page": query.page,
             "per_page": query.per_page,
-            "pages": result.pages,
+            "pages": min(result.pages, max_page(query.per_page)),  # reachable pages only
             "sort": query.sort,
             "facets": _facets(result.facets),
             "degraded": bool(result.degraded),

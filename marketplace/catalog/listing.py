@@ -18,13 +18,12 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..search import SearchQuery, SearchResult, get_search
-from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS
+from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
 from ..web import integers
 from . import queries
 from .models import Area, Category, Product
 
-MAX_PAGE = 10_000
 MAX_PRICE = 10**12
 MAX_SELECTED = 20  # values per multi-select filter
 
@@ -86,9 +85,10 @@ def parse_price(raw: str | None) -> tuple[int | None, bool]:
         return None, False
 
 
-def parse_page(raw: str | None) -> int:
-    """A page number; junk is page 1, beyond MAX_PAGE is MAX_PAGE."""
-    return integers.page_number(raw, high=MAX_PAGE)
+def parse_page(raw: str | None, per_page: int) -> int:
+    """A page number; junk is page 1, beyond the reachable depth
+    (search.base.MAX_RESULT_WINDOW) is the last reachable page."""
+    return integers.page_number(raw, high=max_page(per_page))
 
 
 def _multi(args: MultiDict, key: str) -> list[str]:
@@ -126,7 +126,8 @@ class Listing:
 
     @property
     def pages(self) -> int:
-        return self.result.pages
+        """Pages that can be reached (never a link past the result window)."""
+        return min(self.result.pages, max_page(self.query.per_page))
 
 
 def parse_query(
@@ -168,6 +169,7 @@ def parse_query(
         min_price, max_price = max_price, min_price
         messages.append(_("Giá từ lớn hơn giá đến nên đã được đổi chỗ cho nhau."))
 
+    per_page = int(current_app.config.get("PER_PAGE", 24))
     sort = args.get("sort", "")
     default_sort = "relevance" if text else "newest"
     if sort not in SORTS or (sort == "relevance" and not text):
@@ -184,8 +186,8 @@ def parse_query(
         max_price=max_price,
         price_bands=bands,
         sort=sort,
-        page=parse_page(args.get("page")),
-        per_page=int(current_app.config.get("PER_PAGE", 24)),
+        page=parse_page(args.get("page"), per_page),
+        per_page=per_page,
         with_facets=True,
         highlight=bool(text),
     )

@@ -24,6 +24,30 @@ PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (
 
 MAX_QUERY_CHARS = 200
 MAX_TOKENS = 10
+# How deep any listing can page: results beyond the first MAX_RESULT_WINDOW are never
+# served (a page whose first result lies past it is refused). Deep offsets cost every
+# backend (Meilisearch warns they can take seconds) and only serve scrapers; buyers
+# narrow with filters. Meilisearch's pagination.maxTotalHits is set to the same value.
+MAX_RESULT_WINDOW = 10_000
+
+
+def max_page(per_page: int) -> int:
+    """The last page whose first result is within MAX_RESULT_WINDOW."""
+    per_page = max(1, int(per_page))
+    return max(1, -(-MAX_RESULT_WINDOW // per_page))
+
+
+def depth_message(per_page: int) -> str:
+    """Why a page beyond max_page is refused (pages and the API), naming ``page``."""
+    from flask_babel import gettext as _
+
+    return _(
+        "Chỉ xem được %(window)s kết quả đầu tiên: với %(per_page)s kết quả mỗi trang, “page” tối đa là %(last)s. "
+        "Hãy thu hẹp tìm kiếm bằng bộ lọc.",
+        window=f"{MAX_RESULT_WINDOW:,}".replace(",", "."),
+        per_page=per_page,
+        last=max_page(per_page),
+    )
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,22 @@
 
 It serves as the backend on PostgreSQL without Meilisearch, and as the degraded mode
 when a configured engine is unreachable. Filters, facets and sorts are the same as the
-engines'. Matching is by folded substrings (every query token must occur in
-``search_text``, which holds the folded name, code, unit, category, seller, area and
-its former names, and description); relevance is simpler than an engine's: names that
-start with / contain the whole query first, then featured, then popularity, then id.
+engines'. Matching is by folded substrings: every query word must occur in
+``search_text`` (the folded name, code, unit, category, seller, area and its former
+names, and description), which also makes the last word a prefix as typed.
 
-Every ordering ends with ``Product.id`` so that pages never overlap or skip rows.
+Ranking follows the engines' rule order as far as substring flags can:
+the name holds the query as a phrase ≫ the name starts with it ≫ the name holds every
+word ≫ the phrase appears in another field ≫ the words are scattered; then featured,
+popularity and newest as tie-breakers, and ``Product.id`` last so pages never overlap.
+
+When the query matches nothing (matchingStrategy "last", like the engines): a word
+that no public product contains is matched with typo tolerance — trigram
+``word_similarity`` on PostgreSQL (the ``%>`` operator, served by the pg_trgm GIN index
+on ``search_text``), one-edit ``LIKE`` patterns elsewhere; short words (3–4 letters)
+only with two adjacent letters swapped; a word that still matches nothing is dropped;
+then trailing words are dropped while nothing matches.
+
 Category and area filters include descendants, and their facet counts are rolled up
 to every ancestor, so a facet's count equals the total you get by selecting it.
 """
@@ -37,6 +47,21 @@ from .base import (
 )
 from .facets import rolled_up
 
+# Meilisearch's typo rule: no typo below 5 letters; 3-4 letter words only get the
+# adjacent-letter swap the engines also try ("tna" → "tan").
+MIN_TYPO_LENGTH = 5
+MIN_SWAP_LENGTH = 3
+# Longer "words" are codes or keyboard mashing, not words with a typo (Vietnamese
+# syllables have at most 7 letters); their patterns would only cost scans.
+MAX_TYPO_LENGTH = 15
+
+
+class Term(NamedTuple):
+    """A folded query word; ``fuzzy`` once it matched nothing exactly."""
+
+    token: str
+    fuzzy: bool = False
+
 
 def query_tokens(text: str | None) -> list[str]:
     """Folded word tokens of a user query, at most MAX_TOKENS (``analysis.like_tokens``:
@@ -47,6 +72,47 @@ def query_tokens(text: str | None) -> list[str]:
 
 def _like_escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _pattern(parts: Iterable[str]) -> str:
+    """A LIKE pattern: the literal parts escaped, joined by the one-character wildcard."""
+    return "_".join(_like_escape(p) for p in parts)
+
+
+def edit_patterns(token: str) -> list[str]:
+    """LIKE patterns (without the outer ``%``) for the words one edit away from
+    ``token``: deletions, substitutions, insertions and adjacent swaps; words shorter
+    than MIN_TYPO_LENGTH get the swaps only."""
+    n = len(token)
+    swaps = [token[:i] + token[i + 1] + token[i] + token[i + 2:] for i in range(n - 1) if token[i] != token[i + 1]]
+    patterns = [_like_escape(w) for w in swaps]
+    if n >= MIN_TYPO_LENGTH:
+        patterns += [_like_escape(token[:i] + token[i + 1:]) for i in range(n)]
+        patterns += [_pattern((token[:i], token[i + 1:])) for i in range(n)]
+        patterns += [_pattern((token[:i], token[i:])) for i in range(n + 1)]
+    return list(dict.fromkeys(p for p in patterns if p))
+
+
+def can_be_fuzzy(token: str) -> bool:
+    return MIN_SWAP_LENGTH <= len(token) <= MAX_TYPO_LENGTH and not token.isdigit()
+
+
+def term_condition(term: Term, column, dialect: str = "") -> sa.ColumnElement[bool]:
+    """``column`` holds ``term``: as a substring, or (fuzzy) within one typo."""
+    exact = column.like(f"%{_like_escape(term.token)}%", escape="\\")
+    if not term.fuzzy:
+        return exact
+    token = term.token
+    if dialect == "postgresql" and len(token) >= MIN_TYPO_LENGTH:
+        # word_similarity(token, column) >= pg_trgm.word_similarity_threshold (0.6);
+        # the %> form (column first) is the one the gin_trgm_ops index serves.
+        return sa.or_(exact, column.op("%>", is_comparison=True)(token))
+    fuzzy = [column.like(f"%{p}%", escape="\\") for p in edit_patterns(token)]
+    return sa.or_(exact, *fuzzy)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _valid_stars_exists(stars: Iterable[int] | None = None) -> sa.Exists:
@@ -77,11 +143,16 @@ def _price_band_case() -> sa.Case:
     return sa.case(*whens, else_="other")
 
 
-def filter_conditions(query: SearchQuery) -> dict[str, sa.ColumnElement[bool]]:
-    """One SQL condition per filter, keyed by facet name (text and price range too)."""
+def filter_conditions(query: SearchQuery, terms: list[Term] | None = None) -> dict[str, sa.ColumnElement[bool]]:
+    """One SQL condition per filter, keyed by facet name (text and price range too).
+
+    ``terms`` (default: the query's words, exact) are the text conditions."""
     conds: dict[str, sa.ColumnElement[bool]] = {}
-    for i, token in enumerate(query_tokens(query.text)):
-        conds[f"text{i}"] = Product.search_text.like(f"%{_like_escape(token)}%", escape="\\")
+    if terms is None:
+        terms = [Term(t) for t in query_tokens(query.text)]
+    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
+    for i, term in enumerate(terms):
+        conds[f"text{i}"] = term_condition(term, Product.search_text, dialect)
     if query.categories:
         conds["category"] = Product.category_id.in_(cq.category_descendant_ids(query.categories))
     if query.areas:
@@ -120,32 +191,37 @@ def area_descendant_ids(slugs: Iterable[str]) -> list[int]:
     return sorted(result)
 
 
-def _relevance_columns(tokens: list[str]) -> list[sa.ColumnElement[int]]:
-    """Text-match ranks for the database (higher first), from ``search_text``, which
-    starts with the folded name: the name starts with the query; the name holds the
-    whole query; the name holds every word; the whole query appears anywhere."""
-    if not tokens:
+def _relevance_columns(terms: list[Term]) -> list[sa.ColumnElement[int]]:
+    """Text-match ranks (higher first), from ``search_text``, which starts with the
+    folded name: the name holds the whole query as a phrase; the name starts with it;
+    the name holds every word; the phrase appears anywhere. Phrase flags need the
+    words as typed, so a query with typo-matched words ranks by the name flag only."""
+    if not terms:
         return []
-    phrase = _like_escape(" ".join(tokens))
     # fold() does not lengthen Vietnamese text: the first len(name) characters cover the name.
     name_part = sa.func.substr(Product.search_text, 1, sa.func.length(Product.name))
 
     def flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.case((cond, 1), else_=0)
 
+    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
+    name_words = flag(sa.and_(*(term_condition(t, name_part, dialect) for t in terms)))
+    if any(t.fuzzy for t in terms):
+        return [sa.literal(0), sa.literal(0), name_words, sa.literal(0)]
+    phrase = _like_escape(" ".join(t.token for t in terms))
     return [
-        flag(Product.search_text.like(f"{phrase}%", escape="\\")),
         flag(name_part.like(f"%{phrase}%", escape="\\")),
-        flag(sa.and_(*(name_part.like(f"%{_like_escape(t)}%", escape="\\") for t in tokens))),
+        flag(Product.search_text.like(f"{phrase}%", escape="\\")),
+        name_words,
         flag(Product.search_text.like(f"%{phrase}%", escape="\\")),
     ]
 
 
-def _relevance(tokens: list[str]) -> list:
-    return [col.desc() for col in _relevance_columns(tokens)]
+def _relevance(terms: list[Term]) -> list:
+    return [col.desc() for col in _relevance_columns(terms)]
 
 
-def _ordering(sort: str, tokens: list[str] | None = None) -> list:
+def _ordering(sort: str, terms: list[Term] | None = None) -> list:
     if sort == "price_asc":
         return [Product.price_vnd.asc(), Product.id.asc()]
     if sort == "price_desc":
@@ -155,7 +231,13 @@ def _ordering(sort: str, tokens: list[str] | None = None) -> list:
         return [Product.published_at.desc().nulls_last(), Product.id.desc()]
     if sort == "popular":
         return [Product.view_count.desc(), Product.id.desc()]
-    return [*_relevance(tokens or []), Product.featured.desc(), Product.view_count.desc(), Product.id.desc()]
+    return [
+        *_relevance(terms or []),
+        Product.featured.desc(),
+        Product.view_count.desc(),
+        Product.published_at.desc().nulls_last(),
+        Product.id.desc(),
+    ]
 
 
 def _base(conds: Iterable[sa.ColumnElement[bool]]) -> sa.Select:
@@ -178,8 +260,8 @@ class _Row(NamedTuple):
     featured: bool
     views: int
     published: datetime | None
-    starts: int  # the _relevance_columns, in order
-    name_phrase: int
+    name_phrase: int  # the _relevance_columns, in order
+    starts: int
     name_words: int
     contains: int
 
@@ -202,7 +284,15 @@ def _sort_key(sort: str) -> Callable[[_Row], tuple]:
     if sort == "popular":
         return lambda r: (-(r.views or 0), -r.id)
     return lambda r: (
-        -r.starts, -r.name_phrase, -r.name_words, -r.contains, -int(bool(r.featured)), -(r.views or 0), -r.id
+        -r.name_phrase,
+        -r.starts,
+        -r.name_words,
+        -r.contains,
+        -int(bool(r.featured)),
+        -(r.views or 0),
+        r.published is None,
+        -(r.published.timestamp() if r.published else 0),
+        -r.id,
     )
 
 
@@ -225,12 +315,20 @@ class DatabaseSearch(SearchBackend):
     needs_indexing = False  # the database is its own index
 
     def search(self, query: SearchQuery, *, degraded: bool = False) -> SearchResult:
-        conds = filter_conditions(query)
-        rows = self._candidate_rows(query, conds)
-        if rows is None:
-            total, ids, facets = self._search_sql(query, conds)
-        else:
-            total, ids, facets = self._search_rows(query, rows)
+        terms = [Term(t) for t in query_tokens(query.text)]
+        total, ids, facets = self._run(query, terms)
+        if total == 0 and terms:
+            # matchingStrategy "last", as the engines: typo-tolerant unknown words,
+            # words nothing contains dropped, then trailing words while nothing matches.
+            tolerant = self._tolerant_terms(terms)
+            if tolerant == terms:
+                tolerant = terms[:-1]
+            while tolerant:
+                retry = self._run(query, tolerant)
+                if retry[0]:
+                    total, ids, facets = retry
+                    break
+                tolerant = tolerant[:-1]
         return SearchResult(
             ids=ids,
             total=total,
@@ -241,16 +339,42 @@ class DatabaseSearch(SearchBackend):
             backend=self.name,
         )
 
+    def _run(self, query: SearchQuery, terms: list[Term]) -> tuple[int, list[int], dict]:
+        conds = filter_conditions(query, terms)
+        rows = self._candidate_rows(query, conds, terms)
+        if rows is None:
+            return self._search_sql(query, conds, terms)
+        return self._search_rows(query, rows)
+
+    def _tolerant_terms(self, terms: list[Term]) -> list[Term]:
+        """The words as the engines would use them after a search that found nothing:
+        each word some public product contains stays; an unknown one becomes fuzzy if
+        that matches something; otherwise it is dropped."""
+        dialect = _dialect()
+        kept: list[Term] = []
+        for term in terms:
+            if self._matches_any(term_condition(term, Product.search_text)):
+                kept.append(term)
+                continue
+            fuzzy = Term(term.token, fuzzy=True)
+            if can_be_fuzzy(term.token) and self._matches_any(term_condition(fuzzy, Product.search_text, dialect)):
+                kept.append(fuzzy)
+        return kept
+
+    @staticmethod
+    def _matches_any(condition: sa.ColumnElement[bool]) -> bool:
+        stmt = cq.public_product_ids().where(condition).limit(1)
+        return db.session.execute(stmt).first() is not None
+
     # --- one pass -----------------------------------------------------------------
 
-    def _candidate_rows(self, query: SearchQuery, conds: dict) -> list[_Row] | None:
-        tokens = query_tokens(query.text)
-        if tokens and query.sort == "relevance":
-            ranks = _relevance_columns(tokens)
+    def _candidate_rows(self, query: SearchQuery, conds: dict, terms: list[Term]) -> list[_Row] | None:
+        if terms and query.sort == "relevance":
+            ranks = _relevance_columns(terms)
         else:
             ranks = [sa.literal(0)] * 4
         # Only what the chosen sort reads: datetime parsing of every row is costly.
-        published = Product.published_at if query.sort == "newest" else sa.null()
+        published = Product.published_at if query.sort in ("newest", "relevance") else sa.null()
         stmt = (
             sa.select(
                 Product.id,
@@ -340,12 +464,12 @@ class DatabaseSearch(SearchBackend):
 
     # --- SQL counting (large candidate sets) ----------------------------------------
 
-    def _search_sql(self, query: SearchQuery, conds: dict) -> tuple[int, list[int], dict]:
+    def _search_sql(self, query: SearchQuery, conds: dict, terms: list[Term]) -> tuple[int, list[int], dict]:
         stmt = _base(conds.values())
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
         ids = list(
             db.session.scalars(
-                stmt.order_by(*_ordering(query.sort, query_tokens(query.text)))
+                stmt.order_by(*_ordering(query.sort, terms))
                 .limit(query.per_page)
                 .offset(query.offset)
             )
@@ -428,12 +552,13 @@ class DatabaseSearch(SearchBackend):
         tokens = query_tokens(prefix)
         if not tokens or len("".join(tokens)) < 2:
             return []
-        conds = [Product.search_text.like(f"%{_like_escape(t)}%", escape="\\") for t in tokens]
+        terms = [Term(t) for t in tokens]
+        conds = [term_condition(t, Product.search_text) for t in terms]
         stmt = (
             sa.select(Product.name, Product.slug)
             .join(Seller, Product.seller_id == Seller.id)
             .where(cq.public_condition(), *conds)
-            .order_by(*_relevance(tokens), Product.view_count.desc(), Product.id.desc())
+            .order_by(*_relevance(terms), Product.view_count.desc(), Product.id.desc())
             .limit(limit)
         )
         return [Suggestion(text=name, slug=slug) for name, slug in db.session.execute(stmt).all()]

@@ -8,11 +8,16 @@ Written against the client's source and Meilisearch's documentation; see
 * filters are built as nested arrays (outer AND, inner OR) of expressions whose
   string values are always quoted and escaped (``escape_filter_value``): a value can
   never close its quotes and add ``OR …`` to widen a filter;
-* totals are exact because searches use ``page``/``hitsPerPage`` (``totalHits``) and
-  ``pagination.maxTotalHits`` is at least the catalog size;
+* ``pagination.maxTotalHits`` is kept modest (``MAX_RESULT_WINDOW``, 10,000: no request
+  can ask for a deeper offset, and the app and API refuse such pages). ``totalHits``
+  is capped by it, but facet distributions count the whole candidate set, so the
+  exact total is read from the ``rural_industry`` distribution (true + false: every
+  document has one of the two), which every main query requests;
 * multi-select (disjunctive) facets: one ``multi_search`` call, the main query plus one
   ``hitsPerPage: 0`` query per selected facet group with that group's filter removed;
 * highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
+  those two characters are stripped from every indexed string, so a name cannot
+  fake a highlight;
 * custom ranking rules need a number in every document, so the backend adds
   ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``;
 * a certificate expires without any data change, so documents also carry
@@ -20,7 +25,11 @@ Written against the client's source and Meilisearch's documentation; see
   the star filter and star counts require ``ocop_until >= today``.
 
 Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
-caller's transaction, ``index_products`` delivers them after the commit.
+caller's transaction, ``index_products`` delivers them after the commit. A batch the
+engine refuses because of one document is bisected, so only the refused documents stay
+pending (``outbox.DocumentsRejected``). Errors meaning the index lost its settings
+(``SETTINGS_LOST_CODES``: deleted, then recreated implicitly by a document addition)
+re-apply them and retry once.
 Engine trouble of any kind surfaces as ``SearchUnavailable`` so the degraded wrapper
 answers from the database instead.
 """
@@ -45,6 +54,7 @@ from ..text import today_vn, utcnow
 from . import outbox
 from .analysis import adjacent_swaps, expand_synonyms, query_words
 from .base import (
+    MAX_RESULT_WINDOW,
     PRICE_BANDS,
     Health,
     Progress,
@@ -60,8 +70,19 @@ log = logging.getLogger(__name__)
 PRIMARY_KEY = "id"
 HIGHLIGHT_PRE = "\u0002"
 HIGHLIGHT_POST = "\u0003"
-MIN_MAX_TOTAL_HITS = 1_000_000
 MAX_VALUES_PER_FACET = 1000
+# Error codes saying the index is missing or lost its settings (deleted, then recreated
+# without them by a document addition, so filters on `id`/`is_public` are refused).
+SETTINGS_LOST_CODES = frozenset(
+    {"index_not_found", "invalid_search_filter", "invalid_document_filter", "invalid_search_sort",
+     "invalid_search_facets"}
+)
+# Failed-task codes that are not about one document: resending fewer cannot help.
+ENGINE_FAILURE_CODES = frozenset(
+    {"internal", "io_error", "no_space_left_on_device", "database_size_limit_reached", "too_many_open_files"}
+) | SETTINGS_LOST_CODES
+# Meilisearch's highlight tags; never part of indexed text.
+_HIGHLIGHT_MARKERS = str.maketrans("", "", "\u0002\u0003")
 # A reindex may replay changes committed by transactions that began up to this long
 # before it started (their outbox rows carry the time of the insert, not the commit).
 REPLAY_MARGIN = timedelta(minutes=5)
@@ -128,7 +149,10 @@ DISPLAYED_ATTRIBUTES = ["id", "slug", "name"]
 def settings_payload(catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """The index settings, as sent to ``PATCH /indexes/{uid}/settings``; ``synonyms``
     is the synonyms table (``synonyms.synonym_map()``, folded: Meilisearch folds the
-    query the same way before looking synonyms up)."""
+    query the same way before looking synonyms up).
+
+    ``catalog_size`` no longer changes anything (kept for callers): totals are exact
+    without a maxTotalHits as large as the catalog (see the module docstring)."""
     return {
         "synonyms": expand_synonyms(synonyms or {}),
         "searchableAttributes": list(SEARCHABLE_ATTRIBUTES),
@@ -140,8 +164,10 @@ def settings_payload(catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]
         # letters, 2 from 9 (the embedded backend copies this rule).
         "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
         "faceting": {"maxValuesPerFacet": MAX_VALUES_PER_FACET},
-        "pagination": {"maxTotalHits": max(MIN_MAX_TOTAL_HITS, int(catalog_size))},
-        # Vietnamese: no segmenter, but charabia folds tone marks and đ with this.
+        "pagination": {"maxTotalHits": MAX_RESULT_WINDOW},
+        # Marks and đ are folded by Meilisearch's normaliser for every Latin-script text
+        # whatever the locale (server >= 1.7); the locale only fixes language detection
+        # (no Vietnamese segmenter either way: one token per syllable).
         "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["vie"]}],
     }
 
@@ -250,11 +276,39 @@ def format_highlight(formatted: str) -> Markup:
     return Markup(safe.replace(HIGHLIGHT_PRE, "<mark>").replace(HIGHLIGHT_POST, "</mark>"))
 
 
+def strip_highlight_markers(value: Any) -> Any:
+    """``value`` with U+0002/U+0003 removed from every string, however nested."""
+    if isinstance(value, str):
+        return value.translate(_HIGHLIGHT_MARKERS)
+    if isinstance(value, dict):
+        return {k: strip_highlight_markers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_highlight_markers(v) for v in value]
+    return value
+
+
+# Every document has rural_industry true or false: its distribution sums to the total.
+TOTAL_FACET = "rural_industry"
+
+
+def exact_total(result: dict[str, Any]) -> int:
+    """The number of matches, uncapped: ``totalHits`` stops at maxTotalHits, facet
+    distributions count every candidate."""
+    distribution = (result.get("facetDistribution") or {}).get(TOTAL_FACET)
+    capped = int(result.get("totalHits", result.get("estimatedTotalHits", 0)) or 0)
+    if distribution is None:
+        return capped
+    return max(capped, sum(int(n) for n in distribution.values()))
+
+
 def meili_document(product: Product) -> dict[str, Any]:
-    """``product_to_document`` plus the numeric fields custom ranking rules need."""
+    """``product_to_document`` plus the numeric fields custom ranking rules need.
+
+    The highlight tags (U+0002/U+0003) are stripped from every string: inside a name
+    they would turn into ``<mark>`` in the results page."""
     from .documents import product_to_document
 
-    doc = product_to_document(product)
+    doc = strip_highlight_markers(product_to_document(product))
     doc["featured_rank"] = 1 if doc.get("featured") else 0
     doc["ocop_rank"] = int(doc.get("ocop_stars") or 0)
     expires = doc.get("ocop_expires_on") if doc.get("ocop_stars") else None
@@ -285,9 +339,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+class EngineError(SearchUnavailable):
+    """Meilisearch refused or failed; ``code`` is its error code when it sent one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @contextlib.contextmanager
 def engine_errors(action: str) -> Iterator[None]:
-    """Turn every client/transport failure into SearchUnavailable."""
+    """Turn every client/transport failure into SearchUnavailable (EngineError)."""
     from meilisearch.errors import MeilisearchError
 
     try:
@@ -297,7 +359,7 @@ def engine_errors(action: str) -> Iterator[None]:
     except MeilisearchError as exc:
         code = getattr(exc, "code", None)
         detail = f"{exc.__class__.__name__}{f' [{code}]' if code else ''}: {getattr(exc, 'message', exc)}"
-        raise SearchUnavailable(f"Meilisearch {action}: {detail}") from exc
+        raise EngineError(f"Meilisearch {action}: {detail}", code) from exc
     except (requests.RequestException, ValueError) as exc:  # bad URL, unexpected JSON
         raise SearchUnavailable(f"Meilisearch {action}: {exc.__class__.__name__}: {exc}") from exc
 
@@ -361,9 +423,10 @@ class MeiliSearch(SearchBackend):
         error = task.error or {}
         if task.status == "failed" and error.get("code") in ok_codes:
             return
-        raise SearchUnavailable(
+        raise EngineError(
             f"Meilisearch task {uid} ({task.type}) {task.status}: "
-            f"{error.get('code', '')} {error.get('message', '')}".strip()
+            f"{error.get('code', '')} {error.get('message', '')}".strip(),
+            error.get("code"),
         )
 
     # -- searching -----------------------------------------------------------------
@@ -387,6 +450,8 @@ class MeiliSearch(SearchBackend):
         if query.with_facets:
             # Star counts need "certificate still valid today": a query of their own.
             params["facets"] = [a for g, a in FACET_ATTRIBUTES.items() if g != "ocop_stars"]
+        else:
+            params["facets"] = [TOTAL_FACET]  # the exact total (see exact_total)
         if params["q"].strip():  # like the embedded engine: names highlighted whenever there is text
             params.update(
                 {
@@ -469,8 +534,7 @@ class MeiliSearch(SearchBackend):
             }
             for i, candidate in probes
         ]
-        with engine_errors("search"):
-            response = self.client.multi_search(queries)
+        response = self._multi_search(queries)
         try:
             totals = [int(r.get("totalHits", 0)) for r in response["results"]]
         except (KeyError, TypeError, ValueError) as exc:
@@ -483,15 +547,38 @@ class MeiliSearch(SearchBackend):
         corrected = any(found[i] != words[i] for i in found)
         return kept, corrected
 
+    def _multi_search(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
+        """``multi_search``; when the engine says the index lost its settings (an
+        invalid filter, sort or facet on an attribute we configure), re-apply them
+        and retry once. A missing index is not recreated here: an empty index would
+        answer "nothing found" — the search degrades to the database until a reindex
+        (and the next delivery recreates the index with its settings)."""
+        try:
+            with engine_errors("search"):
+                return self.client.multi_search(queries)
+        except EngineError as exc:
+            if exc.code not in SETTINGS_LOST_CODES:
+                raise
+            self._index_ready = False
+            if exc.code == "index_not_found":
+                raise
+            self._restore_settings(exc, self.wait_ms)
+        with engine_errors("search"):
+            return self.client.multi_search(queries)
+
+    def _restore_settings(self, exc: EngineError, timeout_ms: int) -> None:
+        log.warning("Meilisearch index %s lost its settings (%s); re-applying them", self.index_uid, exc.code)
+        self.apply_settings(self.index_uid, timeout_ms=timeout_ms)
+        self._index_ready = True
+
     def _run(self, query: SearchQuery, text: str) -> SearchResult:
         queries, groups = self.search_requests(query, text=text)
-        with engine_errors("search"):
-            response = self.client.multi_search(queries)
+        response = self._multi_search(queries)
         try:
             results = response["results"]
             main = results[0]
             ids = [int(hit["id"]) for hit in main.get("hits", [])]
-            total = int(main.get("totalHits", main.get("estimatedTotalHits", len(ids))))
+            total = exact_total(main)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise SearchUnavailable(f"Meilisearch search: unexpected response ({exc!r})") from exc
         facets: dict[str, dict[str, int]] = {}
@@ -595,37 +682,87 @@ class MeiliSearch(SearchBackend):
 
     def _send_current(self, session: Session, product_ids: list[int], index_uid: str | None = None) -> tuple[int, int]:
         """Send the current database state of these products: documents for the
-        public ones, deletions for the rest. Waits for every task to succeed."""
-        if index_uid is None:
-            self._ensure_index()
-        index = self.client.index(index_uid or self.index_uid)
+        public ones, deletions for the rest. Waits for every task to succeed.
+
+        To the live index: if the engine says the index lost its settings, they are
+        re-applied (the index recreated with them) and the send is retried once.
+        Raises ``outbox.DocumentsRejected`` when only some documents were refused."""
+        if index_uid is not None:
+            return self._send_documents(session, product_ids, index_uid, self.rebuild_wait_ms)
+        self._ensure_index()
+        try:
+            return self._send_documents(session, product_ids, self.index_uid, self.wait_ms)
+        except EngineError as exc:
+            if exc.code not in SETTINGS_LOST_CODES:
+                raise
+            self._index_ready = False
+            self._restore_settings(exc, self.rebuild_wait_ms)
+        return self._send_documents(session, product_ids, self.index_uid, self.wait_ms)
+
+    def _send_documents(self, session: Session, product_ids: list[int], uid: str, timeout: int) -> tuple[int, int]:
+        index = self.client.index(uid)
         docs = [meili_document(p) for p in _load_products(session, product_ids)]
         upserts = [d for d in docs if d.get("is_public")]
         public = {d["id"] for d in upserts}
         deletes = [i for i in product_ids if i not in public]
-        tasks = []
+        deletions = []
         with engine_errors("indexing"):
-            for batch in _chunks(upserts, self.batch_size):
-                tasks.append((index.add_documents(list(batch), primary_key=PRIMARY_KEY), ()))
             for batch in _chunks(deletes, self.batch_size):
                 expr = f"id IN [{', '.join(str(int(i)) for i in batch)}]"
-                # Deleting from an index that does not exist yet: nothing to delete.
-                tasks.append((index.delete_documents(filter=expr), ("index_not_found",)))
-        timeout = self.wait_ms if index_uid is None else self.rebuild_wait_ms
-        for task, ok_codes in tasks:
-            self._wait(task, timeout, ok_codes=ok_codes)
+                deletions.append(index.delete_documents(filter=expr))
+        rejected = self._add_documents(uid, upserts, timeout)
+        for task in deletions:
+            # Deleting from an index that does not exist yet: nothing to delete.
+            self._wait(task, timeout, ok_codes=("index_not_found",))
+        if rejected:
+            raise outbox.DocumentsRejected(rejected, upserted=len(upserts) - len(rejected), deleted=len(deletes))
         return len(upserts), len(deletes)
+
+    def _add_documents(self, uid: str, docs: Sequence[dict[str, Any]], timeout: int) -> dict[int, str]:
+        """Add ``docs`` in batches (never an empty one: the client would send
+        ``null``, which the server refuses) and wait for each task. A batch whose
+        task failed because of its documents is bisected and resent, so one bad
+        document holds up only itself. Returns ``{id: error}`` of the refused ones;
+        engine-wide failures (``ENGINE_FAILURE_CODES``, timeouts) raise."""
+        index = self.client.index(uid)
+        sent = []
+        with engine_errors("indexing"):
+            for batch in _chunks(list(docs), self.batch_size):
+                sent.append((list(batch), index.add_documents(list(batch), primary_key=PRIMARY_KEY)))
+        rejected: dict[int, str] = {}
+        for batch, task in sent:
+            rejected.update(self._settle(index, batch, task, timeout))
+        return rejected
+
+    def _settle(self, index: Any, batch: list[dict[str, Any]], task: Any, timeout: int) -> dict[int, str]:
+        try:
+            self._wait(task, timeout)
+            return {}
+        except EngineError as exc:
+            if exc.code is None or exc.code in ENGINE_FAILURE_CODES:
+                raise
+            if len(batch) == 1:
+                return {int(batch[0]["id"]): str(exc)[: outbox.ERROR_MAX_CHARS]}
+        rejected: dict[int, str] = {}
+        mid = len(batch) // 2
+        for half in (batch[:mid], batch[mid:]):
+            with engine_errors("indexing"):
+                retry = index.add_documents(half, primary_key=PRIMARY_KEY)
+            rejected.update(self._settle(index, half, retry, timeout))
+        return rejected
 
     # -- settings, rebuild, health -------------------------------------------------
 
     def apply_settings(
-        self, index_uid: str | None = None, catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None
+        self, index_uid: str | None = None, catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None,
+        *, timeout_ms: int | None = None,
     ) -> bool:
         """Create the index if needed and bring its settings to ``settings_payload``
         (synonyms: the synonyms table unless given).
 
         Idempotent: when the settings already match nothing is sent. Returns True
-        when an update was sent.
+        when an update was sent. Two processes creating the index at once is fine:
+        ``index_already_exists`` counts as created.
         """
         from meilisearch.errors import MeilisearchApiError
 
@@ -643,12 +780,13 @@ class MeiliSearch(SearchBackend):
             except MeilisearchApiError as exc:
                 if exc.code != "index_not_found":
                     raise
-                self._wait(self.client.create_index(uid, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
+                created = self.client.create_index(uid, {"primaryKey": PRIMARY_KEY})
+                self._wait(created, timeout_ms or self.rebuild_wait_ms, ok_codes=("index_already_exists",))
                 current = {}
             if not settings_differ(current, wanted):
                 return False
             task = index.update_settings(wanted)
-        self._wait(task, self.rebuild_wait_ms)
+        self._wait(task, timeout_ms or self.rebuild_wait_ms)
         return True
 
     def _ensure_index(self) -> None:
@@ -676,8 +814,10 @@ class MeiliSearch(SearchBackend):
     def rebuild(self, progress: Progress | None = None) -> int:
         """Zero-downtime rebuild: fill ``<index>_<stamp>`` (settings first, batches,
         every task awaited), replay outbox rows written meanwhile, swap it with the
-        live index, replay again, delete the old one. Searches keep hitting the live
-        index until the swap. Returns the number of documents indexed."""
+        live index, then enqueue the replayed ids (and any refused document) in the
+        outbox and deliver them, under its row locks like any change, so an older
+        state can never overwrite a newer one. Searches keep hitting the live index
+        until the swap. Returns the number of documents indexed."""
         alias = self.index_uid
         started = utcnow()
         fresh = f"{alias}_{started:%Y%m%d%H%M%S}_{secrets.token_hex(2)}"
@@ -688,18 +828,19 @@ class MeiliSearch(SearchBackend):
             try:
                 self.apply_settings(fresh, catalog_size=len(ids))
                 count = 0
+                rejected: dict[int, str] = {}
                 for chunk in _chunks(ids, self.batch_size):
                     products = _load_products(session, list(chunk))
                     docs = [d for d in (meili_document(p) for p in products) if d.get("is_public")]
-                    with engine_errors("rebuild"):
-                        task = self.client.index(fresh).add_documents(docs, primary_key=PRIMARY_KEY)
-                    self._wait(task, self.rebuild_wait_ms)
-                    count += len(docs)
+                    # A chunk whose products all stopped being public meanwhile: no request.
+                    refused = self._add_documents(fresh, docs, self.rebuild_wait_ms) if docs else {}
+                    rejected.update(refused)
+                    count += len(docs) - len(refused)
                     session.expunge_all()  # keep memory flat on large catalogs
                     if progress:
                         progress(len(chunk))
                 since = started - REPLAY_MARGIN
-                self._replay(session, fresh, since)
+                rejected.update(self._replay(session, fresh, since))
                 if not self._index_exists(alias):
                     self.apply_settings(alias, catalog_size=len(ids))
                 with engine_errors("swap"):
@@ -708,19 +849,39 @@ class MeiliSearch(SearchBackend):
             except Exception:
                 self._drop_quietly(fresh)
                 raise
-            # The live name now holds the new documents; changes delivered to the old
-            # index during the build are replayed once more into the new one.
+            # The live name now holds the new documents. Changes delivered to the old
+            # index during the build go through the outbox once more (with the
+            # documents the engine refused, which then wait there with their error).
             self._index_ready = True
             try:
-                self._replay(session, alias, since)
+                replay = set(outbox.replay_ids(session, since)) | set(rejected)
+                outbox.enqueue(session, replay)
+                session.commit()
+                self._deliver_all(session)
             finally:
                 self._drop_quietly(fresh)  # after the swap, this name holds the old index
+        if rejected:
+            log.warning("reindex: %d document(s) refused by Meilisearch, left pending in the outbox", len(rejected))
         return count
 
-    def _replay(self, session: Session, index_uid: str, since) -> None:
-        ids = outbox.replay_ids(session, since)
-        for chunk in _chunks(ids, self.batch_size):
-            self._send_current(session, list(chunk), index_uid=index_uid)
+    def _deliver_all(self, session: Session) -> None:
+        """Deliver due outbox rows until none is left or a delivery fails."""
+        while True:
+            report = self.deliver(session)
+            session.commit()
+            if report.claimed < self.deliver_limit or report.failed:
+                return
+
+    def _replay(self, session: Session, index_uid: str, since) -> dict[int, str]:
+        """Send the current state of every product changed since ``since`` to the
+        (not yet live) ``index_uid``; returns the documents it refused."""
+        rejected: dict[int, str] = {}
+        for chunk in _chunks(outbox.replay_ids(session, since), self.batch_size):
+            try:
+                self._send_current(session, list(chunk), index_uid=index_uid)
+            except outbox.DocumentsRejected as exc:
+                rejected.update(exc.errors)
+        return rejected
 
     def _drop_quietly(self, uid: str) -> None:
         try:

@@ -13,6 +13,10 @@ Rows carry only the product id. What is sent is decided at delivery time from th
 database (public → the fresh document, anything else or gone → delete), so deliveries
 are idempotent and the order in which two rows are delivered does not matter.
 
+A sender may deliver part of a batch: it raises ``DocumentsRejected`` naming the
+products the engine refused (one bad document must not hold up its neighbours); only
+those rows stay pending, each with its own error.
+
 Delivered rows are kept for ``RETENTION`` (one day) and then purged: a reindex replays
 every row written while it was building, delivered or not (see ``meili.rebuild``).
 """
@@ -111,8 +115,19 @@ class DeliveryReport:
     popularity: int = 0  # partial popularity updates sent
 
 
-# Sends documents and deletions to the engine; raises SearchUnavailable on failure.
+# Sends documents and deletions to the engine; raises SearchUnavailable on failure,
+# DocumentsRejected when only some documents were refused.
 Sender = Callable[[Session, list[int]], tuple[int, int]]
+
+
+class DocumentsRejected(Exception):
+    """The engine took everything except these products' documents."""
+
+    def __init__(self, errors: dict[int, str], *, upserted: int = 0, deleted: int = 0) -> None:
+        super().__init__(f"{len(errors)} document(s) refused")
+        self.errors = errors
+        self.upserted = upserted
+        self.deleted = deleted
 
 
 _failing = False  # per-process: log the first failure of a streak at WARNING, not every one
@@ -156,6 +171,20 @@ def deliver_pending(
             report.popularity = send_popularity(session, popular_ids)
     except sa.exc.SQLAlchemyError:
         raise  # the database itself failed: nothing can be recorded; rows stay as they were
+    except DocumentsRejected as exc:
+        report.upserted, report.deleted = exc.upserted, exc.deleted
+        for row in rows:
+            error = exc.errors.get(row.product_id)
+            if error is None:
+                row.delivered_at = now
+                row.last_error = None
+                continue
+            row.attempts += 1
+            row.last_error = error[:ERROR_MAX_CHARS] or "refused"
+            row.next_attempt_at = now + backoff(row.attempts)
+            report.failed += 1
+            report.error = report.error or row.last_error
+        log.warning("search outbox: %d document(s) refused by the engine: %s", len(exc.errors), report.error)
     except Exception as exc:  # noqa: BLE001 — engine down, task failed, or a document that cannot be built
         if not isinstance(exc, SearchUnavailable):
             log.exception("search outbox: building or sending documents failed")

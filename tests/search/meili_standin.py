@@ -46,6 +46,13 @@ class StandInState:
     # Or compute each multi-search result from its query: fn(query dict) -> result dict.
     multi_search_fn: Any = None
     keys: list[dict] = field(default_factory=list)
+    # Document ids whose presence fails an addition task (like one document with an
+    # invalid field fails its whole batch on the real server): id → {"code", "message"}.
+    reject_documents: dict[int, dict] = field(default_factory=dict)
+    # Errors answered (status, {"code", "message"}) by the next multi-search calls, in order.
+    multi_search_errors: list[tuple[int, dict]] = field(default_factory=list)
+    # Called with the route name ("create_index", "swap") before that task is applied.
+    hooks: dict[str, Any] = field(default_factory=dict)
 
 
 class StandInMeili:
@@ -176,6 +183,8 @@ def _make_handler(standin: StandInMeili):
             return (200, task) if task else (404, {"message": "task not found", "code": "task_not_found"})
         if seg == ["indexes"] and method == "POST":
             uid = body["uid"]
+            if "create_index" in state.hooks:
+                state.hooks["create_index"](uid)
 
             def create():
                 if uid in idx:
@@ -187,6 +196,8 @@ def _make_handler(standin: StandInMeili):
         if seg == ["swap-indexes"] and method == "POST":
 
             def swap():
+                if "swap" in state.hooks:
+                    state.hooks["swap"]()
                 for pair in body:
                     a, b = pair["indexes"]
                     if a not in idx or b not in idx:
@@ -196,6 +207,9 @@ def _make_handler(standin: StandInMeili):
 
             return 202, standin.new_task("indexSwap", None, swap)
         if seg == ["multi-search"] and method == "POST":
+            if state.multi_search_errors:
+                status, error = state.multi_search_errors.pop(0)
+                return status, dict(error, type="invalid_request", link="")
             if state.multi_search_fn is not None:
                 return 200, {"results": [state.multi_search_fn(q) for q in body["queries"]]}
             return 200, state.multi_search_response
@@ -240,8 +254,15 @@ def _make_handler(standin: StandInMeili):
 
                 return 202, standin.new_task("settingsUpdate", uid, settings)
             if rest == ["documents"] and method == "POST":
+                if not isinstance(body, list):  # the client sends add_documents([]) as null
+                    return 400, {"message": "The `json` payload provided is malformed.", "code": "malformed_payload",
+                                 "type": "invalid_request", "link": ""}
 
                 def add():
+                    bad = [doc["id"] for doc in body if doc.get("id") in state.reject_documents]
+                    if bad:  # one bad document fails the whole task
+                        return state.reject_documents[bad[0]]
+                    # A missing index is created implicitly, without any settings.
                     entry = idx.setdefault(uid, {"settings": {}, "docs": {}, "primaryKey": "id"})
                     for doc in body:
                         entry["docs"][doc["id"]] = doc
@@ -262,6 +283,8 @@ def _make_handler(standin: StandInMeili):
                 def delete():
                     if uid not in idx:
                         return {"code": "index_not_found", "message": f"Index `{uid}` not found."}
+                    if "id" not in (idx[uid]["settings"].get("filterableAttributes") or []):
+                        return {"code": "invalid_document_filter", "message": "Attribute `id` is not filterable."}
                     match = re.fullmatch(r"id IN \[([\d, ]*)\]", body.get("filter") or "")
                     if not match:
                         return {"code": "invalid_document_filter", "message": "stand-in only knows id IN [..]"}

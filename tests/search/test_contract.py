@@ -3,8 +3,9 @@ engine, the database search and (with MEILI_URL) Meilisearch.
 
 Each test builds the small catalog of ``conftest.build_catalog`` with the factories,
 commits — the session hooks index it — and searches through ``get_search()``.
-Behaviours that are engine features (typo tolerance, highlights, bm25 relevance) are
-parametrized over the engines only; the database search does not claim them.
+Typo tolerance, name-first relevance and popularity tie-breaks hold for every backend
+(the database search uses trigram similarity / one-edit patterns); highlights and the
+"did you mean" text are engine features, parametrized over the engines only.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from marketplace.sellers.models import Seller
 
 from tests.search.search_catalog import BACKENDS, backend_config, build_catalog
 
-# Engine features (typo tolerance, highlights, bm25 relevance) are not claimed by the
-# database search: those tests run on the engines only, by overriding app_config.
+# Engine features (highlights) are not claimed by the database search: those tests
+# run on the engines only, by overriding app_config.
 ENGINES = [b for b in BACKENDS if getattr(b, "values", (b,))[0] != "database"]
 engines_only = pytest.mark.parametrize("app_config", ENGINES, indirect=True)
 fts_only = pytest.mark.parametrize("app_config", ["sqlite"], indirect=True)
@@ -89,13 +90,13 @@ def test_nothing_matches_nonsense(cat):
 
 
 
-@engines_only
-def test_typo_tolerance_engines(cat, ctx):
+def test_typo_tolerance(cat, ctx):
     assert set(ids("che tan cuongg")[:2]) == {cat.bup, cat.moc_cau}
     assert set(ids("tna cuong")[:2]) == {cat.bup, cat.moc_cau}
     assert cat.mat_ong in ids("mat ong rungg vo nhai")
     # short words get no edits beyond the 3-4 letter swap rule: "chw" is not "che"
     assert ids("chw") == []
+    assert ids("mien dongg") == [cat.mien]
 
 
 @fts_only
@@ -118,14 +119,12 @@ def test_highlights_are_escaped_marks(cat, ctx):
 # -- relevance -----------------------------------------------------------------------
 
 
-@engines_only
 def test_name_match_ranks_above_description_match(cat, ctx):
     found = ids("tan cuong")
     assert found.index(cat.bup) < found.index(cat.mat_ong)
     assert found.index(cat.moc_cau) < found.index(cat.mat_ong)
 
 
-@engines_only
 def test_popularity_breaks_ties(cat, ctx):
     htx = db.session.scalars(sa.select(Seller).where(Seller.slug == "htx-che-hao-dat")).one()
     che = db.session.scalars(sa.select(Category).where(Category.slug == "che")).one()
@@ -187,6 +186,76 @@ def test_text_facets(cat):
     f = search("tan cuong", categories=("che",)).facets
     assert f["category"]["che"] == 2
     assert f["category"].get("thuc-pham") == 1  # mật ong mentions Tân Cương
+
+
+# -- facet parity: every backend counts the same facets the same way -----------------------
+
+ALL_AREAS = {"thai-nguyen": 5, "tan-cuong": 2, "na-ri": 1, "vo-nhai": 1, "dai-tu": 1}
+ALL_CATEGORIES = {"do-uong": 3, "che": 3, "thuc-pham": 2, "mien-bun": 1}
+
+
+def test_tree_facets_roll_up_to_every_ancestor(cat):
+    """A commune's products count for its province too, as categories count for their
+    parents: the count next to "tỉnh Thái Nguyên" is what selecting it returns."""
+    facets = search(per_page=1).facets
+    assert facets["area"] == ALL_AREAS
+    assert facets["category"] == ALL_CATEGORIES
+    text = search("tan cuong").facets
+    assert text["area"] == {"thai-nguyen": 3, "tan-cuong": 2, "vo-nhai": 1}
+    assert text["category"] == {"do-uong": 2, "che": 2, "thuc-pham": 1}
+    # disjunctive: selecting a commune keeps every area's count (its own filter ignored)
+    assert search(areas=("tan-cuong",)).facets["area"] == ALL_AREAS
+    assert search(areas=("tan-cuong",)).facets["category"] == {"do-uong": 2, "che": 2}
+
+
+FACET_PARITY_QUERIES = [
+    {},
+    {"text": "tan cuong"},
+    {"text": "che"},
+    {"areas": ("tan-cuong",)},
+    {"areas": ("thai-nguyen",), "ocop_stars": (4, 5)},
+    {"categories": ("do-uong",), "rural_industry": True},
+    {"text": "che", "price_bands": ("300k-1m", "1m-5m")},
+]
+
+
+def _select(kw: dict, facet: str, value: str) -> dict:
+    """``kw`` with facet ``facet`` narrowed to ``value`` (the other filters kept)."""
+    kw = dict(kw)
+    if facet == "category":
+        kw["categories"] = (value,)
+    elif facet == "area":
+        kw["areas"] = (value,)
+    elif facet == "ocop_stars":
+        kw["ocop_stars"] = (int(value),)
+    elif facet == "rural_industry":
+        kw["rural_industry"] = value == "true"
+    else:
+        kw["price_bands"] = (value,)
+    return kw
+
+
+@pytest.mark.parametrize("kw", FACET_PARITY_QUERIES, ids=lambda kw: ",".join(kw) or "all")
+def test_every_facet_count_is_the_total_of_selecting_it(cat, kw):
+    facets = search(**kw).facets
+    assert set(facets) == {"category", "area", "ocop_stars", "rural_industry", "price_band"}
+    for facet, counts in facets.items():
+        for value, count in counts.items():
+            total = search(**_select(kw, facet, value), with_facets=False).total
+            assert total == count, (facet, value)
+
+
+@engines_only
+@pytest.mark.parametrize("kw", FACET_PARITY_QUERIES, ids=lambda kw: ",".join(kw) or "all")
+def test_engine_facets_equal_the_database_search(cat, ctx, kw):
+    """The engine and the database search (its degraded fallback) show the same counts."""
+    from marketplace.search.fallback import DatabaseSearch
+
+    def nonzero(facets: dict) -> dict:
+        return {name: {k: n for k, n in counts.items() if n} for name, counts in facets.items()}
+
+    query = SearchQuery(**kw)
+    assert nonzero(get_search().search(query).facets) == nonzero(DatabaseSearch().search(query).facets)
 
 
 # -- sorts and pages --------------------------------------------------------------------

@@ -447,3 +447,172 @@ def test_popularity_waits_in_the_outbox_while_the_engine_is_down(ctx, runner, st
     meili().deliver(db.session, force=True)
     db.session.commit()
     assert pending() == [] and standin.state.indexes["products"]["docs"][product.id]["view_count"] == 7
+
+
+# -- the adapter review, issue 9 (b)-(h) ----------------------------------------------------
+
+
+def test_reindex_skips_a_batch_with_no_public_products(ctx, standin):
+    """(b) A chunk whose products stopped being public while the reindex ran sends no
+    request (the client would send add_documents([]) as null, which the server refuses)."""
+    backend = meili()
+    backend.batch_size = 1
+    products = [make_product(name=f"Miến dong {i}") for i in range(3)]
+    db.session.commit()
+    standin.state.requests.clear()
+
+    def progress(n: int) -> None:
+        if products[1].status == "published":
+            products[1].status = "draft"  # unpublished after its id was read
+            db.session.commit()
+
+    assert backend.rebuild(progress) == 2
+    fresh = standin.calls("POST", r"/indexes")[0].body["uid"]
+    bodies = [call.body for call in standin.calls("POST", rf"/indexes/{fresh}/documents")]
+    assert bodies and all(isinstance(b, list) and b for b in bodies)
+    assert set(standin.state.indexes["products"]["docs"]) == {products[0].id, products[2].id}
+
+
+def test_totals_stay_exact_beyond_max_total_hits(ctx, standin):
+    """(c) totalHits stops at maxTotalHits (10,000); the total comes from the
+    rural_industry distribution, which counts every match."""
+    standin.state.multi_search_fn = lambda q: {
+        "indexUid": "products",
+        "hits": [{"id": 1, "name": "Chè"}],
+        "totalHits": 10_000,
+        "facetDistribution": {"rural_industry": {"true": 3_000, "false": 12_345}},
+    }
+    result = get_search().search(SearchQuery(text="che", with_facets=False))
+    assert result.total == 15_345 and result.pages == 15_345 // 24 + 1
+    [main] = standin.calls("POST", r"/multi-search")[0].body["queries"]
+    assert main["facets"] == ["rural_industry"]
+    assert settings_payload()["pagination"] == {"maxTotalHits": 10_000}
+
+
+def test_settings_restored_when_the_index_was_recreated_without_them(ctx, standin):
+    """(d) The index is deleted behind the app's back; the next addition makes the
+    server recreate it without settings. The first error saying so (a deletion by
+    filter, invalid_document_filter) re-applies the settings and retries once."""
+    kept = make_product(name="Chè xanh")
+    gone = make_product(name="Chè đen")
+    db.session.commit()
+    del standin.state.indexes["products"]  # someone deleted the index
+
+    kept.name = "Chè xanh loại 1"
+    db.session.commit()  # the per-process flag still says "the index exists"
+    assert standin.state.indexes["products"]["settings"] == {}  # implicitly recreated
+    gone.status = "archived"
+    db.session.commit()
+
+    assert pending() == []
+    live = standin.state.indexes["products"]
+    assert live["settings"]["filterableAttributes"] == settings_payload()["filterableAttributes"]
+    assert set(live["docs"]) == {kept.id}
+    # refused once (invalid_document_filter), retried once after the settings
+    assert len(standin.calls("POST", DOCS + "/delete")) == 2
+
+
+def test_search_restores_lost_settings_and_retries_once(ctx, standin):
+    """(d) A search refused with invalid_search_filter re-applies the settings and
+    asks again; a missing index is not recreated empty: the search degrades."""
+    make_product(name="Chè búp Tân Cương")
+    db.session.commit()
+    standin.state.indexes["products"]["settings"] = {}
+    standin.state.multi_search_errors = [(400, {"code": "invalid_search_filter", "message": "not filterable"})]
+    standin.state.multi_search_fn = _answer_by_text({"tan cuong": [1]})
+    result = get_search().search(SearchQuery(text="tan cuong", with_facets=False))
+    assert (result.ids, result.degraded) == ([1], False)
+    assert standin.state.indexes["products"]["settings"]["filterableAttributes"]
+    assert len(standin.calls("POST", r"/multi-search")) == 2
+
+    standin.state.multi_search_errors = [(404, {"code": "index_not_found", "message": "gone"})]
+    result = get_search().search(SearchQuery(text="tan cuong", with_facets=False))
+    assert result.degraded is True and result.total == 1  # from the database
+    assert standin.calls("POST", r"/indexes") == [standin.calls("POST", r"/indexes")[0]]  # not recreated
+
+
+def test_one_bad_document_holds_up_only_itself(ctx, standin):
+    """(e) The engine refuses a batch because of one document: the batch is split
+    until the bad one is alone; the others are delivered, only it stays pending."""
+    category = make_category()
+    seller = make_seller()
+    products = [make_product(name=f"Gạo nếp {i}", category=category, seller=seller) for i in range(6)]
+    bad = products[3]
+    standin.state.reject_documents = {bad.id: {"code": "invalid_document_fields", "message": "bad field"}}
+    db.session.commit()
+
+    [row] = pending()
+    assert row.product_id == bad.id and row.attempts == 1
+    assert "invalid_document_fields" in row.last_error
+    assert set(standin.state.indexes["products"]["docs"]) == {p.id for p in products} - {bad.id}
+
+    standin.state.reject_documents = {}
+    report = meili().deliver(db.session, force=True)
+    db.session.commit()
+    assert (report.claimed, report.upserted, report.failed) == (1, 1, 0)
+    assert pending() == []
+
+
+def test_an_engine_wide_failure_is_not_bisected(ctx, standin):
+    meili().apply_settings()
+    standin.state.fail_tasks = {"code": "no_space_left_on_device", "message": "disk full"}
+    make_product(name="Chè 1")
+    make_product(name="Chè 2")
+    db.session.commit()
+    assert len(pending()) == 2 and all("no_space_left_on_device" in r.last_error for r in pending())
+    assert len(standin.calls("POST", DOCS)) == 1  # one batch, not resent document by document
+
+
+def test_two_processes_creating_the_index_is_success(ctx, standin):
+    """(f) Another process created the index between our lookup and our creation."""
+
+    def other_process_wins(uid: str) -> None:
+        standin.state.indexes.setdefault(uid, {"settings": {}, "docs": {}, "primaryKey": "id"})
+
+    standin.state.hooks["create_index"] = other_process_wins
+    product = make_product(name="Mật ong rừng")
+    db.session.commit()
+    failed = [t for t in standin.state.tasks.values() if t["status"] == "failed"]
+    assert [t["error"]["code"] for t in failed] == ["index_already_exists"]
+    assert pending() == []
+    live = standin.state.indexes["products"]
+    assert live["settings"] == settings_payload() and set(live["docs"]) == {product.id}
+
+
+def test_replay_after_the_swap_goes_through_the_outbox(ctx, standin):
+    """(g) Changes made during a reindex are re-sent after the swap as outbox rows
+    (under the outbox's row locks), so an engine failure then leaves them pending
+    instead of losing them or sending an older state outside the locks."""
+    backend = meili()
+    product = make_product(name="Chè móc câu")
+    db.session.commit()
+
+    def change_during_build(n: int) -> None:
+        if product.name == "Chè móc câu":
+            product.name = "Chè móc câu loại đặc biệt"
+            db.session.commit()
+
+    standin.state.hooks["swap"] = lambda: setattr(
+        standin.state, "fail_tasks", {"code": "internal", "message": "restarting"}
+    )
+    backend.rebuild(change_during_build)
+    [row] = pending()
+    assert row.product_id == product.id and "restarting" in row.last_error
+
+    standin.state.fail_tasks = None
+    backend.deliver(db.session, force=True)
+    db.session.commit()
+    assert pending() == []
+    assert standin.state.indexes["products"]["docs"][product.id]["name"] == "Chè móc câu loại đặc biệt"
+
+
+def test_highlight_markers_never_reach_the_index(ctx, standin):
+    """(h) U+0002/U+0003 are Meilisearch's highlight tags here: in a name they would
+    become <mark> on the results page."""
+    seller = make_seller(name="HTX \u0002Hảo\u0003 Đạt")
+    product = make_product(name="Chè \u0002búp\u0003 Tân Cương", seller=seller, description="Ngon\u0003.")
+    db.session.commit()
+    doc = standin.state.indexes["products"]["docs"][product.id]
+    assert doc["name"] == "Chè búp Tân Cương" and doc["description"] == "Ngon."
+    assert doc["seller"]["name"] == "HTX Hảo Đạt"
+    assert "\u0002" not in json.dumps(doc, ensure_ascii=False)
