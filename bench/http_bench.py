@@ -208,7 +208,8 @@ def discover(env: dict, port: int, slugs: dict) -> list[Page]:
         staff_rules = sorted((r for r in rules if r.rule.startswith("/nhan-vien") and not r.arguments),
                              key=lambda r: r.rule)
         cookie = staff_cookie(port, env) if staff_rules else ""
-        for rule in staff_rules[:8]:
+        wanted = [r for r in staff_rules if r.rule in ("/nhan-vien/", "/nhan-vien/thong-ke/")]
+        for rule in wanted or staff_rules[:8]:  # staff home and analytics overview
             if cookie and client.request("GET", rule.rule, cookie=cookie)[0].status == 200:
                 pages.append(Page(f"staff {rule.rule}", lambda rng, p=rule.rule: p, cookie=cookie))
     return pages
