@@ -208,7 +208,8 @@ def discover(env: dict, port: int, slugs: dict) -> list[Page]:
         staff_rules = sorted((r for r in rules if r.rule.startswith("/nhan-vien") and not r.arguments),
                              key=lambda r: r.rule)
         cookie = staff_cookie(port, env) if staff_rules else ""
-        for rule in staff_rules[:8]:
+        wanted = [r for r in staff_rules if r.rule in ("/nhan-vien/", "/nhan-vien/thong-ke/")]
+        for rule in wanted or staff_rules[:8]:  # staff home and analytics overview
             if cookie and client.request("GET", rule.rule, cookie=cookie)[0].status == 200:
                 pages.append(Page(f"staff {rule.rule}", lambda rng, p=rule.rule: p, cookie=cookie))
     return pages
@@ -233,6 +234,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per page kind per round")
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=0, help="marketplace port (default: a free one)")
+    parser.add_argument("--ceiling-port", type=int, default=0, help="ceiling port (default: a free one)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="http-bench-"))
@@ -251,7 +254,7 @@ def main() -> None:
     # The same settings for both servers: the production gunicorn.conf.py, then the
     # workers and the worker class from the command line.
     common = ["-c", str(ROOT / "gunicorn.conf.py"), "-w", str(args.workers), "-k", "sync", "--log-level", "warning"]
-    app_port, ceiling_port = free_port(), free_port()
+    app_port, ceiling_port = args.port or free_port(), args.ceiling_port or free_port()
     servers = [
         start([str(gunicorn), *common, "-b", f"127.0.0.1:{app_port}", "marketplace:create_app()"],
               env, workdir, workdir / "marketplace.log"),

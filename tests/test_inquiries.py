@@ -209,6 +209,32 @@ def test_product_page_includes_the_inquiry_form(client, catalog):
     assert f'action="/hoi-hang/{catalog["tea"].slug}"' in text(response)
 
 
+def _form_controls(html: str) -> list[str]:
+    """The inquiry form's controls (tag, attributes sorted), the CSRF token left out
+    (tests run with CSRF off, where WTForms leaves it out)."""
+    form = re.search(r'<form[^>]*class="inq-form".*?</form>', html, re.S).group(0)
+    controls = []
+    for tag, attrs in re.findall(r"<(input|textarea)([^>]*)>", form):
+        pairs = sorted(re.findall(r'([\w-]+)(?:="([^"]*)")?', attrs))
+        if ("name", "csrf_token") not in pairs:
+            controls.append(tag + " " + " ".join(f"{k}={v}" for k, v in pairs))
+    return controls
+
+
+def test_product_page_box_has_the_inquiry_forms_fields_limits_and_prefill(client, catalog):
+    """The product page shows plain markup (no WTForms rendering on every product view):
+    same controls, limits and account prefill as the WTForms form of the inquiry page."""
+    slug = catalog["tea"].slug
+    for signed_in in (False, True):
+        if signed_in:
+            login(client, catalog["buyer"])
+        product_page = text(client.get(f"/san-pham/{slug}"))
+        form_page = text(client.get(f"/hoi-hang/{slug}"))
+        assert _form_controls(product_page) == _form_controls(form_page)
+        assert ('value="nguoimua@example.vn"' in product_page) is signed_in
+    assert any("maxlength=100" in c and "name=name" in c for c in _form_controls(product_page))
+
+
 @pytest.mark.parametrize(
     "overrides, field_message",
     [

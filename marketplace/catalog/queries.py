@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..sellers.models import Seller
@@ -43,14 +43,15 @@ def valid_certificate_condition(on: date | None = None) -> sa.ColumnElement[bool
 
 
 def with_card_data(stmt: sa.Select) -> sa.Select:
-    """Eager-load what a product card shows."""
+    """Eager-load what a product card shows: the to-one rows joined into the same
+    statement (one query instead of one per relationship), the photos in one more."""
     return stmt.options(
-        selectinload(Product.seller),
-        selectinload(Product.category),
-        selectinload(Product.area),
+        joinedload(Product.seller, innerjoin=True),
+        joinedload(Product.category, innerjoin=True),
+        joinedload(Product.area),
+        joinedload(Product.certification),
+        joinedload(Product.rural_industry),
         selectinload(Product.photos),
-        selectinload(Product.certification),
-        selectinload(Product.rural_industry),
     )
 
 
@@ -120,12 +121,12 @@ def has_rural_industry() -> sa.Exists:
 def public_product_detail(slug: str) -> Product | None:
     """A public product with everything its page shows (seller's area, category parent)."""
     stmt = public_products().where(Product.slug == slug).options(
-        selectinload(Product.seller).selectinload(Seller.area),
-        selectinload(Product.category).selectinload(Category.parent),
-        selectinload(Product.area),
+        joinedload(Product.seller, innerjoin=True).joinedload(Seller.area),
+        joinedload(Product.category, innerjoin=True).joinedload(Category.parent),
+        joinedload(Product.area),
+        joinedload(Product.certification),
+        joinedload(Product.rural_industry),
         selectinload(Product.photos),
-        selectinload(Product.certification),
-        selectinload(Product.rural_industry),
     )
     return db.session.scalars(stmt).first()
 

@@ -19,7 +19,14 @@ def photo_url(photo: ProductPhoto, width: int, *, external: bool = False) -> str
 
 
 def photo_srcset(photo: ProductPhoto) -> str:
-    return ", ".join(f"{photo_url(photo, w)} {w}w" for w in WIDTHS)
+    """Every rendition with its width; one ``url_for`` per photo (the renditions differ
+    only in the file name, which is URL-safe: a hex key, a width and ``.webp``)."""
+    first = photo_url(photo, WIDTHS[0])
+    name = rendition_name(photo.key, WIDTHS[0])
+    if "?" in first or not first.endswith("/" + name):
+        return ", ".join(f"{photo_url(photo, w)} {w}w" for w in WIDTHS)
+    prefix = first[: -len(name)]
+    return ", ".join(f"{prefix}{rendition_name(photo.key, w)} {w}w" for w in WIDTHS)
 
 
 def photo_height(photo: ProductPhoto, width: int) -> int:

@@ -16,8 +16,8 @@ from ..web.auth import current_seller, require_seller
 from ..web.ratelimit import client_fingerprint, hit
 from . import cart, queries, services
 from .forms import STATUS_LABELS, AddToCartForm, CartSubmitForm, InquiryStatusForm, ProductInquiryForm
-from .models import INQUIRY_STATUSES
-from .services import InquiryError, Line
+from .models import INQUIRY_STATUSES, MAX_QUANTITY
+from .services import MESSAGE_MAX, NAME_MAX, InquiryError, Line
 
 bp = Blueprint("inquiries", __name__)
 
@@ -25,6 +25,7 @@ RATE_LIMIT = 5  # submissions per client…
 RATE_WINDOW = 600  # …per 10 minutes
 INBOX_PER_PAGE = 20
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
+INQUIRY_LIMITS = {"quantity": MAX_QUANTITY, "name": NAME_MAX, "message": MESSAGE_MAX}
 
 
 @bp.app_context_processor
@@ -32,8 +33,10 @@ def inject_inquiry_helpers() -> dict:
     """Helpers for the partials other pages include (no queries except on dashboards)."""
     context = {
         "inquiry_cart_count": cart.count,
-        "inquiry_form": lambda: ProductInquiryForm(formdata=None, data=_prefill()),
-        "add_to_cart_form": lambda: AddToCartForm(formdata=None),
+        # The product page's inquiry box is plain markup (templates/inquiries/_product_inquiry.html)
+        # with ProductInquiryForm's limits; the forms validate the POST.
+        "inquiry_prefill": _prefill,
+        "inquiry_limits": INQUIRY_LIMITS,
         "inquiry_status_labels": STATUS_LABELS,
     }
     endpoint = request.endpoint or ""
