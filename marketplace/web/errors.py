@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -46,6 +47,10 @@ def is_database_unavailable(exc: BaseException) -> bool:
     message = str(exc.orig).lower()
     return any(marker in message for marker in _SQLITE_UNAVAILABLE)
 
+CONCURRENT_CHANGE = _l(
+    "Dữ liệu vừa được thay đổi ở nơi khác trong lúc bạn thao tác, nên thay đổi của bạn chưa được lưu. "
+    "Vui lòng tải lại trang, xem dữ liệu mới nhất rồi thực hiện lại."
+)
 CSRF_MESSAGE = _l("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và gửi lại.")
 
 
@@ -77,6 +82,8 @@ def init_errors(app: Flask) -> None:
             return http_error(exc)
         if is_database_unavailable(exc):
             return database_unavailable(exc)
+        if isinstance(exc, StaleDataError):
+            return concurrent_change(exc)
         from ..media.storage import STORAGE_FULL_MESSAGE, StorageFull
         if isinstance(exc, StorageFull):
             # Any upload path without its own message (photos have one): 507, nothing kept.
@@ -116,6 +123,40 @@ def database_unavailable(exc: Exception):
         response = current_app.make_response(render_template("errors/unavailable.html", message=message))
     response.status_code = 503
     response.headers["Retry-After"] = "30"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _back_url() -> str:
+    """Where the refused request came from (this site only), else the page itself for a
+    GET, else the home page."""
+    from flask import url_for
+
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url):
+        return referrer
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return url_for("catalog.home")
+
+
+def concurrent_change(exc: StaleDataError):
+    """409 for an optimistic-locking conflict (a product's version changed between this
+    request's read and its write, e.g. a seller's save while staff approve): nothing of
+    this request is saved; the user reloads and decides again. Never a 500."""
+    from flask import current_app
+
+    from ..extensions import db
+
+    current_app.logger.warning("Concurrent change on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    message = str(CONCURRENT_CHANGE)
+    if _wants_json():
+        response = jsonify({"error": message, "status": 409})
+    else:
+        response = current_app.make_response(render_template(
+            "errors/generic.html", error=exc_with_code(409), message=message, back_url=_back_url()))
+    response.status_code = 409
     response.headers["Cache-Control"] = "no-store"
     return response
 

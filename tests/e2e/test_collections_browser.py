@@ -1,6 +1,7 @@
-"""Featured collections in a real Chromium, against a real server with CSRF on: a staff
-member signs in, finds a product and adds it to a home-row collection; an anonymous
-buyer on a 360 px phone then sees it on the home page."""
+"""Featured collections in a real Chromium, against a real server with CSRF on (issue 7's
+browser test): a staff member signs in, approves a pending product from the moderation
+queue, finds it and adds it to a home-row collection; an anonymous buyer on a 360 px
+phone then sees it on the home page."""
 from __future__ import annotations
 
 import pytest
@@ -23,10 +24,10 @@ def server(tmp_path_factory):
     def prepare(data):
         make_user(email="nhanvien@example.vn", password="mat-khau-nhan-vien", role="staff")
         first = db.session.scalars(db.select(Product).where(Product.slug == data["products"][1])).one()
-        # The approve-product screen belongs to another branch: the product is created
-        # already published (as staff approval would leave it).
+        # Submitted by its seller, waiting for staff approval: not public yet.
         tea = db.session.scalars(db.select(Category).where(Category.slug == "che")).one()
-        make_product(name=NEW_PRODUCT, seller=first.seller, category=tea, price_vnd=350_000, unit="hộp 500 g")
+        make_product(name=NEW_PRODUCT, seller=first.seller, category=tea, price_vnd=350_000, unit="hộp 500 g",
+                     status="pending")
         collection = make_collection([first], title="Gợi ý quà Tết")
         db.session.commit()
         data["collection_id"] = collection.id
@@ -37,7 +38,7 @@ def server(tmp_path_factory):
         yield info
 
 
-def test_staff_adds_a_product_and_a_buyer_sees_it_on_the_home_page(server, phone, browser):
+def test_staff_approve_a_product_add_it_to_a_collection_and_a_buyer_sees_it(server, phone, browser):
     url = server["url"]
     # Before: the home page row does not show the new product.
     buyer = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
@@ -49,13 +50,29 @@ def test_staff_adds_a_product_and_a_buyer_sees_it_on_the_home_page(server, phone
     row = home.locator("section.collection-row", has_text="Gợi ý quà Tết")
     assert row.count() == 1 and row.locator(".card-title", has_text=NEW_PRODUCT).count() == 0
 
-    # Staff, on a phone too, sign in and land on the collections page.
-    phone.goto(f"{url}/dang-nhap?next=/nhan-vien/bo-suu-tap/")
+    # Pending: not public yet.
+    home.goto(url + "/san-pham?q=hop+qua+che+tan+cuong")
+    assert home.locator(".card-title", has_text=NEW_PRODUCT).count() == 0
+
+    # Staff, on a phone too, sign in and land on the queue of pending products.
+    phone.goto(f"{url}/dang-nhap?next=/nhan-vien/san-pham?loai=pending")
     phone.fill("#email", "nhanvien@example.vn")
     phone.fill("#password", "mat-khau-nhan-vien")
     with phone.expect_navigation():
         phone.click("button:has-text('Đăng nhập')")
-    assert phone.url.endswith("/nhan-vien/bo-suu-tap/")
+    assert "/nhan-vien/san-pham" in phone.url
+    with phone.expect_navigation():
+        phone.click(f".queue-item a:has-text('{NEW_PRODUCT}')")
+    fits_and_clean(phone)
+    # Approve it from its moderation page.
+    with phone.expect_navigation():
+        phone.click("form.decision-form button:has-text('Duyệt sản phẩm')")
+    assert phone.locator(".flash", has_text="Đã duyệt sản phẩm").is_visible()
+    assert phone.locator("a:has-text('Xem trang công khai')").count() == 1
+    fits_and_clean(phone)
+
+    # Then to the collections page and the home-row collection.
+    phone.goto(f"{url}/nhan-vien/bo-suu-tap/")
     with phone.expect_navigation():
         phone.click("a.dash-product-name:has-text('Gợi ý quà Tết')")
     fits_and_clean(phone)
@@ -90,6 +107,9 @@ def test_staff_adds_a_product_and_a_buyer_sees_it_on_the_home_page(server, phone
     assert home.locator("h1").inner_text() == "Gợi ý quà Tết"
     assert home.locator(".card-title").first.inner_text() == NEW_PRODUCT
     fits_and_clean(home)
+    # Approved: search finds it too.
+    home.goto(url + "/san-pham?q=hop+qua+che+tan+cuong")
+    assert home.locator(".card-title", has_text=NEW_PRODUCT).count() == 1
     buyer.close()
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
+import sqlalchemy as sa
 
 from marketplace.extensions import db
-from tests.factories import make_product
+from tests.factories import make_collection, make_product
 from tests.test_authz_walk import _make_inquiry, _make_photo, build_world, log_in
 
 ROLES = ("anonymous", "buyer", "owner", "other", "staff", "admin")
@@ -110,23 +111,81 @@ ROUTES = {
     "imports.upload POST": "L 404 400 400 400 400",
     "imports.commit POST": "L 404 302 302 302 302",
     "imports.export GET": "L 404 200 200 302 302",
-    # Staff area: one guard (anonymous → login, other roles → 403).
+    # Seller analytics: the caller's own seller's figures; no seller (buyer, staff) → 404.
+    "analytics.seller GET": "L 404 200 200 404 404",
+    # Featured collections, the operations probe: public.
+    "collections.detail GET": "200 200 200 200 200 200",
+    "api.collections GET": "200 200 200 200 200 200",
+    "api.collection GET": "200 200 200 200 200 200",
+    "ops.healthz GET": "200 200 200 200 200 200",
+    # Staff area: one guard (anonymous → login, other roles → 403). An empty decision
+    # (no reason) goes back to the page with the service's message (302); form pages
+    # answer an empty form with 400. Staff walk before admin, so admin finds a deleted
+    # collection gone (404).
     "staff.home GET": "L 403 403 403 200 200",
+    "staff.sellers GET": "L 403 403 403 200 200",
+    "staff.sellers_bulk POST": "L 403 403 403 302 302",
+    "staff.seller GET": "L 403 403 403 200 200",
+    "staff.seller_approve POST": "L 403 403 403 302 302",
+    "staff.seller_reject POST": "L 403 403 403 302 302",
+    "staff.seller_suspend POST": "L 403 403 403 302 302",
+    "staff.seller_reinstate POST": "L 403 403 403 302 302",
+    "staff.products GET": "L 403 403 403 200 200",
+    "staff.products_bulk POST": "L 403 403 403 302 302",
+    "staff.product GET": "L 403 403 403 200 200",
+    "staff.product_approve POST": "L 403 403 403 302 302",
+    "staff.product_reject POST": "L 403 403 403 302 302",
+    "staff.product_take_down POST": "L 403 403 403 302 302",
+    "staff.product_edit GET": "L 403 403 403 200 200",
+    "staff.product_edit POST": "L 403 403 403 400 400",
+    "staff.revisions GET": "L 403 403 403 200 200",
+    "staff.revision_approve POST": "L 403 403 403 302 302",
+    "staff.revision_reject POST": "L 403 403 403 302 302",
+    "staff.certificates GET": "L 403 403 403 200 200",
+    "staff.certificate GET": "L 403 403 403 200 200",
+    "staff.certificate_verify POST": "L 403 403 403 302 302",
+    "staff.certificate_reject POST": "L 403 403 403 302 302",
+    "staff.audit GET": "L 403 403 403 200 200",
+    "collections_staff.index GET": "L 403 403 403 200 200",
+    "collections_staff.create GET": "L 403 403 403 200 200",
+    "collections_staff.create POST": "L 403 403 403 400 400",
+    "collections_staff.edit GET": "L 403 403 403 200 200",
+    "collections_staff.edit POST": "L 403 403 403 302 302",
+    "collections_staff.publish POST": "L 403 403 403 302 302",
+    "collections_staff.unpublish POST": "L 403 403 403 302 302",
+    "collections_staff.delete POST": "L 403 403 403 302 404",
+    "collections_staff.add_product POST": "L 403 403 403 400 400",
+    "collections_staff.remove_product POST": "L 403 403 403 302 302",
+    "collections_staff.move_product POST": "L 403 403 403 302 302",
+    "collections_staff.catalogue GET": "L 403 403 403 200 200",
+    "analytics_staff.overview GET": "L 403 403 403 200 200",
+    "analytics_staff.baseline POST": "L 403 403 403 302 302",
+    "analytics_staff.searches GET": "L 403 403 403 200 200",
+    "analytics_staff.synonym_list GET": "L 403 403 403 200 200",
+    "analytics_staff.synonym_add POST": "L 403 403 403 302 302",
+    "analytics_staff.synonym_remove POST": "L 403 403 403 302 302",
+    "analytics_staff.export GET": "L 403 403 403 200 200",
 }
 
 # URL argument → how to fill it from the world (see matrix_world); per endpoint where
 # the same name means different things.
 ARGS = {
-    "product_id": lambda w, endpoint: w["public_product_id"] if endpoint.startswith("inquiries.") else w["product"],
+    "product_id": lambda w, endpoint: (w["public_product_id"] if endpoint.startswith(("inquiries.", "collections_staff."))
+                                       else w["product"]),
+    "seller_id": lambda w, endpoint: w["owner_seller"],
+    "cert_id": lambda w, endpoint: w["cert"],
+    "revision_id": lambda w, endpoint: w["revision"],
+    "collection_id": lambda w, endpoint: w["collection"],
     "photo_id": lambda w, endpoint: w["photo"],
     "inquiry_id": lambda w, endpoint: w["inquiry"],
     "slug": lambda w, endpoint: {
         "sellers.profile": w["seller_slug"], "api.seller": w["seller_slug"],
         "catalog.category": w["category_slug"], "catalog.area": w["area_slug"],
+        "collections.detail": w.get("collection_slug"), "api.collection": w.get("collection_slug"),
     }.get(endpoint, w["public_slug"]),
     "token": lambda w, endpoint: "lien-ket-khong-hop-le",
     "reference": lambda w, endpoint: "HH-2345-6789-ABCD",
-    "name": lambda w, endpoint: w["media_name"],
+    "name": lambda w, endpoint: "tu-khoa" if endpoint == "analytics_staff.export" else w["media_name"],
     "filename": lambda w, endpoint: "css/site.css",
     "number": lambda w, endpoint: 1,
 }
@@ -150,7 +209,8 @@ def matrix_world(app, rule) -> dict:
         kinds.add("inquiry")
     world = build_world(app, kinds)
     with app.app_context():
-        from marketplace.catalog.models import Area, Category, Product
+        from marketplace.catalog.models import Area, Category, OcopCertification, Product
+        from marketplace.catalog.services import propose_revision
         from marketplace.media.images import rendition_name
         from marketplace.sellers.models import Seller
 
@@ -163,7 +223,15 @@ def matrix_world(app, rule) -> dict:
             area_slug=db.session.get(Area, world["area_id"]).slug,
             staff=make_user(role="staff").id, admin=make_user(role="admin").id,
         )
-        if "name" in rule.arguments:
+        if "cert_id" in rule.arguments:
+            world["cert"] = db.session.scalar(
+                sa.select(OcopCertification.id).where(OcopCertification.product_id == world["product"]))
+        if "revision_id" in rule.arguments:
+            world["revision"] = propose_revision(public, {"name": "Tên mới chờ duyệt"}).id
+        if "collection_id" in rule.arguments or rule.endpoint in ("collections.detail", "api.collection"):
+            collection = make_collection([public])
+            world.update(collection=collection.id, collection_slug=collection.slug)
+        if "name" in rule.arguments and rule.endpoint.startswith("media."):
             world["media_name"] = rendition_name(_make_photo(db.session.get(Product, public.id)).key, 320)
         db.session.commit()
     return world
@@ -174,6 +242,8 @@ def url_for_rule(app, rule, world) -> str:
 
     values = {}
     for arg in rule.arguments:
+        if arg in (rule.defaults or {}):
+            continue  # filled by the rule itself (publish/unpublish share a view)
         if arg not in ARGS:
             pytest.fail(f"{rule.rule} ({rule.endpoint}) takes <{arg}>: teach ARGS in "
                         f"tests/security/test_route_matrix.py how to fill it.")
