@@ -116,7 +116,51 @@ FACET_COLUMNS = (
     "fkey",
 )
 
-FACET_CACHE_SIZE = 256
+# The per-process cache of grouped facet rows, ranked pages and suggestions (keys
+# start with the index generation). Bounded by weight — one unit per cached facet
+# group or id — rather than by entries: a fixed entry count of 256 was smaller than
+# one pass of a realistic query mix (each query caches its counts and its page), so
+# every query evicted another and "warm" was as slow as cold. 400,000 units is
+# roughly 40 MB at most (a dict slot with its int objects per unit).
+FACET_CACHE_WEIGHT = 400_000
+FACET_CACHE_ENTRIES = 4_096
+
+
+class WeightedCache:
+    """A least-recently-used dict bounded by total weight and entry count."""
+
+    def __init__(self, max_weight: int = FACET_CACHE_WEIGHT, max_entries: int = FACET_CACHE_ENTRIES) -> None:
+        self.max_weight = max_weight
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()  # key -> (value, weight)
+        self._weight = 0
+
+    def get(self, key):
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key, value, weight: int) -> None:
+        weight = max(1, int(weight))
+        if weight > self.max_weight:
+            return  # larger than the whole budget: not worth evicting everything
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._weight -= old[1]
+        self._items[key] = (value, weight)
+        self._weight += weight
+        while self._weight > self.max_weight or len(self._items) > self.max_entries:
+            _, (_, w) = self._items.popitem(last=False)
+            self._weight -= w
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._weight = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 SCHEMA: tuple[str, ...] = (
     # Text, folded, as the FTS5 table indexes it (external content), plus display data.
@@ -236,7 +280,7 @@ class SqliteFtsSearch(SearchBackend):
         self.scan_limit = scan_limit
         # Grouped facet rows per (index generation, query): process-local, and safe
         # across processes because the generation is read from the database.
-        self._facet_cache: OrderedDict = OrderedDict()
+        self._facet_cache = WeightedCache()
         self._cache_lock = threading.Lock()
         self._tree_cache: dict[str, tuple[str, list]] = {}
 
@@ -490,7 +534,6 @@ class SqliteFtsSearch(SearchBackend):
         with self._cache_lock:
             groups = self._facet_cache.get(key)
             if groups is not None:
-                self._facet_cache.move_to_end(key)
                 return groups
         where = " AND ".join([source, *sql_only])
         if source.startswith("search_facets") and not sql_only:
@@ -511,9 +554,7 @@ class SqliteFtsSearch(SearchBackend):
             text = session.execute(sa.text(sql), params).scalar()
             groups = {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
         with self._cache_lock:
-            self._facet_cache[key] = groups
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
+            self._facet_cache.put(key, groups, len(groups))
         return groups
 
     def _run(self, session, query: SearchQuery, plan: Analysis | None, conds, params, preds) -> SearchResult:
@@ -580,9 +621,7 @@ class SqliteFtsSearch(SearchBackend):
         if cached is None:
             cached = tuple(self._rank(session, query, dims, filters, params, total, candidates))
             with self._cache_lock:  # popular queries repeat between catalog changes
-                self._facet_cache[key] = cached
-                while len(self._facet_cache) > FACET_CACHE_SIZE:
-                    self._facet_cache.popitem(last=False)
+                self._facet_cache.put(key, cached, len(cached))
         return list(cached)
 
     def _rank(self, session, query: SearchQuery, dims, filters, params, total: int, candidates: int) -> list[int]:
@@ -643,7 +682,9 @@ class SqliteFtsSearch(SearchBackend):
         ]
         for combo in itertools.product(*reachable):
             # Every level expression holds every query word: no need to AND the match.
-            parts = [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
+            parts = ranking.tier_parts(dims, combo)
+            if parts is None:
+                continue  # no product holds exactly these levels (see tier_parts)
             params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
             params["limit"] = need - len(found) + len(seen)
             members = session.execute(sa.text(members_sql), {"tier": params["tier"]}).scalars().all()
@@ -731,9 +772,7 @@ class SqliteFtsSearch(SearchBackend):
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
         suggestions = [Suggestion(text=name, slug=slug) for name, slug in rows]
         with self._cache_lock:  # typed prefixes repeat a lot between catalog changes
-            self._facet_cache[key] = tuple(suggestions)
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
+            self._facet_cache.put(key, tuple(suggestions), len(suggestions))
         return suggestions
 
     # -- indexing -----------------------------------------------------------------
