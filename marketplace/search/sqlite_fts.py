@@ -99,6 +99,8 @@ DENSE = 2_000
 WALK_FACTOR = 4
 WALK_EXTRA = 64
 
+# A quoted FTS5 prefix longer than the prefix indexes (1-3 characters).
+_LONG_PREFIX = re.compile(r'"(?:[^"]|""){4,}"\*')
 # Tokens as the unicode61 tokenizer sees them (letters and digits; "_" separates).
 _SPLIT_KEEP = re.compile(r"([^\W_]+)")
 
@@ -712,7 +714,9 @@ class SqliteFtsSearch(SearchBackend):
             if not members:
                 continue
             if len(members) >= self.dense:
-                rows = self._walk(session, walk_sql, params)
+                # Probing pays only when FTS5 can seek each probe's words: a prefix of
+                # 4+ letters has no prefix index and would be re-expanded per probe.
+                rows = None if _LONG_PREFIX.search(params["tier"]) else self._walk(session, walk_sql, params)
                 if rows is None:
                     rows = session.execute(sa.text(dense_sql), params).scalars().all()
             else:
