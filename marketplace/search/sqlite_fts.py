@@ -594,7 +594,16 @@ class SqliteFtsSearch(SearchBackend):
                 params["offset"] = query.offset
                 sql = " AND ".join([f"SELECT f.id FROM {source}", *filters])
                 sql += f" ORDER BY {self._order_by(query.sort)} LIMIT :limit OFFSET :offset"
-                ids = [row[0] for row in session.execute(sa.text(sql), params).all()]
+                # Cached per index generation like relevance pages: sorting tens of
+                # thousands of matches by price or date is most of such a request.
+                key = ("sorted", self._generation(session), sql, tuple(sorted(params.items())))
+                with self._cache_lock:
+                    cached = self._facet_cache.get(key)
+                if cached is None:
+                    cached = tuple(row[0] for row in session.execute(sa.text(sql), params).all())
+                    with self._cache_lock:
+                        self._facet_cache.put(key, cached, len(cached))
+                ids = list(cached)
 
         highlights: dict[int, str] = {}
         if plan is not None and ids:
