@@ -159,3 +159,34 @@ def dimensions(analysis: Analysis) -> list[Dimension]:
     if exact:
         dims.append(Dimension("exactness", exact))
     return dims
+
+
+def _implies_all_in_name(dim: Dimension, level: int) -> bool:
+    """Whether matching this level means every query word is in the name: the
+    proximity levels (phrase and NEAR in the name) and the synonym rule's level (the
+    buyer's own words in the name)."""
+    return level < len(dim.levels) and dim.rule in ("proximity", "synonyms")
+
+
+def tier_parts(dims: list[Dimension], combo: tuple[int, ...]) -> list[str] | None:
+    """The FTS5 expressions of one tier (a level per dimension), or None when no
+    product can hold exactly these levels.
+
+    A tier's query returns the products whose level is at most the tier's in every
+    dimension, so a tier no product holds exactly can only return products of
+    earlier tiers and is skipped. Levels that imply every word in the name make the
+    attribute rule's first level (every word in the name) certain: a tier combining
+    them with a later attribute level is empty, and with the first one its
+    attribute expression adds nothing and is left out (same products, one
+    position-list check less per match)."""
+    in_name = any(_implies_all_in_name(dims[d], level) for d, level in enumerate(combo))
+    parts: list[str] = []
+    for d, level in enumerate(combo):
+        dim = dims[d]
+        if dim.rule == "attribute" and in_name:
+            if level > 0:
+                return None
+            continue
+        if level < len(dim.levels):
+            parts.append(dim.levels[level])
+    return parts

@@ -93,7 +93,14 @@ SCAN_LIMIT = 3_000
 SMALL_TOTAL = 1_000
 # A tier with at least this many matches is read along the popularity index.
 DENSE = 2_000
+# A dense tier's page is first sought by probing at most this many rows of the
+# popularity index per wanted product (plus WALK_EXTRA); a probe costs tens of
+# microseconds, reading a tier of 50,000 matches tens of milliseconds.
+WALK_FACTOR = 4
+WALK_EXTRA = 64
 
+# A quoted FTS5 prefix longer than the prefix indexes (1-3 characters).
+_LONG_PREFIX = re.compile(r'"(?:[^"]|""){4,}"\*')
 # Tokens as the unicode61 tokenizer sees them (letters and digits; "_" separates).
 _SPLIT_KEEP = re.compile(r"([^\W_]+)")
 
@@ -116,7 +123,51 @@ FACET_COLUMNS = (
     "fkey",
 )
 
-FACET_CACHE_SIZE = 256
+# The per-process cache of grouped facet rows, ranked pages and suggestions (keys
+# start with the index generation). Bounded by weight — one unit per cached facet
+# group or id — rather than by entries: a fixed entry count of 256 was smaller than
+# one pass of a realistic query mix (each query caches its counts and its page), so
+# every query evicted another and "warm" was as slow as cold. 400,000 units is
+# roughly 40 MB at most (a dict slot with its int objects per unit).
+FACET_CACHE_WEIGHT = 400_000
+FACET_CACHE_ENTRIES = 4_096
+
+
+class WeightedCache:
+    """A least-recently-used dict bounded by total weight and entry count."""
+
+    def __init__(self, max_weight: int = FACET_CACHE_WEIGHT, max_entries: int = FACET_CACHE_ENTRIES) -> None:
+        self.max_weight = max_weight
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()  # key -> (value, weight)
+        self._weight = 0
+
+    def get(self, key):
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key, value, weight: int) -> None:
+        weight = max(1, int(weight))
+        if weight > self.max_weight:
+            return  # larger than the whole budget: not worth evicting everything
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._weight -= old[1]
+        self._items[key] = (value, weight)
+        self._weight += weight
+        while self._weight > self.max_weight or len(self._items) > self.max_entries:
+            _, (_, w) = self._items.popitem(last=False)
+            self._weight -= w
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._weight = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 SCHEMA: tuple[str, ...] = (
     # Text, folded, as the FTS5 table indexes it (external content), plus display data.
@@ -234,9 +285,12 @@ class SqliteFtsSearch(SearchBackend):
 
     def __init__(self, scan_limit: int = SCAN_LIMIT) -> None:
         self.scan_limit = scan_limit
+        self.small_total = SMALL_TOTAL
+        self.dense = DENSE
+        self.walk_factor, self.walk_extra = WALK_FACTOR, WALK_EXTRA
         # Grouped facet rows per (index generation, query): process-local, and safe
         # across processes because the generation is read from the database.
-        self._facet_cache: OrderedDict = OrderedDict()
+        self._facet_cache = WeightedCache()
         self._cache_lock = threading.Lock()
         self._tree_cache: dict[str, tuple[str, list]] = {}
 
@@ -490,7 +544,6 @@ class SqliteFtsSearch(SearchBackend):
         with self._cache_lock:
             groups = self._facet_cache.get(key)
             if groups is not None:
-                self._facet_cache.move_to_end(key)
                 return groups
         where = " AND ".join([source, *sql_only])
         if source.startswith("search_facets") and not sql_only:
@@ -511,9 +564,7 @@ class SqliteFtsSearch(SearchBackend):
             text = session.execute(sa.text(sql), params).scalar()
             groups = {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
         with self._cache_lock:
-            self._facet_cache[key] = groups
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
+            self._facet_cache.put(key, groups, len(groups))
         return groups
 
     def _run(self, session, query: SearchQuery, plan: Analysis | None, conds, params, preds) -> SearchResult:
@@ -543,7 +594,16 @@ class SqliteFtsSearch(SearchBackend):
                 params["offset"] = query.offset
                 sql = " AND ".join([f"SELECT f.id FROM {source}", *filters])
                 sql += f" ORDER BY {self._order_by(query.sort)} LIMIT :limit OFFSET :offset"
-                ids = [row[0] for row in session.execute(sa.text(sql), params).all()]
+                # Cached per index generation like relevance pages: sorting tens of
+                # thousands of matches by price or date is most of such a request.
+                key = ("sorted", self._generation(session), sql, tuple(sorted(params.items())))
+                with self._cache_lock:
+                    cached = self._facet_cache.get(key)
+                if cached is None:
+                    cached = tuple(row[0] for row in session.execute(sa.text(sql), params).all())
+                    with self._cache_lock:
+                        self._facet_cache.put(key, cached, len(cached))
+                ids = list(cached)
 
         highlights: dict[int, str] = {}
         if plan is not None and ids:
@@ -580,9 +640,7 @@ class SqliteFtsSearch(SearchBackend):
         if cached is None:
             cached = tuple(self._rank(session, query, dims, filters, params, total, candidates))
             with self._cache_lock:  # popular queries repeat between catalog changes
-                self._facet_cache[key] = cached
-                while len(self._facet_cache) > FACET_CACHE_SIZE:
-                    self._facet_cache.popitem(last=False)
+                self._facet_cache.put(key, cached, len(cached))
         return list(cached)
 
     def _rank(self, session, query: SearchQuery, dims, filters, params, total: int, candidates: int) -> list[int]:
@@ -597,7 +655,7 @@ class SqliteFtsSearch(SearchBackend):
         those were all fetched before (a tier is left only when exhausted) and are
         skipped. Both ways give the same order."""
         need = query.offset + query.per_page
-        if candidates <= self.scan_limit or total <= SMALL_TOTAL:
+        if candidates <= self.scan_limit or total <= self.small_total:
             order = []
             for d, dim in enumerate(dims):
                 whens = []
@@ -628,7 +686,20 @@ class SqliteFtsSearch(SearchBackend):
                 *filters,
             ]
         ) + order
-        members_sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {DENSE}"
+        # The same rows, by probing each row of the popularity index in turn: FTS5
+        # seeks one rowid per probe instead of reading the tier's whole doclist.
+        walk_sql = sa.text(
+            " AND ".join(
+                [
+                    "SELECT f.id, EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :tier"
+                    " AND search_fts.rowid = f.id) FROM search_facets f INDEXED BY ix_search_facets_popular"
+                    " WHERE 1",
+                    *filters,
+                ]
+            )
+            + f" ORDER BY {ranking.TIE_BREAKERS} LIMIT :walk"
+        )
+        members_sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {int(self.dense)}"
         # Levels no match reaches are skipped (one early-stopping probe each): a tier
         # query over common words costs milliseconds even when it finds nothing.
         probe = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1"
@@ -643,14 +714,20 @@ class SqliteFtsSearch(SearchBackend):
         ]
         for combo in itertools.product(*reachable):
             # Every level expression holds every query word: no need to AND the match.
-            parts = [dims[d].levels[level] for d, level in enumerate(combo) if level < len(dims[d].levels)]
+            parts = ranking.tier_parts(dims, combo)
+            if parts is None:
+                continue  # no product holds exactly these levels (see tier_parts)
             params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
             params["limit"] = need - len(found) + len(seen)
             members = session.execute(sa.text(members_sql), {"tier": params["tier"]}).scalars().all()
             if not members:
                 continue
-            if len(members) >= DENSE:
-                rows = session.execute(sa.text(dense_sql), params).scalars().all()
+            if len(members) >= self.dense:
+                # Probing pays only when FTS5 can seek each probe's words: a prefix of
+                # 4+ letters has no prefix index and would be re-expanded per probe.
+                rows = None if _LONG_PREFIX.search(params["tier"]) else self._walk(session, walk_sql, params)
+                if rows is None:
+                    rows = session.execute(sa.text(dense_sql), params).scalars().all()
             else:
                 tier_params = {k: v for k, v in params.items() if k != "tier"}
                 rows = session.execute(sparse_sql, {**tier_params, "ids": list(members)}).scalars().all()
@@ -661,6 +738,28 @@ class SqliteFtsSearch(SearchBackend):
             if len(found) >= need or len(found) >= total:
                 break
         return found[query.offset:need]
+
+    def _walk(self, session, walk_sql, params) -> list[int] | None:
+        """The first ``limit`` products of a dense tier in tie-breaker order, found
+        by walking the popularity index (with the filters) and probing each row's
+        membership; None when ``walk_factor`` rows per wanted product were not
+        enough (a tier sparse among the filtered products: read it whole instead).
+        Either way the same rows in the same order."""
+        limit = params["limit"]
+        walk = self.walk_factor * limit + self.walk_extra
+        found: list[int] = []
+        seen = 0
+        result = session.execute(walk_sql, {**params, "walk": walk})
+        try:
+            for pid, hit in result:
+                seen += 1
+                if hit:
+                    found.append(pid)
+                    if len(found) >= limit:
+                        return found
+        finally:
+            result.close()  # stops the statement where the page was filled
+        return found if seen < walk else None  # every filtered product was probed
 
     def _facets(self, session, rows: dict[int, int], preds) -> tuple[int, dict[str, dict[str, int]]]:
         """Exact total and disjunctive facet counts from the counts per packed facet
@@ -731,9 +830,7 @@ class SqliteFtsSearch(SearchBackend):
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
         suggestions = [Suggestion(text=name, slug=slug) for name, slug in rows]
         with self._cache_lock:  # typed prefixes repeat a lot between catalog changes
-            self._facet_cache[key] = tuple(suggestions)
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
+            self._facet_cache.put(key, tuple(suggestions), len(suggestions))
         return suggestions
 
     # -- indexing -----------------------------------------------------------------

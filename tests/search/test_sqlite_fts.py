@@ -101,11 +101,35 @@ class TestManyMatches:
 
     def test_same_order_as_one_statement(self, app, cat):
         engine = get_search().primary
+        engine.small_total = 0  # tier by tier even for this small catalog
         queries = ["tan cuong", "che", "chè tân", "mat ong", "c", "tra", "mien d", "hoa vàng"]
         tiered = {q: ids(q, per_page=50) for q in queries}
         engine.scan_limit = 10**9
+        engine._facet_cache.clear()  # ranked pages are cached per generation
         single = {q: ids(q, per_page=50) for q in queries}
         assert tiered == single
+        assert any(len(v) > 2 for v in single.values())
+
+    def test_dense_tiers_same_order_walked_or_read_whole(self, app, cat):
+        """A dense tier's page is found by probing the popularity index row by row,
+        or, when the probes run out (a tier sparse among the filtered products), by
+        reading the tier whole: the same products in the same order either way."""
+        engine = get_search().primary
+        queries = [("tan cuong", {}), ("che", {}), ("chè tân", {}), ("c", {}), ("tra", {}),
+                   ("che", {"ocop_stars": (5,)}), ("che", {"per_page": 1, "page": 2}),
+                   ("che", {"per_page": 2}), ("tan cuong", {"per_page": 2}), ("c", {"per_page": 3, "page": 2})]
+
+        def run():
+            engine._facet_cache.clear()  # ranked pages are cached per generation
+            return {(q, tuple(kw.items())): ids(q, **{"per_page": 50, **kw}) for q, kw in queries}
+
+        engine.scan_limit = 10**9
+        single = run()
+        engine.scan_limit, engine.small_total, engine.dense = 0, 0, 1  # tier by tier, every tier dense: walked
+        walked = run()
+        engine.walk_factor, engine.walk_extra = 0, 1  # probes run out: read whole
+        whole = run()
+        assert walked == single and whole == single
         assert any(len(v) > 2 for v in single.values())
 
 
