@@ -49,11 +49,11 @@ def _request(base: str, method: str, path: str, ua: str, headers: dict) -> int:
         return exc.code
 
 
-def _wait_ready(base: str, proc: subprocess.Popen) -> None:
+def _wait_ready(base: str, proc: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"gunicorn exited: {log_path.read_bytes().decode()[-2000:]}")
         try:
             _request(base, "GET", "/robots.txt", BROWSER, {})
             return
@@ -83,16 +83,19 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
     env.pop("SEARCH_BACKEND", None)
     port = PORTS[database]
     base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120",
          "marketplace:create_app()"],
-        env=env, cwd=str(Path(__file__).resolve().parent.parent), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # stderr to a file, not a pipe: the per-request log lines would fill a pipe's
+        # buffer and block every worker until the test read it.
+        env=env, cwd=str(Path(__file__).resolve().parent.parent), stdout=subprocess.DEVNULL, stderr=log,
     )
     sent: dict[str, int] = {}
     failures: list[str] = []
     lock = threading.Lock()
     try:
-        _wait_ready(base, proc)
+        _wait_ready(base, proc, tmp_path / "gunicorn.log")
         stop = time.monotonic() + SECONDS
 
         def client(seed: int) -> None:
@@ -122,10 +125,12 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            _out, err = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _out, err = proc.communicate()
+            proc.wait()
+        log.close()
+        err = (tmp_path / "gunicorn.log").read_bytes()
         if b"could not be recorded" in err:
             failures.append(err.decode()[-3000:])
     assert not failures, failures
