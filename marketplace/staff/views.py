@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.forms import EmptyForm, apply_errors
+from ..accounts.forms import apply_errors
 from ..accounts.models import User
 from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries

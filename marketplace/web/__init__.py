@@ -1,7 +1,7 @@
 """Cross-cutting web helpers: Jinja filters, security headers, context."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask
 from markupsafe import Markup, escape
 from werkzeug.routing import BaseConverter
 
