@@ -75,6 +75,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         views = importlib.import_module(f"{__name__}.{feature}.views")
         app.register_blueprint(views.bp)
 
+    from .web.pagecache import init_pagecache
+    init_pagecache(app)  # after the blueprints: its hooks wrap analytics' (see the module)
+
     from .cli import init_cli
     init_cli(app)
 

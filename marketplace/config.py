@@ -51,6 +51,8 @@ class Defaults:
     UPLOADS_PER_HOUR: int = 60  # pictures per account per hour (media.services.reserve_uploads)
     IMAGE_DECODE_CONCURRENCY: int = 2  # picture decodes at once per process
     IMAGE_DECODE_WAIT_SECONDS: int = 30  # then a "busy" message
+    PAGE_CACHE: bool = True  # rendered buyer pages for anonymous visitors (web/pagecache.py)
+    PAGE_CACHE_MAX_BYTES: int = 64 * 1024 * 1024  # per process, least recently used dropped
 
 
 _ENV_STRINGS = (
@@ -72,9 +74,9 @@ _ENV_STRINGS = (
     "LOG_LEVEL",
     "SITE_URL",
 )
-_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG")
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE")
 _ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY",
-             "IMAGE_DECODE_WAIT_SECONDS")
+             "IMAGE_DECODE_WAIT_SECONDS", "PAGE_CACHE_MAX_BYTES")
 _ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 

@@ -44,10 +44,12 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..extensions import db
 from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
+from ..web.pagecache import register_slot, slot, visitor_slot
 from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent, Setting, TotalCount
 
 log = logging.getLogger(__name__)
@@ -145,9 +147,14 @@ search_performed.connect(_on_search_performed)
 
 
 def search_ref(index: int) -> str | None:
-    """``?ref=`` of the ``index``-th (1-based) result link on a counted results page."""
+    """``?ref=`` of the ``index``-th (1-based) result link on a counted results page: the
+    search's token is a page-cache slot (each search, cached page or not, is its own)."""
+    return f"{slot('ref')}.{index}" if g.get("analytics_search") else None
+
+
+def _fill_ref() -> str:
     search = g.get("analytics_search")
-    return f"{search['token']}.{index}" if search else None
+    return search["token"] if search else ""
 
 
 # ------------------------------------------------------------------ classification
@@ -226,6 +233,18 @@ def shown_views(kind: str | None = None, object_id: int | None = None) -> int:
     if key == (SITE, 0):
         value += cache[("baseline", 0)]
     return value
+
+
+def views_slot(kind: str | None = None, object_id: int | None = None) -> Markup:
+    """Template global: the shown figure as a page-cache slot, filled per request (it
+    changes with every view, so it is never part of a cached page)."""
+    return visitor_slot("views", *((kind, int(object_id or 0)) if kind else ()))
+
+
+def _fill_views(kind: str = "", object_id: str = "0") -> str:
+    from ..catalog.views import thousands
+
+    return thousands(shown_views(kind or None, int(object_id)))
 
 
 # ---------------------------------------------------------------------- recording
@@ -403,3 +422,6 @@ def init_recording(app: Flask) -> None:
     app.after_request(after_request)
     app.add_template_global(shown_views, "shown_views")
     app.add_template_global(search_ref, "search_ref")
+    app.add_template_global(views_slot, "views_slot")
+    register_slot("views", _fill_views)
+    register_slot("ref", _fill_ref)

@@ -1,27 +1,25 @@
 """The home page's content: live figures and rows of product cards.
 
 Figures (counts per OCOP star, category, area; totals) scan every public product, so a
-process keeps them for ``HOME_FIGURES_TTL`` seconds (default 60; 0 = always live).
-Product rows are never cached: a hidden product leaves the page at once, only counts
-may lag. Every row's cards are loaded in one batch.
+process keeps them per catalog generation (``catalog/generation.py``): exact, since any
+catalog write moves the generation in every process at once. ``HOME_FIGURES_CACHE =
+False`` computes them on every request. Every row's cards are loaded in one batch.
 """
 from __future__ import annotations
-
-import time
 
 from flask import current_app
 
 from ..extensions import db
-from . import queries
+from . import generation, queries
 
 HOME_ROW = 8
 
 
 def home_figures() -> dict:
-    ttl = float(current_app.config.get("HOME_FIGURES_TTL", 60))
+    cached = current_app.config.get("HOME_FIGURES_CACHE", True)
     cache = current_app.extensions.setdefault("home_figures", {})
-    now = time.monotonic()
-    if ttl > 0 and cache.get("at") is not None and now - cache["at"] < ttl:
+    current = generation.current() if cached else None
+    if cached and cache.get("generation") == current:
         return cache["figures"]
     star_counts = queries.ocop_star_counts()
     grid = queries.public_count_grid()
@@ -35,8 +33,8 @@ def home_figures() -> dict:
             "ocop": sum(star_counts.values()),
         },
     }
-    if ttl > 0:
-        cache.update(at=now, figures=figures)
+    if cached:
+        cache.update(generation=current, figures=figures)
     return figures
 
 

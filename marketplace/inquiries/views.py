@@ -13,6 +13,7 @@ from ..catalog.queries import get_public_product
 from ..extensions import db
 from ..web import integers
 from ..web.auth import current_seller, require_seller
+from ..web.pagecache import register_slot
 from ..web.ratelimit import client_fingerprint, hit
 from . import cart, queries, services
 from .forms import STATUS_LABELS, AddToCartForm, CartSubmitForm, InquiryStatusForm, ProductInquiryForm
@@ -28,11 +29,13 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 INQUIRY_LIMITS = {"quantity": MAX_QUANTITY, "name": NAME_MAX, "message": MESSAGE_MAX}
 
 
+register_slot("cart", lambda: str(cart.count()))  # the header's count (a page-cache slot)
+
+
 @bp.app_context_processor
 def inject_inquiry_helpers() -> dict:
     """Helpers for the partials other pages include (no queries except on dashboards)."""
     context = {
-        "inquiry_cart_count": cart.count,
         # The product page's inquiry box is plain markup (templates/inquiries/_product_inquiry.html)
         # with ProductInquiryForm's limits; the forms validate the POST.
         "inquiry_prefill": _prefill,
