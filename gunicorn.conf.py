@@ -15,8 +15,10 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 20
 # Recycle workers now and then so memory growth stays bounded; jitter avoids all at once.
-max_requests = 2000
-max_requests_jitter = 200
+# Rarely: a recycled worker starts with an empty page cache (which is itself bounded by
+# PAGE_CACHE_MAX_BYTES) and its first requests wait ~1 s for the app to load.
+max_requests = 100_000
+max_requests_jitter = 10_000
 # gunicorn ≥ 25 opens a control socket in ~/.gunicorn/ by default, one path for every
 # instance on the machine (and not writable under systemd's ProtectHome): not used here.
 control_socket_disable = True

@@ -101,6 +101,7 @@ class Stats:
     not_ok: int = 0
     server_errors: int = 0
     ratios: list[float] = field(default_factory=list)
+    hits: int = 0  # answered from the page cache
 
 
 class Client:
@@ -124,20 +125,22 @@ class Client:
         return response, payload
 
 
-def burst(port: int, page: Page, count: int, concurrency: int, rng: random.Random) -> tuple[list[float], float, int, int]:
+def burst(port: int, page: Page, count: int, concurrency: int, rng: random.Random) -> tuple[list[float], float, int, int, int]:
     paths = [page.paths(rng) for _ in range(count)]
     return _load(port, paths, page.cookie, concurrency)
 
 
-def _load(port: int, paths: list[str], cookie: str, concurrency: int) -> tuple[list[float], float, int, int]:
+def _load(port: int, paths: list[str], cookie: str, concurrency: int) -> tuple[list[float], float, int, int, int]:
+    """Latencies, seconds, non-200 answers, 5xx answers, page-cache hits (X-Page-Cache)."""
     cursor = iter(paths)
     lock = threading.Lock()
     latencies: list[float] = []
     not_ok = server_errors = 0
+    hits = 0
     client = Client(port)
 
     def worker() -> None:
-        nonlocal not_ok, server_errors
+        nonlocal not_ok, server_errors, hits
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while True:
             with lock:
@@ -153,6 +156,8 @@ def _load(port: int, paths: list[str], cookie: str, concurrency: int) -> tuple[l
                     not_ok += 1
                 if response.status >= 500:
                     server_errors += 1
+                if response.getheader("X-Page-Cache") == "hit":
+                    hits += 1
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -161,7 +166,7 @@ def _load(port: int, paths: list[str], cookie: str, concurrency: int) -> tuple[l
         t.start()
     for t in threads:
         t.join()
-    return latencies, time.perf_counter() - started, not_ok, server_errors
+    return latencies, time.perf_counter() - started, not_ok, server_errors, hits
 
 
 def start(args: list[str], env: dict, cwd: Path, log: Path) -> subprocess.Popen:
@@ -303,25 +308,25 @@ def main() -> None:
         pages += discover(env, app_port, slugs)
         ceiling_page = Page("ceiling", lambda rng: f"/?page={rng.randint(1, 112)}")
         rng = random.Random(7)
-        for page in pages:  # warm both servers' workers and caches
-            burst(app_port, page, 40, args.concurrency, rng)
-        burst(ceiling_port, ceiling_page, 100, args.concurrency, rng)
         if args.warm:
             # Every URL each page kind can ask for, ``--warm`` times in a shuffled order:
             # the page cache is per worker, so a URL is cached in a worker once that
-            # worker has served it. The first pass is timed: pages rendered, not cached.
+            # worker has served it. The first pass is timed: every page rendered, the caches empty.
             for page in pages:
                 space = page.space() if page.space else []
                 if not space:
                     continue
                 first = space[:]
                 rng.shuffle(first)
-                lat, secs, _n, errors = _load(app_port, first, page.cookie, args.concurrency)
+                lat, secs, _n, errors, _hits = _load(app_port, first, page.cookie, args.concurrency)
                 cold[page.name] = (len(lat) / secs, statistics.median(lat), pct(lat, .95), errors)
                 rest = space * (args.warm - 1)
                 rng.shuffle(rest)
                 _load(app_port, rest, page.cookie, args.concurrency)
 
+        for page in pages:  # warm both servers' workers and caches
+            burst(app_port, page, 40, args.concurrency, rng)
+        burst(ceiling_port, ceiling_page, 100, args.concurrency, rng)
         stats = {page.name: Stats() for page in pages}
         ceiling = Stats()
         for round_no in range(args.rounds):
@@ -333,7 +338,8 @@ def main() -> None:
                     runs.reverse()
                 rps = {}
                 for port, which, into in runs:
-                    lat, secs, not_ok, errors = burst(port, which, args.requests, args.concurrency, rng)
+                    lat, secs, not_ok, errors, hits = burst(port, which, args.requests, args.concurrency, rng)
+                    into.hits += hits
                     into.latencies += lat
                     into.seconds += secs
                     into.requests += len(lat)
@@ -357,7 +363,8 @@ def main() -> None:
           f"{args.rounds} interleaved rounds × {args.requests} requests per page kind; "
           f"{len(slugs['product'])} public products")
     ceiling_rps = ceiling.requests / ceiling.seconds
-    header = f"{'page':<26} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'ratio':>7} {'non-200':>8}"
+    header = (f"{'page':<26} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'ratio':>7} {'non-200':>8}"
+              f" {'cached':>7}")
     print(header)
     print("-" * len(header))
     print(f"{'ceiling (bare Flask)':<26} {ceiling_rps:>7.0f} {statistics.median(ceiling.latencies):>7.1f} "
@@ -366,7 +373,8 @@ def main() -> None:
         s = stats[page.name]
         ratio = statistics.median(s.ratios) * 100
         print(f"{page.name:<26} {s.requests / s.seconds:>7.0f} {statistics.median(s.latencies):>7.1f} "
-              f"{pct(s.latencies, .95):>7.1f} {pct(s.latencies, .99):>7.1f} {ratio:>6.1f}% {s.not_ok:>8}")
+              f"{pct(s.latencies, .95):>7.1f} {pct(s.latencies, .99):>7.1f} {ratio:>6.1f}% {s.not_ok:>8}"
+              f" {100 * s.hits / max(1, s.requests):>6.0f}%")
     if cold:
         print("\nfirst request of every URL (warm-up pass 1: rendered, the page cache empty):")
         print(f"{'page':<26} {'URLs':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'5xx':>8}")

@@ -70,6 +70,26 @@ def test_downgrade_to_base_and_up_again(tmp_path):
     _dispose(app)
 
 
+def test_migrated_schema_keeps_the_catalog_generation_on_every_catalog_table(tmp_path):
+    """The page cache is exact only if every catalog table moves the generation: a later
+    migration that rebuilds one of them (SQLite batch mode) must put its triggers back."""
+    from marketplace.catalog import generation
+
+    app = _fresh_app(tmp_path)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            assert generation.installed_triggers(conn) == set(generation.TABLES)
+        before = generation.current()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO categories (slug, name, name_en, position) VALUES ('che', 'Chè', 'Tea', 0)"))
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE categories SET name = 'Trà' WHERE slug = 'che'"))
+        db.session.remove()
+        assert generation.current() == before + 2  # one per transaction on PostgreSQL too
+    _dispose(app)
+
+
 # --- every revision, one step at a time, with data in place ----------------------------------
 #
 # Written over the revision chain, not per file: each revision is upgraded to from its

@@ -264,3 +264,22 @@ def test_off_by_configuration(app, client, shop):
     get(client, "/")
     get(client, "/")
     assert hits(app) == 0
+
+
+def test_a_degraded_search_page_is_not_kept_once_the_engine_is_back(app, client, shop, monkeypatch):
+    from marketplace.catalog import listing
+
+    class Down:
+        def search(self, query):
+            raise ConnectionError("search engine unreachable")
+
+    real = listing.get_search
+    monkeypatch.setattr(listing, "get_search", lambda: Down())
+    notice = "chế độ dự phòng"
+    for _ in range(2):
+        response = client.get("/san-pham?q=che", headers={"User-Agent": BROWSER})
+        assert notice in response.get_data(as_text=True)
+        assert response.headers["X-Page-Cache"] == "miss"
+    monkeypatch.setattr(listing, "get_search", real)
+    assert notice not in get(client, "/san-pham?q=che")
+    assert client.get("/san-pham?q=che", headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "hit"

@@ -50,7 +50,7 @@ from ..extensions import db
 from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
 from ..web.pagecache import register_slot, slot, visitor_slot
-from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent, Setting, TotalCount
+from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,13 @@ def counted_page() -> tuple[str, int] | None:
 # -------------------------------------------------------------------- the figures
 
 
+_FIGURES = sa.text(
+    "SELECT kind, object_id, views FROM analytics_totals"
+    " WHERE (kind = 'site' AND object_id = 0) OR (kind = :kind AND object_id = :oid)"
+    " UNION ALL SELECT 'baseline', 0, value FROM analytics_settings WHERE key = 'baseline'"
+)
+
+
 def shown_views(kind: str | None = None, object_id: int | None = None) -> int:
     """Public figure: the site total (baseline + counted views) or one object's views,
     this request included when it counts. One small query per page, cached in ``g``."""
@@ -210,11 +217,9 @@ def shown_views(kind: str | None = None, object_id: int | None = None) -> int:
     if cache is None or key not in cache:
         pairs = {(SITE, 0), key}
         try:
-            rows = db.session.execute(
-                sa.select(TotalCount.kind, TotalCount.object_id, TotalCount.views)
-                .where(sa.tuple_(TotalCount.kind, TotalCount.object_id).in_(list(pairs)))
-                .union_all(sa.select(sa.literal("baseline"), sa.literal(0), Setting.value).where(Setting.key == "baseline"))
-            ).all()
+            # A constant statement on the session's connection: this runs on every
+            # counted page, cached or not (the ORM path cost ~0.4 ms of a ~2 ms cached page).
+            rows = db.session.connection().execute(_FIGURES, {"kind": key[0], "oid": key[1]}).all()
         except sa.exc.SQLAlchemyError:
             db.session.rollback()
             rows = []

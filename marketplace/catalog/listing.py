@@ -21,6 +21,7 @@ from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
 from ..web import integers
+from ..web.pagecache import keep_out_of_page_cache
 from . import queries
 from .models import Area, Category, Product
 
@@ -217,6 +218,8 @@ def run_listing(
     # Defence in depth: an index that lags behind never shows a hidden product.
     products = [p for p in queries.products_by_ids(result.ids) if p.is_public]
     listing = Listing(query=query, result=result, products=products, messages=messages)
+    if result.degraded:
+        keep_out_of_page_cache()  # the engine is back soon; this fallback page must not stay
     listing.highlights = {pid: Markup(html) for pid, html in (result.highlights or {}).items()}
     listing.min_price_raw = str(query.min_price) if query.min_price is not None else ""
     listing.max_price_raw = str(query.max_price) if query.max_price is not None else ""

@@ -18,6 +18,7 @@ this process until the catalog changes:
   live with their features (``register_slot``). Logged-in visitors (their header, their
   prefilled forms) and requests with flashed messages are not served from or stored in
   the cache.
+* ``X-Page-Cache: hit`` / ``miss`` tells which (only on pages the cache serves).
 * **Every view is still counted.** A hit restores what the view noted for analytics
   (the page and the search it ran, with a fresh click token), and the ``after_request``
   recording runs as for a rendered page.
@@ -228,12 +229,21 @@ def serve_cached() -> Response | None:
         search["token"] = secrets.token_urlsafe(9)  # every search is its own event
     g.pagecache_hit = True
     g.pagecache_slots = True
-    return Response(entry.body, headers=entry.headers)
+    response = Response(entry.body, headers=entry.headers)
+    response.headers["X-Page-Cache"] = "hit"
+    return response
+
+
+def keep_out_of_page_cache() -> None:
+    """For a view whose page must not be stored (the search engine was down and the
+    results came from the degraded fallback): served once, rendered again next time."""
+    g.pagecache_nostore = True
 
 
 def _storable(response: Response) -> bool:
     return (
-        response.status_code == 200
+        not g.get("pagecache_nostore")
+        and response.status_code == 200
         and not response.direct_passthrough
         and response.mimetype == "text/html"
         and not getattr(request_ctx, "flashes", None)  # the page showed flashed messages
@@ -248,13 +258,15 @@ def store_and_fill(response: Response) -> Response:
         return response
     body = response.get_data()
     pending = g.get("pagecache")
+    if pending is not None and not g.get("pagecache_hit"):
+        response.headers["X-Page-Cache"] = "miss"
     if pending is not None and not g.get("pagecache_hit") and _storable(response):
         key, generation, now = pending
         cache = cache_of(current_app)
         notes = {k: g.get(k) for k in NOTED_KEYS if g.get(k) is not None}
         if "analytics_search" in notes:
             notes["analytics_search"] = {k: v for k, v in notes["analytics_search"].items() if k != "token"}
-        headers = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Set-Cookie")]
+        headers = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Set-Cookie", "X-Page-Cache")]
         try:
             expires = cache.boundary(generation, now)
         except Exception:  # noqa: BLE001
