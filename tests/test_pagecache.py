@@ -98,6 +98,12 @@ def test_a_write_made_outside_the_app_moves_the_generation_too(app, client, shop
                          {"s": shop["product"]})
         assert generation.current() > before
     assert "Chè đổi tên bằng SQL" in get(client, "/san-pham")
+    # The header's categories (kept per generation, outside the page cache too).
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE categories SET name = 'Chè và trà' WHERE slug = 'che'"))
+    for path in ("/san-pham", f"/san-pham/{shop['product']}"):
+        nav = get(client, path).split('class="category-nav"', 1)[1].split("</nav>", 1)[0]
+        assert "Chè và trà" in nav, path
 
 
 def test_every_process_sees_a_change_made_by_another(app, app_config, client, shop):

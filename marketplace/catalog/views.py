@@ -2,6 +2,7 @@
 category and area pages, sitemap.xml and robots.txt."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
@@ -11,7 +12,7 @@ from ..collections.queries import home_showcase, showcase
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
-from . import queries, seo
+from . import generation, queries, seo
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .models import Category
@@ -95,10 +96,27 @@ bp.add_app_template_global(seo.photo_url, "photo_url")
 bp.add_app_template_global(seo.photo_height, "photo_height")
 
 
-def _nav_categories() -> list[Category]:
-    """Root categories, loaded once per request."""
+@dataclass(frozen=True)
+class NavCategory:
+    """What the header and the home tiles show of a root category (plain data, so it can
+    be kept across requests: ORM objects are bound to one request's session)."""
+
+    id: int
+    slug: str
+    name: str
+    name_en: str
+
+
+def _nav_categories() -> list[NavCategory]:
+    """Root categories: read once per catalog generation per process (exact: any
+    category write moves the generation), looked up once per request."""
     if "nav_categories" not in g:
-        g.nav_categories = list(db.session.scalars(queries.root_categories()))
+        cache = current_app.extensions.setdefault("nav_categories", {})
+        current = generation.current()
+        if cache.get("generation") != current:
+            rows = db.session.scalars(queries.root_categories())
+            cache.update(generation=current, items=[NavCategory(c.id, c.slug, c.name, c.name_en) for c in rows])
+        g.nav_categories = cache["items"]
     return g.nav_categories
 
 
