@@ -9,7 +9,11 @@ when ``--db`` does not exist; the copy is what gets changed) and, for each page 
 present a collection page and the staff pages as a staff user), measures through
 Flask's test client, without HTTP or a server:
 
-- *warm*: the median and p95 time of ``--requests`` requests in a row;
+- *warm*: the median and p95 time of ``--requests`` requests in a row over a working set
+  of up to 10 URLs per kind, each requested before (anonymous pages then come from the
+  page cache);
+- *first view*: the median time of a URL not requested before (rendered; nothing
+  changed in the catalog);
 - *after a change*: the median time of a request made right after a catalog change
   (one product's price changed and committed, which moves the search index
   generation and every cache keyed on it), repeated ``--changes`` times;
@@ -42,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from http_bench import QUERIES, pct, sample_slugs  # noqa: E402
+from http_bench import QUERIES, USER_AGENT, pct, sample_slugs  # noqa: E402
 
 
 LAYERS = (
@@ -71,6 +75,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="warm requests per page kind")
     parser.add_argument("--changes", type=int, default=10, help="catalog changes per page kind")
     parser.add_argument("--top", type=int, default=8, help="cProfile functions shown per page kind (0: none)")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="render every page (PAGE_CACHE off): profile the rendering path")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="profile-pages-"))
@@ -95,6 +101,8 @@ def main() -> None:
     from marketplace.extensions import db
 
     app = create_app()
+    if args.no_page_cache:
+        app.config["PAGE_CACHE"] = False
     slugs = sample_slugs(db_path)
     rng = random.Random(3)
     pages = {
@@ -161,7 +169,7 @@ def main() -> None:
     def fetch(name: str, path: str) -> float:
         c = staff_client if name.startswith("staff") else client
         started = time.perf_counter()
-        response = c.get(path)
+        response = c.get(path, headers={"User-Agent": USER_AGENT})  # a browser: the view is counted
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             print(f"  ! {path}: {response.status_code}")
@@ -175,20 +183,38 @@ def main() -> None:
             db.session.remove()
 
     rows = []
+    seen: set[str] = set()
     for name, make in pages.items():
-        for _ in range(5):
-            fetch(name, make())  # warm
+        # The working set: up to 10 URLs of this kind, each requested before it is timed
+        # (anonymous pages then come from the page cache, as a visited page does).
+        working = list(dict.fromkeys(make() for _ in range(10)))
+        for path in working * 2:
+            fetch(name, path)
+        seen.update(working)
         warm, sql = [], []
         for _ in range(args.requests):
             statements = 0
-            warm.append(fetch(name, make()))
+            warm.append(fetch(name, rng.choice(working)))
             sql.append(statements)
+        # First views: URLs of this kind nobody requested yet (rendered, nothing changed).
+        first, first_sql = [], []
+        for _ in range(args.changes * 4):
+            path = make()
+            if path in seen:
+                continue
+            seen.add(path)
+            statements = 0
+            first.append(fetch(name, path))
+            first_sql.append(statements)
+            if len(first) == args.changes:
+                break
         after = []
         for _ in range(args.changes):
             change_catalog()
-            after.append(fetch(name, make()))
-        rows.append((name, statistics.median(warm), pct(warm, .95), statistics.median(after),
-                     statistics.median(sql), max(sql)))
+            after.append(fetch(name, rng.choice(working)))
+        rows.append((name, statistics.median(warm), pct(warm, .95),
+                     statistics.median(first) if first else None, statistics.median(after),
+                     statistics.median(sql), max(sql), statistics.median(first_sql) if first_sql else None))
         if args.top:
             profiler = cProfile.Profile()
             paths = [make() for _ in range(args.requests)]
@@ -220,11 +246,18 @@ def main() -> None:
 
     print(f"\nin-process (Flask test client), {len(product_ids)} published products, "
           f"load average {os.getloadavg()[0]:.2f} (2-core machine shared with other work)")
-    header = f"{'page':<26} {'warm p50':>9} {'warm p95':>9} {'after change p50':>17} {'SQL/req':>8} {'SQL max':>8}"
+    print(f"page cache {'on' if app.config.get('PAGE_CACHE') else 'off'}; warm: a working set of up to 10 URLs "
+          "per kind, each seen before; first view: a URL not requested before; after change: right after "
+          "a product's price changed (every cache keyed on the catalog generation is stale)")
+    header = (f"{'page':<26} {'warm p50':>9} {'warm p95':>9} {'first view p50':>15} {'after change p50':>17}"
+              f" {'SQL warm':>9} {'SQL max':>8} {'SQL first':>10}")
     print(header)
     print("-" * len(header))
-    for name, p50, p95, after, sql_median, sql_max in rows:
-        print(f"{name:<26} {p50:>7.1f}ms {p95:>7.1f}ms {after:>15.1f}ms {sql_median:>8.0f} {sql_max:>8}")
+    for name, p50, p95, first, after, sql_median, sql_max, first_sql in rows:
+        first_text = f"{first:>13.1f}ms" if first is not None else f"{'-':>15}"
+        first_sql_text = f"{first_sql:>10.0f}" if first_sql is not None else f"{'-':>10}"
+        print(f"{name:<26} {p50:>7.1f}ms {p95:>7.1f}ms {first_text} {after:>15.1f}ms {sql_median:>9.0f}"
+              f" {sql_max:>8} {first_sql_text}")
 
 
 if __name__ == "__main__":

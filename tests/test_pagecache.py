@@ -255,6 +255,7 @@ def test_a_scheduled_collection_appears_when_its_start_passes(app, client, shop)
 def test_the_cache_keeps_to_its_size_dropping_the_least_recently_used(app):
     cache = pagecache.PageCache(max_bytes=4 * 2048)
     now = utcnow()
+    assert cache.get(("vi", None, "/p0"), 1, now) is None  # a request sees generation 1 first
     for i in range(10):
         cache.put(("vi", None, f"/p{i}"), pagecache.Entry(1, b"x" * 1000, [], {}, None))
         cache.get(("vi", None, "/p0"), 1, now)  # keep /p0 in use
@@ -262,6 +263,8 @@ def test_the_cache_keeps_to_its_size_dropping_the_least_recently_used(app):
     assert cache.get(("vi", None, "/p0"), 1, now) is not None
     assert cache.get(("vi", None, "/p1"), 1, now) is None
     assert cache.get(("vi", None, "/p0"), 2, now) is None  # a newer generation empties it
+    assert len(cache) == 0
+    cache.put(("vi", None, "/p0"), pagecache.Entry(1, b"x", [], {}, None))  # rendered from the old one
     assert len(cache) == 0
 
 
@@ -289,3 +292,25 @@ def test_a_degraded_search_page_is_not_kept_once_the_engine_is_back(app, client,
     monkeypatch.setattr(listing, "get_search", real)
     assert notice not in get(client, "/san-pham?q=che")
     assert client.get("/san-pham?q=che", headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "hit"
+
+
+def test_a_restore_never_brings_back_a_generation_pages_were_cached_under(app, client, shop, tmp_path):
+    """The restored database's generation is older than the live one; were it reused, a
+    process could serve pages cached for other content under the same number."""
+    from marketplace.catalog.models import Product
+    from marketplace.ops import backup as ops_backup
+
+    with app.app_context():
+        ops_backup.backup(tmp_path / "snapshot")
+    path = f"/san-pham/{shop['product']}"
+    with app.app_context():
+        db.session.get(Product, shop["product_id"]).price_vnd = 199_000
+        db.session.commit()
+        live = generation.current()
+    assert "199.000 ₫" in get(client, path) and "199.000 ₫" in get(client, path)
+    with app.app_context():
+        ops_backup.restore(tmp_path / "snapshot")
+        db.session.remove()
+        assert generation.current() > live
+    html = get(client, path)
+    assert "150.000 ₫" in html and "199.000 ₫" not in html

@@ -30,6 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from ..catalog import generation as catalog_generation
 from ..extensions import db
 
 FORMAT = 1
@@ -241,6 +242,10 @@ def restore(src: str | os.PathLike) -> dict:
         )
     database_file = source / manifest["database_file"]
     url = db.engine.url
+    try:
+        generation_before = catalog_generation.current()
+    except sa.exc.SQLAlchemyError:
+        generation_before = 0
     db.session.remove()
     if dialect == "sqlite":
         # The backup API in the other direction: page by page under SQLite's locks, so a
@@ -267,5 +272,17 @@ def restore(src: str | os.PathLike) -> dict:
         )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    _move_generation_past(generation_before)
     copied = _copy_new(source / "uploads", Path(current_app.config["UPLOAD_FOLDER"]))
     return {**manifest, "uploads_restored": copied}
+
+
+def _move_generation_past(before: int) -> None:
+    """The restored catalog generation may be one the running processes already cached
+    pages under (for other content): move it past both the old and the restored value."""
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE catalog_generation SET value = :v WHERE id = :id"),
+                         {"v": max(before, catalog_generation.current(conn)) + 1, "id": catalog_generation.ROW_ID})
+    except sa.exc.SQLAlchemyError:  # a backup from before the generation existed: `flask db upgrade` adds it
+        pass

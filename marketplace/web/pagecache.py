@@ -139,7 +139,8 @@ class PageCache:
         self.hits = self.misses = 0
 
     def _see(self, generation: int) -> None:
-        if self._generation is None or generation > self._generation:
+        # Any other value (a restored database may go back) empties the cache.
+        if generation != self._generation:
             self._entries.clear()
             self._bytes = 0
             self._generation = generation
@@ -159,7 +160,6 @@ class PageCache:
         if entry.size > self.max_bytes // 4:
             return
         with self._lock:
-            self._see(entry.generation)
             if entry.generation != self._generation:
                 return  # rendered from a generation another request has already left
             old = self._entries.pop(key, None)
