@@ -86,12 +86,18 @@ def count(stmt: sa.Select) -> int:
 
 
 def todo_counts(today: date) -> dict[str, int]:
-    """What awaits staff, for the home page."""
-    return {
-        "sellers": count(sellers_queue("pending")),
-        "products": count(products_queue("pending")),
-        "revisions": count(revisions_queue("pending")),
-        "unverified": count(certificates_queue("unverified", today)),
-        "expiring": count(certificates_queue("expiring", today)),
-        "expired": count(certificates_queue("expired", today)),
+    """What awaits staff, for the home page: every queue counted in one statement."""
+    queues = {
+        "sellers": sellers_queue("pending"),
+        "products": products_queue("pending"),
+        "revisions": revisions_queue("pending"),
+        "unverified": certificates_queue("unverified", today),
+        "expiring": certificates_queue("expiring", today),
+        "expired": certificates_queue("expired", today),
     }
+    counts = [
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery().label(name)
+        for name, stmt in queues.items()
+    ]
+    row = db.session.execute(sa.select(*counts)).one()
+    return {name: int(value or 0) for name, value in row._mapping.items()}
