@@ -151,6 +151,16 @@ def current(session=None) -> int:  # noqa: ANN001
     return int((session or db.session).execute(_READ).scalar() or 0)
 
 
+def of_request() -> int:
+    """The generation as this request first read it: one statement per request for the
+    page cache, the header's categories and the home figures together."""
+    from flask import g
+
+    if "catalog_generation" not in g:
+        g.catalog_generation = current()
+    return g.catalog_generation
+
+
 def bump(conn) -> None:  # noqa: ANN001
     """Move it explicitly, for writes outside the trigger tables that change what pages
     show (a rebuild of the embedded search index)."""

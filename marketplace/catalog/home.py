@@ -18,7 +18,7 @@ HOME_ROW = 8
 def home_figures() -> dict:
     cached = current_app.config.get("HOME_FIGURES_CACHE", True)
     cache = current_app.extensions.setdefault("home_figures", {})
-    current = generation.current() if cached else None
+    current = generation.of_request() if cached else None
     if cached and cache.get("generation") == current:
         return cache["figures"]
     star_counts = queries.ocop_star_counts()

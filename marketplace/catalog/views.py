@@ -112,7 +112,7 @@ def _nav_categories() -> list[NavCategory]:
     category write moves the generation), looked up once per request."""
     if "nav_categories" not in g:
         cache = current_app.extensions.setdefault("nav_categories", {})
-        current = generation.current()
+        current = generation.of_request()
         if cache.get("generation") != current:
             rows = db.session.scalars(queries.root_categories())
             cache.update(generation=current, items=[NavCategory(c.id, c.slug, c.name, c.name_en) for c in rows])

@@ -205,14 +205,21 @@ def _key(locale: str, today: date) -> tuple:
     return (locale, today, request.full_path)
 
 
+# Per-request state in ``g`` (an app context may outlive a request: tests, CLI loops).
+_REQUEST_KEYS = ("pagecache", "pagecache_hit", "pagecache_slots", "pagecache_nostore", "catalog_generation",
+                 "nav_categories")
+
+
 def serve_cached() -> Response | None:
     """before_request: a stored page for this anonymous GET, or None (render it)."""
+    for name in _REQUEST_KEYS:
+        g.pop(name, None)
     if not _cacheable():
         return None
     from flask_babel import get_locale
 
     try:
-        generation = catalog_generation.current()
+        generation = catalog_generation.of_request()
     except Exception:  # noqa: BLE001 — no cache without a readable generation; the view reports the database
         db.session.rollback()
         return None
