@@ -53,6 +53,8 @@ class Defaults:
     IMAGE_DECODE_WAIT_SECONDS: int = 30  # then a "busy" message
     PAGE_CACHE: bool = True  # rendered buyer pages for anonymous visitors (web/pagecache.py)
     PAGE_CACHE_MAX_BYTES: int = 64 * 1024 * 1024  # per process, least recently used dropped
+    PAGE_CACHE_DIR: str | None = None  # pages shared by the processes of a machine; default instance/pagecache, "off" = none
+    PAGE_CACHE_MAX_FILES: int = 20_000  # files one process writes there per catalog generation
 
 
 _ENV_STRINGS = (
@@ -73,10 +75,12 @@ _ENV_STRINGS = (
     "APP_ENV",
     "LOG_LEVEL",
     "SITE_URL",
+    "PAGE_CACHE_DIR",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE")
 _ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY",
-             "IMAGE_DECODE_WAIT_SECONDS", "PAGE_CACHE_MAX_BYTES")
+             "IMAGE_DECODE_WAIT_SECONDS", "PAGE_CACHE_MAX_BYTES",
+             "PAGE_CACHE_MAX_FILES")
 _ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 

@@ -25,6 +25,7 @@ def make_test_config(tmp_path, **overrides) -> dict:
         "DEMO_ACCOUNTS_FILE": str(tmp_path / "demo-accounts.txt"),
         "RATELIMIT_ENABLED": False,
         "SITE_URL": "http://localhost",  # the test client's host, so absolute URLs read naturally
+        "PAGE_CACHE_DIR": str(tmp_path / "pagecache"),  # the shared level, per test
     }
     config.update(overrides)
     return config

@@ -314,3 +314,69 @@ def test_a_restore_never_brings_back_a_generation_pages_were_cached_under(app, c
         assert generation.current() > live
     html = get(client, path)
     assert "150.000 ₫" in html and "199.000 ₫" not in html
+
+
+# --- the shared level (files shared by the worker processes of one machine) -----------------
+
+
+def test_a_page_rendered_by_one_process_is_served_by_another_from_its_first_request(app, app_config, client, shop):
+    path = f"/danh-muc/{shop['category']}"
+    assert client.get(path, headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "miss"
+    other_app = create_app(app_config)
+    try:
+        response = other_app.test_client().get(path, headers={"User-Agent": BROWSER})
+        assert response.headers["X-Page-Cache"] == "hit"
+        assert "Mật ong rừng" in response.get_data(as_text=True)
+        assert pagecache._MARK not in response.get_data(as_text=True)
+        with app.app_context():
+            from marketplace.catalog.models import Product
+
+            db.session.scalar(sa.select(Product).where(Product.slug == shop["other"])).name = "Mật ong bạc hà"
+            db.session.commit()
+        response = other_app.test_client().get(path, headers={"User-Agent": BROWSER})
+        assert response.headers["X-Page-Cache"] == "miss"
+        assert "Mật ong bạc hà" in response.get_data(as_text=True)
+    finally:
+        with other_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_another_database_never_reads_this_ones_pages(app, client, shop, tmp_path):
+    """Same folder, same generation number, another database (its own random epoch)."""
+    from tests.conftest import built_app
+
+    get(client, "/san-pham")
+    with app.app_context():
+        value = generation.current()
+    other = tmp_path / "other"
+    other.mkdir()
+    # A second SQLite database (also when the suite runs on PostgreSQL: the folder is what is shared).
+    config = make_test_config(other, PAGE_CACHE_DIR=app.config["PAGE_CACHE_DIR"],
+                              SQLALCHEMY_DATABASE_URI=f"sqlite:///{other / 'other.sqlite'}")
+    with built_app(config) as other_app:
+        with other_app.app_context():
+            make_product(name="Miến dong Bình Liêu", seller=make_seller(), price_vnd=45_000)
+            db.session.commit()
+            db.session.execute(sa.text("UPDATE catalog_generation SET value = :v"), {"v": value})
+            db.session.commit()
+            assert generation.current() == value  # the same number as the first database's
+        response = other_app.test_client().get("/san-pham", headers={"User-Agent": BROWSER})
+        html = response.get_data(as_text=True)
+        assert "Miến dong Bình Liêu" in html and "Chè móc câu Tân Cương" not in html
+        assert response.headers["X-Page-Cache"] == "miss"
+
+
+def test_the_shared_folder_keeps_one_generation_and_a_bounded_number_of_files(tmp_path):
+    store = pagecache.SharedStore(tmp_path, "code1", max_files=2)
+    entry = lambda stamp: pagecache.Entry(stamp, b"z", [("Content-Type", "text/html")], {}, None)  # noqa: E731
+    for i in range(4):
+        store.save(f"vi 2026-11-30 /p{i}", entry(("e", 7)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["code1-e-7"]
+    assert len(list((tmp_path / "code1-e-7").iterdir())) == 2  # the cap
+    assert store.load("vi 2026-11-30 /p0", ("e", 7)).headers == [("Content-Type", "text/html")]
+    assert store.load("vi 2026-11-30 /p3", ("e", 7)) is None
+    store.save("vi 2026-11-30 /p0", entry(("e", 8)))  # the catalog moved on: the old folder goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["code1-e-8"]
+    deployed = pagecache.SharedStore(tmp_path, "code2", max_files=2)  # new code: never the old renders
+    assert deployed.load("vi 2026-11-30 /p0", ("e", 8)) is None

@@ -26,10 +26,11 @@ the migrated schema has every trigger.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import BigInteger, Integer, event
+from sqlalchemy import BigInteger, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -63,6 +64,9 @@ class CatalogGeneration(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # Random, set when the row is made: tells databases apart whose values may coincide
+    # (a store shared by processes on one machine, tests recreating a database).
+    epoch: Mapped[str] = mapped_column(String(32), nullable=False, default="")
 
 
 def _trigger_name(table: str) -> str:
@@ -113,7 +117,8 @@ def create_triggers(conn, tables: tuple[str, ...] = TABLES) -> None:  # noqa: AN
     dialect = conn.dialect.name
     exists = conn.execute(sa.text("SELECT 1 FROM catalog_generation WHERE id = :id"), {"id": ROW_ID}).first()
     if exists is None:
-        conn.execute(sa.text("INSERT INTO catalog_generation (id, value) VALUES (:id, 0)"), {"id": ROW_ID})
+        conn.execute(sa.text("INSERT INTO catalog_generation (id, value, epoch) VALUES (:id, 0, :epoch)"),
+                     {"id": ROW_ID, "epoch": secrets.token_hex(8)})
     if dialect == "postgresql":
         conn.execute(sa.text(f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}() CASCADE"))
     for statement in trigger_ddl(dialect, tables):
@@ -143,21 +148,29 @@ def _after_create(target, connection, **_kw) -> None:  # noqa: ANN001
         create_triggers(connection)
 
 
-_READ = sa.text(f"SELECT value FROM catalog_generation WHERE id = {ROW_ID}")
+_READ = sa.text(f"SELECT value, epoch FROM catalog_generation WHERE id = {ROW_ID}")
+
+Stamp = tuple[str, int]  # (epoch, value): equal stamps, equal catalog
+
+
+def stamp(session=None) -> Stamp:  # noqa: ANN001
+    """(epoch, generation) as this session's transaction sees them."""
+    row = (session or db.session).execute(_READ).first()
+    return (row[1], int(row[0])) if row is not None else ("", 0)
 
 
 def current(session=None) -> int:  # noqa: ANN001
     """The generation as this session's transaction sees it (0 before the first write)."""
-    return int((session or db.session).execute(_READ).scalar() or 0)
+    return stamp(session)[1]
 
 
-def of_request() -> int:
-    """The generation as this request first read it: one statement per request for the
-    page cache, the header's categories and the home figures together."""
+def of_request() -> Stamp:
+    """The stamp as this request first read it: one statement per request for the page
+    cache, the header's categories and the home figures together."""
     from flask import g
 
     if "catalog_generation" not in g:
-        g.catalog_generation = current()
+        g.catalog_generation = stamp()
     return g.catalog_generation
 
 

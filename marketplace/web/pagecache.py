@@ -30,14 +30,19 @@ replaced before the response is sent, and user text never contains this process'
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import secrets
+import shutil
 import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
@@ -45,6 +50,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..catalog import generation as catalog_generation
+from ..catalog.generation import Stamp
 from ..extensions import db
 from ..text import today_vn, utcnow
 
@@ -109,7 +115,7 @@ def fill(body: bytes) -> bytes:
 
 @dataclass
 class Entry:
-    generation: int
+    generation: Stamp
     compressed: bytes  # the UTF-8 body with its slots, zlib level 1 (~5× smaller)
     headers: list[tuple[str, str]]
     notes: dict
@@ -130,22 +136,23 @@ class PageCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._bytes = 0
-        self._generation: int | None = None
+        self._generation: Stamp | None = None
         self._lock = threading.Lock()
         # (generation, next schedule boundary) — read once per generation.
-        self._boundary: tuple[int, datetime | None] | None = None
+        self._boundary: tuple[Stamp, datetime | None] | None = None
         self.hits = self.misses = 0
+        self.shared: SharedStore | None = None
 
-    def _see(self, generation: int) -> None:
+    def _see(self, generation: Stamp) -> None:
         # Any other value (a restored database may go back) empties the cache.
         if generation != self._generation:
             self._entries.clear()
             self._bytes = 0
             self._generation = generation
 
-    def get(self, key: tuple, generation: int, now: datetime) -> Entry | None:
+    def get(self, key: str, generation: Stamp, now: datetime) -> Entry | None:
         with self._lock:
             self._see(generation)
             entry = self._entries.get(key)
@@ -156,7 +163,7 @@ class PageCache:
             self.hits += 1
             return entry
 
-    def put(self, key: tuple, entry: Entry) -> None:
+    def put(self, key: str, entry: Entry) -> None:
         if entry.size > self.max_bytes // 4:
             return
         with self._lock:
@@ -171,7 +178,7 @@ class PageCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.size
 
-    def boundary(self, generation: int, now: datetime) -> datetime | None:
+    def boundary(self, generation: Stamp, now: datetime) -> datetime | None:
         """The next collection schedule boundary after ``now`` (cached per generation)."""
         cached = self._boundary
         if cached is not None and cached[0] == generation and (cached[1] is None or cached[1] > now):
@@ -182,6 +189,90 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class SharedStore:
+    """The second level: pages shared by the worker processes of one machine, as files
+    ``PAGE_CACHE_DIR/<code>-<epoch>-<generation>/<sha1 of the key>``. A page one worker
+    rendered is served by the others from their first request (each worker would
+    otherwise render every page once), and a recycled worker starts warm. ``<code>`` is a
+    digest of the app's code, templates and translations, so a deploy never serves an
+    old render; ``<epoch>`` tells databases apart. A process that moves to a newer
+    generation removes the older folders. Files are written whole (temporary file, then
+    rename); at most ``max_files`` per process per generation (a crawler inventing query
+    strings cannot fill the disk). Any OS error only means a miss."""
+
+    def __init__(self, root: Path, code: str, max_files: int) -> None:
+        self.root, self.code, self.max_files = root, code, max_files
+        self._folder: Path | None = None
+        self._written = 0
+
+    def _at(self, generation: Stamp) -> Path:
+        folder = self.root / f"{self.code}-{generation[0]}-{generation[1]}"
+        if folder != self._folder:
+            self._folder, self._written = folder, 0
+            self._purge(generation)
+        return folder
+
+    def _purge(self, generation: Stamp) -> None:
+        prefix = f"{self.code}-{generation[0]}-"
+        try:
+            for child in self.root.iterdir():
+                name = child.name
+                older = name.startswith(prefix) and name[len(prefix):].isdigit() \
+                    and int(name[len(prefix):]) < generation[1]
+                if child.is_dir() and (older or not name.startswith(prefix)):
+                    shutil.rmtree(child, ignore_errors=True)
+        except OSError:
+            pass
+
+    @staticmethod
+    def _name(key: str) -> str:
+        return hashlib.sha1(key.encode()).hexdigest()
+
+    def load(self, key: str, generation: Stamp) -> Entry | None:
+        path = self._at(generation) / self._name(key)
+        try:
+            data = path.read_bytes()
+            head, _, compressed = data.partition(b"\n")
+            meta = json.loads(head)
+        except (OSError, ValueError):
+            return None
+        if meta.get("key") != key:
+            return None
+        expires = datetime.fromtimestamp(meta["expires"], timezone.utc) if meta.get("expires") else None
+        headers = [tuple(h) for h in meta["headers"]]
+        return Entry(generation, compressed, headers, meta["notes"], expires)
+
+    def save(self, key: str, entry: Entry) -> None:
+        folder = self._at(entry.generation)
+        if self._written >= self.max_files:
+            return
+        meta = {"key": key, "headers": entry.headers, "notes": entry.notes,
+                "expires": entry.expires.timestamp() if entry.expires else None}
+        path = folder / self._name(key)
+        temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(json.dumps(meta, ensure_ascii=False).encode() + b"\n" + entry.compressed)
+            os.replace(temporary, path)
+            self._written += 1
+        except OSError:
+            temporary.unlink(missing_ok=True)
+
+
+def code_digest() -> str:
+    """A digest of what renders a page: the package's Python files, the templates and
+    the compiled translations (read once per process)."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha1()
+    for folder, patterns in ((root / "marketplace", ("*.py", "*.mo")), (root / "templates", ("*",))):
+        for pattern in patterns:
+            for path in sorted(folder.rglob(pattern)):
+                if path.is_file():
+                    digest.update(str(path.relative_to(root)).encode())
+                    digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def cache_of(app: Flask) -> PageCache:
@@ -201,8 +292,8 @@ def _cacheable() -> bool:
     return True
 
 
-def _key(locale: str, today: date) -> tuple:
-    return (locale, today, request.full_path)
+def _key(locale: str, today: date) -> str:
+    return f"{locale} {today.isoformat()} {request.full_path}"
 
 
 # Per-request state in ``g`` (an app context may outlive a request: tests, CLI loops).
@@ -226,7 +317,13 @@ def serve_cached() -> Response | None:
     now = utcnow()
     key = _key(str(get_locale()), today_vn())
     g.pagecache = (key, generation, now)
-    entry = cache_of(current_app).get(key, generation, now)
+    cache = cache_of(current_app)
+    entry = cache.get(key, generation, now)
+    if entry is None and cache.shared is not None:
+        entry = cache.shared.load(key, generation)
+        if entry is None or (entry.expires is not None and now >= entry.expires):
+            return None
+        cache.put(key, entry)
     if entry is None:
         return None
     for name, value in entry.notes.items():
@@ -279,7 +376,10 @@ def store_and_fill(response: Response) -> Response:
         except Exception:  # noqa: BLE001
             db.session.rollback()
         else:
-            cache.put(key, Entry(generation, zlib.compress(body, 1), headers, notes, expires))
+            entry = Entry(generation, zlib.compress(body, 1), headers, notes, expires)
+            cache.put(key, entry)
+            if cache.shared is not None:
+                cache.shared.save(key, entry)
     response.set_data(fill(body))
     return response
 
@@ -294,7 +394,12 @@ def init_pagecache(app: Flask) -> None:
     """Registered after every blueprint: the before_request hook runs after analytics
     forgets a previous request's notes, and the after_request hook runs before analytics
     records the view (Flask runs after_request hooks last-registered first)."""
-    app.extensions["pagecache"] = PageCache(int(app.config.get("PAGE_CACHE_MAX_BYTES") or 0))
+    cache = app.extensions["pagecache"] = PageCache(int(app.config.get("PAGE_CACHE_MAX_BYTES") or 0))
+    folder = app.config.get("PAGE_CACHE_DIR")
+    if folder is None:
+        folder = str(Path(app.instance_path) / "pagecache")
+    if folder and folder.lower() not in ("0", "off", "none"):
+        cache.shared = SharedStore(Path(folder), code_digest(), int(app.config.get("PAGE_CACHE_MAX_FILES") or 0))
     register_slot("csrf", _csrf_token)
     app.add_template_global(visitor_slot, "visitor_slot")
     app.before_request(serve_cached)

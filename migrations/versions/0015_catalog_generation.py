@@ -25,6 +25,7 @@ def upgrade():
         'catalog_generation',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('value', sa.BigInteger(), nullable=False),
+        sa.Column('epoch', sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_generation')),
     )
     create_triggers(op.get_bind())
