@@ -145,17 +145,22 @@ def result_cells(html: str) -> dict[str, str]:
     return {code: " ".join(cell.split()) for code, cell in rows}
 
 
-def test_reviewed_changes_on_published_products_are_reported_as_sent_for_review(app, client, world):
+def published_then_changed(app, client, world) -> bytes:
+    """Import ROWS, publish them; a file where CHE-001 changes a reviewed field only
+    (name) and CHE-002 a live one (price) and a reviewed one (description)."""
     login(client, world["user_id"])
     client.post("/dashboard/nhap-du-lieu/xac-nhan",
                 data={"token": token_of(post_file(client, "a.csv", samples.csv_bytes([HEADER, *ROWS])).get_data(as_text=True))})
     publish_all(app, world["seller_id"])
-
     changed = [r[:] for r in ROWS]
-    changed[0][1] = "Chè búp Tân Cương thượng hạng"   # CHE-001: a reviewed field only
-    changed[1][3] = "250.000"                          # CHE-002: price (live) and description (reviewed)
+    changed[0][1] = "Chè búp Tân Cương thượng hạng"
+    changed[1][3] = "250.000"
     changed[1][5] = "Chè móc câu sao tay."
-    content = samples.csv_bytes([HEADER, *changed])
+    return samples.csv_bytes([HEADER, *changed])
+
+
+def test_reviewed_changes_on_published_products_are_reported_as_sent_for_review(app, client, world):
+    content = published_then_changed(app, client, world)
     html = post_file(client, "b.csv", content).get_data(as_text=True)
     assert "3 dòng: 0 thêm mới, 0 cập nhật, 1 gửi duyệt, 1 vừa cập nhật vừa gửi duyệt, 1 không đổi." in html
     assert "cần nhân viên duyệt" in html
@@ -199,17 +204,10 @@ def test_reviewed_changes_on_published_products_are_reported_as_sent_for_review(
 
 
 def test_review_outcome_in_english(app, client, world):
-    login(client, world["user_id"])
-    client.post("/dashboard/nhap-du-lieu/xac-nhan",
-                data={"token": token_of(post_file(client, "a.csv", samples.csv_bytes([HEADER, *ROWS])).get_data(as_text=True))})
-    publish_all(app, world["seller_id"])
+    content = published_then_changed(app, client, world)
     with client.session_transaction() as session:
         session["lang"] = "en"
-    changed = [r[:] for r in ROWS]
-    changed[0][1] = "Chè búp Tân Cương thượng hạng"
-    changed[1][3] = "250.000"
-    changed[1][5] = "Chè móc câu sao tay."
-    html = post_file(client, "b.csv", samples.csv_bytes([HEADER, *changed])).get_data(as_text=True)
+    html = post_file(client, "b.csv", content).get_data(as_text=True)
     assert "3 rows: 0 new, 0 updated, 1 sent for review, 1 updated and sent for review, 1 unchanged." in html
     assert result_cells(html) == {
         "CHE-001": "Sent for review: ten_san_pham",
