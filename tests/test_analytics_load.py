@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,12 +19,12 @@ from conftest import TEST_DATABASE_URL, built_app, make_test_config
 from factories import make_category, make_product, make_seller
 from marketplace.analytics.models import DailyCount, SearchEvent, TotalCount
 from marketplace.extensions import db
+from tests.live_server import gunicorn_from_env
 
 pytestmark = pytest.mark.load
 
 CLIENTS = 50
 SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
-PORTS = {"sqlite": 5210, "postgresql": 5211}
 BROWSER = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
 
 COUNTED = [("/", "home"), ("/san-pham/che-tai-{n}", "product"), ("/danh-muc/che", "category"),
@@ -49,19 +45,6 @@ def _request(base: str, method: str, path: str, ua: str, headers: dict) -> int:
         return exc.code
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log_path.read_bytes().decode()[-2000:]}")
-        try:
-            _request(base, "GET", "/robots.txt", BROWSER, {})
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not start")
-
-
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
     if database == "postgresql" and not (TEST_DATABASE_URL or "").startswith("postgresql"):
@@ -78,24 +61,13 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
 
         get_search().rebuild()
         db.session.commit()
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="load-test", UPLOAD_FOLDER=str(tmp_path / "up"),
-               MAIL_FOLDER=str(tmp_path / "mail"))
-    env.pop("SEARCH_BACKEND", None)
-    port = PORTS[database]
-    base = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "--timeout", "120",
-         "marketplace:create_app()"],
-        # stderr to a file, not a pipe: the per-request log lines would fill a pipe's
-        # buffer and block every worker until the test read it.
-        env=env, cwd=str(Path(__file__).resolve().parent.parent), stdout=subprocess.DEVNULL, stderr=log,
-    )
+    env = {"DATABASE_URL": url, "SECRET_KEY": "load-test", "UPLOAD_FOLDER": str(tmp_path / "up"),
+           "MAIL_FOLDER": str(tmp_path / "mail")}
+    log = tmp_path / "gunicorn.log"
     sent: dict[str, int] = {}
-    failures: list[str] = []
     lock = threading.Lock()
-    try:
-        _wait_ready(base, proc, tmp_path / "gunicorn.log")
+    with gunicorn_from_env(env, log, workers=4) as server:
+        base = server.url
         stop = time.monotonic() + SECONDS
 
         def client(seed: int) -> None:
@@ -122,18 +94,8 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
             t.start()
         for t in threads:
             t.join()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        err = (tmp_path / "gunicorn.log").read_bytes()
-        if b"could not be recorded" in err:
-            failures.append(err.decode()[-3000:])
-    assert not failures, failures
+    err = log.read_bytes()
+    assert b"could not be recorded" not in err, err.decode()[-3000:]
     assert sent.get("failed", 0) == 0, sent
     countable = sum(v for k, v in sent.items() if k not in ("excluded", "failed"))
     print(f"{database}: {countable} countable + {sent.get('excluded', 0)} excluded requests in {SECONDS:.0f} s")

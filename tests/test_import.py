@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from marketplace.catalog.models import AreaAlias, Category, Product
+from marketplace.catalog.models import AreaAlias, Category, Product, ProductRevision
 from marketplace.extensions import db
 from marketplace.sellers.models import Seller
 
@@ -80,7 +80,7 @@ def test_csv_preview_writes_nothing_then_commit_saves_everything(app, client, wo
 
     saved = client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token_of(html)}, follow_redirects=True)
     assert saved.status_code == 200
-    assert "Đã nhập xong: 3 sản phẩm mới, 0 sản phẩm cập nhật" in saved.get_data(as_text=True)
+    assert "Đã nhập xong: 3 thêm mới, 0 cập nhật, 0 không đổi." in saved.get_data(as_text=True)
     rows = products(app, world["seller_id"])
     assert [(p.code, p.name, p.price_vnd, p.unit, p.status) for p in rows] == [
         ("CHE-001", "Chè búp Tân Cương đặc biệt", 150000, "hộp 200 g", "draft"),
@@ -118,6 +118,103 @@ def test_reimporting_the_same_file_updates_instead_of_duplicating(app, client, w
     rows = products(app, world["seller_id"])
     assert [p.id for p in rows] == ids
     assert rows[1].price_vnd == 250000
+
+
+def publish_all(app, seller_id) -> None:
+    with app.app_context():
+        for product in db.session.scalars(sa.select(Product).where(Product.seller_id == seller_id)):
+            product.status = "published"
+        db.session.commit()
+
+
+def pending_fields(app) -> dict[str, dict]:
+    """product code → fields of its pending revision."""
+    with app.app_context():
+        stmt = (
+            sa.select(Product.code, ProductRevision.fields)
+            .join(ProductRevision, ProductRevision.product_id == Product.id)
+            .where(ProductRevision.status == "pending")
+        )
+        return {code: fields for code, fields in db.session.execute(stmt)}
+
+
+def result_cells(html: str) -> dict[str, str]:
+    """product code → the "Kết quả" cell of the preview's row table, whitespace collapsed."""
+    table = html[html.index('class="import-table import-rows"'):]
+    rows = re.findall(r"<tr>\s*<td>\d+</td><td>([^<]*)</td><td>[^<]*</td>\s*<td>(.*?)</td>", table, re.S)
+    return {code: " ".join(cell.split()) for code, cell in rows}
+
+
+def published_then_changed(app, client, world) -> bytes:
+    """Import ROWS, publish them; a file where CHE-001 changes a reviewed field only
+    (name) and CHE-002 a live one (price) and a reviewed one (description)."""
+    login(client, world["user_id"])
+    client.post("/dashboard/nhap-du-lieu/xac-nhan",
+                data={"token": token_of(post_file(client, "a.csv", samples.csv_bytes([HEADER, *ROWS])).get_data(as_text=True))})
+    publish_all(app, world["seller_id"])
+    changed = [r[:] for r in ROWS]
+    changed[0][1] = "Chè búp Tân Cương thượng hạng"
+    changed[1][3] = "250.000"
+    changed[1][5] = "Chè móc câu sao tay."
+    return samples.csv_bytes([HEADER, *changed])
+
+
+def test_reviewed_changes_on_published_products_are_reported_as_sent_for_review(app, client, world):
+    content = published_then_changed(app, client, world)
+    html = post_file(client, "b.csv", content).get_data(as_text=True)
+    assert "3 dòng: 0 thêm mới, 0 cập nhật, 1 gửi duyệt, 1 vừa cập nhật vừa gửi duyệt, 1 không đổi." in html
+    assert "cần nhân viên duyệt" in html
+    assert result_cells(html) == {
+        "CHE-001": "Gửi duyệt: ten_san_pham",
+        "CHE-002": "Cập nhật: gia; Gửi duyệt: mo_ta",
+        "MIEN-01": "Không đổi",
+    }
+    assert pending_fields(app) == {}  # the preview wrote nothing
+
+    saved = client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token_of(html)}, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert "Đã nhập xong: 0 thêm mới, 0 cập nhật, 1 gửi duyệt, 1 vừa cập nhật vừa gửi duyệt, 1 không đổi." in page
+    assert "cần nhân viên duyệt" in page
+    rows = products(app, world["seller_id"])
+    assert [(p.name, p.price_vnd, p.description) for p in rows[:2]] == [
+        ("Chè búp Tân Cương đặc biệt", 150000, "Chè hái tay."),  # the approved name stays public
+        ("Chè móc câu", 250000, ""),                             # the price is live at once
+    ]
+    assert pending_fields(app) == {
+        "CHE-001": {"name": "Chè búp Tân Cương thượng hạng"},
+        "CHE-002": {"description": "Chè móc câu sao tay."},
+    }
+
+    # The same file again: the pending revisions already hold those values.
+    again = post_file(client, "b.csv", content).get_data(as_text=True)
+    assert "3 dòng: 0 thêm mới, 0 cập nhật, 3 không đổi." in again
+    assert "gửi duyệt" not in again.lower() and "cần nhân viên duyệt" not in again
+
+    # The original file: the proposed name and description are withdrawn, the price goes back.
+    back = post_file(client, "a.csv", samples.csv_bytes([HEADER, *ROWS])).get_data(as_text=True)
+    assert "3 dòng: 0 thêm mới, 2 cập nhật, 1 không đổi." in back
+    assert result_cells(back) == {
+        "CHE-001": "Rút thay đổi chờ duyệt: ten_san_pham",
+        "CHE-002": "Cập nhật: gia; Rút thay đổi chờ duyệt: mo_ta",
+        "MIEN-01": "Không đổi",
+    }
+    client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token_of(back)})
+    assert pending_fields(app) == {}
+    assert products(app, world["seller_id"])[1].price_vnd == 220000
+
+
+def test_review_outcome_in_english(app, client, world):
+    content = published_then_changed(app, client, world)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    html = post_file(client, "b.csv", content).get_data(as_text=True)
+    assert "3 rows: 0 new, 0 updated, 1 sent for review, 1 updated and sent for review, 1 unchanged." in html
+    assert result_cells(html) == {
+        "CHE-001": "Sent for review: ten_san_pham",
+        "CHE-002": "Updated: gia; Sent for review: mo_ta",
+        "MIEN-01": "Unchanged",
+    }
+    assert "staff" in html
 
 
 def test_xlsx_file_is_imported(app, client, world):
@@ -301,6 +398,18 @@ def test_cli_import_with_progress_dry_run_and_errors(app, runner, world, tmp_pat
     again = runner.invoke(args=["products", "import", str(path), "--seller", "htx-che-tan-cuong"])
     assert "0 thêm mới, 0 cập nhật, 3 không đổi" in again.output
     assert len(products(app, world["seller_id"])) == 3
+
+    publish_all(app, world["seller_id"])
+    renamed = tmp_path / "doi-ten.xlsx"
+    renamed.write_bytes(samples.xlsx_bytes([HEADER, ["CHE-001", "Chè búp thượng hạng", *ROWS[0][2:]], *ROWS[1:]]))
+    review = runner.invoke(args=["products", "import", str(renamed), "--seller", "htx-che-tan-cuong"])
+    assert review.exit_code == 0, review.output
+    assert "0 thêm mới, 0 cập nhật, 1 gửi duyệt, 2 không đổi; đọc 3 dòng" in review.output
+    assert "cần nhân viên duyệt" in review.output
+    assert pending_fields(app) == {"CHE-001": {"name": "Chè búp thượng hạng"}}
+    same = runner.invoke(args=["products", "import", str(renamed), "--seller", "htx-che-tan-cuong", "--dry-run"])
+    assert "0 thêm mới, 0 cập nhật, 3 không đổi; đọc 3 dòng" in same.output
+    assert "cần nhân viên duyệt" not in same.output
 
     bad = tmp_path / "loi.csv"
     bad.write_bytes(samples.csv_bytes([HEADER, ["NEW-1", "Sản phẩm mới", "Đồ uống", "100", "hộp", "", ""], ["NEW-2", "Giá sai", "Đồ uống", "-5", "hộp", "", ""]]))

@@ -38,19 +38,18 @@ def import_command(file: Path, seller_slug: str, dry_run: bool) -> None:
     result = apply_import(seller, table, progress=progress)
     for row, column, message in result.problems:
         click.echo(f"Dòng {row}, cột {column or '-'}: {message}", err=True)
-    summary = (
-        f"{result.count('create')} thêm mới, {result.count('update')} cập nhật, "
-        f"{result.count('unchanged')} không đổi; đọc {result.rows_read} dòng, bỏ qua {result.blank_rows} dòng trống"
-    )
+    summary = f"{result.counts_text()}; đọc {result.rows_read} dòng, bỏ qua {result.blank_rows} dòng trống"
     if not result.ok:
         db.session.rollback()
         raise click.ClickException(f"{len(result.problems)} lỗi; chưa lưu gì.")
     if dry_run:
         db.session.rollback()
         click.echo(f"Kiểm tra xong (--dry-run, chưa lưu): {summary}.")
-        return
-    db.session.commit()
-    click.echo(f"Đã nhập cho {seller.name}: {summary}.")
+    else:
+        db.session.commit()
+        click.echo(f"Đã nhập cho {seller.name}: {summary}.")
+    if result.review_note:
+        click.echo(result.review_note)
 
 
 def register(app: Flask) -> None:

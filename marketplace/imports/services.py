@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..catalog.models import Area, AreaAlias, Category, Product
-from ..catalog.services import PRODUCT_FIELDS, ProductBatch, ValidationError, update_product
+from ..catalog.models import Area, AreaAlias, Category, Product, ProductRevision
+from ..catalog.services import (
+    PRODUCT_FIELDS,
+    REVIEWED_FIELDS,
+    ProductBatch,
+    ValidationError,
+    pending_revision,
+    update_product,
+)
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
@@ -38,13 +45,23 @@ SERVICE_TO_FIELD = {
 _AREA_PREFIXES = ("xa ", "phuong ", "thi tran ", "huyen ", "thanh pho ", "tp ", "thi xa ", "tinh ")
 
 
+# Row actions, in the order the summary lists them. On a published product a change of
+# name, description or category goes into its pending revision for staff review
+# (catalog.services.update_product): "review" rows changed only those, "update_review"
+# rows also changed live fields (price, unit, ...).
+ACTIONS = ("create", "update", "review", "update_review", "unchanged")
+
+
 @dataclass
 class RowOutcome:
     row: int
     code: str
     name: str
-    action: str = ""  # "create" | "update" | "unchanged" | "" (not applied)
+    action: str = ""  # one of ACTIONS, or "" (not applied)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column header, message)
+    updated: list[str] = field(default_factory=list)  # columns changed on the product itself
+    review: list[str] = field(default_factory=list)  # columns whose new values wait for staff approval
+    withdrawn: list[str] = field(default_factory=list)  # columns whose pending change went back to the approved value
 
 
 @dataclass
@@ -67,6 +84,34 @@ class ImportResult:
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action and not r.problems)
+
+    @property
+    def sent_for_review(self) -> bool:
+        return any(self.count(action) for action in ("review", "update_review"))
+
+    @property
+    def review_note(self) -> str:
+        """Why some changes are not visible yet ("" when no row sent any for review)."""
+        if not self.sent_for_review:
+            return ""
+        return _("Thay đổi tên, mô tả hoặc danh mục của sản phẩm đang hiển thị cần nhân viên duyệt: "
+                 "người mua vẫn thấy phiên bản đã duyệt cho tới khi thay đổi được duyệt.")
+
+    def counts_text(self) -> str:
+        """"2 thêm mới, 1 cập nhật, 1 gửi duyệt, 0 không đổi" (the review counts only when not 0)."""
+        labels = {
+            "create": lambda n: _("%(n)d thêm mới", n=n),
+            "update": lambda n: _("%(n)d cập nhật", n=n),
+            "review": lambda n: _("%(n)d gửi duyệt", n=n),
+            "update_review": lambda n: _("%(n)d vừa cập nhật vừa gửi duyệt", n=n),
+            "unchanged": lambda n: _("%(n)d không đổi", n=n),
+        }
+        parts = []
+        for action in ACTIONS:
+            n = self.count(action)
+            if n or action not in ("review", "update_review"):
+                parts.append(labels[action](n))
+        return ", ".join(parts)
 
 
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
@@ -175,8 +220,35 @@ def _row_data(values: dict[str, object], table: Table, lookups: Lookups) -> tupl
     return data, problems
 
 
-def _snapshot(product: Product) -> tuple:
-    return tuple(getattr(product, f) for f in PRODUCT_FIELDS)
+def _snapshot(product: Product) -> dict:
+    return {f: getattr(product, f) for f in PRODUCT_FIELDS}
+
+
+def _pending_fields(seller: Seller) -> dict[int, dict]:
+    """product id → the fields of its pending revision, for the seller's products (one query)."""
+    stmt = (
+        sa.select(ProductRevision.product_id, ProductRevision.fields)
+        .join(Product, Product.id == ProductRevision.product_id)
+        .where(Product.seller_id == seller.id, ProductRevision.status == "pending")
+    )
+    return {product_id: dict(fields or {}) for product_id, fields in db.session.execute(stmt)}
+
+
+def _record_update(outcome: RowOutcome, table: Table, before: dict, after: dict,
+                   pending_before: dict, pending_after: dict) -> None:
+    """What an update did: live columns changed, changes sent for review, pending ones withdrawn."""
+
+    def columns(fields) -> list[str]:
+        return [table.header(SERVICE_TO_FIELD[f]) for f in PRODUCT_FIELDS if f in fields]
+
+    outcome.updated = columns({f for f in PRODUCT_FIELDS if after[f] != before[f]})
+    outcome.review = columns({f for f, v in pending_after.items() if f not in pending_before or pending_before[f] != v})
+    outcome.withdrawn = columns(set(pending_before) - set(pending_after))
+    changed = bool(outcome.updated or outcome.withdrawn)
+    if outcome.review:
+        outcome.action = "update_review" if changed else "review"
+    else:
+        outcome.action = "update" if changed else "unchanged"
 
 
 def _product_by_id(text: str, by_id: dict[int, Product]) -> Product | None:
@@ -205,6 +277,7 @@ def apply_import(
     mine = list(db.session.scalars(sa.select(Product).where(Product.seller_id == seller.id)))
     existing = {p.code: p for p in mine if p.code is not None}
     by_id = {p.id: p for p in mine} if "id" in table.columns else {}
+    pending = _pending_fields(seller)
     batch = ProductBatch(seller)
     seen: dict[str, int] = {}
     seen_ids: dict[int, int] = {}
@@ -254,9 +327,15 @@ def apply_import(
                 outcome.action = "create"
             else:
                 before = _snapshot(product)
+                pending_before = pending.get(product.id, {})
                 old_code = product.code
                 update_product(product, data, actor=actor)
-                outcome.action = "update" if _snapshot(product) != before else "unchanged"
+                pending_after = pending_before
+                if product.status == "published" and any(f in data for f in REVIEWED_FIELDS):
+                    # update_product may have proposed (or withdrawn) a revision
+                    revision = pending_revision(product)
+                    pending_after = dict(revision.fields) if revision is not None else {}
+                _record_update(outcome, table, before, _snapshot(product), pending_before, pending_after)
                 if product.code != old_code:  # keep the batch's in-memory code check true
                     batch.codes.discard(old_code)
                     if product.code:

@@ -129,15 +129,9 @@ def commit():
         return _preview(seller, result, None, meta.get("filename", ""), status=409, stale=True)
     db.session.commit()
     storage.discard_upload(form.token.data)
-    flash(
-        _(
-            "Đã nhập xong: %(created)d sản phẩm mới, %(updated)d sản phẩm cập nhật, %(unchanged)d không đổi.",
-            created=result.count("create"),
-            updated=result.count("update"),
-            unchanged=result.count("unchanged"),
-        ),
-        "success",
-    )
+    flash(_("Đã nhập xong: %(counts)s.", counts=result.counts_text()), "success")
+    if result.review_note:
+        flash(result.review_note, "warning")
     if _is_staff():
         return redirect(url_for("imports.upload", seller=seller.slug))
     return redirect(url_for("dashboard.home"))

@@ -24,7 +24,7 @@ def test_csv_blank_lines_do_not_eat_the_row_cap(app, client, world):
     assert "Đã đọc 5010 dòng sau dòng tiêu đề: bỏ qua 4990 dòng trống, 20 dòng sản phẩm sẽ được lưu." in html
     assert "20 dòng: 20 thêm mới" in html
     saved = commit(client, html).get_data(as_text=True)
-    assert "Đã nhập xong: 20 sản phẩm mới" in saved
+    assert "Đã nhập xong: 20 thêm mới" in saved
     assert [p.code for p in products(app, world["seller_id"])] == [f"SP-{i:04d}" for i in range(20)]
 
 
@@ -45,7 +45,7 @@ def test_xlsx_empty_rows_do_not_eat_the_row_cap(app, client, world):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "bỏ qua 4995 dòng trống, 10 dòng sản phẩm sẽ được lưu." in html
-    assert "Đã nhập xong: 10 sản phẩm mới" in commit(client, html).get_data(as_text=True)
+    assert "Đã nhập xong: 10 thêm mới" in commit(client, html).get_data(as_text=True)
     assert len(products(app, world["seller_id"])) == 10
 
 

@@ -23,8 +23,7 @@ from marketplace.inquiries.views import RATE_LIMIT
 from marketplace.web.ratelimit import RateLimitCounter
 from tests.conftest import built_app, make_test_config
 from tests.factories import make_product
-
-from .gunicorn_server import gunicorn
+from tests.live_server import gunicorn_from_env
 
 pytestmark = pytest.mark.load
 
@@ -51,7 +50,10 @@ def test_burst_of_50_inquiries_gives_only_stored_and_429(tmp_path):
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "SEARCH_BACKEND": app.config["SEARCH_BACKEND"],
         }
-        with gunicorn(env, log_path=tmp_path / "gunicorn.log") as url:
+        # gthread workers: one process serves many requests at once, as behind a busy proxy.
+        with gunicorn_from_env(env, tmp_path / "gunicorn.log", threads=25,
+                               extra_args=("--backlog", "256", "--log-level", "warning")) as server:
+            url = server.url
             page = f"{url}/hoi-hang/{slug}"
 
             def prepare(_i):
