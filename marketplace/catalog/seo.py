@@ -9,24 +9,19 @@ from __future__ import annotations
 from flask import url_for
 
 from ..media.images import WIDTHS, rendition_name
+from ..web.urls import url_for_value
 from .models import Product, ProductPhoto
 
 CARD_WIDTH = 320
 
 
 def photo_url(photo: ProductPhoto, width: int, *, external: bool = False) -> str:
-    return url_for("media.file", name=rendition_name(photo.key, width), _external=external)
+    return url_for_value("media.file", "name", rendition_name(photo.key, width), external=external)
 
 
 def photo_srcset(photo: ProductPhoto) -> str:
-    """Every rendition with its width; one ``url_for`` per photo (the renditions differ
-    only in the file name, which is URL-safe: a hex key, a width and ``.webp``)."""
-    first = photo_url(photo, WIDTHS[0])
-    name = rendition_name(photo.key, WIDTHS[0])
-    if "?" in first or not first.endswith("/" + name):
-        return ", ".join(f"{photo_url(photo, w)} {w}w" for w in WIDTHS)
-    prefix = first[: -len(name)]
-    return ", ".join(f"{prefix}{rendition_name(photo.key, w)} {w}w" for w in WIDTHS)
+    """Every rendition with its width."""
+    return ", ".join(f"{photo_url(photo, w)} {w}w" for w in WIDTHS)
 
 
 def photo_height(photo: ProductPhoto, width: int) -> int:

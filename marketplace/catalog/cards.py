@@ -1,0 +1,100 @@
+"""Product cards: what a grid of products shows (home rows, listings, collections,
+related products), loaded as plain rows in one statement.
+
+A card needs a few columns of the product, its seller's name, the stars of a valid
+OCOP certificate, whether it holds a rural-industry mark and its cover photo; loading
+whole ORM objects with their relationships for that cost more than the rest of a
+listing. ``cards_by_ids`` reads exactly those columns with one flat ``SELECT`` (the
+cover is the photo first by position, as ``Product.cover``; the certificate rule is
+``queries.valid_certificate_condition``, the SQL twin of ``OcopCertification.is_valid``),
+only for products visible to buyers, and keeps the order of the ids it was given.
+Nothing is cached: every call reads the database.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..sellers.models import Seller
+from ..web.urls import url_for_value
+from . import queries
+from .models import OcopCertification, Product, ProductPhoto, RuralIndustryRecognition
+
+
+@dataclass(frozen=True, slots=True)
+class CardPhoto:
+    """The cover photo of a card (what ``picture()`` and ``seo.photo_url`` read)."""
+
+    key: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    id: int
+    slug: str
+    name: str
+    price_vnd: int
+    unit: str
+    seller_name: str
+    stars: int | None  # of a valid OCOP certificate, else None
+    rural_industry: bool
+    cover: CardPhoto | None
+
+    @property
+    def url(self) -> str:
+        return url_for_value("catalog.product", "slug", self.slug)
+
+
+def _cover_id() -> sa.ScalarSelect:
+    return (
+        sa.select(ProductPhoto.id)
+        .where(ProductPhoto.product_id == Product.id)
+        .order_by(ProductPhoto.position, ProductPhoto.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
+def card_rows(ids: Sequence[int]) -> sa.Select:
+    """One row per public product among ``ids`` with every column a card shows."""
+    return (
+        sa.select(
+            Product.id,
+            Product.slug,
+            Product.name,
+            Product.price_vnd,
+            Product.unit,
+            Seller.name,
+            sa.case((queries.valid_certificate_condition(), OcopCertification.stars), else_=None),
+            RuralIndustryRecognition.id,
+            ProductPhoto.key,
+            ProductPhoto.width,
+            ProductPhoto.height,
+            ProductPhoto.alt,
+        )
+        .join(Seller, Product.seller_id == Seller.id)
+        .outerjoin(OcopCertification, OcopCertification.product_id == Product.id)
+        .outerjoin(RuralIndustryRecognition, RuralIndustryRecognition.product_id == Product.id)
+        .outerjoin(ProductPhoto, ProductPhoto.id == _cover_id())
+        .where(Product.id.in_(list(ids)), queries.public_condition())
+    )
+
+
+def cards_by_ids(ids: Sequence[int]) -> list[Card]:
+    """Cards of the public products among ``ids``, in the order given (repeats and
+    hidden or vanished products left out)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    by_id: dict[int, Card] = {}
+    for pid, slug, name, price, unit, seller, stars, rural, key, width, height, alt in db.session.execute(card_rows(ids)):
+        cover = CardPhoto(key, width, height, alt or "") if key is not None else None
+        by_id[pid] = Card(pid, slug, name, price, unit or "", seller, stars, rural is not None, cover)
+    return [by_id[i] for i in ids if i in by_id]
