@@ -46,9 +46,9 @@ class Card:
     rural_industry: bool
     cover: CardPhoto | None
 
-    @property
-    def url(self) -> str:
-        return url_for_value("catalog.product", "slug", self.slug)
+    def url(self, ref: str | None = None) -> str:
+        """The product page (``ref``: the search result token, see analytics.search_ref)."""
+        return url_for_value("catalog.product", "slug", self.slug, ref=ref)
 
 
 def _cover_id() -> sa.ScalarSelect:

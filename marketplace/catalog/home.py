@@ -3,14 +3,17 @@
 Figures (counts per OCOP star, category, area; totals) scan every public product, so a
 process keeps them per catalog generation (``catalog/generation.py``): exact, since any
 catalog write moves the generation in every process at once. ``HOME_FIGURES_CACHE =
-False`` computes them on every request. Every row's cards are loaded in one batch.
+False`` computes them on every request. The cards of every row (collections included)
+are loaded in one batch.
 """
 from __future__ import annotations
 
 from flask import current_app
 
+from ..collections import queries as collections
 from ..extensions import db
 from . import generation, queries
+from .cards import cards_by_ids
 
 HOME_ROW = 8
 
@@ -39,7 +42,9 @@ def home_figures() -> dict:
 
 
 def home_page() -> dict:
-    """Template context of the home page (besides the root categories)."""
+    """Template context of the home page (besides the root categories): figures, the
+    collection blocks, the OCOP rows and the newest products, every card of them loaded
+    in one statement."""
     figures = home_figures()
     star_counts = figures["star_counts"]
     row_ids = {
@@ -48,8 +53,9 @@ def home_page() -> dict:
         if star_counts.get(stars)
     }
     newest_ids = list(db.session.scalars(queries.newest_public(HOME_ROW)))
-    all_ids = list(dict.fromkeys([i for ids in row_ids.values() for i in ids] + newest_ids))
-    by_id = {p.id: p for p in queries.products_by_ids(all_ids)}
+    blocks = collections.home_showcase()
+    all_ids = [*collections.showcase_ids(blocks), *(i for ids in row_ids.values() for i in ids), *newest_ids]
+    by_id = {card.id: card for card in cards_by_ids(all_ids)}
     ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
     area_counts = figures["area_counts"]
     areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
@@ -62,4 +68,5 @@ def home_page() -> dict:
         "areas": areas[:24],
         "area_counts": area_counts,
         "newest": [by_id[i] for i in newest_ids if i in by_id],
+        **collections.split_home_showcase(collections.with_cards(blocks, by_id)),
     }

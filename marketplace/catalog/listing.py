@@ -2,7 +2,7 @@
 
 Query-string parsing and the view-model of facets and chips live here so the views stay
 thin. Products come ONLY through the search interface: build a ``SearchQuery``, call
-``get_search().search()``, then load rows with ``queries.products_by_ids``.
+``get_search().search()``, then load the cards with ``cards.cards_by_ids``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from ..text import format_vnd, is_slug
 from ..web import integers
 from ..web.pagecache import keep_out_of_page_cache
 from . import queries
-from .models import Area, Category, Product
+from .cards import Card, cards_by_ids
+from .models import Area, Category
 
 MAX_PRICE = 10**12
 MAX_SELECTED = 20  # values per multi-select filter
@@ -107,7 +108,7 @@ class Listing:
 
     query: SearchQuery
     result: SearchResult
-    products: list[Product]
+    products: list[Card]
     messages: list[str] = field(default_factory=list)
     facets: dict[str, list[dict]] = field(default_factory=dict)
     chips: list[dict] = field(default_factory=list)
@@ -215,8 +216,9 @@ def run_listing(
         )
         query = replace(query, page=result.pages)
         result = _search(query)
-    # Defence in depth: an index that lags behind never shows a hidden product.
-    products = [p for p in queries.products_by_ids(result.ids) if p.is_public]
+    # Defence in depth: an index that lags behind never shows a hidden product (cards
+    # are only loaded for public products).
+    products = cards_by_ids(result.ids)
     listing = Listing(query=query, result=result, products=products, messages=messages)
     if result.degraded:
         keep_out_of_page_cache()  # the engine is back soon; this fallback page must not stay

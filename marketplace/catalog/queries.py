@@ -132,9 +132,9 @@ def public_product_detail(slug: str) -> Product | None:
 
 
 def related_products(product: Product, limit: int = 4) -> sa.Select:
-    """Other public products of the same category (then same seller), most viewed first."""
-    return with_card_data(
-        public_products()
+    """Ids of other public products of the same category (then same seller), most viewed first."""
+    return (
+        public_product_ids()
         .where(
             Product.id != product.id,
             sa.or_(Product.category_id == product.category_id, Product.seller_id == product.seller_id),

@@ -8,11 +8,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..collections.queries import home_showcase, showcase
+from ..collections.queries import showcase
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
 from . import generation, queries, seo
+from .cards import cards_by_ids
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .models import Category
@@ -137,7 +138,7 @@ def navigation() -> dict:
 @bp.get("/")
 def home():
     page_viewed.send(current_app._get_current_object(), kind="home", object_id=None, seller_id=None)
-    return render_template("catalog/home.html", categories=_nav_categories(), **home_page(), **home_showcase())
+    return render_template("catalog/home.html", categories=_nav_categories(), **home_page())
 
 
 @bp.get("/san-pham")
@@ -154,7 +155,7 @@ def product(slug: str):
     item = queries.public_product_detail(slug)
     if item is None:
         abort(404)
-    related = list(db.session.scalars(queries.related_products(item)))
+    related = cards_by_ids(list(db.session.scalars(queries.related_products(item))))
     product_viewed.send(
         current_app._get_current_object(),
         product_id=item.id,

@@ -6,13 +6,14 @@ published, started (``starts_at <= now``) and not ended (``now < ends_at``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..catalog import queries as cq
+from ..catalog.cards import Card, cards_by_ids
 from ..catalog.models import Product
 from ..extensions import db
 from ..sellers.models import Seller
@@ -56,15 +57,24 @@ def active_by_slug(slug: str, now: datetime | None = None) -> Collection | None:
     return db.session.scalars(active_collections(now=now).where(Collection.slug == slug)).first()
 
 
-def public_item_products(collection_id: int) -> sa.Select:
-    """The collection's publicly visible products, in the curated order (card data loaded)."""
-    return cq.with_card_data(
-        sa.select(Product)
+def _public_items(collection_id: int, *columns) -> sa.Select:
+    return (
+        sa.select(*columns)
         .join(CollectionItem, CollectionItem.product_id == Product.id)
         .join(Seller, Product.seller_id == Seller.id)
         .where(CollectionItem.collection_id == collection_id, cq.public_condition())
         .order_by(CollectionItem.position, CollectionItem.id)
     )
+
+
+def public_item_products(collection_id: int) -> sa.Select:
+    """The collection's publicly visible products, in the curated order (card data loaded)."""
+    return cq.with_card_data(_public_items(collection_id, Product))
+
+
+def public_item_ids(collection_id: int) -> sa.Select:
+    """Ids of the collection's publicly visible products, in the curated order."""
+    return _public_items(collection_id, Product.id)
 
 
 def public_item_counts(collection_ids: list[int]) -> dict[int, int]:
@@ -82,65 +92,84 @@ def public_item_counts(collection_ids: list[int]) -> dict[int, int]:
 
 @dataclass
 class Showcase:
-    """One active collection as a page block: its first public products and their count."""
+    """One active collection as a page block: its first public products (cards) and
+    their count."""
 
     collection: Collection
-    products: list[Product]
+    product_ids: list[int]
     total: int
+    products: list[Card] = field(default_factory=list)
 
 
-def _first_public_products(ids: list[int], limit: int) -> dict[int, list[Product]]:
-    """The first ``limit`` public products of each collection, in the curated order."""
-    rank = sa.func.row_number().over(
-        partition_by=CollectionItem.collection_id, order_by=(CollectionItem.position, CollectionItem.id)
-    ).label("rank")
+def _first_public_ids(ids: list[int], limit: int) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """The ids of the first ``limit`` public products of each collection, in the curated
+    order, and the number of public products of each (one statement)."""
+    order = (CollectionItem.position, CollectionItem.id)
+    rank = sa.func.row_number().over(partition_by=CollectionItem.collection_id, order_by=order).label("rank")
+    total = sa.func.count().over(partition_by=CollectionItem.collection_id).label("total")
     inner = (
-        sa.select(CollectionItem.collection_id, CollectionItem.product_id, rank)
+        sa.select(CollectionItem.collection_id, CollectionItem.product_id, rank, total)
         .join(Product, Product.id == CollectionItem.product_id)
         .join(Seller, Product.seller_id == Seller.id)
         .where(CollectionItem.collection_id.in_(ids), cq.public_condition())
         .subquery()
     )
     rows = db.session.execute(
-        sa.select(inner.c.collection_id, inner.c.product_id).where(inner.c.rank <= limit)
+        sa.select(inner.c.collection_id, inner.c.product_id, inner.c.total).where(inner.c.rank <= limit)
         .order_by(inner.c.collection_id, inner.c.rank)
     ).all()
-    by_id = {p.id: p for p in cq.products_by_ids(list(dict.fromkeys(pid for _, pid in rows)))}
-    out: dict[int, list[Product]] = {}
-    for cid, pid in rows:
-        if pid in by_id:
-            out.setdefault(cid, []).append(by_id[pid])
-    return out
+    first: dict[int, list[int]] = {}
+    totals: dict[int, int] = {}
+    for cid, pid, n in rows:
+        first.setdefault(cid, []).append(pid)
+        totals[cid] = int(n)
+    return first, totals
 
 
 def _showcase(collections: list[Collection], limits: dict[str, int]) -> list[Showcase]:
-    """Each collection with its first public products (one query for the items, one for
-    the cards, one for the counts). A collection without any public product is left out."""
+    """Each collection with the ids of its first public products and their count; a
+    collection without any public product is left out. ``with_cards`` fills the cards."""
     if not collections:
         return []
-    ids = [c.id for c in collections]
-    first = _first_public_products(ids, max(limits.values()))
-    counts = public_item_counts(ids)
+    first, totals = _first_public_ids([c.id for c in collections], max(limits.values()))
     return [
-        Showcase(c, first[c.id][: limits[c.placement]], counts.get(c.id, 0))
+        Showcase(c, first[c.id][: limits[c.placement]], totals[c.id])
         for c in collections
         if first.get(c.id)
     ]
 
 
+def showcase_ids(blocks: list[Showcase]) -> list[int]:
+    return [pid for block in blocks for pid in block.product_ids]
+
+
+def with_cards(blocks: list[Showcase], cards: dict[int, Card] | None = None) -> list[Showcase]:
+    """The blocks with their cards (from ``cards``, else loaded in one statement); a
+    block whose products all went out of view is left out."""
+    if cards is None:
+        cards = {card.id: card for card in cards_by_ids(showcase_ids(blocks))}
+    for block in blocks:
+        block.products = [cards[pid] for pid in block.product_ids if pid in cards]
+    return [block for block in blocks if block.products]
+
+
 def showcase(placement: str, *, category_id: int | None = None, limit: int = SHOWCASE_PRODUCTS,
              now: datetime | None = None) -> list[Showcase]:
-    """Active collections of one placement in order, as page blocks."""
+    """Active collections of one placement in order, as page blocks with their cards."""
     collections = list(db.session.scalars(active_collections(placement, category_id=category_id, now=now)))
-    return _showcase(collections, {placement: limit})
+    return with_cards(_showcase(collections, {placement: limit}))
 
 
-def home_showcase(now: datetime | None = None) -> dict[str, list[Showcase]]:
-    """The home page's hero banners and collection rows (one query when there are none)."""
+def home_showcase(now: datetime | None = None) -> list[Showcase]:
+    """The home page's hero banners and collection rows, without their cards (the home
+    page loads every card it shows in one statement; see ``with_cards``)."""
     collections = list(db.session.scalars(
         active_collections(now=now).where(Collection.placement.in_(("home_hero", "home_row")))
     ))
-    blocks = _showcase(collections, {"home_hero": HERO_PRODUCTS, "home_row": SHOWCASE_PRODUCTS})
+    return _showcase(collections, {"home_hero": HERO_PRODUCTS, "home_row": SHOWCASE_PRODUCTS})
+
+
+def split_home_showcase(blocks: list[Showcase]) -> dict[str, list[Showcase]]:
     return {
         "hero_collections": [b for b in blocks if b.collection.placement == "home_hero"],
         "row_collections": [b for b in blocks if b.collection.placement == "home_row"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..catalog.cards import cards_by_ids
 from ..extensions import db
 from ..staff.access import is_staff
 from . import queries
@@ -31,9 +32,10 @@ def detail(slug: str):
     if state != "active" and not is_staff(current_user):
         abort(404)  # not started, ended or switched off: gone for the public
     page = request.args.get("page", 1, type=int) or 1
-    products = db.paginate(queries.public_item_products(collection.id), page=max(1, page), per_page=PER_PAGE,
+    products = db.paginate(queries.public_item_ids(collection.id), page=max(1, page), per_page=PER_PAGE,
                            error_out=False)
     if products.pages and page > products.pages:  # past the end: the last page
-        products = db.paginate(queries.public_item_products(collection.id), page=products.pages,
+        products = db.paginate(queries.public_item_ids(collection.id), page=products.pages,
                                per_page=PER_PAGE, error_out=False)
+    products.items = cards_by_ids(products.items)
     return render_template("collections/detail.html", collection=collection, state=state, products=products)

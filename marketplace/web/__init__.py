@@ -20,6 +20,7 @@ def _stars(n: int | None) -> str:
 
 def init_web(app: Flask) -> None:
     from .integers import IdConverter
+    from .urls import url_for_value
 
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
@@ -27,6 +28,7 @@ def init_web(app: Flask) -> None:
     app.add_template_filter(format_date, "date_vn")
     app.add_template_filter(format_datetime, "datetime_vn")
     app.add_template_filter(_stars, "stars")
+    app.add_template_global(url_for_value, "url_for_value")
 
     @app.template_filter("nl2br")
     def nl2br(value: str | None) -> Markup:

@@ -3,8 +3,8 @@
 A product grid links every card to its page and its photo renditions; ``url_for`` costs
 a routing-map build each time. ``url_for_value`` builds the URL once per request with a
 marker in place of the value and then only splices values in: the result is the same
-string ``url_for`` gives. Only values made of unreserved URL characters (which
-``url_for`` leaves as they are) take the short way; anything else, or a URL that ``url_for``
+string ``url_for`` gives. Only values made of unreserved URL characters and ``/``
+(which ``url_for`` leaves as they are) take the short way; anything else, or a URL that ``url_for``
 gives a query string or changes the marker in, goes through ``url_for`` itself.
 The parts live in ``g``: nothing is kept across requests.
 """
@@ -15,7 +15,7 @@ import re
 from flask import g, url_for
 
 _MARKER = "urlvaluemarker0"
-_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
+_SAFE = re.compile(r"[A-Za-z0-9._~/-]+")
 
 
 def _parts(endpoint: str, arg: str, external: bool) -> tuple[str, str] | None:
@@ -33,9 +33,13 @@ def _parts(endpoint: str, arg: str, external: bool) -> tuple[str, str] | None:
     return cache[key]
 
 
-def url_for_value(endpoint: str, arg: str, value: str, *, external: bool = False) -> str:
-    """``url_for(endpoint, **{arg: value}, _external=external)``, cheaply when it can be."""
-    parts = _parts(endpoint, arg, external) if _SAFE.fullmatch(value) else None
+def url_for_value(endpoint: str, arg: str, value: str, *, external: bool = False, **query: str | None) -> str:
+    """``url_for(endpoint, **{arg: value}, _external=external, **query)``, cheaply when it
+    can be (``None`` query values are left out, as ``url_for`` does)."""
+    query = {k: v for k, v in query.items() if v is not None}
+    safe = _SAFE.fullmatch(value) and all(isinstance(v, str) and _SAFE.fullmatch(v) for v in query.values())
+    parts = _parts(endpoint, arg, external) if safe else None
     if parts is None:
-        return url_for(endpoint, _external=external, **{arg: value})
-    return parts[0] + value + parts[1]
+        return url_for(endpoint, _external=external, **{arg: value}, **query)
+    url = parts[0] + value + parts[1]
+    return url + "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else url
