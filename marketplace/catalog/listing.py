@@ -22,9 +22,9 @@ from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
 from ..web import integers
 from ..web.pagecache import keep_out_of_page_cache
-from . import queries
 from .cards import Card, cards_by_ids
 from .models import Area, Category
+from .trees import area_tree, category_tree
 
 MAX_PRICE = 10**12
 MAX_SELECTED = 20  # values per multi-select filter
@@ -145,18 +145,19 @@ def parse_query(
 
     categories: tuple[str, ...] = ()
     if args.getlist("category"):
-        known_slugs = {c.slug for c in db.session.scalars(queries.all_categories())}
+        known_slugs = category_tree().by_slug
         categories = tuple(s for s in _multi(args, "category") if s in known_slugs)
     if category is not None:
-        allowed = _descendant_slugs(category)
+        tree = category_tree()
+        allowed = {tree.by_id[i].slug for i in tree.descendant_ids([category.slug])}
         categories = tuple(s for s in categories if s in allowed) or (category.slug,)
 
     areas = tuple(s for s in _multi(args, "area") if is_slug(s))
     if areas:
-        known = queries.areas_by_slugs(areas)
+        known = area_tree().by_slug
         areas = tuple(s for s in areas if s in known)
     if area is not None:
-        allowed_areas = {area.slug} | {a.slug for a in db.session.scalars(queries.child_areas(area))}
+        allowed_areas = {area.slug} | {a.slug for a in area_tree().children(area.id)}
         areas = tuple(s for s in areas if s in allowed_areas) or (area.slug,)
 
     stars = tuple(sorted({int(s) for s in _multi(args, "stars") if s in ("3", "4", "5")}))
@@ -194,11 +195,6 @@ def parse_query(
         highlight=bool(text),
     )
     return query, messages
-
-
-def _descendant_slugs(category: Category) -> set[str]:
-    ids = set(queries.category_descendant_ids([category.slug]))
-    return {c.slug for c in db.session.scalars(queries.all_categories()) if c.id in ids}
 
 
 def run_listing(
@@ -242,10 +238,15 @@ def _search(query: SearchQuery) -> SearchResult:
         return DatabaseSearch().search(query, degraded=True)
 
 
-def category_label(category: Category) -> str:
+def is_english() -> bool:
     from flask_babel import get_locale
 
-    if str(get_locale()) == "en" and category.name_en:
+    return str(get_locale()) == "en"
+
+
+def category_label(category: Category, english: bool | None = None) -> str:
+    """The category's name in the current language (``english``: already known)."""
+    if (is_english() if english is None else english) and category.name_en:
         return category.name_en
     return category.name
 
@@ -262,19 +263,17 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
     chips: list[dict] = []
 
     # Categories: the tree in order, indented; on a category page only its subtree.
-    all_cats = list(db.session.scalars(queries.all_categories()))
-    by_parent: dict[int | None, list[Category]] = {}
-    for c in all_cats:
-        by_parent.setdefault(c.parent_id, []).append(c)
+    tree = category_tree()
     counts = facets.get("category", {})
     cat_options: list[dict] = []
+    english = is_english()
 
     def walk(parent_id: int | None, depth: int) -> None:
-        for c in by_parent.get(parent_id, []):
+        for c in tree.children(parent_id):
             selected = c.slug in q.categories
             if counts.get(c.slug, 0) or selected:
                 cat_options.append(
-                    {"value": c.slug, "label": category_label(c), "count": counts.get(c.slug, 0),
+                    {"value": c.slug, "label": category_label(c, english), "count": counts.get(c.slug, 0),
                      "selected": selected, "depth": depth}
                 )
             walk(c.id, depth + 1)
@@ -290,9 +289,9 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
 
     # Areas
     area_counts = facets.get("area", {})
-    known_areas = queries.areas_by_slugs(list(set(area_counts) | set(q.areas)))
     area_options = []
-    for slug, a in sorted(known_areas.items(), key=lambda item: item[1].name):
+    for a in sorted(area_tree().all, key=lambda a: a.name):
+        slug = a.slug
         if area is not None and slug == area.slug:
             continue
         selected = slug in q.areas

@@ -85,18 +85,9 @@ def area_by_slug(slug: str) -> Area | None:
 
 def category_descendant_ids(slugs: Sequence[str]) -> list[int]:
     """Ids of the named categories and all their descendants (the tree is small)."""
-    rows = db.session.execute(sa.select(Category.id, Category.parent_id, Category.slug)).all()
-    children: dict[int | None, list[int]] = {}
-    for cid, parent, _ in rows:
-        children.setdefault(parent, []).append(cid)
-    found = [cid for cid, _, slug in rows if slug in set(slugs)]
-    result: list[int] = []
-    stack = list(found)
-    while stack:
-        cid = stack.pop()
-        result.append(cid)
-        stack.extend(children.get(cid, []))
-    return result
+    from .trees import category_tree
+
+    return category_tree().descendant_ids(slugs)
 
 
 def root_categories() -> sa.Select:
@@ -242,17 +233,6 @@ def areas_by_ids(ids: Sequence[int]) -> list[Area]:
     return list(db.session.scalars(sa.select(Area).where(Area.id.in_(list(ids))).order_by(Area.name)))
 
 
-def areas_by_slugs(slugs: Sequence[str]) -> dict[str, Area]:
-    if not slugs:
-        return {}
-    rows = db.session.scalars(sa.select(Area).where(Area.slug.in_(list(slugs))))
-    return {area.slug: area for area in rows}
-
-
-def child_areas(area: Area) -> sa.Select:
-    return sa.select(Area).where(Area.parent_id == area.id).order_by(Area.name)
-
-
 def sitemap_products() -> sa.Select:
     """(slug, last change) of every public product."""
     return (
@@ -274,29 +254,6 @@ def sitemap_sellers() -> sa.Select:
         .where(Seller.status == "approved", has_public)
         .order_by(Seller.id)
     )
-
-
-def category_page(slug: str) -> Category | None:
-    """A category with its children and ancestors loaded (for the category page)."""
-    stmt = (
-        sa.select(Category)
-        .where(Category.slug == slug)
-        .options(
-            selectinload(Category.children),
-            selectinload(Category.parent).selectinload(Category.parent),
-        )
-    )
-    return db.session.scalars(stmt).first()
-
-
-def area_page(slug: str) -> Area | None:
-    """An area with its parent and former names loaded (for the area page)."""
-    stmt = (
-        sa.select(Area)
-        .where(Area.slug == slug)
-        .options(selectinload(Area.parent), selectinload(Area.aliases))
-    )
-    return db.session.scalars(stmt).first()
 
 
 def public_product_count() -> int:

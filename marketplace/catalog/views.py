@@ -17,6 +17,7 @@ from .cards import cards_by_ids
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .models import Category
+from .trees import area_tree, category_tree
 
 bp = Blueprint("catalog", __name__)
 
@@ -175,35 +176,27 @@ def product(slug: str):
 
 @bp.get("/danh-muc/<slug:slug>")
 def category(slug: str):
-    item = queries.category_page(slug)
+    tree = category_tree()
+    item = tree.by_slug.get(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, category=item)
     page_viewed.send(current_app._get_current_object(), kind="category", object_id=item.id, seller_id=None)
-    trail = _category_trail(item)
     # Curated blocks on the plain first page; a buyer filtering or paging wants results.
     collections = showcase("category", category_id=item.id) if result.page == 1 and not result.has_filters else []
-    return render_template("catalog/category.html", category=item, trail=trail, listing=result,
-                           row_collections=collections)
+    return render_template("catalog/category.html", category=item, trail=tree.ancestors(item),
+                           subcategories=tree.children(item.id), listing=result, row_collections=collections)
 
 
 @bp.get("/khu-vuc/<slug:slug>")
 def area(slug: str):
-    item = queries.area_page(slug)
+    tree = area_tree()
+    item = tree.by_slug.get(slug)
     if item is None:
         abort(404)
     result = run_listing(request.args, area=item)
     page_viewed.send(current_app._get_current_object(), kind="area", object_id=item.id, seller_id=None)
-    return render_template("catalog/area.html", area=item, listing=result)
-
-
-def _category_trail(category: Category) -> list[Category]:
-    trail, node, seen = [], category.parent, set()
-    while node is not None and node.id not in seen:
-        seen.add(node.id)
-        trail.insert(0, node)
-        node = node.parent
-    return trail
+    return render_template("catalog/area.html", area=item, parent=tree.by_id.get(item.parent_id), listing=result)
 
 
 def _sitemap_chunk() -> int:
