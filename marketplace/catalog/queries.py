@@ -71,7 +71,7 @@ def get_public_product(slug: str) -> Product | None:
 
 def get_public_seller(slug: str) -> Seller | None:
     return db.session.scalars(
-        sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved").options(selectinload(Seller.area))
+        sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved").options(joinedload(Seller.area))
     ).first()
 
 

@@ -500,10 +500,16 @@ class SqliteFtsSearch(SearchBackend):
     # -- search -----------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
+        session = db.session
         try:
-            return self._search(db.session, query)
+            # One search reads the generation once (it writes nothing, so the value
+            # cannot move under it); the next search reads it again.
+            session.info[_SEARCH_GENERATION] = self._generation(session)
+            return self._search(session, query)
         except sa.exc.OperationalError as exc:
             raise SearchUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+        finally:
+            session.info.pop(_SEARCH_GENERATION, None)
 
     def _search(self, session, query: SearchQuery) -> SearchResult:
         today = int(today_vn().strftime("%Y%m%d"))
@@ -527,6 +533,9 @@ class SqliteFtsSearch(SearchBackend):
         return SearchResult(ids=[], total=0, page=query.page, per_page=query.per_page, facets=facets, backend=self.name)
 
     def _generation(self, session) -> str:
+        current = session.info.get(_SEARCH_GENERATION)
+        if current is not None:
+            return current
         return session.execute(sa.text("SELECT value FROM search_meta WHERE key = 'generation'")).scalar() or "0"
 
 
@@ -1059,6 +1068,7 @@ class SqliteFtsSearch(SearchBackend):
         _bump_generation(conn)
 
 
+_SEARCH_GENERATION = "_search_generation"  # session.info: the generation read by the running search
 _NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
 
 # The packed facet key with the stars digit zeroed unless the certificate is valid
