@@ -39,12 +39,13 @@ def overview():
     rng = _range()
     series = queries.site_series(rng)
     tops = {kind: queries.top_objects(kind, rng, TOP_LIMIT) for kind in TOP_KINDS}
-    form = BaselineForm(baseline=f"{queries.site_figures()['baseline']:,}".replace(",", "."))
+    figures = queries.site_figures()
+    form = BaselineForm(baseline=f"{figures['baseline']:,}".replace(",", "."))
     return render_template(
         "analytics/staff_overview.html", rng=rng, presets=PRESETS, chart=_site_chart(series),
         site_rows=[(format_date(p.day), p.views, p.visitors) for p in series],
         range_views=sum(p.views for p in series), range_visitors=sum(p.visitors for p in series),
-        tops=tops, figures=queries.site_figures(), form=form,
+        tops=tops, figures=figures, form=form,
     )
 
 
