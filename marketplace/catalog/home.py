@@ -31,8 +31,8 @@ def home_figures() -> dict:
         "category_counts": queries.public_counts_by_category(grid),
         "area_counts": queries.public_counts_by_area(grid),
         "counts": {
-            "products": sum(n for _c, _a, n in grid),
-            "sellers": queries.public_seller_count(),
+            "products": sum(n for _c, _a, _s, n in grid),
+            "sellers": len({seller for _c, _a, seller, _n in grid}),
             "ocop": sum(star_counts.values()),
         },
     }

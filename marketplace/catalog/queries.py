@@ -173,31 +173,22 @@ def ocop_star_counts() -> dict[int, int]:
     return {int(stars): n for stars, n in db.session.execute(stmt).all()}
 
 
-def public_count_grid() -> list[tuple[int, int | None, int]]:
-    """(category id, area id, public products) in one scan: the home page's figures."""
+def public_count_grid() -> list[tuple[int, int | None, int, int]]:
+    """(category id, area id, seller id, public products) in one scan: the home page's
+    figures (products per category and area, sellers with a public product)."""
     stmt = (
-        sa.select(Product.category_id, Product.area_id, sa.func.count())
+        sa.select(Product.category_id, Product.area_id, Product.seller_id, sa.func.count())
         .join(Seller, Product.seller_id == Seller.id)
         .where(public_condition())
-        .group_by(Product.category_id, Product.area_id)
+        .group_by(Product.category_id, Product.area_id, Product.seller_id)
     )
-    return [(c, a, n) for c, a, n in db.session.execute(stmt).all()]
+    return [(c, a, s, n) for c, a, s, n in db.session.execute(stmt).all()]
 
 
-def public_seller_count() -> int:
-    """Approved sellers with at least one published product."""
-    stmt = (
-        sa.select(sa.func.count(sa.distinct(Product.seller_id)))
-        .join(Seller, Product.seller_id == Seller.id)
-        .where(public_condition())
-    )
-    return db.session.scalar(stmt) or 0
-
-
-def public_counts_by_category(grid: list[tuple[int, int | None, int]] | None = None) -> dict[int, int]:
+def public_counts_by_category(grid: list[tuple[int, int | None, int, int]] | None = None) -> dict[int, int]:
     """Public products per category id, rolled up to every ancestor."""
     leaf: dict[int, int] = {}
-    for cid, _aid, n in grid if grid is not None else public_count_grid():
+    for cid, _aid, _sid, n in grid if grid is not None else public_count_grid():
         leaf[cid] = leaf.get(cid, 0) + n
     parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
     total: dict[int, int] = {}
@@ -211,10 +202,10 @@ def public_counts_by_category(grid: list[tuple[int, int | None, int]] | None = N
     return total
 
 
-def public_counts_by_area(grid: list[tuple[int, int | None, int]] | None = None) -> dict[int, int]:
+def public_counts_by_area(grid: list[tuple[int, int | None, int, int]] | None = None) -> dict[int, int]:
     """Public products per area id (an area's own products plus its children's)."""
     leaf: dict[int, int] = {}
-    for _cid, aid, n in grid if grid is not None else public_count_grid():
+    for _cid, aid, _sid, n in grid if grid is not None else public_count_grid():
         if aid is not None:
             leaf[aid] = leaf.get(aid, 0) + n
     parents = dict(db.session.execute(sa.select(Area.id, Area.parent_id)).all())
