@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import today_vn
-from .models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
+from .models import Area, AreaAlias, Category, OcopCertification, Product, RuralIndustryRecognition
 
 
 def public_condition() -> sa.ColumnElement[bool]:
@@ -222,6 +222,13 @@ def areas_by_ids(ids: Sequence[int]) -> list[Area]:
     if not ids:
         return []
     return list(db.session.scalars(sa.select(Area).where(Area.id.in_(list(ids))).order_by(Area.name)))
+
+
+def former_area_names(area_id: int) -> list[str]:
+    """The former names of an area (abolished districts, merged communes)."""
+    return list(db.session.scalars(
+        sa.select(AreaAlias.name).where(AreaAlias.area_id == area_id).order_by(AreaAlias.id)
+    ))
 
 
 def sitemap_products() -> sa.Select:

@@ -2,11 +2,12 @@
 
 A buyer page needs the categories several times (the header's root categories, the
 category page with its trail and children, the allowed slugs of a filter, the facet
-tree) and the areas a few times (the area page, its children, the facet labels); both
-tables are small, so each is read whole, once, and kept in ``session.info`` for the
-current transaction only: a commit or rollback starts a new transaction (and a new
-read), and a flush that touches a category or an area drops the copy at once. Nothing
-outlives the transaction, so every change is seen by the next request in every process.
+tree) and the areas a few times (the area page, its parent and children, the facet
+labels); both tables are small, so each is read whole, as plain rows (no ORM objects),
+once, and kept in ``session.info`` for the current transaction only: a commit or
+rollback starts a new transaction (and a new read), and a flush that touches a category
+or an area drops the copy at once. Nothing outlives the transaction, so every change is
+seen by the next request in every process.
 """
 from __future__ import annotations
 
@@ -74,19 +75,25 @@ def _memo(key: str, stmt: sa.Select) -> Tree:
     if (memo is not None and memo[0] is not None and memo[0] is real.get_transaction()
             and not real.new and not real.dirty and not real.deleted):  # unflushed changes: read again
         return memo[1]
-    tree = Tree(list(real.scalars(stmt)))
+    tree = Tree(list(real.execute(stmt)))
     real.info[key] = (real.get_transaction(), tree)
     return tree
 
 
 def category_tree() -> Tree:
-    """Every category ordered by (position, name): ``roots()`` is the header's list."""
-    return _memo(_CATEGORIES, sa.select(Category).order_by(Category.position, Category.name))
+    """Every category (its columns, as rows) ordered by (position, name): ``roots()`` is
+    the header's list."""
+    return _memo(_CATEGORIES, sa.select(
+        Category.id, Category.parent_id, Category.slug, Category.name, Category.name_en, Category.ocop_group,
+        Category.position,
+    ).order_by(Category.position, Category.name))
 
 
 def area_tree() -> Tree:
-    """Every area ordered by name."""
-    return _memo(_AREAS, sa.select(Area).order_by(Area.name, Area.id))
+    """Every area (its columns, as rows) ordered by name."""
+    return _memo(_AREAS, sa.select(
+        Area.id, Area.parent_id, Area.slug, Area.name, Area.kind, Area.is_current,
+    ).order_by(Area.name, Area.id))
 
 
 @event.listens_for(Session, "after_flush")

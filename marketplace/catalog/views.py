@@ -196,7 +196,8 @@ def area(slug: str):
         abort(404)
     result = run_listing(request.args, area=item)
     page_viewed.send(current_app._get_current_object(), kind="area", object_id=item.id, seller_id=None)
-    return render_template("catalog/area.html", area=item, parent=tree.by_id.get(item.parent_id), listing=result)
+    return render_template("catalog/area.html", area=item, parent=tree.by_id.get(item.parent_id),
+                           former_names=queries.former_area_names(item.id), listing=result)
 
 
 def _sitemap_chunk() -> int:
