@@ -550,8 +550,25 @@ def test_home_and_listing_use_few_queries_whatever_the_catalog_size(app, client,
 
 @pytest.mark.parametrize("lang, expected", [("vi", "1.485"), ("en", "1,485")])
 def test_counts_use_the_language_thousands_separator(app, lang, expected):
+    from flask import render_template_string
+
+    from marketplace.catalog.views import thousands
+
     with app.test_request_context(f"/?lang={lang}"):
-        assert app.jinja_env.filters["thousands"](1485) == expected
+        assert render_template_string("{{ n|thousands }}", n=1485) == expected  # the page's language
+        assert thousands(1485) == expected  # from Python: the request's
+
+
+def test_thousands_filter_follows_a_forced_locale(app):
+    """An e-mail rendered in another language than the request's (force_locale) groups
+    digits in the e-mail's language."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/?lang=en"):
+        with force_locale("vi"):
+            assert render_template_string("{{ n|thousands }}", n=1485) == "1.485"
+        assert render_template_string("{{ n|thousands }}", n=1485) == "1,485"
 
 
 def test_large_catalog_sitemap_becomes_an_index_of_chunks(app, client, shop):

@@ -14,6 +14,7 @@ from ..collections import queries as collections
 from ..extensions import db
 from . import generation, queries
 from .cards import cards_by_ids
+from .trees import area_tree
 
 HOME_ROW = 8
 
@@ -58,7 +59,7 @@ def home_page() -> dict:
     by_id = {card.id: card for card in cards_by_ids(all_ids)}
     ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
     area_counts = figures["area_counts"]
-    areas = [a for a in queries.areas_by_ids(list(area_counts)) if a.kind != "province"]
+    areas = [a for a in area_tree().all if a.id in area_counts and a.kind != "province"]
     areas.sort(key=lambda a: (-area_counts[a.id], a.name))
     return {
         "counts": figures["counts"],

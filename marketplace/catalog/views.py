@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from jinja2 import pass_context
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..collections.queries import showcase
@@ -15,7 +16,7 @@ from ..signals import page_viewed, product_viewed, search_performed
 from . import generation, queries, seo
 from .cards import cards_by_ids
 from .home import home_page
-from .listing import category_label, decision_number, ocop_group_label, run_listing
+from .listing import category_label, decision_number, is_english, ocop_group_label, run_listing
 from .models import Category
 from .trees import area_tree, category_tree
 
@@ -81,13 +82,21 @@ def canonical_url(**values) -> str:
     return url_for(endpoint, _external=True, **view_args)
 
 
-@bp.app_template_filter("thousands")
-def thousands(value: int | None) -> str:
-    """2760 → "2.760" (Vietnamese) or "2,760" (English)."""
-    from flask_babel import get_locale
-
+def thousands(value: int | None, english: bool | None = None) -> str:
+    """2760 → "2.760" (Vietnamese) or "2,760" (English); ``english``: the language when
+    the caller knows it, else the current locale's."""
     text = f"{int(value or 0):,}"
-    return text if str(get_locale()) == "en" else text.replace(",", ".")
+    return text if (is_english() if english is None else english) else text.replace(",", ".")
+
+
+@bp.app_template_filter("thousands")
+@pass_context
+def thousands_filter(context, value: int | None) -> str:
+    """``|thousands`` in the language the page is rendered in (``current_locale`` of the
+    template context, set once per render) instead of asking Flask-Babel for every number
+    (a facet list shows dozens)."""
+    locale = context.get("current_locale")
+    return thousands(value, None if locale is None else locale == "en")
 
 
 bp.add_app_template_filter(decision_number, "decision_number")
