@@ -8,10 +8,12 @@ listing. ``cards_by_ids`` reads exactly those columns with one flat ``SELECT`` (
 cover is the photo first by position, as ``Product.cover``; the certificate rule is
 ``queries.valid_certificate_condition``, the SQL twin of ``OcopCertification.is_valid``),
 only for products visible to buyers, and keeps the order of the ids it was given.
-Nothing is cached: every call reads the database.
+The statement is built once per process; nothing read is kept: every call reads the
+database.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..sellers.models import Seller
+from ..text import today_vn
 from ..web.urls import url_for_value
 from . import queries
 from .models import OcopCertification, Product, ProductPhoto, RuralIndustryRecognition
@@ -62,8 +65,10 @@ def _cover_id() -> sa.ScalarSelect:
     )
 
 
-def card_rows(ids: Sequence[int]) -> sa.Select:
-    """One row per public product among ``ids`` with every column a card shows."""
+@functools.cache
+def _card_rows() -> sa.Select:
+    """One row per public product among the ``ids`` parameter with every column a card
+    shows (built once; ``today`` is a parameter too)."""
     return (
         sa.select(
             Product.id,
@@ -72,7 +77,7 @@ def card_rows(ids: Sequence[int]) -> sa.Select:
             Product.price_vnd,
             Product.unit,
             Seller.name,
-            sa.case((queries.valid_certificate_condition(), OcopCertification.stars), else_=None),
+            sa.case((queries.valid_certificate_condition(queries.today_param()), OcopCertification.stars), else_=None),
             RuralIndustryRecognition.id,
             ProductPhoto.key,
             ProductPhoto.width,
@@ -83,7 +88,7 @@ def card_rows(ids: Sequence[int]) -> sa.Select:
         .outerjoin(OcopCertification, OcopCertification.product_id == Product.id)
         .outerjoin(RuralIndustryRecognition, RuralIndustryRecognition.product_id == Product.id)
         .outerjoin(ProductPhoto, ProductPhoto.id == _cover_id())
-        .where(Product.id.in_(list(ids)), queries.public_condition())
+        .where(Product.id.in_(sa.bindparam("ids", expanding=True)), queries.public_condition())
     )
 
 
@@ -94,7 +99,8 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
     if not ids:
         return []
     by_id: dict[int, Card] = {}
-    for pid, slug, name, price, unit, seller, stars, rural, key, width, height, alt in db.session.execute(card_rows(ids)):
+    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today_vn()})
+    for pid, slug, name, price, unit, seller, stars, rural, key, width, height, alt in rows:
         cover = CardPhoto(key, width, height, alt or "") if key is not None else None
         by_id[pid] = Card(pid, slug, name, price, unit or "", seller, stars, rural is not None, cover)
     return [by_id[i] for i in ids if i in by_id]

@@ -48,12 +48,8 @@ def home_page() -> dict:
     in one statement."""
     figures = home_figures()
     star_counts = figures["star_counts"]
-    row_ids = {
-        stars: list(db.session.scalars(queries.ocop_highlights(stars, HOME_ROW)))
-        for stars in (5, 4, 3)
-        if star_counts.get(stars)
-    }
-    newest_ids = list(db.session.scalars(queries.newest_public(HOME_ROW)))
+    row_ids = {stars: queries.ocop_highlight_ids(stars, HOME_ROW) for stars in (5, 4, 3) if star_counts.get(stars)}
+    newest_ids = queries.newest_public_ids(HOME_ROW)
     blocks = collections.home_showcase()
     all_ids = [*collections.showcase_ids(blocks), *(i for ids in row_ids.values() for i in ids), *newest_ids]
     by_id = {card.id: card for card in cards_by_ids(all_ids)}

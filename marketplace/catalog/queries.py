@@ -3,9 +3,15 @@ where callers may paginate or refine them.
 
 The visibility rule lives here, once: a product is public when it is published and
 its seller is approved.
+
+Statements every buyer page runs are built once per process (``functools.cache``) with
+bound parameters for what changes (today's date, a slug, ids): building a ``Select`` and
+its cache key costs more than running it on SQLite. Only the statement is kept, never a
+result.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 
@@ -31,9 +37,18 @@ def public_product_ids() -> sa.Select:
     return sa.select(Product.id).join(Seller, Product.seller_id == Seller.id).where(public_condition())
 
 
-def valid_certificate_condition(on: date | None = None) -> sa.ColumnElement[bool]:
-    """SQL twin of OcopCertification.is_valid (needs OcopCertification joined)."""
-    on = on or today_vn()
+# The day certificates are checked against, in statements built once (``TODAY_PARAM``).
+TODAY_PARAM = "today"
+
+
+def today_param() -> sa.BindParameter:
+    return sa.bindparam(TODAY_PARAM, type_=sa.Date)
+
+
+def valid_certificate_condition(on: date | sa.BindParameter | None = None) -> sa.ColumnElement[bool]:
+    """SQL twin of OcopCertification.is_valid (needs OcopCertification joined); ``on``
+    may be ``today_param()`` in a statement built once."""
+    on = today_vn() if on is None else on
     return sa.and_(
         OcopCertification.stars.in_((3, 4, 5)),
         OcopCertification.verified_at.is_not(None),
@@ -109,9 +124,9 @@ def has_rural_industry() -> sa.Exists:
 # --- Buyer pages (home, product detail, sitemap) ---------------------------------------
 
 
-def public_product_detail(slug: str) -> Product | None:
-    """A public product with everything its page shows (seller's area, category parent)."""
-    stmt = public_products().where(Product.slug == slug).options(
+@functools.cache
+def _public_product_detail() -> sa.Select:
+    return public_products().where(Product.slug == sa.bindparam("slug")).options(
         joinedload(Product.seller, innerjoin=True).joinedload(Seller.area),
         joinedload(Product.category, innerjoin=True).joinedload(Category.parent),
         joinedload(Product.area),
@@ -119,39 +134,51 @@ def public_product_detail(slug: str) -> Product | None:
         joinedload(Product.rural_industry),
         selectinload(Product.photos),
     )
-    return db.session.scalars(stmt).first()
 
 
-def related_products(product: Product, limit: int = 4) -> sa.Select:
-    """Ids of other public products of the same category (then same seller), most viewed first."""
+def public_product_detail(slug: str) -> Product | None:
+    """A public product with everything its page shows (seller's area, category parent)."""
+    return db.session.scalars(_public_product_detail(), {"slug": slug}).first()
+
+
+@functools.cache
+def _related_product_ids(limit: int) -> sa.Select:
+    same_category = Product.category_id == sa.bindparam("category_id")
     return (
         public_product_ids()
         .where(
-            Product.id != product.id,
-            sa.or_(Product.category_id == product.category_id, Product.seller_id == product.seller_id),
+            Product.id != sa.bindparam("product_id"),
+            sa.or_(same_category, Product.seller_id == sa.bindparam("seller_id")),
         )
-        .order_by(
-            (Product.category_id == product.category_id).desc(),
-            Product.view_count.desc(),
-            Product.id.desc(),
-        )
+        .order_by(same_category.desc(), Product.view_count.desc(), Product.id.desc())
         .limit(limit)
     )
 
 
-def ocop_highlights(stars: int, limit: int = 8) -> sa.Select:
-    """Ids of public products holding a valid OCOP certificate with this many stars."""
+def related_product_ids(product: Product, limit: int = 4) -> list[int]:
+    """Other public products of the same category (then same seller), most viewed first."""
+    params = {"product_id": product.id, "category_id": product.category_id, "seller_id": product.seller_id}
+    return list(db.session.scalars(_related_product_ids(limit), params))
+
+
+@functools.cache
+def _ocop_highlights(stars: int, limit: int) -> sa.Select:
     return (
         public_product_ids()
         .join(OcopCertification, OcopCertification.product_id == Product.id)
-        .where(valid_certificate_condition(), OcopCertification.stars == stars)
+        .where(valid_certificate_condition(today_param()), OcopCertification.stars == stars)
         .order_by(Product.featured.desc(), Product.view_count.desc(), Product.id.desc())
         .limit(limit)
     )
 
 
-def newest_public(limit: int = 8) -> sa.Select:
-    """Ids of the newest public products."""
+def ocop_highlight_ids(stars: int, limit: int = 8) -> list[int]:
+    """Ids of public products holding a valid OCOP certificate with this many stars."""
+    return list(db.session.scalars(_ocop_highlights(stars, limit), {TODAY_PARAM: today_vn()}))
+
+
+@functools.cache
+def _newest_public(limit: int) -> sa.Select:
     # published_at IS NOT NULL: the same order on every database, and the index serves it.
     return (
         public_product_ids()
@@ -159,6 +186,11 @@ def newest_public(limit: int = 8) -> sa.Select:
         .order_by(Product.published_at.desc(), Product.id.desc())
         .limit(limit)
     )
+
+
+def newest_public_ids(limit: int = 8) -> list[int]:
+    """Ids of the newest public products."""
+    return list(db.session.scalars(_newest_public(limit)))
 
 
 def ocop_star_counts() -> dict[int, int]:

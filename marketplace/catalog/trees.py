@@ -11,6 +11,7 @@ seen by the next request in every process.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -69,6 +70,7 @@ class Tree:
 
 
 def _memo(key: str, stmt: sa.Select) -> Tree:
+    """The tree read by ``stmt`` (a statement built once), for this transaction."""
     session = db.session
     real = session() if isinstance(session, scoped_session) else session
     memo = real.info.get(key)
@@ -80,20 +82,28 @@ def _memo(key: str, stmt: sa.Select) -> Tree:
     return tree
 
 
+@functools.cache
+def _category_rows() -> sa.Select:
+    return sa.select(
+        Category.id, Category.parent_id, Category.slug, Category.name, Category.name_en, Category.ocop_group,
+        Category.position,
+    ).order_by(Category.position, Category.name)
+
+
+@functools.cache
+def _area_rows() -> sa.Select:
+    return sa.select(Area.id, Area.parent_id, Area.slug, Area.name, Area.kind, Area.is_current).order_by(Area.name, Area.id)
+
+
 def category_tree() -> Tree:
     """Every category (its columns, as rows) ordered by (position, name): ``roots()`` is
     the header's list."""
-    return _memo(_CATEGORIES, sa.select(
-        Category.id, Category.parent_id, Category.slug, Category.name, Category.name_en, Category.ocop_group,
-        Category.position,
-    ).order_by(Category.position, Category.name))
+    return _memo(_CATEGORIES, _category_rows())
 
 
 def area_tree() -> Tree:
     """Every area (its columns, as rows) ordered by name."""
-    return _memo(_AREAS, sa.select(
-        Area.id, Area.parent_id, Area.slug, Area.name, Area.kind, Area.is_current,
-    ).order_by(Area.name, Area.id))
+    return _memo(_AREAS, _area_rows())
 
 
 @event.listens_for(Session, "after_flush")

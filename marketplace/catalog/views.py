@@ -165,7 +165,7 @@ def product(slug: str):
     item = queries.public_product_detail(slug)
     if item is None:
         abort(404)
-    related = cards_by_ids(list(db.session.scalars(queries.related_products(item))))
+    related = cards_by_ids(queries.related_product_ids(item))
     product_viewed.send(
         current_app._get_current_object(),
         product_id=item.id,

@@ -6,6 +6,7 @@ published, started (``starts_at <= now``) and not ended (``now < ends_at``).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,8 +25,8 @@ SHOWCASE_PRODUCTS = 8  # cards per home/category row
 HERO_PRODUCTS = 4
 
 
-def active_condition(now: datetime | None = None) -> sa.ColumnElement[bool]:
-    now = now or utcnow()
+def active_condition(now: datetime | sa.BindParameter | None = None) -> sa.ColumnElement[bool]:
+    now = utcnow() if now is None else now
     return sa.and_(
         Collection.published.is_(True),
         sa.or_(Collection.starts_at.is_(None), Collection.starts_at <= now),
@@ -38,7 +39,7 @@ def ordered(stmt: sa.Select) -> sa.Select:
 
 
 def active_collections(placement: str | None = None, *, category_id: int | None = None,
-                       now: datetime | None = None) -> sa.Select:
+                       now: datetime | sa.BindParameter | None = None) -> sa.Select:
     stmt = sa.select(Collection).where(active_condition(now))
     if placement is not None:
         stmt = stmt.where(Collection.placement == placement)
@@ -101,9 +102,8 @@ class Showcase:
     products: list[Card] = field(default_factory=list)
 
 
-def _first_public_ids(ids: list[int], limit: int) -> tuple[dict[int, list[int]], dict[int, int]]:
-    """The ids of the first ``limit`` public products of each collection, in the curated
-    order, and the number of public products of each (one statement)."""
+@functools.cache
+def _first_public_rows(limit: int) -> sa.Select:
     order = (CollectionItem.position, CollectionItem.id)
     rank = sa.func.row_number().over(partition_by=CollectionItem.collection_id, order_by=order).label("rank")
     total = sa.func.count().over(partition_by=CollectionItem.collection_id).label("total")
@@ -111,16 +111,21 @@ def _first_public_ids(ids: list[int], limit: int) -> tuple[dict[int, list[int]],
         sa.select(CollectionItem.collection_id, CollectionItem.product_id, rank, total)
         .join(Product, Product.id == CollectionItem.product_id)
         .join(Seller, Product.seller_id == Seller.id)
-        .where(CollectionItem.collection_id.in_(ids), cq.public_condition())
+        .where(CollectionItem.collection_id.in_(sa.bindparam("ids", expanding=True)), cq.public_condition())
         .subquery()
     )
-    rows = db.session.execute(
+    return (
         sa.select(inner.c.collection_id, inner.c.product_id, inner.c.total).where(inner.c.rank <= limit)
         .order_by(inner.c.collection_id, inner.c.rank)
-    ).all()
+    )
+
+
+def _first_public_ids(ids: list[int], limit: int) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """The ids of the first ``limit`` public products of each collection, in the curated
+    order, and the number of public products of each (one statement, built once)."""
     first: dict[int, list[int]] = {}
     totals: dict[int, int] = {}
-    for cid, pid, n in rows:
+    for cid, pid, n in db.session.execute(_first_public_rows(limit), {"ids": ids}):
         first.setdefault(cid, []).append(pid)
         totals[cid] = int(n)
     return first, totals
@@ -160,12 +165,17 @@ def showcase(placement: str, *, category_id: int | None = None, limit: int = SHO
     return with_cards(_showcase(collections, {placement: limit}))
 
 
+@functools.cache
+def _home_collections() -> sa.Select:
+    return active_collections(now=sa.bindparam("now", type_=Collection.starts_at.type)).where(
+        Collection.placement.in_(("home_hero", "home_row"))
+    )
+
+
 def home_showcase(now: datetime | None = None) -> list[Showcase]:
     """The home page's hero banners and collection rows, without their cards (the home
     page loads every card it shows in one statement; see ``with_cards``)."""
-    collections = list(db.session.scalars(
-        active_collections(now=now).where(Collection.placement.in_(("home_hero", "home_row")))
-    ))
+    collections = list(db.session.scalars(_home_collections(), {"now": now or utcnow()}))
     return _showcase(collections, {"home_hero": HERO_PRODUCTS, "home_row": SHOWCASE_PRODUCTS})
 
 
