@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import url_for
 
 from ..media.images import WIDTHS, rendition_name
-from ..web.urls import url_for_value
+from ..web.urls import url_builder, url_for_value
 from .models import Product, ProductPhoto
 
 CARD_WIDTH = 320
@@ -21,7 +21,8 @@ def photo_url(photo: ProductPhoto, width: int, *, external: bool = False) -> str
 
 def photo_srcset(photo: ProductPhoto) -> str:
     """Every rendition with its width."""
-    return ", ".join(f"{photo_url(photo, w)} {w}w" for w in WIDTHS)
+    build = url_builder("media.file", "name")
+    return ", ".join(f"{build(rendition_name(photo.key, w))} {w}w" for w in WIDTHS)
 
 
 def photo_height(photo: ProductPhoto, width: int) -> int:

@@ -11,6 +11,7 @@ The parts live in ``g``: nothing is kept across requests.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask import g, url_for
 
@@ -43,3 +44,15 @@ def url_for_value(endpoint: str, arg: str, value: str, *, external: bool = False
         return url_for(endpoint, _external=external, **{arg: value}, **query)
     url = parts[0] + value + parts[1]
     return url + "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else url
+
+
+def url_builder(endpoint: str, arg: str, *, external: bool = False) -> Callable[[str], str]:
+    """``url_for_value`` for several values in a row (one lookup of the parts)."""
+    parts = _parts(endpoint, arg, external)
+
+    def build(value: str) -> str:
+        if parts is None or not _SAFE.fullmatch(value):
+            return url_for(endpoint, _external=external, **{arg: value})
+        return parts[0] + value + parts[1]
+
+    return build
