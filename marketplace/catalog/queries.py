@@ -22,6 +22,7 @@ from ..extensions import db
 from ..sellers.models import Seller
 from ..text import today_vn
 from .models import Area, AreaAlias, Category, OcopCertification, Product, RuralIndustryRecognition
+from .trees import area_tree, category_tree
 
 
 def public_condition() -> sa.ColumnElement[bool]:
@@ -100,8 +101,6 @@ def area_by_slug(slug: str) -> Area | None:
 
 def category_descendant_ids(slugs: Sequence[str]) -> list[int]:
     """Ids of the named categories and all their descendants (the tree is small)."""
-    from .trees import category_tree
-
     return category_tree().descendant_ids(slugs)
 
 
@@ -193,28 +192,37 @@ def newest_public_ids(limit: int = 8) -> list[int]:
     return list(db.session.scalars(_newest_public(limit)))
 
 
-def ocop_star_counts() -> dict[int, int]:
-    """Number of public products per valid OCOP star level."""
-    stmt = (
+@functools.cache
+def _ocop_star_counts() -> sa.Select:
+    return (
         sa.select(OcopCertification.stars, sa.func.count())
         .join(Product, Product.id == OcopCertification.product_id)
         .join(Seller, Product.seller_id == Seller.id)
-        .where(public_condition(), valid_certificate_condition())
+        .where(public_condition(), valid_certificate_condition(today_param()))
         .group_by(OcopCertification.stars)
     )
-    return {int(stars): n for stars, n in db.session.execute(stmt).all()}
 
 
-def public_count_grid() -> list[tuple[int, int | None, int, int]]:
-    """(category id, area id, seller id, public products) in one scan: the home page's
-    figures (products per category and area, sellers with a public product)."""
-    stmt = (
+def ocop_star_counts() -> dict[int, int]:
+    """Number of public products per valid OCOP star level."""
+    rows = db.session.execute(_ocop_star_counts(), {TODAY_PARAM: today_vn()}).all()
+    return {int(stars): n for stars, n in rows}
+
+
+@functools.cache
+def _public_count_grid() -> sa.Select:
+    return (
         sa.select(Product.category_id, Product.area_id, Product.seller_id, sa.func.count())
         .join(Seller, Product.seller_id == Seller.id)
         .where(public_condition())
         .group_by(Product.category_id, Product.area_id, Product.seller_id)
     )
-    return [(c, a, s, n) for c, a, s, n in db.session.execute(stmt).all()]
+
+
+def public_count_grid() -> list[tuple[int, int | None, int, int]]:
+    """(category id, area id, seller id, public products) in one scan: the home page's
+    figures (products per category and area, sellers with a public product)."""
+    return [(c, a, s, n) for c, a, s, n in db.session.execute(_public_count_grid()).all()]
 
 
 def public_counts_by_category(grid: list[tuple[int, int | None, int, int]] | None = None) -> dict[int, int]:
@@ -222,7 +230,7 @@ def public_counts_by_category(grid: list[tuple[int, int | None, int, int]] | Non
     leaf: dict[int, int] = {}
     for cid, _aid, _sid, n in grid if grid is not None else public_count_grid():
         leaf[cid] = leaf.get(cid, 0) + n
-    parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
+    parents = {c.id: c.parent_id for c in category_tree().all}
     total: dict[int, int] = {}
     for cid, n in leaf.items():
         seen: set[int] = set()
@@ -240,7 +248,7 @@ def public_counts_by_area(grid: list[tuple[int, int | None, int, int]] | None = 
     for _cid, aid, _sid, n in grid if grid is not None else public_count_grid():
         if aid is not None:
             leaf[aid] = leaf.get(aid, 0) + n
-    parents = dict(db.session.execute(sa.select(Area.id, Area.parent_id)).all())
+    parents = {a.id: a.parent_id for a in area_tree().all}
     total: dict[int, int] = {}
     for aid, n in leaf.items():
         total[aid] = total.get(aid, 0) + n
