@@ -1,12 +1,12 @@
 """The category and area trees, read once per transaction.
 
-A buyer page needs the categories several times (the header's root categories, the
-category page with its trail and children, the allowed slugs of a filter, the facet
-tree) and the areas a few times (the area page, its parent and children, the facet
-labels); both tables are small, so each is read whole, as plain rows (no ORM objects),
-once, and kept in ``session.info`` for the current transaction only: a commit or
-rollback starts a new transaction (and a new read), and a flush that touches a category
-or an area drops the copy at once. Nothing outlives the transaction, so every change is
+A buyer page needs the categories several times (the category page with its trail and
+children, the allowed slugs of a filter, the facet tree, the home figures' roll-up) and
+the areas a few times (the area page, its parent and children, the facet labels); both
+tables are small, so each is read whole, as plain rows (no ORM objects), once, and kept
+in ``session.info`` for the current transaction only: a commit or rollback starts a new
+transaction (and a new read), and a flush that touches a category or an area drops the
+copy at once. Nothing outlives the transaction, so every change is
 seen by the next request in every process.
 """
 from __future__ import annotations
@@ -96,8 +96,7 @@ def _area_rows() -> sa.Select:
 
 
 def category_tree() -> Tree:
-    """Every category (its columns, as rows) ordered by (position, name): ``roots()`` is
-    the header's list."""
+    """Every category (its columns, as rows) ordered by (position, name)."""
     return _memo(_CATEGORIES, _category_rows())
 
 
