@@ -92,7 +92,9 @@ def _category_rows() -> sa.Select:
 
 @functools.cache
 def _area_rows() -> sa.Select:
-    return sa.select(Area.id, Area.parent_id, Area.slug, Area.name, Area.kind, Area.is_current).order_by(Area.name, Area.id)
+    return sa.select(
+        Area.id, Area.parent_id, Area.slug, Area.name, Area.kind, Area.is_current,
+    ).order_by(Area.name, Area.id)
 
 
 def category_tree() -> Tree:

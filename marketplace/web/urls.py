@@ -3,10 +3,10 @@
 A product grid links every card to its page and its photo renditions; ``url_for`` costs
 a routing-map build each time. ``url_for_value`` builds the URL once per request with a
 marker in place of the value and then only splices values in: the result is the same
-string ``url_for`` gives. Only values made of unreserved URL characters and ``/``
-(which ``url_for`` leaves as they are) take the short way; anything else, or a URL that ``url_for``
-gives a query string or changes the marker in, goes through ``url_for`` itself.
-The parts live in ``g``: nothing is kept across requests.
+string ``url_for`` gives. Only values made of unreserved URL characters and ``/`` (which
+``url_for`` leaves as they are) take the short way; anything else, or a URL that
+``url_for`` gives a query string or changes the marker in, goes through ``url_for``
+itself. The parts live in ``g``: nothing is kept across requests.
 """
 from __future__ import annotations
 
