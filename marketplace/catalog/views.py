@@ -125,7 +125,7 @@ def _nav_categories() -> list[NavCategory]:
         cache = current_app.extensions.setdefault("nav_categories", {})
         current = generation.of_request()
         if cache.get("generation") != current:
-            rows = db.session.scalars(queries.root_categories())
+            rows = category_tree().roots()  # the request's tree (listings and home read it anyway)
             cache.update(generation=current, items=[NavCategory(c.id, c.slug, c.name, c.name_en) for c in rows])
         g.nav_categories = cache["items"]
     return g.nav_categories
