@@ -102,6 +102,28 @@ def _multi(args: MultiDict, key: str) -> list[str]:
     return values[:MAX_SELECTED]
 
 
+@dataclass(frozen=True, slots=True)
+class FacetOption:
+    """One checkbox of a filter (an object, not a dict: templates read attributes, and
+    Jinja reaches a dict key only after a failed attribute lookup)."""
+
+    value: str
+    label: str
+    count: int
+    selected: bool
+    depth: int = 0  # categories: indentation
+    stars: int | None = None  # OCOP stars: the star marks shown
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """A removable active filter (``key``/``value``: what ``url_without`` drops)."""
+
+    label: str
+    key: str
+    value: str | None
+
+
 @dataclass
 class Listing:
     """Everything a listing template shows."""
@@ -110,8 +132,8 @@ class Listing:
     result: SearchResult
     products: list[Card]
     messages: list[str] = field(default_factory=list)
-    facets: dict[str, list[dict]] = field(default_factory=dict)
-    chips: list[dict] = field(default_factory=list)
+    facets: dict[str, list[FacetOption]] = field(default_factory=dict)
+    chips: list[Chip] = field(default_factory=list)
     sort_options: list[tuple[str, str]] = field(default_factory=list)
     highlights: dict[int, Markup] = field(default_factory=dict)
     has_filters: bool = False
@@ -260,22 +282,20 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
     """Checkbox options with counts, and a removable chip for every active filter."""
     q = listing.query
     facets = listing.result.facets or {}
-    chips: list[dict] = []
+    chips: list[Chip] = []
 
     # Categories: the tree in order, indented; on a category page only its subtree.
     tree = category_tree()
     counts = facets.get("category", {})
-    cat_options: list[dict] = []
+    cat_options: list[FacetOption] = []
     english = is_english()
 
     def walk(parent_id: int | None, depth: int) -> None:
         for c in tree.children(parent_id):
             selected = c.slug in q.categories
             if counts.get(c.slug, 0) or selected:
-                cat_options.append(
-                    {"value": c.slug, "label": category_label(c, english), "count": counts.get(c.slug, 0),
-                     "selected": selected, "depth": depth}
-                )
+                cat_options.append(FacetOption(c.slug, category_label(c, english), counts.get(c.slug, 0), selected,
+                                               depth=depth))
             walk(c.id, depth + 1)
 
     if category is not None:
@@ -284,8 +304,8 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
         walk(None, 0)
     fixed_cat = category.slug if category is not None else None
     for opt in cat_options:
-        if opt["selected"] and opt["value"] != fixed_cat:
-            chips.append({"label": opt["label"], "key": "category", "value": opt["value"]})
+        if opt.selected and opt.value != fixed_cat:
+            chips.append(Chip(opt.label, "category", opt.value))
 
     # Areas
     area_counts = facets.get("area", {})
@@ -296,45 +316,40 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
             continue
         selected = slug in q.areas
         if area_counts.get(slug, 0) or selected:
-            area_options.append({"value": slug, "label": a.name, "count": area_counts.get(slug, 0), "selected": selected})
+            area_options.append(FacetOption(slug, a.name, area_counts.get(slug, 0), selected))
             if selected:
-                chips.append({"label": a.name, "key": "area", "value": slug})
+                chips.append(Chip(a.name, "area", slug))
 
     # OCOP stars, best first
     star_counts = facets.get("ocop_stars", {})
     star_options = []
     for stars in (5, 4, 3):
         selected = stars in q.ocop_stars
-        star_options.append(
-            {"value": str(stars), "label": _("OCOP %(n)s sao", n=stars), "count": star_counts.get(str(stars), 0),
-             "selected": selected, "stars": stars}
-        )
+        label = _("OCOP %(n)s sao", n=stars)
+        star_options.append(FacetOption(str(stars), label, star_counts.get(str(stars), 0), selected, stars=stars))
         if selected:
-            chips.append({"label": _("OCOP %(n)s sao", n=stars), "key": "stars", "value": str(stars)})
+            chips.append(Chip(label, "stars", str(stars)))
 
     rural_counts = facets.get("rural_industry", {})
-    rural_options = [
-        {"value": "1", "label": _("Sản phẩm CNNT tiêu biểu"), "count": rural_counts.get("true", 0),
-         "selected": bool(q.rural_industry)}
-    ]
+    rural_label = _("Sản phẩm CNNT tiêu biểu")
+    rural_options = [FacetOption("1", rural_label, rural_counts.get("true", 0), bool(q.rural_industry))]
     if q.rural_industry:
-        chips.append({"label": _("Sản phẩm CNNT tiêu biểu"), "key": "rural", "value": None})
+        chips.append(Chip(rural_label, "rural", None))
 
     band_counts = facets.get("price_band", {})
     band_options = []
     for key, _low, _high in PRICE_BANDS:
         selected = key in q.price_bands
-        band_options.append(
-            {"value": key, "label": str(PRICE_BAND_LABELS[key]), "count": band_counts.get(key, 0), "selected": selected}
-        )
+        label = str(PRICE_BAND_LABELS[key])
+        band_options.append(FacetOption(key, label, band_counts.get(key, 0), selected))
         if selected:
-            chips.append({"label": str(PRICE_BAND_LABELS[key]), "key": "price", "value": key})
+            chips.append(Chip(label, "price", key))
     if q.min_price is not None:
-        chips.append({"label": _("Từ %(p)s", p=format_vnd(q.min_price)), "key": "min_price", "value": None})
+        chips.append(Chip(_("Từ %(p)s", p=format_vnd(q.min_price)), "min_price", None))
     if q.max_price is not None:
-        chips.append({"label": _("Đến %(p)s", p=format_vnd(q.max_price)), "key": "max_price", "value": None})
+        chips.append(Chip(_("Đến %(p)s", p=format_vnd(q.max_price)), "max_price", None))
     if q.text:
-        chips.insert(0, {"label": "“" + q.text + "”", "key": "q", "value": None})
+        chips.insert(0, Chip("“" + q.text + "”", "q", None))
 
     listing.facets = {
         "category": cat_options,
