@@ -1,8 +1,9 @@
 """The search interface every backend implements, and its value types.
 
 Pages, the JSON API and the CLI build a ``SearchQuery`` and get a ``SearchResult``
-of product ids in ranked order; they load rows with
-``catalog.queries.products_by_ids`` so templates never know which backend ran.
+of product ids in ranked order; they load rows with ``catalog.cards.cards_by_ids``
+(pages) or ``catalog.queries.products_by_ids`` (API), so templates never know which
+backend ran.
 """
 from __future__ import annotations
 
