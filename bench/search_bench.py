@@ -4,6 +4,8 @@ generated 100,000-product catalog, plus index build time and database size.
     .venv/bin/python bench/search_bench.py                 # demo + 100k, sqlite backend
     .venv/bin/python bench/search_bench.py --skip-large    # demo catalog only
     .venv/bin/python bench/search_bench.py --products 20000 --workdir /tmp/bench
+    .venv/bin/python bench/search_bench.py --backend database \
+        --db postgresql+psycopg://postgres@127.0.0.1:5432/bench_search   # demo catalog only
 
 It prints figures; it asserts nothing (targets for the embedded backend on the 2-core
 reference machine: p95 ≤ 10 ms at ~2,700 products, ≤ 40 ms at 100,000, full rebuild
@@ -126,10 +128,10 @@ def machine() -> str:
     )
 
 
-def make_app(path: Path, backend: str):
+def make_app(path: Path, backend: str, url: str | None = None):
     return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{path}",
             "SECRET_KEY": "bench",
             "SEARCH_BACKEND": backend,
             "UPLOAD_FOLDER": str(path.parent / "uploads"),
@@ -317,10 +319,10 @@ def run_mix(app, rounds: int) -> dict:
     }
 
 
-def report(label: str, path: Path, products: int, count: int, seconds: float, stats: dict) -> None:
-    size = path.stat().st_size / 1024 / 1024
+def report(label: str, path: Path | None, products: int, count: int, seconds: float, stats: dict) -> None:
+    size = f"{path.stat().st_size / 1024 / 1024:.1f} MiB" if path is not None else "-"
     print(f"\n== {label}: {products} products, {count} public documents indexed ==")
-    print(f"full rebuild: {seconds:.1f} s; database size: {size:.1f} MiB;"
+    print(f"full rebuild: {seconds:.1f} s; database size: {size};"
           f" load average now {os.getloadavg()[0]:.2f}")
     print(
         f"search, cold ({stats['queries']} queries x {stats['runs'] // stats['queries']} rounds = {stats['runs']} runs):"
@@ -351,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", help="keep databases here (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="reuse databases already in --workdir")
+    parser.add_argument(
+        "--db",
+        help="SQLAlchemy URL of a database of its own for the demo catalog (e.g. PostgreSQL for the"
+        " database backend; seeded when empty); implies --skip-large",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="search-bench-"))
@@ -360,18 +367,21 @@ def main(argv: list[str] | None = None) -> int:
     print("backend:", args.backend, "| workdir:", workdir)
 
     demo = workdir / "demo.sqlite"
-    if demo.exists() and not args.reuse:
-        demo.unlink()
-    app = make_app(demo, args.backend)
+    if args.db:
+        app = make_app(demo, args.backend, args.db)
+    else:
+        if demo.exists() and not args.reuse:
+            demo.unlink()
+        app = make_app(demo, args.backend)
     seed_demo(app)
     count, seconds = rebuild(app)
     with app.app_context():
         products = db.session.scalar(sa.text("SELECT count(*) FROM products"))
-    report("demo catalog", demo, products, count, seconds, run_mix(app, args.rounds))
+    report("demo catalog", None if args.db else demo, products, count, seconds, run_mix(app, args.rounds))
     with app.app_context():
         db.engine.dispose()
 
-    if not args.skip_large:
+    if not args.skip_large and not args.db:
         large = workdir / f"large-{args.products}.sqlite"
         if large.exists() and not args.reuse:
             large.unlink()

@@ -108,9 +108,9 @@ class Product(db.Model):
         CheckConstraint("price_vnd >= 0", name="price_non_negative"),
         CheckConstraint(f"status IN {PRODUCT_STATUSES!r}", name="status"),
         UniqueConstraint("seller_id", "code", name="uq_products_seller_code"),
-        # PostgreSQL only: a trigram index makes the database search's substring and
-        # similarity filters on search_text index lookups instead of table scans
-        # (LIKE '%tok%', word_similarity's <% operator). Migration 0014_pg_trgm.
+        # PostgreSQL only: a trigram index makes the database search's substring
+        # filters on search_text (LIKE '%tok%', also the one-edit patterns of a typo)
+        # index lookups instead of table scans. Migration 0014_pg_trgm.
         Index(
             "ix_products_search_text_trgm",
             "search_text",

@@ -12,11 +12,12 @@ word ≫ the phrase appears in another field ≫ the words are scattered; then f
 popularity and newest as tie-breakers, and ``Product.id`` last so pages never overlap.
 
 When the query matches nothing (matchingStrategy "last", like the engines): a word
-that no public product contains is matched with typo tolerance — trigram
-``word_similarity`` on PostgreSQL (the ``%>`` operator, served by the pg_trgm GIN index
-on ``search_text``), one-edit ``LIKE`` patterns elsewhere; short words (3–4 letters)
-only with two adjacent letters swapped; a word that still matches nothing is dropped;
-then trailing words are dropped while nothing matches.
+that no public product contains is matched with one typo — one-edit ``LIKE`` patterns
+on every database (on PostgreSQL each pattern is a lookup in the pg_trgm GIN index on
+``search_text``; trigram ``word_similarity`` was dropped: it costs ~45 µs per candidate
+row over the whole text, so one common misspelt word took 40-70 ms); short words
+(3–4 letters) only with two adjacent letters swapped; a word that still matches
+nothing is dropped; then trailing words are dropped while nothing matches.
 
 Category and area filters include descendants, and their facet counts are rolled up
 to every ancestor, so a facet's count equals the total you get by selecting it.
@@ -97,22 +98,13 @@ def can_be_fuzzy(token: str) -> bool:
     return MIN_SWAP_LENGTH <= len(token) <= MAX_TYPO_LENGTH and not token.isdigit()
 
 
-def term_condition(term: Term, column, dialect: str = "") -> sa.ColumnElement[bool]:
+def term_condition(term: Term, column) -> sa.ColumnElement[bool]:
     """``column`` holds ``term``: as a substring, or (fuzzy) within one typo."""
     exact = column.like(f"%{_like_escape(term.token)}%", escape="\\")
     if not term.fuzzy:
         return exact
-    token = term.token
-    if dialect == "postgresql" and len(token) >= MIN_TYPO_LENGTH:
-        # word_similarity(token, column) >= pg_trgm.word_similarity_threshold (0.6);
-        # the %> form (column first) is the one the gin_trgm_ops index serves.
-        return sa.or_(exact, column.op("%>", is_comparison=True)(token))
-    fuzzy = [column.like(f"%{p}%", escape="\\") for p in edit_patterns(token)]
+    fuzzy = [column.like(f"%{p}%", escape="\\") for p in edit_patterns(term.token)]
     return sa.or_(exact, *fuzzy)
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 def _valid_stars_exists(stars: Iterable[int] | None = None) -> sa.Exists:
@@ -150,9 +142,8 @@ def filter_conditions(query: SearchQuery, terms: list[Term] | None = None) -> di
     conds: dict[str, sa.ColumnElement[bool]] = {}
     if terms is None:
         terms = [Term(t) for t in query_tokens(query.text)]
-    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
     for i, term in enumerate(terms):
-        conds[f"text{i}"] = term_condition(term, Product.search_text, dialect)
+        conds[f"text{i}"] = term_condition(term, Product.search_text)
     if query.categories:
         conds["category"] = Product.category_id.in_(cq.category_descendant_ids(query.categories))
     if query.areas:
@@ -204,8 +195,7 @@ def _relevance_columns(terms: list[Term]) -> list[sa.ColumnElement[int]]:
     def flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.case((cond, 1), else_=0)
 
-    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
-    name_words = flag(sa.and_(*(term_condition(t, name_part, dialect) for t in terms)))
+    name_words = flag(sa.and_(*(term_condition(t, name_part) for t in terms)))
     if any(t.fuzzy for t in terms):
         return [sa.literal(0), sa.literal(0), name_words, sa.literal(0)]
     phrase = _like_escape(" ".join(t.token for t in terms))
@@ -273,26 +263,33 @@ def _price_band_of(price: int) -> str | None:
     return None
 
 
-def _sort_key(sort: str) -> Callable[[_Row], tuple]:
-    """Python twin of _ordering (same keys, same tie-breakers)."""
+def _top(sort: str, rows: list[_Row], n: int) -> list[_Row]:
+    """The first ``n`` rows in the order of ``_ordering`` (Python twin: same keys, same
+    tie-breakers). Keys are compared as they come (no per-row arithmetic or datetime
+    conversion): descending orders take the largest keys; ``Product.id`` makes every
+    key unique, so the result equals a full sort's first ``n`` rows."""
     if sort == "price_asc":
-        return lambda r: (r.price, r.id)
+        return heapq.nsmallest(n, rows, key=lambda r: (r.price, r.id))
     if sort == "price_desc":
-        return lambda r: (-r.price, -r.id)
-    if sort == "newest":
-        return lambda r: (r.published is None, -(r.published.timestamp() if r.published else 0), -r.id)
+        return heapq.nlargest(n, rows, key=lambda r: (r.price, r.id))
+    if sort == "newest":  # NULLs last
+        return heapq.nlargest(n, rows, key=lambda r: (r.published is not None, r.published, r.id))
     if sort == "popular":
-        return lambda r: (-(r.views or 0), -r.id)
-    return lambda r: (
-        -r.name_phrase,
-        -r.starts,
-        -r.name_words,
-        -r.contains,
-        -int(bool(r.featured)),
-        -(r.views or 0),
-        r.published is None,
-        -(r.published.timestamp() if r.published else 0),
-        -r.id,
+        return heapq.nlargest(n, rows, key=lambda r: (r.views or 0, r.id))
+    return heapq.nlargest(
+        n,
+        rows,
+        key=lambda r: (
+            r.name_phrase,
+            r.starts,
+            r.name_words,
+            r.contains,
+            bool(r.featured),
+            r.views or 0,
+            r.published is not None,
+            r.published,
+            r.id,
+        ),
     )
 
 
@@ -350,14 +347,13 @@ class DatabaseSearch(SearchBackend):
         """The words as the engines would use them after a search that found nothing:
         each word some public product contains stays; an unknown one becomes fuzzy if
         that matches something; otherwise it is dropped."""
-        dialect = _dialect()
         kept: list[Term] = []
         for term in terms:
             if self._matches_any(term_condition(term, Product.search_text)):
                 kept.append(term)
                 continue
             fuzzy = Term(term.token, fuzzy=True)
-            if can_be_fuzzy(term.token) and self._matches_any(term_condition(fuzzy, Product.search_text, dialect)):
+            if can_be_fuzzy(term.token) and self._matches_any(term_condition(fuzzy, Product.search_text)):
                 kept.append(fuzzy)
         return kept
 
@@ -398,8 +394,9 @@ class DatabaseSearch(SearchBackend):
             .where(cq.public_condition(), *(c for key, c in conds.items() if key not in FACET_FILTERS))
             .limit(MAX_ROWS_IN_MEMORY + 1)
         )
-        # Core execution: plain tuples, no ORM row processing.
-        rows = [_Row(*row) for row in db.session.connection().execute(stmt)]
+        # Core execution: plain tuples, no ORM row processing; one fetchall (iterating
+        # the result fetches row by row, a driver call each).
+        rows = list(map(_Row._make, db.session.connection().execute(stmt).all()))
         return None if len(rows) > MAX_ROWS_IN_MEMORY else rows
 
     def _predicates(self, query: SearchQuery) -> dict[str, Callable[[_Row], bool]]:
@@ -432,7 +429,7 @@ class DatabaseSearch(SearchBackend):
                 matched.append(row)
             elif len(failed) == 1:
                 near[failed[0]].append(row)
-        first = heapq.nsmallest(query.offset + query.per_page, matched, key=_sort_key(query.sort))
+        first = _top(query.sort, matched, query.offset + query.per_page)
         ids = [r.id for r in first[query.offset :]]
         facets = self._facets_from_rows(matched, near) if query.with_facets else {}
         return len(matched), ids, facets
