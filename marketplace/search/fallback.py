@@ -317,9 +317,29 @@ class DatabaseSearch(SearchBackend):
         if total == 0 and terms:
             # matchingStrategy "last", as the engines: typo-tolerant unknown words,
             # words nothing contains dropped, then trailing words while nothing matches.
-            tolerant = self._tolerant_terms(terms)
+            known = [self._matches_any(term_condition(t, Product.search_text)) for t in terms]
+            tolerant = self._tolerant_terms(terms, known)
             if tolerant == terms:
                 tolerant = terms[:-1]
+            elif tolerant is None:
+                # Every unknown word tried with its typos at once: when that finds
+                # something, each of them matches something on its own, which is what
+                # probing them one by one would have found (one statement instead of a
+                # probe per word, and no probe scanning the table for a word nothing
+                # resembles). Otherwise probe them one by one.
+                tolerant = [t if ok else Term(t.token, fuzzy=True) for t, ok in zip(terms, known)
+                            if ok or can_be_fuzzy(t.token)]
+                retry = self._run(query, tolerant) if tolerant else (0, [], {})
+                if retry[0]:
+                    total, ids, facets = retry
+                    tolerant = []
+                elif len(tolerant) <= 1:
+                    tolerant = []  # that one word matches nothing, even with a typo
+                else:
+                    tried = tolerant
+                    tolerant = self._tolerant_terms(terms, known, probe=True)
+                    if tolerant == tried:
+                        tolerant = tolerant[:-1]
             while tolerant:
                 retry = self._run(query, tolerant)
                 if retry[0]:
@@ -343,13 +363,17 @@ class DatabaseSearch(SearchBackend):
             return self._search_sql(query, conds, terms)
         return self._search_rows(query, rows)
 
-    def _tolerant_terms(self, terms: list[Term]) -> list[Term]:
+    def _tolerant_terms(self, terms: list[Term], known: list[bool], *, probe: bool = False) -> list[Term] | None:
         """The words as the engines would use them after a search that found nothing:
-        each word some public product contains stays; an unknown one becomes fuzzy if
-        that matches something; otherwise it is dropped."""
+        each word some public product contains (``known``) stays; an unknown one
+        becomes fuzzy if that matches something; otherwise it is dropped. None when
+        some word is unknown and ``probe`` is off (the caller tries them together
+        first)."""
+        if not probe and not all(known):
+            return None
         kept: list[Term] = []
-        for term in terms:
-            if self._matches_any(term_condition(term, Product.search_text)):
+        for term, ok in zip(terms, known):
+            if ok:
                 kept.append(term)
                 continue
             fuzzy = Term(term.token, fuzzy=True)
