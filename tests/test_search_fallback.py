@@ -329,7 +329,7 @@ def test_health_counts_public_products(search, catalog):
     assert health.ok and health.documents == 5 and health.backend == "database"
 
 
-# --- typo tolerance (one-edit patterns, trigram-indexed on PostgreSQL) ---
+# --- typo tolerance (one-edit variants: a trigram-indexed regex on PostgreSQL, LIKE patterns elsewhere) ---
 
 
 def test_edit_patterns_cover_one_edit():
@@ -379,9 +379,9 @@ def test_a_typo_in_a_word_nothing_contains_still_finds_it(search, typo_catalog):
     reason="the trigram index exists on PostgreSQL only",
 )
 def test_text_filters_use_the_trigram_index_on_postgresql(ctx, typo_catalog):
-    """EXPLAIN: the LIKE filter and the one-edit patterns of a typo are served by the
-    pg_trgm GIN index declared on Product (seq scans off, so the tiny test table cannot
-    hide it)."""
+    """EXPLAIN: the LIKE filter and a typo's one-edit regular expression are served by
+    the pg_trgm GIN index declared on Product (seq scans off, so the tiny test table
+    cannot hide it)."""
     import sqlalchemy as sa
 
     from marketplace.catalog.models import Product

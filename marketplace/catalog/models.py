@@ -109,7 +109,7 @@ class Product(db.Model):
         CheckConstraint(f"status IN {PRODUCT_STATUSES!r}", name="status"),
         UniqueConstraint("seller_id", "code", name="uq_products_seller_code"),
         # PostgreSQL only: a trigram index makes the database search's substring
-        # filters on search_text (LIKE '%tok%', also the one-edit patterns of a typo)
+        # filters on search_text (LIKE '%tok%', and a typo's one-edit regular expression)
         # index lookups instead of table scans. Migration 0014_pg_trgm.
         Index(
             "ix_products_search_text_trgm",
