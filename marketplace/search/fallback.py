@@ -156,19 +156,39 @@ def _price_band_case() -> sa.Case:
     return sa.case(*whens, else_="other")
 
 
-def filter_conditions(query: SearchQuery, terms: list[Term] | None = None) -> dict[str, sa.ColumnElement[bool]]:
+class Subtrees(NamedTuple):
+    """Ids of the filtered categories and areas with all their descendants (None: no
+    such filter), read once per search however many times it retries."""
+
+    categories: list[int] | None
+    areas: list[int] | None
+
+
+def subtrees(query: SearchQuery) -> Subtrees:
+    return Subtrees(
+        cq.category_descendant_ids(query.categories) if query.categories else None,
+        area_descendant_ids(query.areas) if query.areas else None,
+    )
+
+
+def filter_conditions(
+    query: SearchQuery, terms: list[Term] | None = None, trees: Subtrees | None = None
+) -> dict[str, sa.ColumnElement[bool]]:
     """One SQL condition per filter, keyed by facet name (text and price range too).
 
-    ``terms`` (default: the query's words, exact) are the text conditions."""
+    ``terms`` (default: the query's words, exact) are the text conditions; ``trees``
+    (default: read now) the category and area filters' ids."""
     conds: dict[str, sa.ColumnElement[bool]] = {}
     if terms is None:
         terms = [Term(t) for t in query_tokens(query.text)]
+    if trees is None:
+        trees = subtrees(query)
     for i, term in enumerate(terms):
         conds[f"text{i}"] = term_condition(term, Product.search_text)
-    if query.categories:
-        conds["category"] = Product.category_id.in_(cq.category_descendant_ids(query.categories))
-    if query.areas:
-        conds["area"] = Product.area_id.in_(area_descendant_ids(query.areas))
+    if trees.categories is not None:
+        conds["category"] = Product.category_id.in_(trees.categories)
+    if trees.areas is not None:
+        conds["area"] = Product.area_id.in_(trees.areas)
     if query.ocop_stars:
         conds["ocop_stars"] = _valid_stars_exists(query.ocop_stars)
     if query.rural_industry is not None:
@@ -334,7 +354,8 @@ class DatabaseSearch(SearchBackend):
 
     def search(self, query: SearchQuery, *, degraded: bool = False) -> SearchResult:
         terms = [Term(t) for t in query_tokens(query.text)]
-        total, ids, facets = self._run(query, terms)
+        trees = subtrees(query)
+        total, ids, facets = self._run(query, terms, trees)
         if total == 0 and terms:
             # matchingStrategy "last", as the engines: typo-tolerant unknown words,
             # words nothing contains dropped, then trailing words while nothing matches.
@@ -350,7 +371,7 @@ class DatabaseSearch(SearchBackend):
                 # resembles). Otherwise probe them one by one.
                 tolerant = [t if ok else Term(t.token, fuzzy=True) for t, ok in zip(terms, known)
                             if ok or can_be_fuzzy(t.token)]
-                retry = self._run(query, tolerant) if tolerant else (0, [], {})
+                retry = self._run(query, tolerant, trees) if tolerant else (0, [], {})
                 if retry[0]:
                     total, ids, facets = retry
                     tolerant = []
@@ -362,7 +383,7 @@ class DatabaseSearch(SearchBackend):
                     if tolerant == tried:
                         tolerant = tolerant[:-1]
             while tolerant:
-                retry = self._run(query, tolerant)
+                retry = self._run(query, tolerant, trees)
                 if retry[0]:
                     total, ids, facets = retry
                     break
@@ -377,12 +398,12 @@ class DatabaseSearch(SearchBackend):
             backend=self.name,
         )
 
-    def _run(self, query: SearchQuery, terms: list[Term]) -> tuple[int, list[int], dict]:
-        conds = filter_conditions(query, terms)
+    def _run(self, query: SearchQuery, terms: list[Term], trees: Subtrees) -> tuple[int, list[int], dict]:
+        conds = filter_conditions(query, terms, trees)
         rows = self._candidate_rows(query, conds, terms)
         if rows is None:
             return self._search_sql(query, conds, terms)
-        return self._search_rows(query, rows)
+        return self._search_rows(query, rows, trees)
 
     def _tolerant_terms(self, terms: list[Term], known: list[bool], *, probe: bool = False) -> list[Term] | None:
         """The words as the engines would use them after a search that found nothing:
@@ -444,13 +465,13 @@ class DatabaseSearch(SearchBackend):
         rows = list(map(_Row._make, db.session.connection().execute(stmt).all()))
         return None if len(rows) > MAX_ROWS_IN_MEMORY else rows
 
-    def _predicates(self, query: SearchQuery) -> dict[str, Callable[[_Row], bool]]:
+    def _predicates(self, query: SearchQuery, trees: Subtrees) -> dict[str, Callable[[_Row], bool]]:
         preds: dict[str, Callable[[_Row], bool]] = {}
-        if query.categories:
-            cat_ids = frozenset(cq.category_descendant_ids(query.categories))
+        if trees.categories is not None:
+            cat_ids = frozenset(trees.categories)
             preds["category"] = lambda r: r.category_id in cat_ids
-        if query.areas:
-            area_ids = frozenset(area_descendant_ids(query.areas))
+        if trees.areas is not None:
+            area_ids = frozenset(trees.areas)
             preds["area"] = lambda r: r.area_id in area_ids
         if query.ocop_stars:
             stars = frozenset(query.ocop_stars)
@@ -463,8 +484,8 @@ class DatabaseSearch(SearchBackend):
             preds["price_band"] = lambda r: _price_band_of(r.price) in bands
         return preds
 
-    def _search_rows(self, query: SearchQuery, rows: list[_Row]) -> tuple[int, list[int], dict]:
-        preds = self._predicates(query)
+    def _search_rows(self, query: SearchQuery, rows: list[_Row], trees: Subtrees) -> tuple[int, list[int], dict]:
+        preds = self._predicates(query, trees)
         matched: list[_Row] = []
         # Rows failing exactly one facet filter still count in that facet (disjunctive).
         near: dict[str, list[_Row]] = {name: [] for name in FACET_FILTERS}
@@ -483,12 +504,12 @@ class DatabaseSearch(SearchBackend):
         def pool(name: str) -> Iterable[_Row]:
             return itertools.chain(matched, near[name])
 
-        cat_parent, cat_slug = _tree(Category)
-        area_parent, area_slug = _tree(Area)
-        category = rolled_up(Counter(r.category_id for r in pool("category")), cat_parent, cat_slug)
-        area = rolled_up(
-            Counter(r.area_id for r in pool("area") if r.area_id is not None), area_parent, area_slug
-        )
+        # The trees are read only when something is counted (a search that found
+        # nothing, e.g. before its typo or word-dropping retry, needs neither).
+        by_category = Counter(r.category_id for r in pool("category"))
+        category = rolled_up(by_category, *_tree(Category)) if by_category else {}
+        by_area = Counter(r.area_id for r in pool("area") if r.area_id is not None)
+        area = rolled_up(by_area, *_tree(Area)) if by_area else {}
         stars = {str(s): 0 for s in (3, 4, 5)}
         for r in pool("ocop_stars"):
             if r.stars is not None:
