@@ -359,7 +359,7 @@ class DatabaseSearch(SearchBackend):
         if total == 0 and terms:
             # matchingStrategy "last", as the engines: typo-tolerant unknown words,
             # words nothing contains dropped, then trailing words while nothing matches.
-            known = [self._matches_any(term_condition(t, Product.search_text)) for t in terms]
+            known = self._matches_each([term_condition(t, Product.search_text) for t in terms])
             tolerant = self._tolerant_terms(terms, known)
             if tolerant == terms:
                 tolerant = terms[:-1]
@@ -427,6 +427,12 @@ class DatabaseSearch(SearchBackend):
     def _matches_any(condition: sa.ColumnElement[bool]) -> bool:
         stmt = cq.public_product_ids().where(condition).limit(1)
         return db.session.execute(stmt).first() is not None
+
+    @staticmethod
+    def _matches_each(conditions: list[sa.ColumnElement[bool]]) -> list[bool]:
+        """Whether some public product matches each condition: one statement."""
+        stmt = sa.select(*(cq.public_product_ids().where(c).exists() for c in conditions))
+        return [bool(v) for v in db.session.execute(stmt).one()]
 
     # --- one pass -----------------------------------------------------------------
 
