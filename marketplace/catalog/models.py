@@ -110,9 +110,9 @@ class Product(db.Model):
         UniqueConstraint("seller_id", "code", name="uq_products_seller_code"),
         # Public products per category, area and seller (home figures) from the index alone.
         Index("ix_products_seller_status_category_area", "seller_id", "status", "category_id", "area_id"),
-        # PostgreSQL only: a trigram index makes the database search's substring and
-        # similarity filters on search_text index lookups instead of table scans
-        # (LIKE '%tok%', word_similarity's <% operator). Migration 0014_pg_trgm.
+        # PostgreSQL only: a trigram index makes the database search's substring
+        # filters on search_text (LIKE '%tok%', and a typo's one-edit regular expression)
+        # index lookups instead of table scans. Migration 0014_pg_trgm.
         Index(
             "ix_products_search_text_trgm",
             "search_text",

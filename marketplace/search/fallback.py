@@ -12,11 +12,13 @@ word ≫ the phrase appears in another field ≫ the words are scattered; then f
 popularity and newest as tie-breakers, and ``Product.id`` last so pages never overlap.
 
 When the query matches nothing (matchingStrategy "last", like the engines): a word
-that no public product contains is matched with typo tolerance — trigram
-``word_similarity`` on PostgreSQL (the ``%>`` operator, served by the pg_trgm GIN index
-on ``search_text``), one-edit ``LIKE`` patterns elsewhere; short words (3–4 letters)
-only with two adjacent letters swapped; a word that still matches nothing is dropped;
-then trailing words are dropped while nothing matches.
+that no public product contains is matched with one typo: the words one edit away
+(``_edits``), as one regular expression on PostgreSQL (served by the pg_trgm GIN index
+on ``search_text``) and as ``LIKE`` patterns elsewhere — the same matches either way
+(trigram ``word_similarity`` was dropped: it costs ~45 µs per candidate row over the
+whole text, so one common misspelt word took 40-70 ms); short words (3–4 letters)
+only with two adjacent letters swapped; a word that still matches nothing is
+dropped; then trailing words are dropped while nothing matches.
 
 Category and area filters include descendants, and their facet counts are rolled up
 to every ancestor, so a facet's count equals the total you get by selecting it.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -74,40 +77,50 @@ def _like_escape(token: str) -> str:
     return token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _pattern(parts: Iterable[str]) -> str:
-    """A LIKE pattern: the literal parts escaped, joined by the one-character wildcard."""
-    return "_".join(_like_escape(p) for p in parts)
+def _edits(token: str) -> list[tuple[str, ...]]:
+    """The words one edit away from ``token`` as literal parts joined by a
+    one-character wildcard: adjacent swaps, and from MIN_TYPO_LENGTH letters also
+    deletions, substitutions and insertions."""
+    n = len(token)
+    edits = [(token[:i] + token[i + 1] + token[i] + token[i + 2:],) for i in range(n - 1) if token[i] != token[i + 1]]
+    if n >= MIN_TYPO_LENGTH:
+        edits += [(token[:i] + token[i + 1:],) for i in range(n)]
+        edits += [(token[:i], token[i + 1:]) for i in range(n)]
+        edits += [(token[:i], token[i:]) for i in range(n + 1)]
+    return edits
 
 
 def edit_patterns(token: str) -> list[str]:
     """LIKE patterns (without the outer ``%``) for the words one edit away from
-    ``token``: deletions, substitutions, insertions and adjacent swaps; words shorter
-    than MIN_TYPO_LENGTH get the swaps only."""
-    n = len(token)
-    swaps = [token[:i] + token[i + 1] + token[i] + token[i + 2:] for i in range(n - 1) if token[i] != token[i + 1]]
-    patterns = [_like_escape(w) for w in swaps]
-    if n >= MIN_TYPO_LENGTH:
-        patterns += [_like_escape(token[:i] + token[i + 1:]) for i in range(n)]
-        patterns += [_pattern((token[:i], token[i + 1:])) for i in range(n)]
-        patterns += [_pattern((token[:i], token[i:])) for i in range(n + 1)]
+    ``token`` (``_edits``; ``_`` is LIKE's one-character wildcard)."""
+    patterns = ["_".join(_like_escape(p) for p in parts) for parts in _edits(token)]
     return list(dict.fromkeys(p for p in patterns if p))
+
+
+def edit_regex(token: str) -> str:
+    """One PostgreSQL regular expression for ``token`` or any word one edit away
+    (``_edits``; ``.`` is the one-character wildcard, other non-word characters
+    escaped): a single pass over the text instead of one LIKE per pattern."""
+    alternatives = [(token,), *_edits(token)]
+    escaped = [".".join(re.sub(r"(\W)", r"\\\1", p) for p in parts) for parts in alternatives]
+    return "(" + "|".join(dict.fromkeys(e for e in escaped if e)) + ")"
 
 
 def can_be_fuzzy(token: str) -> bool:
     return MIN_SWAP_LENGTH <= len(token) <= MAX_TYPO_LENGTH and not token.isdigit()
 
 
-def term_condition(term: Term, column, dialect: str = "") -> sa.ColumnElement[bool]:
-    """``column`` holds ``term``: as a substring, or (fuzzy) within one typo."""
+def term_condition(term: Term, column) -> sa.ColumnElement[bool]:
+    """``column`` holds ``term``: as a substring, or (fuzzy) within one typo. On
+    PostgreSQL a typo is one regular expression (``~``, served by the pg_trgm index):
+    the planner takes a table scan with 20-30 ``LIKE`` per row for cheap on a small
+    table, and it costs 20-35 ms on the demo catalog; elsewhere ``LIKE`` patterns."""
     exact = column.like(f"%{_like_escape(term.token)}%", escape="\\")
     if not term.fuzzy:
         return exact
-    token = term.token
-    if dialect == "postgresql" and len(token) >= MIN_TYPO_LENGTH:
-        # word_similarity(token, column) >= pg_trgm.word_similarity_threshold (0.6);
-        # the %> form (column first) is the one the gin_trgm_ops index serves.
-        return sa.or_(exact, column.op("%>", is_comparison=True)(token))
-    fuzzy = [column.like(f"%{p}%", escape="\\") for p in edit_patterns(token)]
+    if _dialect() == "postgresql":
+        return column.regexp_match(edit_regex(term.token))
+    fuzzy = [column.like(f"%{p}%", escape="\\") for p in edit_patterns(term.token)]
     return sa.or_(exact, *fuzzy)
 
 
@@ -143,20 +156,39 @@ def _price_band_case() -> sa.Case:
     return sa.case(*whens, else_="other")
 
 
-def filter_conditions(query: SearchQuery, terms: list[Term] | None = None) -> dict[str, sa.ColumnElement[bool]]:
+class Subtrees(NamedTuple):
+    """Ids of the filtered categories and areas with all their descendants (None: no
+    such filter), read once per search however many times it retries."""
+
+    categories: list[int] | None
+    areas: list[int] | None
+
+
+def subtrees(query: SearchQuery) -> Subtrees:
+    return Subtrees(
+        cq.category_descendant_ids(query.categories) if query.categories else None,
+        area_descendant_ids(query.areas) if query.areas else None,
+    )
+
+
+def filter_conditions(
+    query: SearchQuery, terms: list[Term] | None = None, trees: Subtrees | None = None
+) -> dict[str, sa.ColumnElement[bool]]:
     """One SQL condition per filter, keyed by facet name (text and price range too).
 
-    ``terms`` (default: the query's words, exact) are the text conditions."""
+    ``terms`` (default: the query's words, exact) are the text conditions; ``trees``
+    (default: read now) the category and area filters' ids."""
     conds: dict[str, sa.ColumnElement[bool]] = {}
     if terms is None:
         terms = [Term(t) for t in query_tokens(query.text)]
-    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
+    if trees is None:
+        trees = subtrees(query)
     for i, term in enumerate(terms):
-        conds[f"text{i}"] = term_condition(term, Product.search_text, dialect)
-    if query.categories:
-        conds["category"] = Product.category_id.in_(cq.category_descendant_ids(query.categories))
-    if query.areas:
-        conds["area"] = Product.area_id.in_(area_descendant_ids(query.areas))
+        conds[f"text{i}"] = term_condition(term, Product.search_text)
+    if trees.categories is not None:
+        conds["category"] = Product.category_id.in_(trees.categories)
+    if trees.areas is not None:
+        conds["area"] = Product.area_id.in_(trees.areas)
     if query.ocop_stars:
         conds["ocop_stars"] = _valid_stars_exists(query.ocop_stars)
     if query.rural_industry is not None:
@@ -204,8 +236,7 @@ def _relevance_columns(terms: list[Term]) -> list[sa.ColumnElement[int]]:
     def flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.case((cond, 1), else_=0)
 
-    dialect = _dialect() if any(t.fuzzy for t in terms) else ""
-    name_words = flag(sa.and_(*(term_condition(t, name_part, dialect) for t in terms)))
+    name_words = flag(sa.and_(*(term_condition(t, name_part) for t in terms)))
     if any(t.fuzzy for t in terms):
         return [sa.literal(0), sa.literal(0), name_words, sa.literal(0)]
     phrase = _like_escape(" ".join(t.token for t in terms))
@@ -273,26 +304,33 @@ def _price_band_of(price: int) -> str | None:
     return None
 
 
-def _sort_key(sort: str) -> Callable[[_Row], tuple]:
-    """Python twin of _ordering (same keys, same tie-breakers)."""
+def _top(sort: str, rows: list[_Row], n: int) -> list[_Row]:
+    """The first ``n`` rows in the order of ``_ordering`` (Python twin: same keys, same
+    tie-breakers). Keys are compared as they come (no per-row arithmetic or datetime
+    conversion): descending orders take the largest keys; ``Product.id`` makes every
+    key unique, so the result equals a full sort's first ``n`` rows."""
     if sort == "price_asc":
-        return lambda r: (r.price, r.id)
+        return heapq.nsmallest(n, rows, key=lambda r: (r.price, r.id))
     if sort == "price_desc":
-        return lambda r: (-r.price, -r.id)
-    if sort == "newest":
-        return lambda r: (r.published is None, -(r.published.timestamp() if r.published else 0), -r.id)
+        return heapq.nlargest(n, rows, key=lambda r: (r.price, r.id))
+    if sort == "newest":  # NULLs last
+        return heapq.nlargest(n, rows, key=lambda r: (r.published is not None, r.published, r.id))
     if sort == "popular":
-        return lambda r: (-(r.views or 0), -r.id)
-    return lambda r: (
-        -r.name_phrase,
-        -r.starts,
-        -r.name_words,
-        -r.contains,
-        -int(bool(r.featured)),
-        -(r.views or 0),
-        r.published is None,
-        -(r.published.timestamp() if r.published else 0),
-        -r.id,
+        return heapq.nlargest(n, rows, key=lambda r: (r.views or 0, r.id))
+    return heapq.nlargest(
+        n,
+        rows,
+        key=lambda r: (
+            r.name_phrase,
+            r.starts,
+            r.name_words,
+            r.contains,
+            bool(r.featured),
+            r.views or 0,
+            r.published is not None,
+            r.published,
+            r.id,
+        ),
     )
 
 
@@ -316,15 +354,36 @@ class DatabaseSearch(SearchBackend):
 
     def search(self, query: SearchQuery, *, degraded: bool = False) -> SearchResult:
         terms = [Term(t) for t in query_tokens(query.text)]
-        total, ids, facets = self._run(query, terms)
+        trees = subtrees(query)
+        total, ids, facets = self._run(query, terms, trees)
         if total == 0 and terms:
             # matchingStrategy "last", as the engines: typo-tolerant unknown words,
             # words nothing contains dropped, then trailing words while nothing matches.
-            tolerant = self._tolerant_terms(terms)
+            known = self._matches_each([term_condition(t, Product.search_text) for t in terms])
+            tolerant = self._tolerant_terms(terms, known)
             if tolerant == terms:
                 tolerant = terms[:-1]
+            elif tolerant is None:
+                # Every unknown word tried with its typos at once: when that finds
+                # something, each of them matches something on its own, which is what
+                # probing them one by one would have found (one statement instead of a
+                # probe per word, and no probe scanning the table for a word nothing
+                # resembles). Otherwise probe them one by one.
+                tolerant = [t if ok else Term(t.token, fuzzy=True) for t, ok in zip(terms, known)
+                            if ok or can_be_fuzzy(t.token)]
+                retry = self._run(query, tolerant, trees) if tolerant else (0, [], {})
+                if retry[0]:
+                    total, ids, facets = retry
+                    tolerant = []
+                elif len(tolerant) <= 1:
+                    tolerant = []  # that one word matches nothing, even with a typo
+                else:
+                    tried = tolerant
+                    tolerant = self._tolerant_terms(terms, known, probe=True)
+                    if tolerant == tried:
+                        tolerant = tolerant[:-1]
             while tolerant:
-                retry = self._run(query, tolerant)
+                retry = self._run(query, tolerant, trees)
                 if retry[0]:
                     total, ids, facets = retry
                     break
@@ -339,25 +398,28 @@ class DatabaseSearch(SearchBackend):
             backend=self.name,
         )
 
-    def _run(self, query: SearchQuery, terms: list[Term]) -> tuple[int, list[int], dict]:
-        conds = filter_conditions(query, terms)
+    def _run(self, query: SearchQuery, terms: list[Term], trees: Subtrees) -> tuple[int, list[int], dict]:
+        conds = filter_conditions(query, terms, trees)
         rows = self._candidate_rows(query, conds, terms)
         if rows is None:
             return self._search_sql(query, conds, terms)
-        return self._search_rows(query, rows)
+        return self._search_rows(query, rows, trees)
 
-    def _tolerant_terms(self, terms: list[Term]) -> list[Term]:
+    def _tolerant_terms(self, terms: list[Term], known: list[bool], *, probe: bool = False) -> list[Term] | None:
         """The words as the engines would use them after a search that found nothing:
-        each word some public product contains stays; an unknown one becomes fuzzy if
-        that matches something; otherwise it is dropped."""
-        dialect = _dialect()
+        each word some public product contains (``known``) stays; an unknown one
+        becomes fuzzy if that matches something; otherwise it is dropped. None when
+        some word is unknown and ``probe`` is off (the caller tries them together
+        first)."""
+        if not probe and not all(known):
+            return None
         kept: list[Term] = []
-        for term in terms:
-            if self._matches_any(term_condition(term, Product.search_text)):
+        for term, ok in zip(terms, known):
+            if ok:
                 kept.append(term)
                 continue
             fuzzy = Term(term.token, fuzzy=True)
-            if can_be_fuzzy(term.token) and self._matches_any(term_condition(fuzzy, Product.search_text, dialect)):
+            if can_be_fuzzy(term.token) and self._matches_any(term_condition(fuzzy, Product.search_text)):
                 kept.append(fuzzy)
         return kept
 
@@ -365,6 +427,12 @@ class DatabaseSearch(SearchBackend):
     def _matches_any(condition: sa.ColumnElement[bool]) -> bool:
         stmt = cq.public_product_ids().where(condition).limit(1)
         return db.session.execute(stmt).first() is not None
+
+    @staticmethod
+    def _matches_each(conditions: list[sa.ColumnElement[bool]]) -> list[bool]:
+        """Whether some public product matches each condition: one statement."""
+        stmt = sa.select(*(cq.public_product_ids().where(c).exists() for c in conditions))
+        return [bool(v) for v in db.session.execute(stmt).one()]
 
     # --- one pass -----------------------------------------------------------------
 
@@ -398,17 +466,18 @@ class DatabaseSearch(SearchBackend):
             .where(cq.public_condition(), *(c for key, c in conds.items() if key not in FACET_FILTERS))
             .limit(MAX_ROWS_IN_MEMORY + 1)
         )
-        # Core execution: plain tuples, no ORM row processing.
-        rows = [_Row(*row) for row in db.session.connection().execute(stmt)]
+        # Core execution: plain tuples, no ORM row processing; one fetchall (iterating
+        # the result fetches row by row, a driver call each).
+        rows = list(map(_Row._make, db.session.connection().execute(stmt).all()))
         return None if len(rows) > MAX_ROWS_IN_MEMORY else rows
 
-    def _predicates(self, query: SearchQuery) -> dict[str, Callable[[_Row], bool]]:
+    def _predicates(self, query: SearchQuery, trees: Subtrees) -> dict[str, Callable[[_Row], bool]]:
         preds: dict[str, Callable[[_Row], bool]] = {}
-        if query.categories:
-            cat_ids = frozenset(cq.category_descendant_ids(query.categories))
+        if trees.categories is not None:
+            cat_ids = frozenset(trees.categories)
             preds["category"] = lambda r: r.category_id in cat_ids
-        if query.areas:
-            area_ids = frozenset(area_descendant_ids(query.areas))
+        if trees.areas is not None:
+            area_ids = frozenset(trees.areas)
             preds["area"] = lambda r: r.area_id in area_ids
         if query.ocop_stars:
             stars = frozenset(query.ocop_stars)
@@ -421,8 +490,8 @@ class DatabaseSearch(SearchBackend):
             preds["price_band"] = lambda r: _price_band_of(r.price) in bands
         return preds
 
-    def _search_rows(self, query: SearchQuery, rows: list[_Row]) -> tuple[int, list[int], dict]:
-        preds = self._predicates(query)
+    def _search_rows(self, query: SearchQuery, rows: list[_Row], trees: Subtrees) -> tuple[int, list[int], dict]:
+        preds = self._predicates(query, trees)
         matched: list[_Row] = []
         # Rows failing exactly one facet filter still count in that facet (disjunctive).
         near: dict[str, list[_Row]] = {name: [] for name in FACET_FILTERS}
@@ -432,7 +501,7 @@ class DatabaseSearch(SearchBackend):
                 matched.append(row)
             elif len(failed) == 1:
                 near[failed[0]].append(row)
-        first = heapq.nsmallest(query.offset + query.per_page, matched, key=_sort_key(query.sort))
+        first = _top(query.sort, matched, query.offset + query.per_page)
         ids = [r.id for r in first[query.offset :]]
         facets = self._facets_from_rows(matched, near) if query.with_facets else {}
         return len(matched), ids, facets
@@ -441,12 +510,12 @@ class DatabaseSearch(SearchBackend):
         def pool(name: str) -> Iterable[_Row]:
             return itertools.chain(matched, near[name])
 
-        cat_parent, cat_slug = _tree(Category)
-        area_parent, area_slug = _tree(Area)
-        category = rolled_up(Counter(r.category_id for r in pool("category")), cat_parent, cat_slug)
-        area = rolled_up(
-            Counter(r.area_id for r in pool("area") if r.area_id is not None), area_parent, area_slug
-        )
+        # The trees are read only when something is counted (a search that found
+        # nothing, e.g. before its typo or word-dropping retry, needs neither).
+        by_category = Counter(r.category_id for r in pool("category"))
+        category = rolled_up(by_category, *_tree(Category)) if by_category else {}
+        by_area = Counter(r.area_id for r in pool("area") if r.area_id is not None)
+        area = rolled_up(by_area, *_tree(Area)) if by_area else {}
         stars = {str(s): 0 for s in (3, 4, 5)}
         for r in pool("ocop_stars"):
             if r.stars is not None:

@@ -710,22 +710,39 @@ class SqliteFtsSearch(SearchBackend):
         )
         members_sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :tier LIMIT {int(self.dense)}"
         # Levels no match reaches are skipped (one early-stopping probe each): a tier
-        # query over common words costs milliseconds even when it finds nothing.
-        probe = "SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1"
-        reachable = [
-            [
-                level
-                for level, expr in enumerate(d.levels)
-                if session.execute(sa.text(probe), {"e": expr}).first()
-            ]
-            + [len(d.levels)]
-            for d in dims
-        ]
-        for combo in itertools.product(*reachable):
+        # query over common words costs milliseconds even when it finds nothing. A
+        # level is probed only when a tier needing it comes up (the page is often full
+        # before the later levels matter; such a probe can cost milliseconds too).
+        probe = sa.text("SELECT 1 FROM search_fts WHERE search_fts MATCH :e LIMIT 1")
+        probed: dict[tuple[int, int], bool] = {}
+
+        def reachable(d: int, level: int) -> bool:
+            if level == len(dims[d].levels):
+                return True  # none of the levels: always possible
+            if (d, level) not in probed:
+                probed[d, level] = session.execute(probe, {"e": dims[d].levels[level]}).first() is not None
+            return probed[d, level]
+
+        # Walking the popularity index pays when the tier is dense among the products
+        # walked. Without filters, when even the whole match set, spread evenly, would
+        # give fewer than two pages within the walk, the walk is skipped for the tier
+        # query (the same rows either way; a failed walk cost 6-12 ms at 100,000).
+        hopeless: list[bool] = []
+
+        def walk_is_hopeless() -> bool:
+            if not hopeless:
+                documents = session.execute(sa.text("SELECT count(*) FROM search_facets")).scalar() or 0
+                budget = self.walk_factor * need + self.walk_extra
+                hopeless.append(not filters and candidates * budget < 2 * need * documents)
+            return hopeless[0]
+
+        for combo in itertools.product(*(range(len(d.levels) + 1) for d in dims)):
             # Every level expression holds every query word: no need to AND the match.
             parts = ranking.tier_parts(dims, combo)
             if parts is None:
                 continue  # no product holds exactly these levels (see tier_parts)
+            if not all(reachable(d, level) for d, level in enumerate(combo)):
+                continue
             params["tier"] = " AND ".join(f"({p})" for p in parts) if parts else params["match"]
             params["limit"] = need - len(found) + len(seen)
             members = session.execute(sa.text(members_sql), {"tier": params["tier"]}).scalars().all()
@@ -734,7 +751,8 @@ class SqliteFtsSearch(SearchBackend):
             if len(members) >= self.dense:
                 # Probing pays only when FTS5 can seek each probe's words: a prefix of
                 # 4+ letters has no prefix index and would be re-expanded per probe.
-                rows = None if _LONG_PREFIX.search(params["tier"]) else self._walk(session, walk_sql, params)
+                walkable = not _LONG_PREFIX.search(params["tier"]) and not walk_is_hopeless()
+                rows = self._walk(session, walk_sql, params) if walkable else None
                 if rows is None:
                     rows = session.execute(sa.text(dense_sql), params).scalars().all()
             else:
