@@ -8,6 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from flask import render_template_string, url_for
+from markupsafe import Markup
 
 from marketplace.catalog import queries
 from marketplace.catalog.cards import cards_by_ids
@@ -90,7 +91,7 @@ def test_card_picture_and_badges_match_the_product_macros(app, catalog, lang):
     product_side = ('{% from "macros/catalog.html" import picture, ocop_chip %}'
                     "{{ picture(p.cover, p.name) }}|{{ ocop_chip(p.valid_certification) }}")
     card_side = ('{% from "macros/catalog.html" import picture, ocop_stars_chip %}'
-                 "{{ picture(c.cover, c.name, placeholder_alt=_('Chưa có ảnh')) }}|"
+                 "{{ picture(c.cover, c.name) }}|"
                  "{% if c.stars %}{{ ocop_stars_chip(c.stars) }}{% endif %}")
     with app.test_request_context(f"/?lang={lang}"):
         for key in ("full", "bare", "expired"):
@@ -187,3 +188,25 @@ def test_a_listing_reads_the_search_generation_once(app, client, catalog):
         product.price_vnd = 170_000
         db.session.commit()
     assert "170.000 ₫" in client.get("/san-pham?stars=4&sort=price_asc").get_data(as_text=True)
+
+
+def test_a_rendered_card_is_kept_only_for_exactly_the_same_card(app, catalog):
+    """card_html keeps a card's markup by everything it is made of: a changed field, the
+    other language or a search highlight render anew."""
+    from dataclasses import replace
+
+    from marketplace.catalog.cards import card_html
+
+    with app.test_request_context("/"):
+        (card,) = cards_by_ids([catalog["full"]])
+        first = card_html(card)
+        assert card_html(card) is first  # kept
+        cheaper = card_html(replace(card, price_vnd=card.price_vnd - 1000))
+        assert cheaper is not first and "{:,}".format(card.price_vnd - 1000).replace(",", ".") in cheaper
+        marked = card_html(card, Markup("<mark>Chè</mark> móc câu"))
+        assert "<mark>Chè</mark>" in marked and "<mark>" not in first
+        linked = card_html(card, None, "tok.2")
+        assert "?ref=tok.2" in linked and "?ref=" not in first
+    with app.test_request_context("/?lang=en"):
+        english = card_html(card)
+        assert english is not first

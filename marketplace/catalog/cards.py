@@ -14,10 +14,13 @@ database.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from ..extensions import db
 from ..sellers.models import Seller
@@ -104,3 +107,36 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
         cover = CardPhoto(key, width, height, alt or "") if key is not None else None
         by_id[pid] = Card(pid, slug, name, price, unit or "", seller, stars, rural is not None, cover)
     return [by_id[i] for i in ids if i in by_id]
+
+
+# --------------------------------------------------------------------- rendered cards
+
+CARD_HTML_ENTRIES = 20_000  # per process (~1 KB each)
+_card_lock = threading.Lock()
+
+
+def card_html(card: Card, highlight: str | None = None, ref: str | None = None) -> Markup:
+    """A card's markup (``templates/_product_card.html``), kept per process by everything
+    it is made of: the card's fields (the whole frozen ``Card``, as read from the database
+    for this request), the language, the search highlight and the link's click reference
+    (a page-cache slot, the same text for every visitor). A changed product is a different
+    ``Card``, so nothing stale can be shown; after a catalog change a page re-renders only
+    the cards that changed. Off while templates reload (development)."""
+    from flask import current_app
+    from flask_babel import get_locale
+
+    app = current_app._get_current_object()
+    key = (card, str(get_locale()), str(highlight) if highlight else None, ref)
+    memo = app.extensions.setdefault("card_html", OrderedDict())
+    with _card_lock:
+        html = memo.get(key)
+        if html is not None:
+            memo.move_to_end(key)
+            return html
+    html = Markup(app.jinja_env.get_template("_product_card.html").render(product=card, highlight=highlight, ref=ref))
+    if not app.jinja_env.auto_reload:
+        with _card_lock:
+            memo[key] = html
+            while len(memo) > CARD_HTML_ENTRIES:
+                memo.popitem(last=False)
+    return html

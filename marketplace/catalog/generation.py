@@ -182,17 +182,14 @@ def bump(conn) -> None:  # noqa: ANN001
 
 def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001
     """The next moment a scheduled collection starts or ends (pages that show collections
-    change then without any write), or None."""
-    from ..collections.models import Collection
+    change then without any write), or None. One statement."""
+    from ..collections.models import Collection, aware_utc
     from ..text import utcnow
 
     now = now or utcnow()
-    session = session or db.session
-    starts = session.scalar(sa.select(sa.func.min(Collection.starts_at)).where(Collection.starts_at > now))
-    ends = session.scalar(sa.select(sa.func.min(Collection.ends_at)).where(Collection.ends_at > now))
-    moments = [m for m in (starts, ends) if m is not None]
-    if not moments:
-        return None
-    from ..collections.models import aware_utc
-
-    return min(aware_utc(m) for m in moments)
+    moments = sa.union_all(
+        sa.select(Collection.starts_at.label("at")).where(Collection.starts_at > now),
+        sa.select(Collection.ends_at.label("at")).where(Collection.ends_at > now),
+    ).subquery()
+    moment = (session or db.session).scalar(sa.select(sa.func.min(moments.c.at)))
+    return aware_utc(moment) if moment is not None else None

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
 from . import generation, queries, seo
-from .cards import cards_by_ids
+from .cards import card_html, cards_by_ids
 from .home import home_page
 from .listing import category_label, decision_number, is_english, ocop_group_label, run_listing
 from .models import Category
@@ -99,6 +99,7 @@ def thousands_filter(context, value: int | None) -> str:
     return thousands(value, None if locale is None else locale == "en")
 
 
+bp.add_app_template_global(card_html, "card_html")
 bp.add_app_template_filter(decision_number, "decision_number")
 bp.add_app_template_global(category_label, "category_label")
 bp.add_app_template_global(ocop_group_label, "ocop_group_label")

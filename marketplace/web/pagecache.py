@@ -215,16 +215,22 @@ class SharedStore:
         return folder
 
     def _purge(self, generation: Stamp) -> None:
+        """Remove the folders of older generations (and of other code or databases), in a
+        background thread: a folder may hold thousands of pages, and the request that
+        first sees a new generation must not wait for their deletion."""
         prefix = f"{self.code}-{generation[0]}-"
+        stale = []
         try:
             for child in self.root.iterdir():
                 name = child.name
                 older = name.startswith(prefix) and name[len(prefix):].isdigit() \
                     and int(name[len(prefix):]) < generation[1]
                 if child.is_dir() and (older or not name.startswith(prefix)):
-                    shutil.rmtree(child, ignore_errors=True)
+                    stale.append(child)
         except OSError:
-            pass
+            return
+        if stale:
+            threading.Thread(target=_remove_folders, args=(stale,), daemon=True).start()
 
     @staticmethod
     def _name(key: str) -> str:
@@ -259,6 +265,11 @@ class SharedStore:
             self._written += 1
         except OSError:
             temporary.unlink(missing_ok=True)
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)  # another process may be removing it too
 
 
 def code_digest() -> str:
