@@ -37,6 +37,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -67,6 +68,7 @@ CACHED_ENDPOINTS = frozenset({
 # What a view notes in ``g`` for the after_request hooks (analytics); restored on a hit.
 NOTED_KEYS = ("analytics_page", "analytics_search")
 MAX_URL = 2048  # longer URLs are rendered, never stored
+TRASH_AGE = 600  # seconds after which a half-deleted folder of the shared level is anyone's to remove
 
 _NONCE = secrets.token_hex(8)
 _MARK = f"_pc{_NONCE}_"
@@ -215,22 +217,35 @@ class SharedStore:
         return folder
 
     def _purge(self, generation: Stamp) -> None:
-        """Remove the folders of older generations (and of other code or databases), in a
-        background thread: a folder may hold thousands of pages, and the request that
-        first sees a new generation must not wait for their deletion."""
+        """Remove the folders of older generations (and of other code or databases). Each
+        is first renamed to a ``.trash-`` name — one rename, and only one process wins it,
+        so the workers that all see the new generation do not delete the same files three
+        times — then deleted in a background thread: a folder may hold thousands of pages,
+        and the request that first sees a new generation must not wait for them."""
         prefix = f"{self.code}-{generation[0]}-"
-        stale = []
+        doomed = []
         try:
             for child in self.root.iterdir():
                 name = child.name
+                if name.startswith(".trash-"):
+                    # Left by a process that died while deleting it.
+                    if time.time() - child.stat().st_mtime > TRASH_AGE:
+                        doomed.append(child)
+                    continue
                 older = name.startswith(prefix) and name[len(prefix):].isdigit() \
                     and int(name[len(prefix):]) < generation[1]
-                if child.is_dir() and (older or not name.startswith(prefix)):
-                    stale.append(child)
+                if not child.is_dir() or not (older or not name.startswith(prefix)):
+                    continue
+                trash = self.root / f".trash-{secrets.token_hex(6)}"
+                try:
+                    child.rename(trash)
+                except OSError:
+                    continue  # another process took it
+                doomed.append(trash)
         except OSError:
-            return
-        if stale:
-            threading.Thread(target=_remove_folders, args=(stale,), daemon=True).start()
+            pass
+        if doomed:
+            threading.Thread(target=_remove_folders, args=(doomed,), daemon=True).start()
 
     @staticmethod
     def _name(key: str) -> str:
