@@ -390,3 +390,19 @@ def test_the_shared_folder_keeps_one_generation_and_a_bounded_number_of_files(tm
     assert _eventually(lambda: folders() == ["code1-e-8"]), folders()  # removed in the background
     deployed = pagecache.SharedStore(tmp_path, "code2", max_files=2)  # new code: never the old renders
     assert deployed.load("vi 2026-11-30 /p0", ("e", 8)) is None
+
+
+def test_a_rebuild_of_the_embedded_search_index_renders_cached_pages_anew(app, client, shop):
+    """A rebuild writes only the engine's own tables (no trigger there): it moves the
+    generation itself, so a results page cached from a stale index is not kept."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("the embedded FTS5 engine runs on SQLite only")
+    from marketplace.search import get_search
+
+    get(client, "/san-pham?q=che")
+    assert client.get("/san-pham?q=che", headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "hit"
+    with app.app_context():
+        before = generation.current()
+        get_search().rebuild()
+        assert generation.current() == before + 1
+    assert client.get("/san-pham?q=che", headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "miss"

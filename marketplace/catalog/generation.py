@@ -180,6 +180,13 @@ def bump(conn) -> None:  # noqa: ANN001
     conn.execute(sa.text(f"UPDATE catalog_generation SET value = value + 1 WHERE id = {ROW_ID}"))
 
 
+def move_past(conn, seen: int) -> None:  # noqa: ANN001
+    """Set it above both ``seen`` and its current value (after a restore brought back an
+    older number that running processes may have cached other pages under)."""
+    conn.execute(sa.text(f"UPDATE catalog_generation SET value = :v WHERE id = {ROW_ID}"),
+                 {"v": max(seen, current(conn)) + 1})
+
+
 def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001
     """The next moment a scheduled collection starts or ends (pages that show collections
     change then without any write), or None. One statement."""

@@ -282,7 +282,6 @@ def _move_generation_past(before: int) -> None:
     pages under (for other content): move it past both the old and the restored value."""
     try:
         with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE catalog_generation SET value = :v WHERE id = :id"),
-                         {"v": max(before, catalog_generation.current(conn)) + 1, "id": catalog_generation.ROW_ID})
+            catalog_generation.move_past(conn, before)
     except sa.exc.SQLAlchemyError:  # a backup from before the generation existed: `flask db upgrade` adds it
         pass

@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlalchemy.orm import Session, scoped_session
 
+from ..catalog import generation as catalog_generation
 from ..catalog.models import Area, Category, Product
 from ..extensions import db
 from ..sellers.models import Seller
@@ -1026,6 +1027,7 @@ class SqliteFtsSearch(SearchBackend):
             conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
             create_schema(conn)  # triggers back
             _bump_generation(conn)
+            catalog_generation.bump(conn)  # cached pages show search results: render them anew
             _set_meta(conn, "last_rebuild", utcnow().isoformat(timespec="seconds"))
             _set_meta(conn, "last_rebuild_seconds", f"{time.monotonic() - started:.1f}")
             _set_meta(conn, "last_error", "")
