@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run dev test test-pg test-e2e test-load install install-test seed reindex bench clean translations translations-update
+.PHONY: run dev test test-pg test-e2e test-load install install-test seed reindex bench clean translations translations-update screenshots
 
 # Debian's python3 may come without ensurepip (package python3-venv): then the venv is
 # made without pip and the system pip installs into it; failing both, say what to do.
@@ -56,6 +56,10 @@ test-pg: install-test
 # Browser tests in Debian's Chromium (apt-get install -y chromium).
 test-e2e: install-test
 	$(BIN)/python -m pytest -q -m e2e
+
+# The README's pictures, taken again from the demo (docs/screenshots/).
+screenshots: install-test
+	$(BIN)/python scripts/screenshots.py
 
 seed: install
 	$(FLASK) db upgrade

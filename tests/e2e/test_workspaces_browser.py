@@ -117,6 +117,11 @@ def test_every_staff_page_fits_a_360px_phone(server, phone):
     widths = _walk(server, phone, "/nhan-vien", "nhanvien@example.vn", "mat-khau-nhan-vien")
     assert len(widths) >= 14, widths  # the walk reached the pages (home, queues, analytics, collections…)
     assert {path: w for path, w in widths.items() if isinstance(w, tuple)} == {}
+    # The search phrases stay readable at 360 px (they once wrapped one letter per line).
+    phone.goto(server["url"] + "/nhan-vien/thong-ke/tim-kiem")
+    cells = phone.locator(".data-table td.query")
+    assert cells.count() >= len(LONG_QUERIES)
+    assert min(cells.evaluate_all("cells => cells.map(c => c.getBoundingClientRect().width)")) >= 100
 
 
 def test_every_seller_page_fits_a_360px_phone(server, phone):
