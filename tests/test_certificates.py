@@ -95,3 +95,20 @@ def test_schema_rejects_duplicate_product_slug(ctx):
     with pytest.raises(sa.exc.IntegrityError):
         make_product(slug="che-tan-cuong")
     db.session.rollback()
+
+
+def test_expiry_is_read_in_vietnamese_days_valid_through_the_expiry_day():
+    from datetime import date
+
+    from marketplace.catalog.models import OcopCertification
+
+    cert = OcopCertification(expires_on=date(2027, 3, 31))
+    assert not cert.is_expired(date(2027, 3, 31)) and cert.days_left(date(2027, 3, 31)) == 0
+    assert cert.is_expired(date(2027, 4, 1)) and cert.days_left(date(2027, 3, 1)) == 30
+
+
+def test_a_product_can_be_submitted_from_draft_rejected_and_archived_only():
+    from marketplace.catalog.models import Product
+
+    assert [s for s in ("draft", "pending", "published", "rejected", "archived")
+            if Product(status=s).can_be_submitted] == ["draft", "rejected", "archived"]

@@ -102,6 +102,10 @@ class AreaAlias(db.Model):
     area: Mapped[Area] = relationship(back_populates="aliases")
 
 
+# Statuses a seller may send to review from (pending is review; published needs none).
+SUBMITTABLE = ("draft", "rejected", "archived")
+
+
 class Product(db.Model):
     __tablename__ = "products"
     __table_args__ = (
@@ -176,6 +180,11 @@ class Product(db.Model):
     def is_public(self) -> bool:
         return self.status == "published" and self.seller.status == "approved"
 
+    @property
+    def can_be_submitted(self) -> bool:
+        """The seller may send it to review ("Gửi duyệt")."""
+        return self.status in SUBMITTABLE
+
     def __repr__(self) -> str:
         return f"<Product {self.slug}>"
 
@@ -237,6 +246,13 @@ class OcopCertification(db.Model):
     @property
     def group_name(self) -> str:
         return OCOP_GROUPS.get(self.product_group, self.product_group)
+
+    def is_expired(self, on: date | None = None) -> bool:
+        """Past its expiry day (Vietnamese date; valid through the expiry day itself)."""
+        return self.expires_on < (on or today_vn())
+
+    def days_left(self, on: date | None = None) -> int:
+        return (self.expires_on - (on or today_vn())).days
 
     def is_valid(self, on: date | None = None) -> bool:
         """Shows a badge: certified stars (3–5), verified by staff, not expired."""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..text import fold, slugify
-from .models import Product
+from .models import SUBMITTABLE, Product
 
 CERTIFICATE_MONTHS = 36
 
@@ -97,7 +97,6 @@ NAME_MIN, NAME_MAX = 3, 200
 UNIT_MAX = 100
 CODE_MAX = 64
 DESCRIPTION_MAX = 10_000
-SUBMITTABLE = ("draft", "rejected", "archived")
 MAX_SCAN_BYTES = 10 * 1024 * 1024
 
 _PRICE_SEPARATORS = re.compile(r"[.\s\u00a0_,]")

@@ -297,7 +297,7 @@ def certificates():
     if queue not in queries.CERT_QUEUES:
         queue = "unverified"
     pagination = _paginate(queries.certificates_queue(queue, today_vn()))
-    return render_template("staff/certificates.html", pagination=pagination, queue=queue, today=today_vn())
+    return render_template("staff/certificates.html", pagination=pagination, queue=queue)
 
 
 def _cert_or_404(cert_id: int) -> OcopCertification:
@@ -309,7 +309,7 @@ def certificate(cert_id: int):
     cert = _cert_or_404(cert_id)
     history = db.session.scalars(audit_entries(object_type="certificate", object_id=cert.id).limit(20)).all()
     return render_template("staff/certificate.html", cert=cert, product=cert.product, form=ReasonForm(),
-                           today=today_vn(), history=history)
+                           history=history)
 
 
 def _cert_decision(cert_id: int, fn, success: str):
