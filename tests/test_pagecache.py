@@ -285,20 +285,21 @@ def test_off_by_configuration(app, client, shop):
 
 
 def test_a_degraded_search_page_is_not_kept_once_the_engine_is_back(app, client, shop, monkeypatch):
-    from marketplace.catalog import listing
+    from marketplace.search import ResilientSearch
+    from marketplace.search.fallback import DatabaseSearch
 
-    class Down:
-        def search(self, query):
+    class Down(DatabaseSearch):
+        def search(self, query, *, degraded=False):
             raise ConnectionError("search engine unreachable")
 
-    real = listing.get_search
-    monkeypatch.setattr(listing, "get_search", lambda: Down())
+    real = app.extensions["search"]
+    monkeypatch.setitem(app.extensions, "search", ResilientSearch(Down(), DatabaseSearch()))
     notice = "chế độ dự phòng"
     for _ in range(2):
         response = client.get("/san-pham?q=che", headers={"User-Agent": BROWSER})
         assert notice in response.get_data(as_text=True)
         assert response.headers["X-Page-Cache"] == "miss"
-    monkeypatch.setattr(listing, "get_search", real)
+    app.extensions["search"] = real
     assert notice not in get(client, "/san-pham?q=che")
     assert client.get("/san-pham?q=che", headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "hit"
 

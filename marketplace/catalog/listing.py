@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from ..extensions import db
 from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
@@ -227,13 +226,14 @@ def run_listing(
     seller_slug: str | None = None,
 ) -> Listing:
     query, messages = parse_query(args, category=category, area=area, seller_slug=seller_slug)
-    result = _search(query)
+    # get_search() answers from the database (degraded) when the engine fails: ResilientSearch.
+    result = get_search().search(query)
     if result.total and query.page > result.pages:
         messages.append(
             _("Trang %(page)s không tồn tại; đang hiển thị trang cuối (%(last)s).", page=query.page, last=result.pages)
         )
         query = replace(query, page=result.pages)
-        result = _search(query)
+        result = get_search().search(query)
     # Defence in depth: an index that lags behind never shows a hidden product (cards
     # are only loaded for public products).
     products = cards_by_ids(result.ids)
@@ -247,17 +247,6 @@ def run_listing(
     _build_facets(listing, category=category, area=area)
     return listing
 
-
-def _search(query: SearchQuery) -> SearchResult:
-    """The configured engine; if it fails outright, the database search (degraded)."""
-    try:
-        return get_search().search(query)
-    except Exception:  # the page must answer even when an engine misbehaves
-        current_app.logger.exception("search backend failed; answering from the database")
-        db.session.rollback()
-        from ..search.fallback import DatabaseSearch
-
-        return DatabaseSearch().search(query, degraded=True)
 
 
 def is_english() -> bool:
