@@ -552,7 +552,7 @@ def test_home_and_listing_use_few_queries_whatever_the_catalog_size(app, client,
 def test_counts_use_the_language_thousands_separator(app, lang, expected):
     from flask import render_template_string
 
-    from marketplace.catalog.views import thousands
+    from marketplace.web.formats import thousands
 
     with app.test_request_context(f"/?lang={lang}"):
         assert render_template_string("{{ n|thousands }}", n=1485) == expected  # the page's language

@@ -247,7 +247,7 @@ def views_slot(kind: str | None = None, object_id: int | None = None) -> Markup:
 
 
 def _fill_views(kind: str = "", object_id: str = "0") -> str:
-    from ..catalog.views import thousands
+    from ..web.formats import thousands
 
     return thousands(shown_views(kind or None, int(object_id)))
 

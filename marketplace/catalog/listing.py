@@ -20,6 +20,7 @@ from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
 from ..web import integers
+from ..web.formats import is_english
 from ..web.pagecache import keep_out_of_page_cache
 from .cards import Card, cards_by_ids
 from .models import Area, Category
@@ -246,13 +247,6 @@ def run_listing(
     listing.sort_options = [(key, str(SORT_LABELS[key])) for key in SORTS if key != "relevance" or query.text]
     _build_facets(listing, category=category, area=area)
     return listing
-
-
-
-def is_english() -> bool:
-    from flask_babel import get_locale
-
-    return str(get_locale()) == "en"
 
 
 def category_label(category: Category, english: bool | None = None) -> str:

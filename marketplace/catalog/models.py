@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -32,6 +33,13 @@ if TYPE_CHECKING:
     from ..sellers.models import Seller
 
 PRODUCT_STATUSES = ("draft", "pending", "published", "rejected", "archived")
+PRODUCT_STATUS_LABELS = {
+    "draft": _l("Bản nháp"),
+    "pending": _l("Chờ duyệt"),
+    "published": _l("Đang hiển thị"),
+    "rejected": _l("Bị từ chối"),
+    "archived": _l("Đã lưu trữ"),
+}
 ISSUING_LEVELS = ("district", "province", "central")
 RURAL_LEVELS = ("province", "region", "national")
 AREA_KINDS = ("province", "district", "commune", "ward")

@@ -13,10 +13,11 @@ from ..collections.queries import showcase
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
+from ..web.formats import thousands
 from . import generation, queries, seo
 from .cards import card_html, cards_by_ids
 from .home import home_page
-from .listing import category_label, decision_number, is_english, ocop_group_label, run_listing
+from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .models import Category
 from .trees import area_tree, category_tree
 
@@ -80,13 +81,6 @@ def canonical_url(**values) -> str:
     view_args = dict(request.view_args or {})
     view_args.update(values)
     return url_for(endpoint, _external=True, **view_args)
-
-
-def thousands(value: int | None, english: bool | None = None) -> str:
-    """2760 → "2.760" (Vietnamese) or "2,760" (English); ``english``: the language when
-    the caller knows it, else the current locale's."""
-    text = f"{int(value or 0):,}"
-    return text if (is_english() if english is None else english) else text.replace(",", ".")
 
 
 @bp.app_template_filter("thousands")

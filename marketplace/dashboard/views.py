@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,11 +16,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as catalog_queries
 from ..catalog import services as catalog_services
-from ..catalog.models import PRODUCT_STATUSES, Product
+from ..catalog.models import PRODUCT_STATUS_LABELS, PRODUCT_STATUSES, Product
 from ..catalog.services import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
 from ..sellers.forms import SellerProfileForm
+from ..sellers.models import SELLER_STATUS_LABELS
 from ..text import format_vnd
 from ..web import integers
 from ..web.auth import current_seller, require_seller
@@ -32,18 +32,6 @@ from .forms import CertificationForm, ProductEditForm, choice_list, make_product
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 PER_PAGE = 20
-STATUS_LABELS = {
-    "draft": _l("Bản nháp"),
-    "pending": _l("Chờ duyệt"),
-    "published": _l("Đang hiển thị"),
-    "rejected": _l("Bị từ chối"),
-    "archived": _l("Đã lưu trữ"),
-}
-SELLER_STATUS_LABELS = {
-    "pending": _l("Chờ duyệt"),
-    "approved": _l("Đã duyệt"),
-    "suspended": _l("Tạm ngừng"),
-}
 
 
 @bp.before_request
@@ -55,7 +43,7 @@ def _require_login() -> None:
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"status_labels": STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS}
+    return {"status_labels": PRODUCT_STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS}
 
 
 def _read_upload(name: str, limit: int) -> bytes | None:

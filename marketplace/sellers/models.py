@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 SELLER_KINDS = ("cooperative", "enterprise", "household")
 SELLER_STATUSES = ("pending", "approved", "suspended")
+SELLER_STATUS_LABELS = {"pending": _l("Chờ duyệt"), "approved": _l("Đã duyệt"), "suspended": _l("Tạm ngừng")}
 
 
 class Seller(db.Model):

@@ -18,12 +18,11 @@ from ..accounts.forms import apply_errors
 from ..accounts.models import User
 from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries
-from ..catalog.models import OcopCertification, Product, ProductRevision
+from ..catalog.models import PRODUCT_STATUS_LABELS, OcopCertification, Product, ProductRevision
 from ..catalog.services import ValidationError
 from ..dashboard.forms import ISSUING_LEVEL_LABELS, make_product_form
-from ..dashboard.views import SELLER_STATUS_LABELS, STATUS_LABELS
 from ..extensions import db
-from ..sellers.models import Seller
+from ..sellers.models import SELLER_STATUS_LABELS, Seller
 from ..text import VN_TZ, today_vn
 from . import queries, services
 from .access import staff_blueprint
@@ -49,7 +48,7 @@ CERT_QUEUE_LABELS = {
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"status_labels": STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS,
+    return {"status_labels": PRODUCT_STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS,
             "seller_queue_labels": SELLER_QUEUE_LABELS, "cert_queue_labels": CERT_QUEUE_LABELS,
             "issuing_level_labels": ISSUING_LEVEL_LABELS}
 

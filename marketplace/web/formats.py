@@ -1,0 +1,16 @@
+"""Numbers as the page's language writes them; shared by every feature's views and
+templates (the ``|thousands`` filter is registered by the catalog blueprint)."""
+from __future__ import annotations
+
+
+def is_english() -> bool:
+    from flask_babel import get_locale
+
+    return str(get_locale()) == "en"
+
+
+def thousands(value: int | None, english: bool | None = None) -> str:
+    """2760 → "2.760" (Vietnamese) or "2,760" (English); ``english``: the language when
+    the caller knows it, else the current locale's."""
+    text = f"{int(value or 0):,}"
+    return text if (is_english() if english is None else english) else text.replace(",", ".")
