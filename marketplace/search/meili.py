@@ -1,37 +1,10 @@
 """Meilisearch backend, through the official ``meilisearch`` client (0.31–0.43).
 
-Written against the client's source and Meilisearch's documentation; see
-``docs/meilisearch.md``. Facts it relies on (``/work/shared/SEARCH-NOTES.md``):
-
-* every write returns a task; ``wait_for_task`` returns *failed* tasks normally, so
-  the status is checked here (``succeeded`` or ``SearchUnavailable``);
-* filters are built as nested arrays (outer AND, inner OR) of expressions whose
-  string values are always quoted and escaped (``escape_filter_value``): a value can
-  never close its quotes and add ``OR …`` to widen a filter;
-* ``pagination.maxTotalHits`` is kept modest (``MAX_RESULT_WINDOW``, 10,000: no request
-  can ask for a deeper offset, and the app and API refuse such pages). ``totalHits``
-  is capped by it, but facet distributions count the whole candidate set, so the
-  exact total is read from the ``rural_industry`` distribution (true + false: every
-  document has one of the two), which every main query requests;
-* multi-select (disjunctive) facets: one ``multi_search`` call, the main query plus one
-  ``hitsPerPage: 0`` query per selected facet group with that group's filter removed;
-* highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
-  those two characters are stripped from every indexed string, so a name cannot
-  fake a highlight;
-* custom ranking rules need a number in every document, so the backend adds
-  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``;
-* a certificate expires without any data change, so documents also carry
-  ``ocop_until`` (expiry as the number YYYYMMDD, 0 without a valid certificate) and
-  the star filter and star counts require ``ocop_until >= today``.
-
-Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
-caller's transaction, ``index_products`` delivers them after the commit. A batch the
-engine refuses because of one document is bisected, so only the refused documents stay
-pending (``outbox.DocumentsRejected``). Errors meaning the index lost its settings
-(``SETTINGS_LOST_CODES``: deleted, then recreated implicitly by a document addition)
-re-apply them and retry once.
-Engine trouble of any kind surfaces as ``SearchUnavailable`` so the degraded wrapper
-answers from the database instead.
+Writes go through the outbox (``search/outbox.py``); engine trouble of any kind
+surfaces as ``SearchUnavailable``, so the degraded wrapper answers from the database.
+The facts it relies on (tasks, filter quoting, totals, disjunctive facets, highlights,
+ranking numbers, certificate expiry): docs/search.md, "The Meilisearch backend";
+running a server: docs/meilisearch.md.
 """
 from __future__ import annotations
 

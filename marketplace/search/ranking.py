@@ -1,36 +1,8 @@
 """Relevance: Meilisearch's default ranking rules, and the embedded engine's version.
 
-The order every backend follows as far as it can (Meilisearch natively, through
-``meili.RANKING_RULES``; the embedded FTS5 engine through the tiers below; the
-database search through its flags in ``fallback.py``):
-
-1. **words** — every query word must match; with nothing found, trailing words are
-   dropped one at a time (``matchingStrategy: "last"``).
-2. **typo** — a word that had to be corrected matches only through its corrections,
-   so all results of one query carry the same typos.
-3. **proximity** — the query words adjacent and in order in the name (a phrase),
-   then all near each other in the name (``NEAR_GAP`` words between neighbours),
-   then anything else (Meilisearch counts proximity in every field; see
-   PROXIMITY_FIELDS for why only the name counts here).
-4. **attribute** — the fields the words matched in: every word in the name, then
-   name + category, + seller, + area (and former area names), then the description.
-
-   A **synonym** matches like the word itself for rules 3–4; then the buyer's own
-   words in the name come first (``trà xanh``: "Trà xanh …" before "Chè xanh …",
-   which comes before a "Trà …" whose "xanh" is only in the category or the
-   description).
-5. **exactness** — the last word (2+ letters) as a whole word rather than only as a
-   prefix, and,
-   when the buyer typed marks, the name holding the same marks (``hoa vàng``: hoa
-   before hóa).
-6. **featured**, then **popularity** (view count), then the **newest** listing.
-
-For the FTS5 engine each rule 2–5 is a *dimension*: a short list of FTS5 expressions
-(levels), best first. A product's level in a dimension is the first expression it
-matches (or one past the last); products sort by their levels, dimension by dimension,
-then by the tie-breakers. ``sqlite_fts`` evaluates this either in one SQL statement
-(``CASE`` over the level expressions, for small match sets) or tier by tier with an
-early stop (large match sets) — the same order either way.
+Rules 2–5 are dimensions of FTS5 expressions (levels), best first; a product sorts by
+its first matching level in each. The rules and how each backend follows them:
+docs/search.md, "Relevance rules".
 """
 from __future__ import annotations
 

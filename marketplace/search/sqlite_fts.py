@@ -1,42 +1,9 @@
 """The embedded search engine: SQLite FTS5 in the application's own database.
 
-Layout (created by migration 0005_search_fts, changed by 0013_search_ranking, or by
-``create_schema`` in tests):
-
-* ``search_documents`` — one row per PUBLIC product (id = product id): folded text
-  columns for matching, the name with its marks spelled in ASCII (``marks``, see
-  ``analysis.marks_code``) for the exactness rule, and the display name for
-  highlights/suggestions.
-* ``search_facets`` — the same ids with narrow integer filter, facet and sort columns
-  (category/area/seller ids, valid stars and their expiry, rural mark, price band,
-  price, views, featured, published): scanning tens of thousands of matches stays
-  cheap because these rows are small.
-* ``search_fts`` — an external-content FTS5 table over the five folded text columns
-  and ``marks``, kept in sync by triggers (SQLite 3.40 has no
-  ``contentless_delete``), with ``unicode61 remove_diacritics 2`` and 1/2/3-character
-  prefix indexes (the last word is a prefix whatever its length).
-* ``search_facet_counts`` — document counts per facet combination over the whole
-  index, kept exact by triggers on ``search_facets``: browsing without text reads
-  these counters instead of grouping 100,000 rows.
-* ``search_terms`` — the vocabulary of indexed words (first letter, length, document
-  count) used for typo tolerance.
-* ``search_meta`` — key/value bookkeeping (last rebuild, last error, and the index
-  ``generation``, changed by every index write in the same transaction; grouped
-  facet rows are cached per generation, so a cache can never serve stale counts).
-
-Query analysis (NFC, folding, words, the last one a prefix, synonyms, marks) is
-``analysis.py``; this module adds typo corrections from its vocabulary:
-* a word that is not in the vocabulary (a last word: no indexed word starts with it)
-  is replaced by the indexed words with the same first letter within 1 edit (5–8
-  letters) or 2 edits (9+ letters); an adjacent transposition counts as one edit;
-* a 3–4 letter unknown word is corrected only by swapping two adjacent letters
-  (``tna`` → ``tan``) or by removing a doubled last letter (``ngoo`` → ``ngo``); a
-  word that still matches nothing is dropped (as long as one word remains);
-* if all remaining words together match nothing, trailing words are dropped one at a
-  time (Meilisearch's ``matchingStrategy: "last"``).
-
-Relevance is Meilisearch's rule order (``ranking.py``), evaluated the same way at
-every match count; facet counting is ``facets.py``.
+Its tables (documents, facet rows, the FTS5 index, facet counters, vocabulary,
+bookkeeping), its typo corrections and how it evaluates relevance: docs/search.md,
+"The embedded engine"; the rules themselves are ``ranking.py``, facet counting
+``facets.py``.
 """
 from __future__ import annotations
 
