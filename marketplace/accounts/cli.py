@@ -5,7 +5,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ..catalog.services import ValidationError
+from ..validation import ValidationError
 from ..extensions import db
 from ..models import User  # noqa: F401  (all models loaded)
 from ..sellers.services import seller_by_slug

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..catalog.services import ValidationError, _
+from ..validation import ValidationError, _
 from ..extensions import db
 from ..mail import send_mail
 from ..sellers.models import Seller

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from ..catalog.services import ValidationError
+from ..validation import ValidationError
 from ..extensions import db, login_manager
 from ..web.ratelimit import client_fingerprint, hit
 from . import services, throttle

@@ -2,14 +2,29 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..text import fold, slugify
-from .models import SUBMITTABLE, Product
+from ..text import fold, slugify, today_vn, utcnow
+from ..validation import ValidationError, _
+from .models import (
+    ISSUING_LEVELS,
+    OCOP_GROUPS,
+    RURAL_LEVELS,
+    SUBMITTABLE,
+    Area,
+    Category,
+    OcopCertification,
+    Product,
+    ProductRevision,
+    RuralIndustryRecognition,
+)
 
 CERTIFICATE_MONTHS = 36
 
@@ -68,26 +83,6 @@ def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[s
 # only flush. Messages are Vietnamese (shown to sellers as they are).
 # ---------------------------------------------------------------------------
 
-import hashlib  # noqa: E402
-import re  # noqa: E402
-from datetime import datetime  # noqa: E402
-from typing import Any  # noqa: E402
-
-from flask import has_request_context  # noqa: E402
-from flask_babel import gettext  # noqa: E402
-
-from ..text import today_vn, utcnow  # noqa: E402
-from .models import (  # noqa: E402
-    ISSUING_LEVELS,
-    OCOP_GROUPS,
-    RURAL_LEVELS,
-    Area,
-    Category,
-    OcopCertification,
-    ProductRevision,
-    RuralIndustryRecognition,
-)
-
 PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")
 # Changing one of these on a published product sends it back to review: they change
 # what the listing claims. Price, unit, code and area are routine facts and stay live.
@@ -102,29 +97,6 @@ MAX_SCAN_BYTES = 10 * 1024 * 1024
 _PRICE_SEPARATORS = re.compile(r"[.\s\u00a0_,]")
 _PRICE_SUFFIX = re.compile(r"\s*(₫|đ|vnd|vnđ|dong|đồng)\s*$", re.IGNORECASE)
 _CODE_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
-
-
-def _(text: str, **variables: Any) -> str:
-    """gettext inside a request; the Vietnamese source text in the CLI (no locale there)."""
-    if has_request_context():
-        return gettext(text, **variables)
-    return text % variables if variables else text
-
-
-class ValidationError(Exception):
-    """Bad input for a write service. ``field`` names the first bad field;
-    ``errors`` maps every bad field to its Vietnamese message."""
-
-    def __init__(self, field: str, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.errors = dict(errors or {field: message})
-
-    @classmethod
-    def from_errors(cls, errors: dict[str, str]) -> ValidationError:
-        field, message = next(iter(errors.items()))
-        return cls(field, message, errors)
 
 
 def price_message() -> str:
@@ -166,7 +138,7 @@ def _optional_int(value: Any) -> int | None:
     return int(value)
 
 
-def _validate_product_data(
+def validate_product_data(
     seller, data: dict, *, product: Product | None = None, codes_in_use: set[str] | None = None
 ) -> dict:
     """Clean and check product data; returns the cleaned values of the keys given
@@ -246,7 +218,7 @@ def _refresh_product(product: Product) -> None:
 
 def create_product(seller, data: dict) -> Product:
     """A new draft product of ``seller`` (area defaults to the seller's)."""
-    clean = _validate_product_data(seller, data)
+    clean = validate_product_data(seller, data)
     if clean.get("area_id") is None:
         clean["area_id"] = seller.area_id
     product = Product(seller_id=seller.id, status="draft", slug=unique_slug(Product, clean["name"]), **clean)
@@ -282,7 +254,7 @@ class ProductBatch:
     def create(self, data: dict) -> Product:
         """A new draft product (not flushed); raises ValidationError like create_product."""
         with db.session.no_autoflush:
-            clean = _validate_product_data(self.seller, data, codes_in_use=self.codes)
+            clean = validate_product_data(self.seller, data, codes_in_use=self.codes)
             if clean.get("area_id") is None:
                 clean["area_id"] = self.seller.area_id
             product = Product(seller_id=self.seller.id, status="draft", slug=self._slug(clean["name"]), **clean)
@@ -309,7 +281,7 @@ def update_product(product: Product, data: dict, *, actor=None, review: bool = T
     """
     from ..audit.services import record
 
-    clean = _validate_product_data(product.seller, data, product=product)
+    clean = validate_product_data(product.seller, data, product=product)
     if "area_id" in clean and clean["area_id"] is None:
         clean["area_id"] = product.seller.area_id
     if review and product.status == "published":

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ..audit.services import record, snapshot
 from ..catalog.models import Category, Product
-from ..catalog.services import ValidationError, _
+from ..validation import ValidationError, _
 from ..extensions import db
 from ..media import get_storage
 from ..media.images import process_upload, store_renditions

@@ -17,7 +17,7 @@ from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as catalog_queries
 from ..catalog import services as catalog_services
 from ..catalog.models import PRODUCT_STATUS_LABELS, PRODUCT_STATUSES, Product
-from ..catalog.services import ValidationError
+from ..validation import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
 from ..sellers.forms import SellerProfileForm

@@ -22,13 +22,13 @@ from ..catalog.services import (
     PRODUCT_FIELDS,
     REVIEWED_FIELDS,
     ProductBatch,
-    ValidationError,
     pending_revision,
     update_product,
 )
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
+from ..validation import ValidationError
 from .spreadsheet import COLUMNS, Table, _, safe_cell, unescape_cell
 
 # Catalog service field → spreadsheet field
@@ -369,12 +369,12 @@ def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None
 
 def _collect_service_errors(seller, data: dict, product: Product | None, outcome: RowOutcome, table: Table) -> None:
     """Run the catalog validation without writing, to list a bad row's other problems."""
-    from ..catalog.services import _validate_product_data
+    from ..catalog.services import validate_product_data
 
     data = {k: v for k, v in data.items() if not (k in ("category_id", "area_id") and v is None)}
     try:
         with db.session.no_autoflush:
-            _validate_product_data(seller, data, product=product)
+            validate_product_data(seller, data, product=product)
     except ValidationError as exc:
         _add_errors(outcome, exc, table)
     except (TypeError, ValueError):

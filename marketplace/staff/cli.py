@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ..catalog.models import OcopCertification
-from ..catalog.services import ValidationError
+from ..validation import ValidationError
 from ..extensions import db
 from ..text import today_vn
 from . import services

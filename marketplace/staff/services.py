@@ -18,7 +18,7 @@ from flask import current_app, has_request_context, url_for
 from ..audit.services import record, snapshot
 from ..catalog import services as catalog
 from ..catalog.models import OcopCertification, Product, ProductRevision
-from ..catalog.services import ValidationError, _
+from ..validation import ValidationError, _
 from ..extensions import db
 from ..mail import send_after_commit, send_mail
 from ..sellers import services as sellers

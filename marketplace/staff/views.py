@@ -19,7 +19,7 @@ from ..accounts.models import User
 from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries
 from ..catalog.models import PRODUCT_STATUS_LABELS, OcopCertification, Product, ProductRevision
-from ..catalog.services import ValidationError
+from ..validation import ValidationError
 from ..dashboard.forms import ISSUING_LEVEL_LABELS, make_product_form
 from ..extensions import db
 from ..sellers.models import SELLER_STATUS_LABELS, Seller

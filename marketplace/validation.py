@@ -1,0 +1,31 @@
+"""What every write service shares, below the features: the error a service raises for
+bad input, and gettext that also works in the CLI."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def _(text: str, **variables: Any) -> str:
+    """gettext inside a request; the Vietnamese source text in the CLI (no locale there)."""
+    if has_request_context():
+        return gettext(text, **variables)
+    return text % variables if variables else text
+
+
+class ValidationError(Exception):
+    """Bad input for a write service. ``field`` names the first bad field;
+    ``errors`` maps every bad field to its Vietnamese message."""
+
+    def __init__(self, field: str, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.errors = dict(errors or {field: message})
+
+    @classmethod
+    def from_errors(cls, errors: dict[str, str]) -> ValidationError:
+        field, message = next(iter(errors.items()))
+        return cls(field, message, errors)
