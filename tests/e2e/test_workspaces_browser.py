@@ -13,6 +13,7 @@ import pytest
 from marketplace import create_app
 from marketplace.extensions import db
 from tests.conftest import make_test_config
+from scripts.screenshots import log_in
 from tests.e2e.conftest import screenshot, serve
 
 pytestmark = pytest.mark.e2e
@@ -83,14 +84,6 @@ def _pages(app, prefix: str, ids: dict) -> list[str]:
     return sorted(urls)
 
 
-def _log_in(page, url: str, email: str, password: str) -> None:
-    page.goto(f"{url}/dang-nhap")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form button[type=submit]:has-text('Đăng nhập')")
-
-
 # The outermost elements reaching past the right edge, outside any scrolling box: what to
 # fix when a page is too wide.
 WIDE_JS = """() => [...document.querySelectorAll('body *')]
@@ -101,7 +94,7 @@ WIDE_JS = """() => [...document.querySelectorAll('body *')]
 
 def _walk(server, phone, prefix: str, email: str, password: str) -> dict[str, int]:
     """Page → document width (and, when too wide, the elements that stick out)."""
-    _log_in(phone, server["url"], email, password)
+    log_in(phone, server["url"], email, password)
     widths = {}
     for path in _pages(server["app"], prefix, server):
         response = phone.goto(server["url"] + path)
