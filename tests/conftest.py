@@ -90,6 +90,14 @@ def runner(app):
 
 
 @pytest.fixture
+def auth(client):
+    """``auth.login(user_or_id)``: the client logged in (see tests/auth.py)."""
+    from auth import AuthActions
+
+    return AuthActions(client)
+
+
+@pytest.fixture
 def ctx(app):
     """An application context for tests that touch models directly."""
     with app.app_context():

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from auth import log_in
 from factories import make_area, make_category, make_product, make_seller, make_user
 from marketplace.analytics import services
 from marketplace.analytics.models import DailyCount, SearchClick, SearchDaily, SearchEvent, TotalCount, VisitorMark
@@ -19,12 +20,6 @@ from marketplace.search.synonyms import Synonym
 from marketplace.text import today_vn
 
 BROWSER = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
-
-
-def log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 @pytest.fixture

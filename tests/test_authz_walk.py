@@ -27,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from auth import log_in
 from factories import make_area, make_category, make_certification, make_product, make_seller, make_user
 from marketplace.catalog.models import OcopCertification, Product, ProductPhoto
 from marketplace.extensions import db
@@ -40,14 +41,6 @@ OWNER_NAME = "Chè bí mật của chủ sở hữu"
 OWNER_CODE = "OWNER-ONLY-77"
 ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry"}
 
-
-def log_in(client, user_id: int) -> None:
-    from marketplace.accounts.models import User
-
-    user = db.session.get(User, user_id)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 def _pdf() -> bytes:

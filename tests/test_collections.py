@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from auth import log_in as login
 from marketplace.audit.models import AuditEntry
 from marketplace.collections import queries
 from marketplace.collections.models import Collection, CollectionItem
@@ -40,14 +41,6 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parent.parent
 NEW_YEAR_VN = datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc)  # 01/01/2027 00:00 in Việt Nam
 
-
-def login(client, user) -> None:
-    from flask import g, has_app_context
-
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-    if has_app_context():  # requests share the test's app context: forget the cached user
-        g.pop("_login_user", None)
 
 
 def html(response) -> str:

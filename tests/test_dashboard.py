@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from auth import log_in
 from conftest import make_test_config
 from factories import make_area, make_category, make_certification, make_product, make_seller, make_user
 from marketplace.accounts.models import User
@@ -20,12 +21,6 @@ from marketplace.extensions import db
 from marketplace.sellers.models import Seller
 
 PRICE_MESSAGE = "Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫"
-
-
-def log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 def count(model) -> int:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auth import log_in as login
 from marketplace.catalog.models import AreaAlias, Category, Product, ProductRevision
 from marketplace.extensions import db
 from marketplace.sellers.models import Seller
@@ -24,12 +25,6 @@ ROWS = [
     ["CHE-002", "Chè móc câu", "do-uong", "220000", "túi 500 g", "", "Phúc Xuân"],
     ["MIEN-01", "Miến dong Na Rì", "thuc pham", 45000, "gói 500 g", "Miến sợi nhỏ, dai.", "Tân Cương"],
 ]
-
-
-def login(client, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import sqlalchemy as sa
 from flask import g, render_template, render_template_string
 
+from auth import log_in as login
 from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry, InquiryItem, InquiryStatusChange
 from marketplace.inquiries.services import new_reference, normalise_phone
@@ -46,14 +47,6 @@ def mails_to(app, address: str) -> list:
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
-
-def login(client, user) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
-    # The test's app context is shared with the client's requests: forget the
-    # anonymous user Flask-Login cached in ``g`` during earlier requests.
-    g.pop("_login_user", None)
 
 
 def text(response) -> str:

@@ -9,15 +9,10 @@ import pytest
 import segno
 from PIL import Image, ImageChops
 
+from auth import log_in as login
 from marketplace.extensions import db
 
 from factories import make_certification, make_product, make_seller, make_user
-
-
-def login(client, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

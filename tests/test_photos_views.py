@@ -11,6 +11,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auth import log_in as login
 from marketplace.catalog.models import Product, ProductPhoto
 from marketplace.extensions import db
 from marketplace.media import get_storage
@@ -18,12 +19,6 @@ from marketplace.media.images import rendition_name
 
 import media_samples as samples
 from factories import make_product, make_seller, make_user
-
-
-def login(client, user_id: int) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from auth import log_in as _log_in
 from factories import make_area, make_category, make_certification, make_product, make_seller, make_user
 from marketplace.extensions import db
 
@@ -107,12 +108,6 @@ def test_committed_mo_is_the_compiled_po():
 
 
 # ----------------------------------------------------------------- pages in English
-
-
-def _log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 @pytest.fixture

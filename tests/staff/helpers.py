@@ -7,17 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from auth import log_in
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-
-
-def log_in(client, user_id: int) -> None:
-    from marketplace.accounts.models import User
-
-    user = db.session.get(User, user_id)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 def client_as(app, user_id: int):
