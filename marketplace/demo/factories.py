@@ -5,6 +5,7 @@ keyword overrides, flushes, and returns it. Callers commit.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, timedelta
 
@@ -125,13 +126,21 @@ def make_collection(products=(), **kw):
     return collection
 
 
-def make_user(**kw) -> User:
+@functools.cache
+def _password_hash(password: str) -> str:
+    """One scrypt hash per password and process (0.1 s of CPU each): users made with the
+    same password share it, still a valid hash of that password. Factory users only —
+    real accounts are hashed one by one (accounts.services, demo.accounts)."""
     from werkzeug.security import generate_password_hash
 
+    return generate_password_hash(password)
+
+
+def make_user(**kw) -> User:
     password = kw.pop("password", "mat-khau-123")
     kw.setdefault("email", f"user{_n()}@example.vn")
     kw.setdefault("role", "buyer")
-    user = User(password_hash=generate_password_hash(password), **kw)
+    user = User(password_hash=_password_hash(password), **kw)
     db.session.add(user)
     db.session.flush()
     return user
