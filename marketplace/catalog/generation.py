@@ -161,7 +161,10 @@ RULES: tuple[Rule, ...] = (
         shown="R.published",
         columns=("slug", "title", "description", "cover_key", "cover_width", "cover_height", "placement",
                  "category_id", "position", "published", "starts_at", "ends_at"),
-        scopes=("SELECT 'coll:' || R.id AS s", "SELECT 'colls' AS s"),
+        scopes=("SELECT 'coll:' || R.id AS s",),
+        # Which collections show where: pages listing collections (home, categories).
+        membership=("placement", "category_id", "position", "published", "starts_at", "ends_at"),
+        membership_scopes=("SELECT 'colls' AS s",),
     ),
     Rule("collection_items", shown="EXISTS (SELECT 1 FROM collections C WHERE C.id = R.collection_id AND C.published)",
          columns=None, scopes=("SELECT 'coll:' || R.collection_id AS s",)),

@@ -140,9 +140,10 @@ def _showcase(collections: list[Collection], limits: dict[str, int]) -> list[Sho
     collection without any public product is left out. ``with_cards`` fills the cards.
     The page depends on which collections are shown, on each, and on which products are
     public (the counts include items beyond the first ones)."""
-    generation.depends("colls", "members", *(f"coll:{c.id}" for c in collections))
+    generation.depends("colls")
     if not collections:
         return []
+    generation.depends("members", *(f"coll:{c.id}" for c in collections))
     first, totals = _first_public_ids([c.id for c in collections], max(limits.values()))
     return [
         Showcase(c, first[c.id][: limits[c.placement]], totals[c.id])

@@ -198,7 +198,10 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
         # only a page none of whose scopes moved since the generation read before it.
         if catalog_generation.changed_since(stamp[1], scopes):
             return
-        expires = catalog_generation.next_boundary(db.session, now)
+        # Collections start and end on a schedule, without a write: a page showing them
+        # ends at the next boundary.
+        shows_collections = any(s == "colls" or s.startswith("coll:") for s in scopes)
+        expires = catalog_generation.next_boundary(db.session, now) if shows_collections else None
     except Exception:  # noqa: BLE001
         db.session.rollback()
         return
