@@ -493,3 +493,32 @@ def test_a_filler_never_fails_the_page(app):
         broken = slots.slot("views", "nosuchkind", "1")
         body = f"<p>{huge}|{unknown}|{broken}</p>".encode()
         assert slots.fill(body, slots.made()) == b"<p>||</p>"
+
+
+# --- keys: one entry per page, whatever the query string adds ---------------------------------
+
+
+def test_unread_repeated_or_reordered_parameters_give_one_entry(app, client, shop):
+    cache = pagecache.cache_of(app)
+    assert client.get("/san-pham?q=che&stars=5&stars=4", headers={"User-Agent": BROWSER}).headers[
+        "X-Page-Cache"] == "miss"
+    for variant in ("/san-pham?stars=4&q=che&stars=5", "/san-pham?stars=5&q=che&stars=4&stars=5&utm_source=zalo",
+                    "/san-pham?q=che&q=tra&stars=4&stars=5&fbclid=abc&page=", "/san-pham?stars=4&stars=5&q=che&x=1"):
+        assert client.get(variant, headers={"User-Agent": BROWSER}).headers["X-Page-Cache"] == "hit", variant
+    product = f"/san-pham/{shop['product']}"
+    get(client, product)
+    html = client.get(f"{product}?utm_campaign=tet&ref=abc.1", headers={"User-Agent": BROWSER})
+    assert html.headers["X-Page-Cache"] == "hit"
+    assert "utm_campaign" not in html.get_data(as_text=True)  # links are those of the canonical page
+    assert len(cache) == 2
+
+
+def test_long_urls_and_odd_parameters_get_a_normal_page_and_are_not_stored(app, client, shop):
+    cache = pagecache.cache_of(app)
+    long_q = "/san-pham?q=" + "chè " * 600
+    for path in (long_q, "/san-pham?page=99999999999999999999", "/san-pham?sort=%00&stars=9&min_price=-1",
+                 f"/co-so/{shop['seller']}?page=-4&area=%%%", "/?lang=xx&lang=en"):
+        for _ in range(2):
+            response = client.get(path, headers={"User-Agent": BROWSER})
+            assert response.status_code in (200, 400, 404), (path, response.status_code)
+    assert all(len(key) < 2200 for key in cache._entries)
