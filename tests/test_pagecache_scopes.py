@@ -62,10 +62,14 @@ def floor(app):
         return {"tea": tea.id, "tea_seller": tea_seller.id, "honey": honeys[0].id}
 
 
-@pytest.fixture
-def workers(app, app_config):
-    """Two processes' worth of page caches on one database and one shared folder."""
-    other = create_app(app_config)
+@pytest.fixture(params=["one machine", "two machines"])
+def workers(request, app, app_config, tmp_path):
+    """Two processes' worth of page caches on one database: two workers of one machine
+    (one shared folder), or two instances on two machines (a folder each)."""
+    config = dict(app_config)
+    if request.param == "two machines":
+        config["PAGE_CACHE_DIR"] = str(tmp_path / "other-machine")
+    other = create_app(config)
     yield [app.test_client(), other.test_client()]
     with other.app_context():
         db.session.remove()
