@@ -6,6 +6,8 @@ configured bounds and not one answer was a 5xx. Small bounds here, so eviction r
 from __future__ import annotations
 
 import http.client
+import os
+import re
 import random
 import string
 import threading
@@ -18,10 +20,14 @@ from tests.shop_catalog import build_catalog
 
 pytestmark = pytest.mark.load
 
-URLS = 50_000
+URLS = int(os.environ.get("PAGECACHE_BOUNDS_URLS") or 50_000)  # fewer for a quick look by hand
 CLIENTS = 8
 DIR_BYTES = 8 * 1024 * 1024
 MEMORY_BYTES = 4 * 1024 * 1024
+
+
+PLANTED = "_pcfeedfacefeedface_"  # marker-shaped text typed into the search box: shown as typed
+_PLANTED = re.compile(re.escape(PLANTED) + r"[\w-]*_?")
 
 
 def _rss_kib(pid: int) -> int:
@@ -47,7 +53,7 @@ def _random_url(rng: random.Random, catalog: dict) -> str:
     if roll < 0.8:
         return f"/co-so/{catalog['seller']}?page={rng.randint(-5, 10**6)}&area={word}&area={word}"
     if roll < 0.9:
-        return f"/san-pham?q=_pc{rng.getrandbits(64):016x}_views-a-{'9' * rng.randint(1, 30)}_&n={word}"
+        return f"/san-pham?q={PLANTED}views-a-{'9' * rng.randint(1, 30)}_&n={word}"
     return f"/san-pham?q={word * (2000 // len(word))}"  # ~2,000 characters: rendered, never stored
 
 
@@ -72,7 +78,7 @@ def test_fifty_thousand_random_urls_stay_within_the_bounds_without_a_5xx(tmp_pat
                 response = conn.getresponse()
                 body = response.read().decode("utf-8", "replace")
                 seen[response.status] = seen.get(response.status, 0) + 1
-                if placeholders(body):
+                if placeholders(_PLANTED.sub("", body)):
                     with lock:
                         marked.append(body[:200])
             conn.close()
