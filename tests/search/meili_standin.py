@@ -427,6 +427,9 @@ def _make_handler(standin: StandInMeili):
             return 200, {"results": found, "limit": 20, "total": len(found), "from": None, "next": None}
         if seg[0] == "tasks" and len(seg) == 2 and method == "GET":
             task = state.tasks.get(int(seg[1]))
+            if task and not standin._paused:  # spare the client a poll interval: the queue is running
+                standin._wake.wait_for(lambda: task["status"] not in ("enqueued", "processing") or standin._paused,
+                                       timeout=0.5)
             return (200, task) if task else _error(404, "task_not_found", f"Task `{seg[1]}` not found.")
         if seg == ["indexes"] and method == "POST":
             uid = body["uid"]
