@@ -18,18 +18,27 @@ Written against the client's source and Meilisearch's documentation; see
 * highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
   those two characters are stripped from every indexed string, so a name cannot
   fake a highlight;
-* custom ranking rules need a number in every document, so the backend adds
-  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``;
+* a document without the field of a custom ranking rule is ranked after every other by
+  that rule (the engine's sort rule, read in its source), so the backend adds
+  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``:
+  no product is pushed down for a missing value instead of a zero;
 * a certificate expires without any data change, so documents also carry
   ``ocop_until`` (expiry as the number YYYYMMDD, 0 without a valid certificate) and
   the star filter and star counts require ``ocop_until >= today``.
 
 Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
-caller's transaction, ``index_products`` delivers them after the commit. A batch the
-engine refuses because of one document is bisected, so only the refused documents stay
-pending (``outbox.DocumentsRejected``). Errors meaning the index lost its settings
-(``SETTINGS_LOST_CODES``: deleted, then recreated implicitly by a document addition)
-re-apply them and retry once.
+caller's transaction, ``index_products`` delivers them after the commit (content rows
+first; popularity rows are acknowledged by their own tasks). A batch the engine refuses
+because of one document is bisected, so only the refused documents stay pending
+(``outbox.DocumentsRejected``); a task that outlives the wait keeps its uid on the rows
+and is asked for next time instead of being resent.
+
+The live index is created only by a reindex, which records its ``createdAt`` as a
+marker (``search/index_state.py``). An index with another ``createdAt`` — deleted and
+recreated implicitly by a document addition, lost with the engine's data — is not
+used: deliveries stop, searches answer from the database, and a reindex is requested
+from the job runner (``maintain``), which also restores lost settings. A buyer's
+request never sends settings or waits on the engine.
 Engine trouble of any kind surfaces as ``SearchUnavailable`` so the degraded wrapper
 answers from the database instead.
 """
@@ -72,8 +81,8 @@ PRIMARY_KEY = "id"
 HIGHLIGHT_PRE = "\u0002"
 HIGHLIGHT_POST = "\u0003"
 MAX_VALUES_PER_FACET = 1000
-# Error codes saying the index is missing or lost its settings (deleted, then recreated
-# without them by a document addition, so filters on `id`/`is_public` are refused).
+# Error codes saying the index is missing or lacks its settings (filters on `id` or
+# `is_public` refused): a repair for the job runner, never retried in a request.
 SETTINGS_LOST_CODES = frozenset(
     {"index_not_found", "invalid_search_filter", "invalid_document_filter", "invalid_search_sort",
      "invalid_search_facets"}

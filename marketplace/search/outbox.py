@@ -13,9 +13,16 @@ Rows carry only the product id. What is sent is decided at delivery time from th
 database (public → the fresh document, anything else or gone → delete), so deliveries
 are idempotent and the order in which two rows are delivered does not matter.
 
+Two lanes: content rows (``upsert``/``delete``) are claimed and sent first in every
+round; ``popularity`` rows (the analytics rollup) fill the rest, each lane acknowledged
+by what its own engine tasks reported. ``drain`` runs rounds until nothing is due or a
+time budget is spent.
+
 A sender may deliver part of a batch: it raises ``DocumentsRejected`` naming the
-products the engine refused (one bad document must not hold up its neighbours); only
-those rows stay pending, each with its own error.
+products the engine refused (one bad document must not hold up its neighbours) and
+those whose task had not finished when the wait ended; only those rows stay pending,
+each with its own error — the unfinished ones with the task's ``task_uid``, which the
+next delivery asks for instead of sending the change again.
 
 Delivered rows are kept for ``RETENTION`` (one day) and then purged: a reindex replays
 every row written while it was building, delivered or not (see ``meili.rebuild``).

@@ -130,7 +130,9 @@ class LiveFaults(StandInFaults):
 
     @contextlib.contextmanager
     def busy(self):
-        """No task finishes within 1 ms: every wait times out while the task is queued."""
+        """Waits of 1 ms: a task is still queued or processing when the wait ends (on an
+        idle engine a task takes longer than one request's round trip; if one did finish
+        first, the scenario only checks less — it never resends either way)."""
         saved = self.backend.wait_ms, self.backend.rebuild_wait_ms
         self.backend.wait_ms = self.backend.rebuild_wait_ms = 1
         try:
@@ -162,7 +164,7 @@ class LiveFaults(StandInFaults):
             found = self.client.index(self.backend.index_uid).get_documents({"limit": 10_000})
         except MeilisearchApiError:
             return {}
-        return {int(d.id): dict(d._Document__doc) for d in found.results}
+        return {int(d.id): dict(d) for d in found.results}
 
     def remove_document(self, product_id: int) -> None:
         self._wait(self.client.index(self.backend.index_uid).delete_document(product_id))
