@@ -21,7 +21,7 @@ queue) for the adapter's flows to run and for its faults to be staged:
 * searches answer from the stored documents when no canned answer is set: every query
   word must be a case-insensitive substring of the name, and the filter may only name
   filterable attributes (``invalid_search_filter`` otherwise), of which it evaluates
-  ``is_public = true`` and ``id IN [...]``. Canned answers (``search_response``,
+  ``is_public = true``, ``id IN [...]`` and ``<attribute> [NOT] EXISTS``. Canned answers (``search_response``,
   ``multi_search_response``, ``multi_search_fn``) win when a test sets one.
 
 It proves what OUR ADAPTER SENDS and how it reacts to these staged faults. It proves
@@ -302,14 +302,36 @@ def _filter_parts(filt: Any) -> list[str]:
     return parts
 
 
-def _matches(doc: dict, expr: str) -> bool:
-    """The two filter forms the stand-in evaluates; anything else is taken as true."""
-    if expr.strip() == "is_public = true":
-        return doc.get("is_public") is True
-    match = re.fullmatch(_ID_LIST, expr.strip())
+def _predicate(expr: str):
+    """A filter expression the stand-in evaluates, as a test on one document;
+    anything else is taken as true."""
+    expr = expr.strip()
+    if expr == "is_public = true":
+        return lambda doc: doc.get("is_public") is True
+    exists = re.fullmatch(r"([\w.]+) (NOT )?EXISTS", expr)
+    if exists:
+        name, negated = exists.group(1), bool(exists.group(2))
+        return lambda doc: (name in doc) != negated
+    match = re.fullmatch(_ID_LIST, expr)
     if match:
-        return doc.get("id") in _ids(match.group(1))
-    return True
+        ids = _ids(match.group(1))
+        return lambda doc: doc.get("id") in ids
+    return lambda doc: True
+
+
+def _select(docs: dict, filt: Any) -> list[dict]:
+    """The documents matching ``filt``, by id; an ``id IN [...]`` part is looked up
+    directly instead of scanning every document."""
+    parts = _filter_parts(filt)
+    candidates = None
+    for expr in parts:
+        match = re.fullmatch(_ID_LIST, expr.strip())
+        if match:
+            found = _ids(match.group(1))
+            candidates = found if candidates is None else candidates & found
+    keys = sorted(docs) if candidates is None else sorted(k for k in candidates if k in docs)
+    tests = [_predicate(e) for e in parts]
+    return [docs[k] for k in keys if all(test(docs[k]) for test in tests)]
 
 
 def _make_handler(standin: StandInMeili):
@@ -383,11 +405,8 @@ def _make_handler(standin: StandInMeili):
             if facet not in filterable(uid):
                 return _error(400, "invalid_search_facets", f"Attribute `{facet}` is not filterable.")
         words = [w.lower() for w in str(q.get("q") or "").split()]
-        docs = [
-            d for _, d in sorted(state.indexes[uid]["docs"].items())
-            if all(_matches(d, e) for e in _filter_parts(q.get("filter")))
-            and all(w in str(d.get("name", "")).lower() for w in words)
-        ]
+        docs = [d for d in _select(state.indexes[uid]["docs"], q.get("filter"))
+                if all(w in str(d.get("name", "")).lower() for w in words)]
         per_page = int(q.get("hitsPerPage", q.get("limit", 20)))
         page = int(q.get("page", 1))
         shown = docs[(page - 1) * per_page: page * per_page]
@@ -549,8 +568,7 @@ def _make_handler(standin: StandInMeili):
             error = check_filter(uid, body.get("filter"), "invalid_document_filter")
             if error:
                 return error
-            docs = [d for _, d in sorted(idx[uid]["docs"].items())
-                    if all(_matches(d, e) for e in _filter_parts(body.get("filter")))]
+            docs = _select(idx[uid]["docs"], body.get("filter"))
             limit = int(body.get("limit", 20))
             offset = int(body.get("offset", 0))
             fields = body.get("fields")
