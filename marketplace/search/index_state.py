@@ -17,8 +17,10 @@ One row per live index name:
   settings; the job runner re-applies them (never a buyer's request).
 
 Writes run on their own short transaction (callers are searches, health checks and
-deliveries after a commit), and a newly raised request moves the catalog generation,
-so pages cached from the broken index are not served again.
+deliveries after a commit). A newly raised request, a restore and a finished reindex
+move the ``search`` cache scope (``catalog/generation.py``; what a Meilisearch delivery
+moves), so pages cached from the broken index — or from the database meanwhile — are
+not served again.
 """
 from __future__ import annotations
 
@@ -83,8 +85,6 @@ def _ensure_row(conn, index_uid: str) -> None:  # noqa: ANN001
 
 def request_reindex(index_uid: str, reason: str) -> bool:
     """Ask the job runner for a full reindex; True when this raised a new request."""
-    from ..catalog import generation
-
     with db.engine.begin() as conn:
         _ensure_row(conn, index_uid)
         now = utcnow()
@@ -93,14 +93,23 @@ def request_reindex(index_uid: str, reason: str) -> bool:
                          _T.c.reindex_requested_at.is_(None),
                          sa.or_(_T.c.claimed_at.is_(None), _T.c.claimed_at < now - REINDEX_LEASE))
         if raised:
-            generation.bump(conn)
+            _search_results_change(conn)
     return bool(raised)
+
+
+def _search_results_change(conn) -> None:  # noqa: ANN001
+    from ..catalog import generation
+
+    generation.bump_scopes(conn, ["search"])
 
 
 def request_settings(index_uid: str) -> bool:
     with db.engine.begin() as conn:
         _ensure_row(conn, index_uid)
-        return bool(_update(conn, index_uid, {"settings_requested_at": utcnow()}, _T.c.settings_requested_at.is_(None)))
+        raised = _update(conn, index_uid, {"settings_requested_at": utcnow()}, _T.c.settings_requested_at.is_(None))
+        if raised:
+            _search_results_change(conn)
+    return bool(raised)
 
 
 def claim_reindex(index_uid: str, now: datetime | None = None) -> bool:
@@ -132,16 +141,15 @@ def record_built(conn, index_uid: str, marker: str, started: datetime) -> None: 
     """In ``conn``'s transaction, after a reindex swapped in the index created at
     ``marker``: remember it, and settle the requests raised before the reindex started
     (a later one stays: the reindex may not have seen its cause)."""
-    from ..catalog import generation
-
     _ensure_row(conn, index_uid)
     _update(conn, index_uid, {"marker": marker, "built_at": utcnow(), "claimed_at": None})
     _update(conn, index_uid, {"reindex_requested_at": None, "reindex_reason": None},
             _T.c.reindex_requested_at <= started)
     _update(conn, index_uid, {"settings_requested_at": None}, _T.c.settings_requested_at <= started)
-    generation.bump(conn)  # the index may differ from the one pages were cached from
+    _search_results_change(conn)  # the index differs from the one pages were cached from
 
 
 def settings_restored(index_uid: str, since: datetime) -> None:
     with db.engine.begin() as conn:
-        _update(conn, index_uid, {"settings_requested_at": None}, _T.c.settings_requested_at <= since)
+        if _update(conn, index_uid, {"settings_requested_at": None}, _T.c.settings_requested_at <= since):
+            _search_results_change(conn)

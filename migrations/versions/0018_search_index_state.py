@@ -7,10 +7,11 @@
   delivery asks for that task instead of sending the change again.
 
 A plain ADD COLUMN (no batch mode): on SQLite a table copy would drop the catalog
-generation triggers on ``search_outbox``.
+generation triggers on ``search_outbox``. ``task_uid`` is not a column the triggers
+watch (only ``delivered_at`` is), so recording a task moves no cache scope.
 
-Revision ID: 0017_search_index_state
-Revises: 0016_read_indexes
+Revision ID: 0018_search_index_state
+Revises: 0017_cache_scopes
 Create Date: 2026-12-07 02:00:00
 
 """
@@ -19,8 +20,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_search_index_state'
-down_revision = '0016_read_indexes'
+revision = '0018_search_index_state'
+down_revision = '0017_cache_scopes'
 branch_labels = None
 depends_on = None
 
@@ -47,4 +48,4 @@ def downgrade():
     if op.get_bind().dialect.name == "sqlite":  # the batch copy dropped its triggers
         from marketplace.catalog.generation import create_triggers
 
-        create_triggers(op.get_bind(), ("search_outbox",))
+        create_triggers(op.get_bind())
