@@ -50,6 +50,7 @@ def register(app: Flask) -> None:
         health = get_search().health()
         click.echo(f"backend:    {health.backend}")
         click.echo(f"ok:         {'yes' if health.ok else 'NO'}")
+        click.echo(f"status:     {health.status or ('ok' if health.ok else 'down')}")
         click.echo(f"documents:  {health.documents if health.documents is not None else '?'}")
         click.echo(f"pending:    {health.pending}")
         click.echo(f"last error: {health.last_error or '-'}")

@@ -24,6 +24,9 @@ not served again.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,6 +54,28 @@ class SearchIndexState(db.Model):
 
 
 _T = SearchIndexState.__table__
+# A delivery in progress: its session. State written meanwhile joins the delivery's
+# transaction (on SQLite a second writer would wait on the delivery's own lock).
+_delivery: ContextVar = ContextVar("search_index_state_delivery", default=None)
+
+
+@contextmanager
+def during_delivery(session) -> Iterator[None]:  # noqa: ANN001
+    token = _delivery.set(session)
+    try:
+        yield
+    finally:
+        _delivery.reset(token)
+
+
+@contextmanager
+def _writing() -> Iterator:
+    session = _delivery.get()
+    if session is not None:
+        yield session.connection()  # committed with the delivery round
+        return
+    with db.engine.begin() as conn:
+        yield conn
 
 
 @dataclass(frozen=True)
@@ -62,8 +87,13 @@ class IndexState:
 
 
 def read(index_uid: str) -> IndexState:
-    with db.engine.connect() as conn:
-        row = conn.execute(sa.select(_T).where(_T.c.index_uid == index_uid)).mappings().first()
+    session = _delivery.get()
+    stmt = sa.select(_T).where(_T.c.index_uid == index_uid)
+    if session is not None:
+        row = session.connection().execute(stmt).mappings().first()
+    else:
+        with db.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
     if row is None:
         return IndexState()
     return IndexState(row["marker"], row["reindex_requested_at"], row["reindex_reason"], row["settings_requested_at"])
@@ -85,7 +115,7 @@ def _ensure_row(conn, index_uid: str) -> None:  # noqa: ANN001
 
 def request_reindex(index_uid: str, reason: str) -> bool:
     """Ask the job runner for a full reindex; True when this raised a new request."""
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         _ensure_row(conn, index_uid)
         now = utcnow()
         # Not while a reindex is running: its swap replaces whatever the live index holds.
@@ -104,7 +134,7 @@ def _search_results_change(conn) -> None:  # noqa: ANN001
 
 
 def request_settings(index_uid: str) -> bool:
-    with db.engine.begin() as conn:
+    with _writing() as conn:
         _ensure_row(conn, index_uid)
         raised = _update(conn, index_uid, {"settings_requested_at": utcnow()}, _T.c.settings_requested_at.is_(None))
         if raised:

@@ -848,11 +848,13 @@ class MeiliSearch(SearchBackend):
 
     def deliver(self, session: Session, *, force: bool = False, limit: int | None = None,
                 popularity: bool = True) -> outbox.DeliveryReport:
-        """One delivery round with ``session`` (content first); the caller commits."""
-        return outbox.deliver_pending(
-            session, self._send_current, limit=limit or self.deliver_limit, force=force,
-            send_popularity=self.send_popularity, task_status=self.task_statuses, popularity=popularity,
-        )
+        """One delivery round with ``session`` (content first); the caller commits,
+        with the round's rows any repair request the round recorded."""
+        with index_state.during_delivery(session):
+            return outbox.deliver_pending(
+                session, self._send_current, limit=limit or self.deliver_limit, force=force,
+                send_popularity=self.send_popularity, task_status=self.task_statuses, popularity=popularity,
+            )
 
     def drain(self, session: Session, *, force: bool = False, limit: int | None = None, popularity: bool = True,
               budget_s: float | None = None) -> outbox.DeliveryReport:
@@ -1012,10 +1014,10 @@ class MeiliSearch(SearchBackend):
         fresh = f"{alias}_{started:%Y%m%d%H%M%S}_{secrets.token_hex(2)}"
         index_state.building(alias, started)
         with Session(db.engine) as session:
-            ids = list(session.scalars(cq.public_product_ids().order_by(Product.id)))
-            with engine_errors("rebuild"):
-                self._wait(self.client.create_index(fresh, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
             try:
+                ids = list(session.scalars(cq.public_product_ids().order_by(Product.id)))
+                with engine_errors("rebuild"):
+                    self._wait(self.client.create_index(fresh, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
                 marker = str((self._index_info(fresh) or {}).get("createdAt") or "")
                 if not marker:
                     raise EngineError(f"Meilisearch index {fresh} has no createdAt", None)
@@ -1048,7 +1050,11 @@ class MeiliSearch(SearchBackend):
                     index_state.record_built(conn, alias, marker, started)
                     outbox.settled_by_reindex(conn, since)
                 self.forget_checks()
-                self.apply_settings(alias, catalog_size=len(ids))
+                try:
+                    self.apply_settings(alias, catalog_size=len(ids))
+                except SearchUnavailable as exc:  # the job runner will: searches wait for it
+                    log.warning("reindex: settings not re-applied after the swap (%s); restore requested", exc)
+                    index_state.request_settings(alias)
                 # Changes delivered to the old index during the build go through the
                 # outbox once more (with the documents the engine refused, which then
                 # wait there with their error).

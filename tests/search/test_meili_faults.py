@@ -389,6 +389,28 @@ def test_a_buyer_never_restores_settings(engine, faults, client):
     assert search().degraded is False
 
 
+def test_a_delivery_refused_for_settings_records_the_repair_with_its_round(engine, faults):
+    """The round has already acknowledged content rows (on SQLite its transaction holds
+    the write lock) when the popularity look-up is refused for want of settings: the
+    repair request joins the round's transaction instead of waiting on its lock."""
+    edited, viewed = catalog(2)
+    faults.reset_settings()
+    db.session.execute(sa.update(Product).where(Product.id == viewed.id).values(view_count=5))
+    db.session.execute(sa.update(Product).where(Product.id == edited.id).values(name="Chè búp số 0 — mới"))
+    enqueue(db.session, [edited.id])
+    enqueue(db.session, [viewed.id], op="popularity")
+    db.session.commit()  # Core statements: no delivery after this commit
+    engine.deliver(db.session)  # one round, both lanes
+    db.session.commit()
+    rows = {r.product_id: r for r in pending_rows()}
+    assert set(rows) == {viewed.id} and rows[viewed.id].op == "popularity"
+    assert "invalid_document_filter" in rows[viewed.id].last_error
+    assert get_search().health().status == "rebuilding"
+    assert engine.maintain() == "settings"
+    engine.drain(db.session, force=True)
+    assert pending_rows() == [] and faults.documents()[viewed.id]["view_count"] == 5
+
+
 def test_a_queued_settings_update_is_awaited_not_sent_again(engine, faults):
     catalog(1)
     faults.reset_settings()
