@@ -586,3 +586,34 @@ def test_highlight_markers_never_reach_the_index(live, standin):
     assert doc["name"] == "Chè búp Tân Cương" and doc["description"] == "Ngon."
     assert doc["seller"]["name"] == "HTX Hảo Đạt"
     assert "\u0002" not in json.dumps(doc, ensure_ascii=False)
+
+
+# -- repairs by the job runner (issue 17) ---------------------------------------------------
+
+
+def test_deliver_command_repairs_a_lost_index_first(live, runner, standin):
+    product = make_product(name="Gạo nếp cái hoa vàng")
+    db.session.commit()
+    standin.lose_data()  # the engine restarted on an empty data directory
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 1 and "status:     rebuilding" in result.output
+    result = runner.invoke(args=["search", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Index repaired: reindexed." in result.output
+    assert set(standin.state.indexes["products"]["docs"]) == {product.id}
+    assert runner.invoke(args=["search", "maintain"]).output.strip() == "Nothing to repair."
+
+
+def test_one_runner_at_a_time_takes_a_reindex(live, standin):
+    from datetime import timedelta
+
+    from marketplace.search import index_state
+    from marketplace.text import utcnow
+
+    assert index_state.request_reindex("products", "test") is True
+    assert index_state.request_reindex("products", "again") is False  # raised once
+    assert index_state.claim_reindex("products") is True
+    assert index_state.claim_reindex("products") is False  # another runner holds it
+    assert meili().maintain() is None  # so this one does nothing
+    later = utcnow() + index_state.REINDEX_LEASE + timedelta(minutes=1)
+    assert index_state.claim_reindex("products", now=later) is True  # the holder died: taken over
