@@ -13,6 +13,7 @@ from .inquiries.models import Inquiry, InquiryItem, InquiryStatusChange  # noqa:
 from .sellers.models import Seller  # noqa: F401
 from .web.ratelimit import RateLimitCounter  # noqa: F401
 from .search.outbox import SearchOutbox  # noqa: F401
+from .search.index_state import SearchIndexState  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
 from .collections.models import Collection, CollectionItem  # noqa: F401
@@ -29,4 +30,4 @@ from .analytics.models import (  # noqa: F401
 from .catalog.models import ProductRevision  # noqa: F401,E402
 from .staff.models import CertificateReminder  # noqa: F401,E402
 from .media.models import UploadEvent  # noqa: F401
-from .catalog.generation import CatalogGeneration  # noqa: F401,E402
+from .catalog.generation import CacheScope, CatalogGeneration  # noqa: F401,E402

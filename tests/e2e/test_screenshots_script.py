@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import _free_port
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ EXPECTED = {"product-phone.png": (720, 1480), "seller-workspace.png": (1100, 900
 
 def test_the_screenshot_script_writes_three_small_pictures(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--out", str(tmp_path),
-                           "--no-photos", "--port", str(_free_port())],
+                           "--no-photos", "--port", str(free_port("E2E_PORTS"))],
                           capture_output=True, text=True, timeout=540)
     assert done.returncode == 0, done.stderr[-3000:]
     for name, size in EXPECTED.items():

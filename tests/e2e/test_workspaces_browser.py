@@ -12,8 +12,8 @@ import pytest
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import make_test_config
 from scripts.screenshots import log_in
+from tests.conftest import make_test_config
 from tests.e2e.conftest import screenshot, serve
 
 pytestmark = pytest.mark.e2e
@@ -66,9 +66,10 @@ def server(tmp_path_factory):
                     collection_id=collection.id,
                     cert_id=db.session.scalars(db.select(OcopCertification.id)).first())
 
-    app = create_app(make_test_config(tmp_path_factory.mktemp("workspaces-e2e"), SERVER_NAME=None))
-    with serve(app, prepare=prepare) as info:
-        yield info
+    folder = tmp_path_factory.mktemp("workspaces-e2e")
+    with serve(folder, prepare=prepare) as info:
+        # the URL map of the app the server runs (its pages are read from it)
+        yield {**info, "app": create_app(make_test_config(folder / "url-map", SERVER_NAME=None))}
 
 
 def _pages(app, prefix: str, ids: dict) -> list[str]:
