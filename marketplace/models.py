@@ -22,6 +22,7 @@ from .analytics.models import (  # noqa: F401
     SearchClick,
     SearchDaily,
     SearchEvent,
+    SearchVisitorMark,
     Setting,
     TotalCount,
     VisitorMark,
