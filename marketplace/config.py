@@ -68,6 +68,7 @@ class Defaults:
     # "name=seconds,…": other intervals than the built-in ones (tests, a busy floor)
     JOBS_INTERVALS: str = ""
     JOBS_LEASE_SECONDS: int = 0  # 0: each job's own lease; else this for every job
+    JOBS_EXTRA: str = ""  # "name=module:function@seconds,…": an operator's own periodic jobs
 
 
 _ENV_STRINGS = (
@@ -90,6 +91,7 @@ _ENV_STRINGS = (
     "SITE_URL",
     "PAGE_CACHE_DIR",
     "JOBS_INTERVALS",
+    "JOBS_EXTRA",
 )
 _ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE", "PAGE_CACHE_PROCESS_HEADERS",
               "JOBS")

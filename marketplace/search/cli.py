@@ -64,25 +64,15 @@ def register(app: Flask) -> None:
     def deliver(force: bool, limit: int) -> None:
         """Send pending outbox changes to the engine (Meilisearch); run from cron."""
         from . import get_search
+        from .outbox import deliver_outbox
 
-        backend = get_search()
-        inner = getattr(backend, "primary", backend)
-        if not hasattr(inner, "deliver"):
-            click.echo(f"{backend.name}: the index is written in the same transaction; no outbox.")
+        run = deliver_outbox(force=force, limit=limit)
+        if not run.has_outbox:
+            click.echo(f"{get_search().name}: the index is written in the same transaction; no outbox.")
             return
-        from .outbox import outbox_stats
-
-        delivered = 0
-        while True:
-            report = inner.deliver(db.session, force=force, limit=limit)
-            db.session.commit()
-            delivered += report.claimed - report.failed
-            if report.failed or report.claimed < limit:
-                break
-        pending = outbox_stats(db.session).pending
-        click.echo(f"Delivered {delivered} change(s); {pending} still pending.")
-        if report.error:
-            click.echo(f"last error: {report.error}")
+        click.echo(f"Delivered {run.delivered} change(s); {run.pending} still pending.")
+        if run.error:
+            click.echo(f"last error: {run.error}")
             raise SystemExit(1)
 
     @group.command("key")

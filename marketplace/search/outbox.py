@@ -277,3 +277,33 @@ def outbox_stats(session: Session) -> OutboxStats:
     )
     oldest = session.scalar(sa.select(sa.func.min(SearchOutbox.created_at)).where(pending_condition()))
     return OutboxStats(pending=pending, failing=failing, last_error=last_error, oldest_pending=oldest)
+
+
+@dataclass
+class OutboxRun:
+    delivered: int = 0
+    pending: int = 0
+    error: str | None = None
+    has_outbox: bool = True
+
+
+def deliver_outbox(*, force: bool = False, limit: int = 1000) -> OutboxRun:
+    """Deliver every due outbox change in batches of ``limit``, each committed
+    (``flask search deliver`` and the ``search_deliver`` job). Engines without an outbox
+    (the index is written in the writer's transaction) have nothing to do."""
+    from . import get_search
+
+    backend = get_search()
+    inner = getattr(backend, "primary", backend)
+    if not hasattr(inner, "deliver"):
+        return OutboxRun(has_outbox=False)
+    run = OutboxRun()
+    while True:
+        report = inner.deliver(db.session, force=force, limit=limit)
+        db.session.commit()
+        run.delivered += report.claimed - report.failed
+        if report.failed or report.claimed < limit:
+            break
+    run.pending = outbox_stats(db.session).pending
+    run.error = report.error
+    return run
