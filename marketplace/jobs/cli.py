@@ -1,21 +1,15 @@
 """``flask --app marketplace jobs status | run NAME``."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..text import VN_TZ
+from ..text import format_epoch as _when
 
 jobs_group = AppGroup("jobs", help="Việc định kỳ (chạy tự động trong các tiến trình gunicorn).")
 
 
-def _when(moment: float | None) -> str:
-    if moment is None:
-        return "–"
-    return datetime.fromtimestamp(moment, VN_TZ).strftime("%d/%m/%Y %H:%M:%S")
 
 
 @jobs_group.command("status")
