@@ -1,0 +1,40 @@
+"""Behind a reverse proxy, on the real gunicorn: with TRUSTED_PROXIES=1 each buyer is
+told apart by the address the proxy forwards (unique visitors, and so rate limits, which
+read the same ``request.remote_addr``); with TRUSTED_PROXIES=0 every buyer is the proxy,
+and /healthz says so."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from live_server import BROWSER_UA, Site
+
+pytestmark = pytest.mark.load
+
+
+def _site_visitors(site: Site) -> int:
+    from marketplace.analytics.models import DailyCount
+    from marketplace.extensions import db
+
+    with site.app():
+        return int(db.session.scalar(sa.select(sa.func.sum(DailyCount.visitors)).where(DailyCount.kind == "site")) or 0)
+
+
+@pytest.mark.parametrize("trusted, visitors", [("1", 5), ("0", 1)])
+def test_visitors_behind_a_proxy(tmp_path, trusted, visitors):
+    site = Site(tmp_path, env={"TRUSTED_PROXIES": trusted, "JOBS": "0"})
+    site.build()
+    with site.serving() as server:
+        for n in range(5):  # what nginx sends: the buyer's address and the scheme
+            for _ in range(2):
+                response = server.get("/", headers={"User-Agent": BROWSER_UA, "X-Forwarded-For": f"203.0.113.{n + 1}",
+                                                    "X-Forwarded-Proto": "https"})
+                assert response.status == 200
+        assert _site_visitors(site) == visitors
+        health = server.get("/healthz")
+        warned = any("TRUSTED_PROXIES=0" in w for w in json.loads(health.text)["warnings"])
+        assert warned is (trusted == "0")
+        if trusted == "1":
+            assert "Strict-Transport-Security" in {k.title(): v for k, v in response.headers.items()}
