@@ -328,7 +328,10 @@ class Runner(threading.Thread):
                         if self.stopping.is_set():
                             break
                         run_job(job, self.me)
-                except Exception:  # noqa: BLE001 — the database may be down: try again next tick
+                except sa.exc.OperationalError as exc:  # locked or unreachable: try again next tick
+                    log.warning("jobs runner: database unavailable (%s); next look in %.0f s",
+                                type(exc.orig or exc).__name__, self.tick)
+                except Exception:  # noqa: BLE001 — never let the thread die
                     log.exception("jobs runner: a tick failed")
                 finally:
                     db.session.remove()
