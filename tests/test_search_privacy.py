@@ -129,3 +129,27 @@ def test_a_threshold_of_zero_or_less_is_refused_at_start(monkeypatch, tmp_path, 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
     with pytest.raises(RuntimeError, match="SEARCH_TEXT_MIN_VISITORS"):
         create_app()
+
+
+def test_texts_stored_before_masking_are_masked_and_merged(app):
+    """What migration 0019 does to rows written before masking existed."""
+    from marketplace.analytics.privacy import scrub_stored_queries
+
+    today = today_vn()
+    with app.app_context():
+        db.session.add_all([
+            SearchEvent(token="t1", day=today, query="0912345678 mat ong", results=1),
+            SearchEvent(token="t2", day=today, query="mat ong", results=1),
+            SearchDaily(day=today, query="0912345678 mat ong", searches=2, zero_results=0, results=3, clicked=1,
+                        clicks=1, visitors=2),
+            SearchDaily(day=today, query="0987654321 mat ong", searches=1, zero_results=1, results=0, clicked=0,
+                        clicks=0, visitors=1),
+        ])
+        db.session.commit()
+        with db.engine.begin() as conn:
+            assert scrub_stored_queries(conn) == 3
+        db.session.expire_all()
+        assert sorted(db.session.scalars(sa.select(SearchEvent.query))) == ["mat ong", f"{PHONE} mat ong"]
+        rows = db.session.execute(sa.select(SearchDaily.query, SearchDaily.searches, SearchDaily.zero_results,
+                                            SearchDaily.clicks, SearchDaily.visitors)).all()
+        assert [tuple(r) for r in rows] == [(f"{PHONE} mat ong", 3, 1, 1, 2)]  # visitors: the larger, never a sum

@@ -67,7 +67,7 @@ def scrub_stored_queries(conn) -> int:  # noqa: ANN001
         if masked != row.query:
             conn.execute(searches.update().where(searches.c.id == row.id).values(query=masked))
             changed += 1
-    sums = ("searches", "zero_results", "clicked", "clicks") + (("visitors",) if "visitors" in daily.c else ())
+    sums = ("searches", "zero_results", "clicked", "clicks")
     for row in conn.execute(sa.select(daily)).mappings().all():
         masked = mask_personal(row["query"])[:200]
         if masked == row["query"]:
@@ -79,5 +79,9 @@ def scrub_stored_queries(conn) -> int:  # noqa: ANN001
         if target is None:
             conn.execute(daily.insert().values({**row, "query": masked}))
         else:
-            conn.execute(daily.update().where(key).values({c: daily.c[c] + row[c] for c in sums}))
+            values = {c: daily.c[c] + row[c] for c in sums}
+            if "visitors" in daily.c:  # the same person may have typed both: never count more than seen
+                values["visitors"] = sa.case((daily.c.visitors > row["visitors"], daily.c.visitors),
+                                             else_=row["visitors"])
+            conn.execute(daily.update().where(key).values(values))
     return changed

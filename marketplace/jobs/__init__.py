@@ -203,11 +203,13 @@ def try_acquire(job: Job, me: str, now: float | None = None) -> bool:
         return result.rowcount == 1
 
 
-def run_job(job: Job, me: str, *, force: bool = False) -> bool | None:
+def run_job(job: Job, me: str, *, force: bool = False, ensure: bool = True) -> bool | None:
     """Run ``job`` if this runner gets its lease (``force``: even if not yet due, still
-    never beside a live lease). None: not run; True/False: succeeded/failed."""
+    never beside a live lease). None: not run; True/False: succeeded/failed. ``ensure``:
+    create the job's row if missing (the runner does it once per tick for all)."""
     now = time.time()
-    _ensure_rows({job.name: job}, now)
+    if ensure:
+        _ensure_rows({job.name: job}, now)
     if force:
         with db.engine.begin() as conn:
             conn.execute(sa.update(JobLease).where(JobLease.name == job.name).values(next_run=None))
@@ -327,7 +329,7 @@ class Runner(threading.Thread):
                     for job in all_jobs.values():
                         if self.stopping.is_set():
                             break
-                        run_job(job, self.me)
+                        run_job(job, self.me, ensure=False)
                 except sa.exc.OperationalError as exc:  # locked or unreachable: try again next tick
                     log.warning("jobs runner: database unavailable (%s); next look in %.0f s",
                                 type(exc.orig or exc).__name__, self.tick)
