@@ -71,9 +71,9 @@ def _search_deliver() -> str:
     from ..search.outbox import deliver_outbox
 
     report = deliver_outbox()
-    if report.error:
-        raise RuntimeError(f"search engine: {report.error} ({report.pending} pending)")
-    return f"{report.delivered} delivered, {report.pending} pending"
+    if report.error or report.repair_error:
+        raise RuntimeError(f"search engine: {report.error or report.repair_error} ({report.pending} pending)")
+    return f"{report.delivered} delivered, {report.pending} pending" + (f"; {report.repaired}" if report.repaired else "")
 
 
 def _analytics_rollup() -> str:

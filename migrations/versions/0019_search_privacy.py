@@ -7,7 +7,7 @@ SEARCH_TEXT_MIN_VISITORS on), from ``analytics_search_visitors`` (one hashed
 visitor-and-query pair per row, deleted when its day is over).
 
 Revision ID: 0019_search_privacy
-Revises: 0017_cache_scopes
+Revises: 0018_search_index_state
 Create Date: 2026-12-07 02:20:00
 
 """
@@ -18,7 +18,7 @@ from marketplace.analytics.privacy import scrub_stored_queries
 
 # revision identifiers, used by Alembic.
 revision = '0019_search_privacy'
-down_revision = '0017_cache_scopes'
+down_revision = '0018_search_index_state'
 branch_labels = None
 depends_on = None
 
