@@ -179,7 +179,9 @@ def test_jobs_run_command(app):
 
 
 @pytest.mark.parametrize("setting, value", [("JOBS_INTERVALS", "nope=5"), ("JOBS_INTERVALS", "search_deliver=0"),
-                                            ("JOBS_INTERVALS", "search_deliver"), ("JOBS_TICK_SECONDS", "0")])
+                                            ("JOBS_INTERVALS", "search_deliver"), ("JOBS_TICK_SECONDS", "0"),
+                                            ("JOBS_EXTRA", "x=nowhere:nothing@5"),
+                                            ("JOBS_EXTRA", "x=job_samples:slow@soon")])
 def test_bad_job_settings_are_refused_at_start(monkeypatch, tmp_path, setting, value):
     monkeypatch.setenv(setting, value)
     monkeypatch.setenv("SECRET_KEY", "x")

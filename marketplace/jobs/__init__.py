@@ -135,8 +135,14 @@ def jobs(app: Flask) -> dict[str, Job]:
     found = {job.name: job for job in BUILT_IN}
     for name, spec in _parse_pairs(app.config.get("JOBS_EXTRA") or "", "JOBS_EXTRA").items():
         target, _, seconds = spec.partition("@")
-        interval = float(seconds or 3600)
-        found[name] = Job(name, interval, max(60.0, interval * 2), _import(target), name)
+        try:
+            interval = float(seconds or 3600)
+            run = _import(target)
+        except (ValueError, ImportError, AttributeError) as exc:
+            raise RuntimeError(f"JOBS_EXTRA: {name}={spec!r} must look like module:function@seconds ({exc}).") from None
+        if not interval > 0 or not callable(run):
+            raise RuntimeError(f"JOBS_EXTRA: {name}={spec!r} must name a function and a number of seconds above 0.")
+        found[name] = Job(name, interval, max(60.0, interval * 2), run, name)
     for name, seconds in _parse_pairs(app.config.get("JOBS_INTERVALS") or "", "JOBS_INTERVALS").items():
         if name not in found:
             raise RuntimeError(f"JOBS_INTERVALS: no job named {name!r} (jobs: {', '.join(sorted(found))}).")
