@@ -24,3 +24,19 @@ max_requests_jitter = 10_000
 control_socket_disable = True
 # The app writes one JSON line per request (logger marketplace.request); no second access log.
 accesslog = None
+
+
+# Periodic jobs (search delivery, analytics rollup and retention, certificate reminders,
+# demo dates) run inside the workers: each worker has a runner thread, and a lease row in
+# the database lets exactly one runner of all workers and instances run a given job at a
+# time (marketplace/jobs). No cron needed; JOBS=0 turns it off.
+def post_worker_init(worker):
+    from marketplace.jobs import start_runner
+
+    start_runner(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    from marketplace.jobs import stop_runner
+
+    stop_runner()

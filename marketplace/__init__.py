@@ -81,6 +81,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import init_cli
     init_cli(app)
 
+    from .jobs import init_jobs
+    init_jobs(app)  # the periodic jobs (started in gunicorn workers by gunicorn.conf.py)
+
     from .web.errors import init_errors
     init_errors(app)
     return app

@@ -1,11 +1,14 @@
 """Configuration layering: defaults → instance/config.py → environment → test overrides."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
+
+log = logging.getLogger("marketplace.config")
 
 
 class Defaults:
@@ -56,6 +59,16 @@ class Defaults:
     PAGE_CACHE_DIR: str | None = None  # pages shared by the processes of a machine; default instance/pagecache, "off" = none
     PAGE_CACHE_DIR_MAX_BYTES: int = 512 * 1024 * 1024  # the whole shared folder, every process together
     PAGE_CACHE_PROCESS_HEADERS: bool = False  # X-Page-Rendered-By / X-Served-By (tests of the multi-worker topology)
+    # Staff see a search text only once this many distinct visitors searched it on one day.
+    SEARCH_TEXT_MIN_VISITORS: int = 3
+    SEARCH_RAW_RETENTION_DAYS: int = 90  # raw search rows and clicks
+    SEARCH_DAILY_RETENTION_DAYS: int = 400  # daily search aggregates (per query and day)
+    JOBS: bool = True  # gunicorn workers run the periodic jobs (marketplace/jobs); 0 = an operator runs them
+    JOBS_TICK_SECONDS: float = 15.0  # how often a worker looks for a due job
+    # "name=seconds,…": other intervals than the built-in ones (tests, a busy floor)
+    JOBS_INTERVALS: str = ""
+    JOBS_LEASE_SECONDS: int = 0  # 0: each job's own lease; else this for every job
+    JOBS_EXTRA: str = ""  # "name=module:function@seconds,…": an operator's own periodic jobs
 
 
 _ENV_STRINGS = (
@@ -77,12 +90,16 @@ _ENV_STRINGS = (
     "LOG_LEVEL",
     "SITE_URL",
     "PAGE_CACHE_DIR",
+    "JOBS_INTERVALS",
+    "JOBS_EXTRA",
 )
-_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE", "PAGE_CACHE_PROCESS_HEADERS")
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE", "PAGE_CACHE_PROCESS_HEADERS",
+              "JOBS")
 _ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY",
              "IMAGE_DECODE_WAIT_SECONDS", "PAGE_CACHE_MAX_BYTES",
-             "PAGE_CACHE_DIR_MAX_BYTES")
-_ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
+             "PAGE_CACHE_DIR_MAX_BYTES", "SEARCH_TEXT_MIN_VISITORS", "SEARCH_RAW_RETENTION_DAYS",
+             "SEARCH_DAILY_RETENTION_DAYS", "JOBS_LEASE_SECONDS")
+_ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT", "JOBS_TICK_SECONDS")
 
 
 def _normalise_db_url(url: str) -> str:
@@ -117,6 +134,7 @@ def _site_config(app: Flask) -> None:
     TRUSTED_PROXIES is a whole number ≥ 0."""
     from .web.site import DEFAULT_SITE_URL, check_site_url
 
+    app.config["_SITE_URL_SET"] = bool(app.config.get("SITE_URL"))
     app.config["SITE_URL"] = check_site_url(app.config.get("SITE_URL") or DEFAULT_SITE_URL)
     app.config["PREFERRED_URL_SCHEME"] = app.config["SITE_URL"].split(":", 1)[0]
     if app.config.get("SESSION_COOKIE_SECURE") is None:
@@ -126,6 +144,35 @@ def _site_config(app: Flask) -> None:
     proxies = app.config.get("TRUSTED_PROXIES") or 0
     if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
         raise RuntimeError(f"TRUSTED_PROXIES={proxies!r} must be a whole number of proxies (0 without one).")
+    if is_production(app):
+        if not app.config.get("_SITE_URL_SET"):
+            raise RuntimeError(
+                "APP_ENV=production needs SITE_URL, the public address (e.g. SITE_URL=https://san-ocop.example.vn): "
+                f"without it mail links would point at {DEFAULT_SITE_URL} and cookies would not be Secure."
+            )
+        if app.config["PREFERRED_URL_SCHEME"] != "https":
+            log.warning("APP_ENV=production with SITE_URL=%s, not https: cookies are not Secure and no HSTS "
+                        "is sent. Serve the site over HTTPS and set SITE_URL=https://…", app.config["SITE_URL"])
+
+
+def _number(key: str, raw: str, kind: type) -> int | float:
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise RuntimeError(f"{key}={raw!r} must be a number.") from None
+
+
+def _positive_settings(app: Flask) -> None:
+    """Settings that make no sense at 0 or below are refused at start, with their name."""
+    for key, meaning in (
+        ("SEARCH_TEXT_MIN_VISITORS", "distinct visitors a search text needs before staff see it"),
+        ("SEARCH_RAW_RETENTION_DAYS", "days raw search rows are kept"),
+        ("SEARCH_DAILY_RETENTION_DAYS", "days daily search aggregates are kept"),
+        ("JOBS_TICK_SECONDS", "seconds between two looks for a due job"),
+    ):
+        value = app.config.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise RuntimeError(f"{key}={value!r} must be a number above 0 ({meaning}).")
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -145,10 +192,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 app.config[key] = env[key].lower() in ("1", "true", "yes", "on")
         for key in _ENV_INTS:
             if env.get(key):
-                app.config[key] = int(env[key])
+                app.config[key] = _number(key, env[key], int)
         for key in _ENV_FLOATS:
             if env.get(key):
-                app.config[key] = float(env[key])
+                app.config[key] = _number(key, env[key], float)
     else:
         app.config.update(test_config)
 
@@ -173,6 +220,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"] or str(instance / "uploads")
     app.config["MAIL_FOLDER"] = app.config.get("MAIL_FOLDER") or str(instance / "mail")
     _site_config(app)
+    _positive_settings(app)
 
     backend = app.config.get("SEARCH_BACKEND")
     if not backend:

@@ -23,6 +23,7 @@ from .analytics.models import (  # noqa: F401
     SearchClick,
     SearchDaily,
     SearchEvent,
+    SearchVisitorMark,
     Setting,
     TotalCount,
     VisitorMark,
@@ -31,3 +32,4 @@ from .catalog.models import ProductRevision  # noqa: F401,E402
 from .staff.models import CertificateReminder  # noqa: F401,E402
 from .media.models import UploadEvent  # noqa: F401
 from .catalog.generation import CacheScope, CatalogGeneration  # noqa: F401,E402
+from .jobs.models import JobLease, JobRun  # noqa: F401,E402

@@ -78,6 +78,13 @@ def format_datetime(value: datetime | None) -> str:
     return to_local(value).strftime("%d/%m/%Y %H:%M")
 
 
+def format_epoch(value: float | None) -> str:
+    """A Unix time as dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh; "–" when unknown."""
+    if value is None:
+        return "–"
+    return format_datetime(datetime.fromtimestamp(value, VN_TZ))
+
+
 def today_vn() -> date:
     return datetime.now(VN_TZ).date()
 

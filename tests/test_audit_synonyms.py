@@ -69,3 +69,54 @@ def test_synonym_input_errors_name_the_field(ctx, term, synonym, field):
         add_synonym(term, synonym)
     assert info.value.field == field
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+
+
+def test_the_database_refuses_to_change_or_remove_an_entry_whatever_the_sql(ctx):
+    """Core statements and raw SQL bypass the ORM events: the triggers (migration 0021,
+    and create_all) refuse them on SQLite and PostgreSQL alike."""
+    first = record("product.approve", "product", 1, reason="ok")
+    second = record("product.reject", "product", 2, reason="no")
+    db.session.commit()
+    table = AuditEntry.__table__
+    first_id, second_id = first.id, second.id
+    db.session.rollback()  # no transaction of ours stays open (TRUNCATE would wait for it)
+    attempts = [
+        sa.update(table).where(table.c.id == first_id).values(reason="rewritten"),
+        sa.update(table).values(action="x"),
+        sa.delete(table).where(table.c.id == second_id),
+        sa.delete(table),
+        sa.text("UPDATE audit_entries SET actor_role = 'admin'"),
+        sa.text("DELETE FROM audit_entries"),
+    ]
+    if db.engine.dialect.name == "postgresql":
+        attempts.append(sa.text("TRUNCATE audit_entries"))
+    for statement in attempts:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(statement)
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(table.c.id, table.c.action, table.c.reason).order_by(table.c.id)).all()
+    assert [tuple(r) for r in rows] == [(first_id, "product.approve", "ok"), (second_id, "product.reject", "no")]
+    record("product.approve", "product", 3)  # appending still works
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(table)) == 3
+
+
+def test_the_migrated_schema_has_the_append_only_triggers(tmp_path):
+    from test_migrations import _dispose, _fresh_app
+
+    from flask_migrate import upgrade
+
+    app = _fresh_app(tmp_path)
+    try:
+        with app.app_context():
+            upgrade()
+            with db.engine.begin() as conn:
+                conn.execute(sa.insert(AuditEntry.__table__).values(
+                    created_at=sa.func.now(), actor_role="system", object_type="product", object_id=1,
+                    action="product.approve", changes={}))
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.delete(AuditEntry.__table__))
+    finally:
+        _dispose(app)

@@ -4,6 +4,7 @@ photos, as `make run` does); a second database is seeded without photos to compa
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from collections import Counter
 
 import pytest
@@ -430,3 +431,34 @@ def test_seed_keeps_the_catalog_when_the_search_engine_is_down(tmp_path):
         assert _count(cq.public_products()) == data.PUBLIC_PRODUCTS
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_aged_demo_keeps_its_promises_after_the_refresh_job(demo):
+    """A demo seeded 400 days ago, as it would read without the demo_refresh job: most
+    badges expired. The job moves the seeded dates to today: 173 valid again, the
+    near-expiry examples as many days from expiry as on the seed day."""
+    from marketplace.demo.refresh import ANCHOR, anchor, refresh_dates
+    from marketplace.analytics.models import Setting
+    from marketplace.jobs import jobs, run_job
+
+    def snapshot():
+        db.session.expire_all()
+        certs = db.session.scalars(sa.select(OcopCertification).order_by(OcopCertification.id)).all()
+        return [(c.id, c.is_valid(), (c.expires_on - today_vn()).days) for c in certs]
+
+    before = snapshot()
+    assert anchor() == today_vn()
+    age = timedelta(days=400)
+    table = OcopCertification.__table__
+    for cid, issued, expires in db.session.execute(sa.select(table.c.id, table.c.issued_on, table.c.expires_on)).all():
+        db.session.execute(table.update().where(table.c.id == cid).values(issued_on=issued - age,
+                                                                          expires_on=expires - age))
+    db.session.get(Setting, ANCHOR).value = (today_vn() - age).toordinal()
+    db.session.commit()
+    assert _count(_valid_cert_products()) < 173  # what an unrefreshed demo shows after 400 days (121)
+    assert run_job(jobs(demo)["demo_refresh"], "test", force=True) is True
+    after = snapshot()
+    assert [(cid, valid) for cid, valid, _d in after] == [(cid, valid) for cid, valid, _d in before]
+    assert [d for _c, _v, d in after] == [d for _c, _v, d in before]
+    assert _count(_valid_cert_products()) == 173
+    assert anchor() == today_vn() and refresh_dates() == 0  # once a day: nothing more to move

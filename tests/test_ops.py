@@ -94,6 +94,7 @@ def test_two_requests_get_two_ids(client):
 
 
 def test_hsts_only_over_https(app):
+    """Over https, or whenever SITE_URL is https (test_production_config.py)."""
     client = app.test_client()
     assert "Strict-Transport-Security" not in client.get("/healthz").headers
     secure = client.get("/healthz", base_url="https://san-ocop.example.vn")
@@ -125,6 +126,9 @@ def test_production_from_the_environment_and_quiet_cli(tmp_path):
     assert refused.returncode != 0 and "APP_ENV=production needs SECRET_KEY" in refused.stderr
 
     env["SECRET_KEY"] = "cli-secret"
+    refused = _flask(env, "search", "status")
+    assert refused.returncode != 0 and "APP_ENV=production needs SITE_URL" in refused.stderr
+    env["SITE_URL"] = "https://san-ocop.example.vn"
     upgraded = _flask(env, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     status = _flask(env, "search", "status")

@@ -30,7 +30,8 @@ def rollup_command() -> None:
     purged = sum(report.purged.values())
     click.echo(
         f"Độ phổ biến: {report.products_changed} sản phẩm thay đổi; "
-        f"đã xoá {report.marks_deleted} dấu khách, {report.salts_deleted} muối cũ, {purged} dòng thô quá 90 ngày."
+        f"đã xoá {report.marks_deleted} dấu khách, {report.salts_deleted} muối cũ, {purged} dòng thô quá hạn, "
+        f"{report.daily_purged} dòng tìm kiếm theo ngày quá hạn."
     )
 
 

@@ -88,7 +88,8 @@ def seed_analytics_demo() -> None:
                 search_rows.append({
                     "day": day, "query": query, "searches": n, "zero_results": 0 if found else n,
                     "results": rng.randint(3, 120) if found else 0, "clicked": clicked,
-                    "clicks": clicked + rng.randint(0, clicked // 3 + 1) if clicked else 0, "is_demo": True,
+                    "clicks": clicked + rng.randint(0, clicked // 3 + 1) if clicked else 0, "visitors": n,
+                    "is_demo": True,
                 })
     for start in range(0, len(rows), 5000):
         db.session.execute(sa.insert(DailyCount), rows[start:start + 5000])

@@ -1,5 +1,7 @@
 """Analytics tables: daily counters (kept), running totals, raw search rows (purged
-after 90 days), daily salts and visitor marks (deleted once their day is over)."""
+after SEARCH_RAW_RETENTION_DAYS, 90 by default), daily search aggregates (kept
+SEARCH_DAILY_RETENTION_DAYS, 400 by default), daily salts and visitor marks (deleted
+once their day is over). Search texts are masked before they are stored (privacy.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -76,7 +78,8 @@ class VisitorMark(db.Model):
 
 
 class SearchEvent(db.Model):
-    """One counted search (raw row, purged after 90 days)."""
+    """One counted search (raw row, purged after SEARCH_RAW_RETENTION_DAYS). ``query`` is
+    masked (privacy.py) before it is written."""
 
     __tablename__ = "analytics_searches"
 
@@ -89,6 +92,17 @@ class SearchEvent(db.Model):
     results: Mapped[int] = mapped_column(sa.Integer, default=0)
     clicks: Mapped[int] = mapped_column(sa.Integer, default=0)
     is_demo: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class SearchVisitorMark(db.Model):
+    """One (visitor, query) pair seen today, as ``sha256(visitor mark | query)``: counts
+    the distinct visitors of a query without linking a visitor's queries to each other.
+    Deleted with the day's visitor marks."""
+
+    __tablename__ = "analytics_search_visitors"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    digest: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
 
 
 class SearchClick(db.Model):
@@ -116,4 +130,7 @@ class SearchDaily(db.Model):
     results: Mapped[int] = mapped_column(sa.Integer, default=0)  # result count of the latest search
     clicked: Mapped[int] = mapped_column(sa.Integer, default=0)  # searches followed by ≥ 1 click
     clicks: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Distinct visitors who searched this query that day: its text is shown to staff
+    # only from SEARCH_TEXT_MIN_VISITORS on (analytics.queries).
+    visitors: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     is_demo: Mapped[bool] = mapped_column(sa.Boolean, default=False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..catalog.models import Area, Category, Product
 from ..extensions import db
@@ -100,10 +101,27 @@ class QueryRow:
     results: int
     clicked: int
     clicks: int
+    visitors: int = 0  # the most distinct visitors of this query on one day of the range
 
     @property
     def ctr(self) -> float:
         return self.clicked / self.searches if self.searches else 0.0
+
+
+@dataclass
+class HiddenQueries:
+    """Queries searched by fewer than ``SEARCH_TEXT_MIN_VISITORS`` distinct visitors on
+    every day of the range: staff see how many there were and their counts, never the
+    texts."""
+
+    queries: int
+    searches: int
+    zero_results: int
+    min_visitors: int
+
+
+def min_visitors() -> int:
+    return int(current_app.config.get("SEARCH_TEXT_MIN_VISITORS") or 3)
 
 
 def _query_rows(rng: DateRange) -> sa.Select:
@@ -115,18 +133,27 @@ def _query_rows(rng: DateRange) -> sa.Select:
             sa.func.max(SearchDaily.results).label("results"),
             sa.func.sum(SearchDaily.clicked).label("clicked"),
             sa.func.sum(SearchDaily.clicks).label("clicks"),
+            sa.func.max(SearchDaily.visitors).label("visitors"),
         )
         .where(SearchDaily.day.between(rng.start, rng.end))
         .group_by(SearchDaily.query)
     )
 
 
+def _shown(stmt: sa.Select) -> sa.Select:
+    """Only queries whose text may be shown: at least ``min_visitors()`` distinct
+    visitors on one day. Visitor marks are salted per day, so distinct visitors can only
+    be told apart within a day; the largest daily figure never counts one person twice."""
+    return stmt.having(sa.func.max(SearchDaily.visitors) >= min_visitors())
+
+
 def _as_rows(result) -> list[QueryRow]:  # noqa: ANN001
-    return [QueryRow(q, int(s or 0), int(z or 0), int(r or 0), int(c or 0), int(k or 0)) for q, s, z, r, c, k in result]
+    return [QueryRow(q, int(s or 0), int(z or 0), int(r or 0), int(c or 0), int(k or 0), int(v or 0))
+            for q, s, z, r, c, k, v in result]
 
 
 def top_queries(rng: DateRange, limit: int | None = 50) -> list[QueryRow]:
-    stmt = _query_rows(rng)
+    stmt = _shown(_query_rows(rng))
     stmt = stmt.order_by(sa.literal_column("searches").desc(), SearchDaily.query)
     return _as_rows(db.session.execute(stmt.limit(limit) if limit else stmt))
 
@@ -134,8 +161,23 @@ def top_queries(rng: DateRange, limit: int | None = 50) -> list[QueryRow]:
 def zero_result_queries(rng: DateRange, limit: int | None = 50) -> list[QueryRow]:
     """Queries that found nothing at least once in the range, most frequent first."""
     zero = sa.func.sum(SearchDaily.zero_results)
-    stmt = _query_rows(rng).having(zero > 0).order_by(zero.desc(), SearchDaily.query)
+    stmt = _shown(_query_rows(rng)).having(zero > 0).order_by(zero.desc(), SearchDaily.query)
     return _as_rows(db.session.execute(stmt.limit(limit) if limit else stmt))
+
+
+def hidden_queries(rng: DateRange, *, zero_only: bool = False) -> HiddenQueries:
+    """What ``top_queries`` (or, ``zero_only``, ``zero_result_queries``) leaves out for
+    having too few visitors: counts only."""
+    threshold = min_visitors()
+    stmt = _query_rows(rng).having(sa.func.max(SearchDaily.visitors) < threshold)
+    if zero_only:
+        stmt = stmt.having(sa.func.sum(SearchDaily.zero_results) > 0)
+    sub = stmt.subquery()
+    n, s, z = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sub.c.searches), 0),
+                  sa.func.coalesce(sa.func.sum(sub.c.zero_results), 0))
+    ).one()
+    return HiddenQueries(int(n or 0), int(s or 0), int(z or 0), threshold)
 
 
 def search_totals(rng: DateRange) -> dict[str, float]:

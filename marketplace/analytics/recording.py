@@ -51,6 +51,7 @@ from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
 from ..web.pagecache import register_slot, slot, visitor_slot
 from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent
+from .privacy import mask_personal
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,10 @@ def is_prefetch(headers) -> bool:  # noqa: ANN001
 
 
 def normalize_query(text: str | None) -> str:
-    """What a search is grouped by: folded (no marks, đ→d, lower case), spaces squeezed."""
-    return fold(text or "")[:200]
+    """What a search is grouped by and stored as: folded (no marks, đ→d, lower case),
+    spaces squeezed, personal data (phone numbers, e-mails, long digit runs, URLs)
+    replaced by placeholders — nothing personal is ever written."""
+    return mask_personal(fold(text or ""))[:200]
 
 
 def filters_of(query) -> str:  # noqa: ANN001 — a SearchQuery
@@ -314,12 +317,23 @@ _ADD_SEARCH = sa.text(
     "INSERT INTO analytics_searches (token, day, created_at, query, filters, results, clicks, is_demo)"
     " VALUES (:token, :day, :now, :query, :filters, :results, 0, false)"
 )
-_BUMP_SEARCH_DAILY = sa.text(
-    "INSERT INTO analytics_search_daily (day, query, searches, zero_results, results, clicked, clicks, is_demo)"
-    " VALUES (:day, :query, 1, :zero, :results, 0, 0, false)"
-    " ON CONFLICT (day, query) DO UPDATE SET searches = analytics_search_daily.searches + 1,"
-    " zero_results = analytics_search_daily.zero_results + excluded.zero_results, results = excluded.results"
+_MARK_SEARCH_VISITOR = sa.text(
+    "INSERT INTO analytics_search_visitors (day, digest) VALUES (:day, :digest)"
+    " ON CONFLICT (day, digest) DO NOTHING RETURNING day"
 )
+_BUMP_SEARCH_DAILY = sa.text(
+    "INSERT INTO analytics_search_daily (day, query, searches, zero_results, results, clicked, clicks, visitors,"
+    " is_demo) VALUES (:day, :query, 1, :zero, :results, 0, 0, :new, false)"
+    " ON CONFLICT (day, query) DO UPDATE SET searches = analytics_search_daily.searches + 1,"
+    " zero_results = analytics_search_daily.zero_results + excluded.zero_results, results = excluded.results,"
+    " visitors = analytics_search_daily.visitors + excluded.visitors"
+)
+
+
+def search_visitor_digest(digest: str, query: str) -> str:
+    """The (visitor, query) pair, hashed again: distinct per query without telling which
+    other queries the same visitor typed."""
+    return hashlib.sha256(f"{digest}|{query}".encode()).hexdigest()[:32]
 
 
 def record_view(
@@ -343,8 +357,12 @@ def record_view(
 
         conn.execute(_ADD_SEARCH, {"token": search["token"], "day": day, "now": utcnow(), "query": search["query"],
                                    "filters": search["filters"], "results": search["results"]})
+        new_searcher = 0
+        if digest is not None:
+            pair = search_visitor_digest(digest, search["query"])
+            new_searcher = 1 if conn.execute(_MARK_SEARCH_VISITOR, {"day": day, "digest": pair}).first() else 0
         conn.execute(_BUMP_SEARCH_DAILY, {"day": day, "query": search["query"], "results": search["results"],
-                                          "zero": 1 if search["results"] == 0 else 0})
+                                          "zero": 1 if search["results"] == 0 else 0, "new": new_searcher})
     if click is not None and kind == "product":
         _record_click(conn, day, object_id, *click)
 

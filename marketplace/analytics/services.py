@@ -14,12 +14,20 @@ from ..catalog import generation
 from ..catalog.models import Product
 from ..extensions import db
 from ..text import today_vn, utcnow
-from .models import DailyCount, DailySalt, SearchClick, SearchEvent, Setting, VisitorMark
+from .models import (
+    DailyCount,
+    DailySalt,
+    SearchClick,
+    SearchDaily,
+    SearchEvent,
+    SearchVisitorMark,
+    Setting,
+    VisitorMark,
+)
 
 log = logging.getLogger(__name__)
 
 POPULARITY_DAYS = 30  # Product.view_count = counted views of the last 30 days (today included)
-RAW_RETENTION_DAYS = 90  # raw search rows and clicks; daily counters are kept
 MAX_BASELINE = 10**12
 
 
@@ -125,13 +133,18 @@ class RollupReport:
     salts_deleted: int = 0
     marks_deleted: int = 0
     purged: dict[str, int] = field(default_factory=dict)
+    daily_purged: int = 0
 
 
 def rollup(today: date | None = None) -> RollupReport:
     """Idempotent, safe every few minutes: popularity of the last 30 days into
     ``Product.view_count`` and the search index (only products whose count changed),
-    yesterday's salts and visitor marks deleted, raw rows past retention purged.
+    yesterday's salts and visitor marks (of pages and of searches) deleted, raw rows
+    past ``SEARCH_RAW_RETENTION_DAYS`` and daily search aggregates past
+    ``SEARCH_DAILY_RETENTION_DAYS`` purged. Audit entries are kept.
     The caller commits, then calls ``get_search().deliver_pending()``."""
+    from flask import current_app
+
     today = today or today_vn()
     report = RollupReport()
     changed = changed_popularity(popularity_counts(today))
@@ -139,7 +152,14 @@ def rollup(today: date | None = None) -> RollupReport:
     report.products_changed = len(changed)
     report.salts_deleted = db.session.execute(sa.delete(DailySalt).where(DailySalt.day < today)).rowcount or 0
     report.marks_deleted = db.session.execute(sa.delete(VisitorMark).where(VisitorMark.day < today)).rowcount or 0
-    report.purged = purge(today - timedelta(days=RAW_RETENTION_DAYS))
+    report.marks_deleted += db.session.execute(
+        sa.delete(SearchVisitorMark).where(SearchVisitorMark.day < today)).rowcount or 0
+    report.purged = purge(today - timedelta(days=int(current_app.config["SEARCH_RAW_RETENTION_DAYS"])))
+    report.daily_purged = db.session.execute(
+        sa.delete(SearchDaily).where(
+            SearchDaily.day < today - timedelta(days=int(current_app.config["SEARCH_DAILY_RETENTION_DAYS"]))),
+        execution_options={"synchronize_session": False},
+    ).rowcount or 0
     return report
 
 
@@ -162,6 +182,10 @@ def purge(before: date) -> dict[str, int]:
     ).rowcount or 0
     counts["analytics_visitors"] = db.session.execute(
         sa.delete(VisitorMark).where(VisitorMark.day < before), execution_options={"synchronize_session": False}
+    ).rowcount or 0
+    counts["analytics_search_visitors"] = db.session.execute(
+        sa.delete(SearchVisitorMark).where(SearchVisitorMark.day < before),
+        execution_options={"synchronize_session": False},
     ).rowcount or 0
     counts["analytics_salts"] = db.session.execute(
         sa.delete(DailySalt).where(DailySalt.day < before), execution_options={"synchronize_session": False}

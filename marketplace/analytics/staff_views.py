@@ -81,6 +81,7 @@ def searches():
         series_rows=[(format_date(d), s, c) for d, s, c in series],
         totals=queries.search_totals(rng), top=queries.top_queries(rng),
         zero=queries.zero_result_queries(rng), positions=queries.click_positions(rng),
+        hidden=queries.hidden_queries(rng), hidden_zero=queries.hidden_queries(rng, zero_only=True),
         synonym_form=SynonymForm(formdata=None),
     )
 
@@ -159,8 +160,14 @@ def export(name: str):
         rows = [(r.object_id, r.name, r.views) for r in queries.top_objects(kinds[name], rng, limit=None)]
         return csv_response(f"xem-{name}", rng, [_("Mã"), _("Tên"), _("Lượt xem")], rows)
     if name in ("tu-khoa", "khong-ket-qua"):
-        found = queries.top_queries(rng, None) if name == "tu-khoa" else queries.zero_result_queries(rng, None)
+        zero_only = name == "khong-ket-qua"
+        found = queries.zero_result_queries(rng, None) if zero_only else queries.top_queries(rng, None)
         rows = [(r.query, r.searches, r.zero_results, r.results, r.clicked, r.clicks, _pct(r.ctr)) for r in found]
+        hidden = queries.hidden_queries(rng, zero_only=zero_only)
+        if hidden.queries:
+            rows.append((_("‹%(n)s từ khoá khác, mỗi từ khoá dưới %(min)s khách: chỉ hiện số liệu›",
+                           n=hidden.queries, min=hidden.min_visitors),
+                         hidden.searches, hidden.zero_results, "", "", "", ""))
         return csv_response(name, rng, [_("Từ khoá"), _("Lượt tìm"), _("Không có kết quả"), _("Kết quả (gần nhất)"),
                                         _("Lượt tìm có bấm"), _("Lượt bấm"), _("Tỉ lệ bấm (%)")], rows)
     if name == "tim-kiem-ngay":

@@ -1,9 +1,17 @@
-"""The audit entry: append-only (the application can neither edit nor delete one)."""
+"""The audit entry: append-only, kept by the database itself.
+
+The ORM events below refuse an edit early with a clear error; the guarantee is the
+database's: triggers (``APPEND_ONLY_DDL``, created by migration 0021 and by
+``create_all``) abort any UPDATE or DELETE on ``audit_entries`` — Core statements, raw
+SQL, another program — on SQLite (``RAISE(ABORT)``) and PostgreSQL (a trigger function,
+TRUNCATE included). On PostgreSQL the deploy guide also revokes UPDATE, DELETE and
+TRUNCATE from the application's role, so the owner alone could drop the triggers."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,3 +56,43 @@ def _refuse_update(mapper, connection, target) -> None:  # noqa: ANN001
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_delete(mapper, connection, target) -> None:  # noqa: ANN001
     raise AuditEntryImmutable("audit entries cannot be deleted")
+
+
+APPEND_ONLY_MESSAGE = "audit_entries is append-only"
+
+APPEND_ONLY_DDL = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries"
+        f" BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS audit_entries_no_delete BEFORE DELETE ON audit_entries"
+        f" BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$"
+        f" BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END;"
+        " $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
+        "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries"
+        " FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+        "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",
+        "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries"
+        " FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()",
+    ],
+}
+DROP_APPEND_ONLY_DDL = {
+    "sqlite": ["DROP TRIGGER IF EXISTS audit_entries_no_update", "DROP TRIGGER IF EXISTS audit_entries_no_delete"],
+    "postgresql": ["DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries",
+                   "DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries",
+                   "DROP FUNCTION IF EXISTS audit_entries_append_only()"],
+}
+
+
+def create_append_only_triggers(conn) -> None:  # noqa: ANN001
+    for statement in APPEND_ONLY_DDL.get(conn.dialect.name, []):
+        conn.exec_driver_sql(statement)
+
+
+@event.listens_for(AuditEntry.__table__, "after_create")
+def _after_create(target, connection, **_kw) -> None:  # noqa: ANN001
+    """``create_all`` (tests, a first run without migrations) installs them too."""
+    create_append_only_triggers(connection)

@@ -38,6 +38,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     from ..media import get_storage
     from .accounts import ensure_demo_accounts, format_accounts, write_accounts_file
     from .photos import render_all
+    from .refresh import mark_seeded
     from .seed import build_plan, catalog_digest, insert_plan, photo_specs, wipe_catalog
 
     if not sa.inspect(db.engine).has_table(Product.__tablename__):
@@ -70,6 +71,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                 insert_plan(plan, results, progress=bar.update)
             new_accounts = ensure_demo_accounts()
             seed_analytics_demo()
+            mark_seeded()  # the demo_refresh job keeps the certificates' dates relative to today
             db.session.commit()
     except Exception:
         db.session.rollback()

@@ -40,6 +40,33 @@ def incoming_request_id(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
+_proxy_noted = False
+PROXY_SETTING = "untrusted_proxy_seen"  # analytics_settings: when a worker first saw one (Unix time)
+
+
+def note_untrusted_proxy() -> None:
+    """A request carried X-Forwarded-For/-Proto while TRUSTED_PROXIES=0: the app sits
+    behind a proxy it ignores, so every buyer has the proxy's address (one rate limit for
+    all, one visitor) and HTTPS is not seen. Logged once per process and recorded in the
+    database, where ``/healthz`` of every worker and instance reports it."""
+    global _proxy_noted
+    _proxy_noted = True
+    logging.getLogger("marketplace.ops").warning(
+        "a request carried X-Forwarded-For or X-Forwarded-Proto but TRUSTED_PROXIES=0: the proxy's headers are "
+        "ignored, so every client has the proxy's address. Set TRUSTED_PROXIES to the number of proxies in front.")
+    import sqlalchemy as sa
+
+    from ..extensions import db
+
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO analytics_settings (key, value, updated_at) VALUES (:key, :now, NULL)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"key": PROXY_SETTING, "now": int(time.time())})
+    except sa.exc.SQLAlchemyError:
+        logging.getLogger("marketplace.ops").warning("could not record the proxy warning", exc_info=True)
+
+
 def init_ops(app: Flask) -> None:
     configure_logging(app.config.get("LOG_LEVEL") or "INFO")
 
@@ -47,13 +74,20 @@ def init_ops(app: Flask) -> None:
     def start_request() -> None:
         g.request_started = time.perf_counter()
         g.request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+        if not app.config.get("TRUSTED_PROXIES") and not _proxy_noted and (
+                "X-Forwarded-For" in request.headers or "X-Forwarded-Proto" in request.headers):
+            note_untrusted_proxy()
 
     @app.after_request
     def finish_request(response):
         request_id = g.get("request_id") or incoming_request_id(None)
         response.headers[REQUEST_ID_HEADER] = request_id
         seconds = app.config.get("HSTS_SECONDS") or 0
-        if request.is_secure and seconds > 0:
+        # Also when SITE_URL is https: behind a TLS proxy that the app does not trust
+        # (TRUSTED_PROXIES=0) the request looks like http, yet the site is https.
+        # Browsers ignore the header on plain-http responses (RFC 6797 §8.1), so it is
+        # never wrong to send it when the public address is https.
+        if seconds > 0 and (request.is_secure or app.config.get("PREFERRED_URL_SCHEME") == "https"):
             response.headers.setdefault("Strict-Transport-Security", f"max-age={int(seconds)}; includeSubDomains")
         if app.config.get("REQUEST_LOG", True):
             started = g.get("request_started")

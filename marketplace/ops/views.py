@@ -41,6 +41,33 @@ def _search() -> dict:
     }
 
 
+def warnings() -> list[str]:
+    """What an operator should fix though the site serves: a proxy the app ignores, a
+    production SITE_URL without https, a periodic job that is late."""
+    from flask import current_app
+
+    from ..config import is_production
+    from ..jobs import status as job_status
+    from . import PROXY_SETTING
+
+    found = []
+    try:
+        seen = db.session.scalar(sa.text("SELECT value FROM analytics_settings WHERE key = :key"),
+                                 {"key": PROXY_SETTING})
+        if seen and not current_app.config.get("TRUSTED_PROXIES"):
+            found.append("requests carry X-Forwarded-For/X-Forwarded-Proto but TRUSTED_PROXIES=0: "
+                         "every client has the proxy's address; set TRUSTED_PROXIES")
+        found.extend(f"job {j.name} is late (last success more than twice its interval ago)"
+                     + (f": {j.last_error}" if j.last_error else "") for j in job_status(current_app) if j.late)
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        db.session.rollback()
+        found.append(f"warnings unavailable: {type(exc).__name__}")
+    if is_production(current_app) and current_app.config.get("PREFERRED_URL_SCHEME") != "https":
+        found.append("APP_ENV=production with a SITE_URL that is not https")
+    return found
+
+
 @bp.get("/healthz")
 def healthz():
     """200 while the database answers: the instance can serve pages. Search trouble is
@@ -50,7 +77,10 @@ def healthz():
     database = _database()
     search = _search() if database["ok"] else {"ok": False, "error": "database unavailable"}
     status = "ok" if database["ok"] and search["ok"] else ("degraded" if database["ok"] else "down")
-    response = jsonify({"status": status, "database": database, "search": search})
+    body = {"status": status, "database": database, "search": search}
+    if database["ok"]:
+        body["warnings"] = warnings()
+    response = jsonify(body)
     response.status_code = 200 if database["ok"] else 503
     response.headers["Cache-Control"] = "no-store"
     return response

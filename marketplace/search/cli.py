@@ -67,27 +67,19 @@ def register(app: Flask) -> None:
         pending outbox changes, content first, until none is due or the time budget
         (MEILI_DELIVER_BUDGET_S) is spent. Run every minute (cron or the job runner)."""
         from . import get_search
-        from .base import SearchUnavailable
+        from .outbox import deliver_outbox
 
-        backend = get_search()
-        inner = getattr(backend, "primary", backend)
-        if not hasattr(inner, "drain"):
-            click.echo(f"{backend.name}: the index is written in the same transaction; no outbox.")
+        run = deliver_outbox(force=force, limit=limit)
+        if not run.has_outbox:
+            click.echo(f"{get_search().name}: the index is written in the same transaction; no outbox.")
             return
-        from .outbox import outbox_stats
-
-        try:
-            done = inner.maintain()
-        except SearchUnavailable as exc:
-            click.echo(f"repair failed: {exc}", err=True)
-            done = None
-        if done:
-            click.echo(f"Index repaired: {done}.")
-        report = inner.drain(db.session, force=force, limit=limit)
-        pending = outbox_stats(db.session).pending
-        click.echo(f"Delivered {report.delivered} change(s); {pending} still pending.")
-        if report.error:
-            click.echo(f"last error: {report.error}")
+        if run.repair_error:
+            click.echo(f"repair failed: {run.repair_error}", err=True)
+        if run.repaired:
+            click.echo(f"Index repaired: {run.repaired}.")
+        click.echo(f"Delivered {run.delivered} change(s); {run.pending} still pending.")
+        if run.error:
+            click.echo(f"last error: {run.error}")
             raise SystemExit(1)
 
     @group.command("maintain")

@@ -412,3 +412,36 @@ def outbox_stats(session: Session) -> OutboxStats:
     )
     oldest = session.scalar(sa.select(sa.func.min(SearchOutbox.created_at)).where(pending_condition()))
     return OutboxStats(pending=pending, failing=failing, last_error=last_error, oldest_pending=oldest)
+
+
+@dataclass
+class OutboxRun:
+    delivered: int = 0
+    pending: int = 0
+    error: str | None = None
+    has_outbox: bool = True
+    repaired: str | None = None  # what ``maintain`` did to the engine's index, if anything
+    repair_error: str | None = None
+
+
+def deliver_outbox(*, force: bool = False, limit: int = 1000) -> OutboxRun:
+    """What ``flask search deliver`` and the ``search_deliver`` job do: repair the
+    engine's index if it waits for it (``maintain``), then drain the outbox (rounds of
+    ``limit``, each committed, within the engine's time budget). Engines without an
+    outbox (the index is written in the writer's transaction) have nothing to do."""
+    from . import get_search
+
+    backend = get_search()
+    inner = getattr(backend, "primary", backend)
+    if not hasattr(inner, "drain"):
+        return OutboxRun(has_outbox=False)
+    run = OutboxRun()
+    try:
+        run.repaired = inner.maintain()
+    except SearchUnavailable as exc:
+        run.repair_error = str(exc)
+    report = inner.drain(db.session, force=force, limit=limit)
+    run.delivered = report.delivered
+    run.pending = outbox_stats(db.session).pending
+    run.error = report.error
+    return run

@@ -47,24 +47,10 @@ def _parse_day(value: str | None):
 def remind_command(day: str | None) -> None:
     """Mail each seller whose certificate expires in 90 or 30 days (once each)."""
     today = _parse_day(day)
-    due = services.due_reminders(today)
-    sent = failed = skipped = 0
-    items = [(cert.id, days) for cert, days in due]
     # On a terminal a progress bar; in cron (no tty) click prints only the label.
-    with click.progressbar(items, label=f"Reminders due on {today:%d/%m/%Y}", show_pos=True) as bar:
-        for cert_id, days in bar:
-            cert = db.session.get(OcopCertification, cert_id)
-            try:
-                if services.send_expiry_reminder(cert, days, today):
-                    db.session.commit()
-                    sent += 1
-                else:
-                    db.session.rollback()
-                    skipped += 1
-            except Exception:  # noqa: BLE001 — one failure must not stop the run; retried tomorrow
-                db.session.rollback()
-                log.exception("reminder for certificate %s failed", cert_id)
-                failed += 1
+    with click.progressbar(length=len(services.due_reminders(today)), label=f"Reminders due on {today:%d/%m/%Y}",
+                           show_pos=True) as bar:
+        sent, skipped, failed = services.send_due_reminders(today, on_each=lambda: bar.update(1))
     click.echo(f"{sent} reminder(s) sent, {skipped} seller(s) without e-mail, {failed} failed.")
     if failed:
         raise SystemExit(1)

@@ -8,7 +8,7 @@ seller must see are required (``ValidationError`` on the ``reason`` field).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -441,3 +441,27 @@ def send_expiry_reminder(cert: OcopCertification, days: int, today: date) -> boo
     db.session.flush()  # the unique key refuses a reminder another process just sent
     send_mail(seller.email, subject, body)
     return True
+
+
+def send_due_reminders(today: date, on_each: Callable[[], object] | None = None) -> tuple[int, int, int]:
+    """Send every reminder due on ``today``, each committed on its own (one failure does
+    not stop the others; it is retried next run). Returns (sent, skipped, failed).
+    ``on_each`` is called after each (the CLI's progress bar)."""
+    items = [(cert.id, days) for cert, days in due_reminders(today)]
+    sent = skipped = failed = 0
+    for cert_id, days in items:
+        cert = db.session.get(OcopCertification, cert_id)
+        try:
+            if send_expiry_reminder(cert, days, today):
+                db.session.commit()
+                sent += 1
+            else:
+                db.session.rollback()
+                skipped += 1
+        except Exception:  # noqa: BLE001 — one failure must not stop the run; retried next run
+            db.session.rollback()
+            log.exception("reminder for certificate %s failed", cert_id)
+            failed += 1
+        if on_each:
+            on_each()
+    return sent, skipped, failed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import current_app, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -90,7 +90,11 @@ def _decide(action, success: str, back: str):
 
 @bp.get("/")
 def home():
-    return render_template("staff/home.html", counts=queries.todo_counts(today_vn()))
+    from ..jobs import status
+
+    jobs = status(current_app)
+    return render_template("staff/home.html", counts=queries.todo_counts(today_vn()), jobs=jobs,
+                           late_jobs=[j for j in jobs if j.late])
 
 
 # ---------------------------------------------------------------------- sellers

@@ -5,7 +5,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 from werkzeug.routing import BaseConverter
 
-from ..text import SLUG_PATTERN, format_date, format_datetime, format_vnd
+from ..text import SLUG_PATTERN, format_date, format_datetime, format_epoch, format_vnd
 
 
 class SlugConverter(BaseConverter):
@@ -27,6 +27,7 @@ def init_web(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(format_date, "date_vn")
     app.add_template_filter(format_datetime, "datetime_vn")
+    app.add_template_filter(format_epoch, "epoch_datetime")
     app.add_template_filter(_stars, "stars")
     app.add_template_global(url_for_value, "url_for_value")
 
