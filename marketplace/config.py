@@ -51,10 +51,11 @@ class Defaults:
     UPLOADS_PER_HOUR: int = 60  # pictures per account per hour (media.services.reserve_uploads)
     IMAGE_DECODE_CONCURRENCY: int = 2  # picture decodes at once per process
     IMAGE_DECODE_WAIT_SECONDS: int = 30  # then a "busy" message
-    PAGE_CACHE: bool = True  # rendered buyer pages for anonymous visitors (web/pagecache.py)
-    PAGE_CACHE_MAX_BYTES: int = 64 * 1024 * 1024  # per process, least recently used dropped
+    PAGE_CACHE: bool = True  # rendered buyer pages for anonymous visitors (web/pagecache/)
+    PAGE_CACHE_MAX_BYTES: int = 64 * 1024 * 1024  # per process (keys and notes counted), least recently used dropped
     PAGE_CACHE_DIR: str | None = None  # pages shared by the processes of a machine; default instance/pagecache, "off" = none
-    PAGE_CACHE_MAX_FILES: int = 20_000  # files one process writes there per catalog generation
+    PAGE_CACHE_DIR_MAX_BYTES: int = 512 * 1024 * 1024  # the whole shared folder, every process together
+    PAGE_CACHE_PROCESS_HEADERS: bool = False  # X-Page-Rendered-By / X-Served-By (tests of the multi-worker topology)
 
 
 _ENV_STRINGS = (
@@ -77,10 +78,10 @@ _ENV_STRINGS = (
     "SITE_URL",
     "PAGE_CACHE_DIR",
 )
-_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE")
+_ENV_BOOLS = ("SESSION_COOKIE_SECURE", "SMTP_STARTTLS", "REQUEST_LOG", "PAGE_CACHE", "PAGE_CACHE_PROCESS_HEADERS")
 _ENV_INTS = ("SMTP_PORT", "HSTS_SECONDS", "TRUSTED_PROXIES", "UPLOADS_PER_HOUR", "IMAGE_DECODE_CONCURRENCY",
              "IMAGE_DECODE_WAIT_SECONDS", "PAGE_CACHE_MAX_BYTES",
-             "PAGE_CACHE_MAX_FILES")
+             "PAGE_CACHE_DIR_MAX_BYTES")
 _ENV_FLOATS = ("SQLITE_BUSY_TIMEOUT",)
 
 

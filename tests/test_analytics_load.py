@@ -15,11 +15,10 @@ import urllib.request
 import pytest
 import sqlalchemy as sa
 
-from conftest import TEST_DATABASE_URL, built_app, make_test_config
-from factories import make_category, make_product, make_seller
 from marketplace.analytics.models import DailyCount, SearchEvent, TotalCount
 from marketplace.extensions import db
-from tests.live_server import gunicorn_from_env
+from tests.factories import make_category, make_product, make_seller
+from tests.live_server import TEST_DATABASE_URL, Site
 
 pytestmark = pytest.mark.load
 
@@ -50,23 +49,23 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
     if database == "postgresql" and not (TEST_DATABASE_URL or "").startswith("postgresql"):
         pytest.skip("PostgreSQL run needs TEST_DATABASE_URL")
     url = TEST_DATABASE_URL if database == "postgresql" else f"sqlite:///{tmp_path / 'load.sqlite'}"
-    config = make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=url)
-    with built_app(config) as app, app.app_context():
+    site = Site(tmp_path, database_url=url, workers=4, timeout=120)
+
+    def build() -> list[int]:
+        from marketplace.search import get_search
+
         category = make_category(name="Chè", slug="che")
         seller = make_seller(name="HTX Tài", slug="htx-tai")
         products = [make_product(name=f"Chè Tài {n}", slug=f"che-tai-{n}", seller_id=seller.id,
                                  category_id=category.id).id for n in range(5)]
         db.session.commit()
-        from marketplace.search import get_search
-
         get_search().rebuild()
-        db.session.commit()
-    env = {"DATABASE_URL": url, "SECRET_KEY": "load-test", "UPLOAD_FOLDER": str(tmp_path / "up"),
-           "MAIL_FOLDER": str(tmp_path / "mail")}
-    log = tmp_path / "gunicorn.log"
+        return products
+
+    products = site.build(build)
     sent: dict[str, int] = {}
     lock = threading.Lock()
-    with gunicorn_from_env(env, log, workers=4) as server:
+    with site.serving() as server:
         base = server.url
         stop = time.monotonic() + SECONDS
 
@@ -94,13 +93,13 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
             t.start()
         for t in threads:
             t.join()
-    err = log.read_bytes()
+    err = site.log.read_bytes()
     assert b"could not be recorded" not in err, err.decode()[-3000:]
     assert sent.get("failed", 0) == 0, sent
     countable = sum(v for k, v in sent.items() if k not in ("excluded", "failed"))
     print(f"{database}: {countable} countable + {sent.get('excluded', 0)} excluded requests in {SECONDS:.0f} s")
     assert countable > 50 and sent.get("excluded", 0) > 5
-    with built_app_no_reset(config) as app, app.app_context():
+    with site.app():
         totals = dict(((k, o), v) for k, o, v in db.session.execute(
             sa.select(TotalCount.kind, TotalCount.object_id, TotalCount.views)))
         assert totals[("site", 0)] == countable
@@ -111,19 +110,3 @@ def test_recorded_total_equals_countable_requests_sent(tmp_path, database):
         assert daily == countable  # the test may cross midnight: the days add up
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchEvent)) == sent.get("search", 0)
 
-
-class built_app_no_reset:
-    """The same database, read after the server stopped (no schema reset)."""
-
-    def __init__(self, config: dict) -> None:
-        from marketplace import create_app
-
-        self.app = create_app(config)
-
-    def __enter__(self):
-        return self.app
-
-    def __exit__(self, *exc) -> None:
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()

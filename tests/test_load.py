@@ -3,6 +3,7 @@ run by CI; `make test` skips them). SQLite by default, PostgreSQL with TEST_DATA
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import random
@@ -24,38 +25,36 @@ from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
 from marketplace.media.images import store_renditions
-from tests.conftest import built_app, make_test_config
 from tests.factories import make_category, make_product, make_seller
-from tests.live_server import ROOT, gunicorn
+from tests.live_server import ROOT, Site
 
 pytestmark = pytest.mark.load
 
 BUYER = {"name": "Nguyễn Thị Hoa", "phone": "0912 345 678", "email": "", "message": "Cần 10 hộp"}
 
 
-def build_catalog(config: dict) -> dict:
-    """Three sellers with three products each, one photo; committed, connections closed."""
-    with built_app(config) as app, app.app_context():
-        tea = make_category(name="Chè", slug="che")
-        sellers, products = [], []
-        for i in range(3):
-            seller = make_seller(name=f"Hợp tác xã Chè Thử Tải {i}")
-            sellers.append(seller)
-            for j in range(3):
-                products.append(make_product(name=f"Chè móc câu tải {i}-{j}", seller=seller, category=tea))
-        key, w, h = store_renditions(get_storage(), Image.new("RGB", (640, 480), (70, 120, 50)))
-        db.session.add(ProductPhoto(product=products[0], key=key, width=w, height=h, alt="ảnh"))
-        db.session.commit()
-        return {
-            "products": [(p.id, p.slug, p.seller_id) for p in products],
-            "sellers": [s.slug for s in sellers],
-            "category": tea.slug,
-            "photo": key,
-        }
+def build_catalog() -> dict:
+    """Three sellers with three products each, one photo (``Site.build``)."""
+    tea = make_category(name="Chè", slug="che")
+    sellers, products = [], []
+    for i in range(3):
+        seller = make_seller(name=f"Hợp tác xã Chè Thử Tải {i}")
+        sellers.append(seller)
+        for j in range(3):
+            products.append(make_product(name=f"Chè móc câu tải {i}-{j}", seller=seller, category=tea))
+    key, w, h = store_renditions(get_storage(), Image.new("RGB", (640, 480), (70, 120, 50)))
+    db.session.add(ProductPhoto(product=products[0], key=key, width=w, height=h, alt="ảnh"))
+    db.session.commit()
+    return {
+        "products": [(p.id, p.slug, p.seller_id) for p in products],
+        "sellers": [s.slug for s in sellers],
+        "category": tea.slug,
+        "photo": key,
+    }
 
 
-def count(config: dict, model) -> int:
-    engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
+def count(site: Site, model) -> int:
+    engine = sa.create_engine(site.database_url)
     try:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(model.__table__)).scalar()
@@ -78,9 +77,28 @@ def _csrf_session(server, path: str) -> tuple[str, str]:
     return token, cookie
 
 
+class Buyers:
+    """Cart submissions from ever new client addresses (``X-Forwarded-For`` through the
+    one trusted proxy, ``TRUSTED_PROXIES=1``), so the inquiry rate limit — five per client
+    per 10 minutes — does not stop a test that writes inquiries without pause; each
+    carries a real CSRF token of one session."""
+
+    def __init__(self, server, slug: str) -> None:
+        self.token, self.cookie = _csrf_session(server, f"/hoi-hang/{slug}")
+        self._next = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def submit(self, server, products: list[tuple], **kw) -> int:
+        with self._lock:
+            n = next(self._next)
+        address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+        return server.post("/gio-hoi-hang/gui", {**cart_form(products), "csrf_token": self.token},
+                           headers={"Cookie": self.cookie, "X-Forwarded-For": address}, **kw).status
+
+
 def test_a_burst_of_50_concurrent_requests_of_every_kind_gives_no_500(tmp_path):
-    config = make_test_config(tmp_path, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True)
-    catalog = build_catalog(config)
+    site = Site(tmp_path)  # CSRF and rate limits on, as in production
+    catalog = site.build(build_catalog)
     slug = catalog["products"][1][1]
     gets = [
         "/", "/san-pham", "/san-pham?stars=4&sort=price_asc", "/san-pham?q=che+moc+cau", f"/san-pham/{slug}",
@@ -89,7 +107,7 @@ def test_a_burst_of_50_concurrent_requests_of_every_kind_gives_no_500(tmp_path):
         f"/media/{catalog['photo']}-320.webp", "/khong-co-trang-nay", "/san-pham?page=99999&q=%00%ff",
         "/dang-nhap",
     ]
-    with gunicorn(config, tmp_path) as server:
+    with site.serving() as server:
         posts = []  # (path, data, cookie) with a real CSRF token each: inquiries, cart, login
         for i in range(12):
             token, cookie = _csrf_session(server, f"/hoi-hang/{slug}")
@@ -134,25 +152,25 @@ def test_a_burst_of_50_concurrent_requests_of_every_kind_gives_no_500(tmp_path):
     # Five per client per 10 minutes: the limiter held under the burst (all from 127.0.0.1).
     assert inquiry_posts.count(302) == 5
     assert sorted(set(inquiry_posts)) == [302, 400, 429]
-    assert count(config, Inquiry) == 5
+    assert count(site, Inquiry) == 5
 
 
 def test_backup_while_the_app_writes_then_restore(tmp_path):
-    config = make_test_config(tmp_path, RATELIMIT_ENABLED=False)
-    catalog = build_catalog(config)
-    env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "UPLOAD_FOLDER": config["UPLOAD_FOLDER"],
-           "SECRET_KEY": "test-secret", "MAIL_FOLDER": config["MAIL_FOLDER"]}
+    site = Site(tmp_path, env={"TRUSTED_PROXIES": "1"})
+    catalog = site.build(build_catalog)
+    env = dict(site.env)
     flask = [sys.executable, "-m", "flask", "--app", "marketplace"]
     dest = tmp_path / "backup-1"
     stop = threading.Event()
     sent: list[int] = []
 
-    with gunicorn(config, tmp_path) as server:
+    with site.serving() as server:
+        buyers = Buyers(server, catalog["products"][0][1])
+
         def writer():
             products = catalog["products"]
             while not stop.is_set():
-                status = server.post("/gio-hoi-hang/gui", cart_form(products[:4])).status
-                sent.append(status)
+                sent.append(buyers.submit(server, products[:4]))
 
         thread = threading.Thread(target=writer)
         thread.start()
@@ -171,7 +189,7 @@ def test_backup_while_the_app_writes_then_restore(tmp_path):
 
     manifest = json.loads((dest / "manifest.json").read_text())
     in_backup = manifest["row_counts"]["inquiries"]
-    total = count(config, Inquiry)
+    total = count(site, Inquiry)
     assert 0 < in_backup < total  # a snapshot taken while inquiries kept arriving
     assert in_backup % 2 == 0  # each cart went to two sellers: never half of one in the snapshot
     assert manifest["uploads"]["files"] == 3  # the photo's three renditions (320, 800, 1600 names)
@@ -188,7 +206,7 @@ def test_backup_while_the_app_writes_then_restore(tmp_path):
         restored["DATABASE_URL"] = f"sqlite:///{tmp_path / 'restored.sqlite'}"
         restored["UPLOAD_FOLDER"] = str(tmp_path / "restored-uploads")
     else:
-        for f in Path(config["UPLOAD_FOLDER"]).rglob("*.webp"):
+        for f in Path(env["UPLOAD_FOLDER"]).rglob("*.webp"):
             f.unlink()
     refused = subprocess.run([*flask, "restore", str(dest)], cwd=ROOT, env=restored, capture_output=True,
                              text=True, input="n\n")
@@ -196,10 +214,10 @@ def test_backup_while_the_app_writes_then_restore(tmp_path):
     done = subprocess.run([*flask, "restore", str(dest), "--yes"], cwd=ROOT, env=restored, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
-    restored_config = {**config, "SQLALCHEMY_DATABASE_URI": restored["DATABASE_URL"],
-                       "UPLOAD_FOLDER": restored["UPLOAD_FOLDER"]}
-    assert count(restored_config, Inquiry) == in_backup
-    with gunicorn(restored_config, tmp_path) as server:
+    restored_site = Site(tmp_path / "restored-site", database_url=restored["DATABASE_URL"],
+                         env={"UPLOAD_FOLDER": restored["UPLOAD_FOLDER"]})
+    assert count(restored_site, Inquiry) == in_backup
+    with restored_site.serving() as server:
         slug = catalog["products"][0][1]
         assert server.get(f"/san-pham/{slug}").status == 200
         photo = server.get(f"/media/{catalog['photo']}-320.webp")
@@ -208,19 +226,21 @@ def test_backup_while_the_app_writes_then_restore(tmp_path):
 
 
 def test_kill_9_of_workers_mid_request_leaves_every_transaction_whole(tmp_path):
-    config = make_test_config(tmp_path, RATELIMIT_ENABLED=False)
-    catalog = build_catalog(config)
+    site = Site(tmp_path, env={"TRUSTED_PROXIES": "1"})
+    catalog = site.build(build_catalog)
     products = catalog["products"]
     cart = [products[0], products[3], products[6]]  # three sellers: three inquiries per submission
     stop = threading.Event()
     outcomes: list[int | str] = []
     kills = 0
 
-    with gunicorn(config, tmp_path, workers=2) as server:
+    with site.serving() as server:
+        buyers = Buyers(server, cart[0][1])
+
         def client():
             while not stop.is_set():
                 try:
-                    outcomes.append(server.post("/gio-hoi-hang/gui", cart_form(cart), timeout=30).status)
+                    outcomes.append(buyers.submit(server, cart, timeout=30))
                 except (OSError, http.client.HTTPException) as exc:
                     outcomes.append(type(exc).__name__)
 
@@ -247,7 +267,7 @@ def test_kill_9_of_workers_mid_request_leaves_every_transaction_whole(tmp_path):
     assert interrupted, "no request was cut off by a kill: the test proved nothing"
     assert set(o for o in outcomes if isinstance(o, int)) <= {302}
 
-    engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
+    engine = sa.create_engine(site.database_url)
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
@@ -273,15 +293,15 @@ def test_search_engine_down_then_back_pages_degrade_and_the_outbox_drains(tmp_pa
     from tests.search.meili_standin import StandInMeili
 
     engine_port = free_port()  # nothing listens there yet: the engine is down
-    config = make_test_config(tmp_path, SEARCH_BACKEND="meilisearch", MEILI_URL=f"http://127.0.0.1:{engine_port}",
-                              MEILI_API_KEY="stand-in-master-key", MEILI_TIMEOUT=2)
-    catalog = build_catalog(config)  # nine products committed while the engine is down
+    site = Site(tmp_path, env={"SEARCH_BACKEND": "meilisearch", "MEILI_URL": f"http://127.0.0.1:{engine_port}",
+                               "MEILI_API_KEY": "stand-in-master-key"})
+    catalog = site.build(build_catalog)  # nine products committed while the engine is down
     from marketplace.search.outbox import SearchOutbox
 
     pending = sa.select(sa.func.count()).select_from(SearchOutbox).where(SearchOutbox.delivered_at.is_(None))
 
     def outbox() -> int:
-        engine = sa.create_engine(config["SQLALCHEMY_DATABASE_URI"])
+        engine = sa.create_engine(site.database_url)
         try:
             with engine.connect() as conn:
                 return conn.execute(pending).scalar()
@@ -289,7 +309,7 @@ def test_search_engine_down_then_back_pages_degrade_and_the_outbox_drains(tmp_pa
             engine.dispose()
 
     assert outbox() == 9
-    with gunicorn(config, tmp_path) as server:
+    with site.serving() as server:
         page = server.get("/san-pham?q=che+moc+cau")
         assert page.status == 200
         assert "chế độ dự phòng" in page.text and "Chè móc câu tải 0-0" in page.text
@@ -303,11 +323,8 @@ def test_search_engine_down_then_back_pages_degrade_and_the_outbox_drains(tmp_pa
         assert json.loads(health.body)["search"]["ok"] is False
 
         with StandInMeili(port=engine_port) as standin:  # the engine is back
-            env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "x",
-                   "UPLOAD_FOLDER": config["UPLOAD_FOLDER"], "SEARCH_BACKEND": "meilisearch",
-                   "MEILI_URL": config["MEILI_URL"], "MEILI_API_KEY": "stand-in-master-key"}
             deliver = subprocess.run([sys.executable, "-m", "flask", "--app", "marketplace", "search", "deliver",
-                                      "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                                      "--all"], cwd=ROOT, env=site.env, capture_output=True, text=True, timeout=120)
             assert deliver.returncode == 0, deliver.stderr
             assert "0 still pending" in deliver.stdout
             assert outbox() == 0

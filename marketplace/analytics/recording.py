@@ -246,10 +246,16 @@ def views_slot(kind: str | None = None, object_id: int | None = None) -> Markup:
     return visitor_slot("views", *((kind, int(object_id or 0)) if kind else ()))
 
 
-def _fill_views(kind: str = "", object_id: str = "0") -> str:
+FIGURE_KINDS = frozenset({"product", "seller", "category", "area", "collection"})
+
+
+def _fill_views(kind: str = "", object_id: str = "0", *_extra: str) -> str:
+    """The figure of a ``views`` slot; "" for anything no template makes."""
     from ..catalog.views import thousands
 
-    return thousands(shown_views(kind or None, int(object_id)))
+    if kind and (kind not in FIGURE_KINDS or not object_id.isdigit() or len(object_id) > 12):
+        return ""
+    return thousands(shown_views(kind or None, int(object_id) if kind else None))
 
 
 # ---------------------------------------------------------------------- recording

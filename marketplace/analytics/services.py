@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from ..catalog import generation
 from ..catalog.models import Product
 from ..extensions import db
 from ..text import today_vn, utcnow
@@ -85,6 +86,7 @@ def apply_popularity(changed: dict[int, int]) -> None:
 
     if not changed:
         return
+    order_moved = _popularity_order_moves(changed)
     table = Product.__table__
     stmt = (
         table.update()
@@ -95,6 +97,26 @@ def apply_popularity(changed: dict[int, int]) -> None:
     for start in range(0, len(items), 1000):
         db.session.execute(stmt, [{"pid": pid, "views": n} for pid, n in items[start:start + 1000]])
     get_search().update_popularity(db.session, dict(changed))
+    if order_moved:
+        # Pages ordered by popularity (related products, OCOP rows, "popular" sort,
+        # relevance ties) render anew; a rollup that moves no public product past
+        # another leaves every cached page as it is.
+        generation.bump_scopes(db.session.connection(), ["pop"])
+
+
+def _popularity_order_moves(changed: dict[int, int]) -> bool:
+    """Whether the new counts change the order of public products by (views desc, id
+    desc) — the tie-break of every ordering that uses popularity."""
+    from ..catalog.queries import public_condition
+    from ..sellers.models import Seller
+
+    rows = db.session.execute(
+        sa.select(Product.id, Product.view_count).join(Seller, Product.seller_id == Seller.id)
+        .where(public_condition())
+    ).all()
+    before = sorted(rows, key=lambda r: (-(r[1] or 0), -r[0]))
+    after = sorted(rows, key=lambda r: (-changed.get(r[0], r[1] or 0), -r[0]))
+    return [r[0] for r in before] != [r[0] for r in after]
 
 
 @dataclass

@@ -7,7 +7,8 @@ whole ORM objects with their relationships for that cost more than the rest of a
 listing. ``cards_by_ids`` reads exactly those columns with one flat ``SELECT`` (the
 cover is the photo first by position, as ``Product.cover``; the certificate rule is
 ``queries.valid_certificate_condition``, the SQL twin of ``OcopCertification.is_valid``),
-only for products visible to buyers, and keeps the order of the ids it was given.
+only for products visible to buyers, and keeps the order of the ids it was given. The
+page being rendered depends on each product and its seller (``generation.depends``).
 The statement is built once per process; nothing read is kept: every call reads the
 database.
 """
@@ -26,7 +27,7 @@ from ..extensions import db
 from ..sellers.models import Seller
 from ..text import today_vn
 from ..web.urls import url_for_value
-from . import queries
+from . import generation, queries
 from .models import OcopCertification, Product, ProductPhoto, RuralIndustryRecognition
 
 
@@ -47,6 +48,7 @@ class Card:
     name: str
     price_vnd: int
     unit: str
+    seller_id: int
     seller_name: str
     stars: int | None  # of a valid OCOP certificate, else None
     rural_industry: bool
@@ -79,6 +81,7 @@ def _card_rows() -> sa.Select:
             Product.name,
             Product.price_vnd,
             Product.unit,
+            Product.seller_id,
             Seller.name,
             sa.case((queries.valid_certificate_condition(queries.today_param()), OcopCertification.stars), else_=None),
             RuralIndustryRecognition.id,
@@ -103,9 +106,12 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
         return []
     by_id: dict[int, Card] = {}
     rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today_vn()})
-    for pid, slug, name, price, unit, seller, stars, rural, key, width, height, alt in rows:
+    for pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt in rows:
         cover = CardPhoto(key, width, height, alt or "") if key is not None else None
-        by_id[pid] = Card(pid, slug, name, price, unit or "", seller, stars, rural is not None, cover)
+        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover)
+    # A page showing a card changes with the product and with its seller's name; a
+    # product asked for but not public shows nothing until it is published again.
+    generation.depends(*(f"p:{i}" for i in ids), *(f"s:{c.seller_id}" for c in by_id.values()))
     return [by_id[i] for i in ids if i in by_id]
 
 

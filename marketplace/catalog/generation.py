@@ -1,32 +1,54 @@
-"""The catalog generation: one number that changes with every write a public page can show.
+"""What changed in the catalog, and where: the catalog generation and its *scopes*.
 
-Caches of public pages (``web/pagecache.py``) and of things every page shows (the header's
-categories) are keyed by it, so a change is seen at once by every process, whatever made
-the write: a view, the staff workspace, a CLI import, the analytics rollup, a raw SQL
-statement in a shell. It is kept by **database triggers** on the catalog tables, in the
-writer's own transaction, so a reader sees the new number exactly when it sees the new
-rows, never before (a reader that read the old number and then newer rows only caches a
-page under a number nobody will ask for again):
+Caches of public pages (``web/pagecache``) and of things many pages show (the header's
+categories, the home figures) must change exactly when what they show changes, whatever
+made the write: a view, the staff workspace, a CLI import, the analytics rollup, a raw SQL
+statement in a shell, another instance on another machine sharing the database. So the
+bookkeeping is done by **database triggers**, in the writer's own transaction:
 
-* SQLite: ``AFTER INSERT/UPDATE/DELETE … FOR EACH ROW`` (one writer at a time; a bulk
-  write costs a one-row update per row, microseconds each).
-* PostgreSQL: a deferred constraint trigger, so the bump runs at COMMIT, after every other
-  lock the transaction takes — two transactions can never deadlock on the generation row
-  (it is always the last lock taken) — and only once per transaction (a transaction-local
-  setting remembers it was done).
+* ``catalog_generation`` is one row: ``value`` moves with every write a public page can
+  show (never with one that changes nothing shown), ``epoch`` tells databases apart.
+* ``cache_scopes`` holds one row per *scope* — a part of the catalog a page can depend on —
+  with the generation ``value`` of the last write that touched it (``SCOPES`` below). A
+  price edit of product 7 (seller 3, category 12, area 40) touches ``p:7``, ``ls:3``,
+  ``lc:12``, ``la:40`` and ``lall``: its page, the pages showing its card, its seller's
+  page, the listings filtered to its category or area and the unfiltered listings and
+  searches — not the other product, seller, category and area pages.
 
-Time moves pages too (a certificate valid until yesterday, a collection scheduled to
-start at 08:00): the page cache adds today's date and the next schedule boundary
-(``next_boundary``) to its keys; the generation is about writes only.
+A page records the scopes it read while it rendered (``depends``), and the generation
+``as_of`` it read *before* reading anything else. It stays valid while no scope of it has
+a version above ``as_of`` (``changed_since``): a write that commits while the page renders
+either is seen by the page's reads or gives one of its scopes a version above ``as_of``,
+so a page can be rendered anew too often, never kept stale.
 
-The same DDL serves the migration (``0015_catalog_generation``) and ``create_all`` (tests).
-A later migration that rebuilds one of these tables on SQLite (Alembic's batch mode copies
-the table) drops its triggers and must call ``create_triggers`` again; a test checks that
-the migrated schema has every trigger.
+What does not move anything: a write that changes no column a page shows (a re-submitted
+unchanged form is usually not even an UPDATE; ``updated_at``, review notes, e-mail), rows
+not public before nor after (drafts, pending or rejected products and sellers, unpublished
+collections), ``view_count`` (popularity: the rollup moves the ``pop`` scope itself, and
+only when the popularity *order* of public products changed, ``bump_scopes``), outbox rows
+being queued (their delivery moves ``search``).
+
+* SQLite: ``AFTER INSERT/UPDATE/DELETE … FOR EACH ROW WHEN …`` (one writer at a time).
+* PostgreSQL: deferred constraint triggers, run at COMMIT after every other lock of the
+  transaction; the first one of a transaction moves the generation row (and so holds its
+  lock to the end), the others reuse its value from a transaction-local setting. Scope rows
+  are only written by a transaction that holds the generation row, so two transactions can
+  never deadlock on them.
+
+Time moves pages too (a certificate valid until yesterday, a collection scheduled to start
+at 08:00): the page cache adds today's date to its keys and ends entries at the next
+schedule boundary (``next_boundary``); this module is about writes only.
+
+The same DDL serves the migration (``0017_cache_scopes``) and ``create_all`` (tests). A
+later migration that rebuilds one of these tables on SQLite (Alembic's batch mode copies the
+table) drops its triggers and must call ``create_triggers`` again; a test checks that the
+migrated schema has every trigger.
 """
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -35,28 +57,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 
-# Every table a public page (or a search result) is built from. Not here: accounts,
-# inquiries, analytics counters (the footer figures are filled per request), audit
-# entries, pending revisions (not public until applied to ``products``).
-TABLES = (
-    "categories",
-    "areas",
-    "area_aliases",
-    "sellers",
-    "products",
-    "product_photos",
-    "ocop_certifications",
-    "rural_industry_recognitions",
-    "collections",
-    "collection_items",
-    "search_synonyms",
-    # Meilisearch is updated after commit through the outbox: a delivery (row removed or
-    # marked) changes what searches return, so it moves the generation as well.
-    "search_outbox",
-)
-
 ROW_ID = 1
-_PG_FUNCTION = "catalog_generation_bump"
+ALL = "*"  # every page depends on it: categories, areas, restores, index rebuilds
+
+# Scope names (``kind:id`` or a word). ``l…`` scopes move with any visible change of a
+# public product (a listing's content and order), ``m…`` scopes only when products enter
+# or leave a set (membership: counts, "related", "newest").
+SCOPES = {
+    ALL: "everything (category or area edits, restores, rebuilds of the embedded index)",
+    "p:ID": "one product's own page data and card (row, photos, certificates)",
+    "s:ID": "one seller's public profile (and the seller name on its cards)",
+    "ls:ID / lc:ID / la:ID": "listings of a seller / category / area (content and order)",
+    "lall": "listings and searches over the whole catalog",
+    "ms:ID / mc:ID / ma:ID / members": "which products are public, per seller / category / area / at all",
+    "pop": "the popularity order of public products (moved by the analytics rollup)",
+    "coll:ID / colls": "one collection / which collections are shown where",
+    "syn": "search synonyms",
+    "search": "a search engine delivery (Meilisearch outbox)",
+}
 
 
 class CatalogGeneration(db.Model):
@@ -69,76 +87,245 @@ class CatalogGeneration(db.Model):
     epoch: Mapped[str] = mapped_column(String(32), nullable=False, default="")
 
 
-def _trigger_name(table: str) -> str:
-    return f"catalog_generation_{table}"
+class CacheScope(db.Model):
+    __tablename__ = "cache_scopes"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
-def trigger_ddl(dialect: str, tables: tuple[str, ...] = TABLES) -> list[str]:
-    """CREATE statements of the triggers (and PostgreSQL's function) for ``tables``."""
-    bump = f"UPDATE catalog_generation SET value = value + 1 WHERE id = {ROW_ID}"
-    if dialect == "postgresql":
-        statements = [
-            f"""CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger AS $$
-BEGIN
-    IF coalesce(current_setting('marketplace.catalog_bumped', true), '') <> '1' THEN
-        {bump};
-        PERFORM set_config('marketplace.catalog_bumped', '1', true);
-    END IF;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql"""
-        ]
-        for table in tables:
-            statements.append(
-                f"CREATE CONSTRAINT TRIGGER {_trigger_name(table)} AFTER INSERT OR UPDATE OR DELETE ON {table}"
-                f" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {_PG_FUNCTION}()"
-            )
-        return statements
+# ------------------------------------------------------------------- the trigger rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How writes to one table move scopes. SQL fragments use ``R`` for the row (``NEW``
+    or ``OLD``); ``shown`` is whether a row is public, ``columns`` the columns an UPDATE
+    must change to matter (None: any), ``scopes`` SELECTs of scope names for a row (NULLs
+    dropped), ``membership`` the columns whose change moves the ``m…`` scopes too."""
+
+    table: str
+    shown: str | None
+    columns: tuple[str, ...] | None
+    scopes: tuple[str, ...]
+    membership: tuple[str, ...] = ()
+    membership_scopes: tuple[str, ...] = ()
+    ops: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+
+
+# Scopes of one product, its columns read from the row ``P`` (the products row itself, or
+# the published product a photo or certificate belongs to).
+_LISTS = ("'p:' || P.id", "'ls:' || P.seller_id", "'lc:' || P.category_id", "'la:' || P.area_id", "'lall'")
+_MEMBERS = ("'ms:' || P.seller_id", "'mc:' || P.category_id", "'ma:' || P.area_id", "'members'")
+_OWNER = " FROM products P WHERE P.id = R.product_id AND P.status = 'published'"
+_SELLER_PRODUCTS = " FROM products P WHERE P.seller_id = R.id AND P.status = 'published'"
+
+
+def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
+    """``SELECT <expression> AS s<source>`` for each, where ``P`` is ``source``'s row, or
+    the changed row itself without a source."""
+    return tuple(f"SELECT {e if source else e.replace('P.', 'R.')} AS s{source}" for e in expressions)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "products",
+        shown="R.status = 'published'",
+        columns=("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
+                 "unit", "status", "featured", "search_text", "created_at", "published_at"),
+        scopes=_selects(_LISTS),
+        membership=("seller_id", "category_id", "area_id", "status", "featured", "published_at"),
+        membership_scopes=_selects(_MEMBERS),
+    ),
+    # Photos: the product's own page and its cards.
+    Rule("product_photos", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects(_LISTS[:1], _OWNER)),
+    # Certificates: cards, star filters and counts.
+    *(Rule(table, shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects((*_LISTS, *_MEMBERS), _OWNER))
+      for table in ("ocop_certifications", "rural_industry_recognitions")),
+    Rule(
+        "sellers",
+        shown="R.status = 'approved'",
+        columns=("kind", "name", "slug", "story", "address", "area_id", "phone", "website", "logo_key", "status",
+                 "verified"),
+        # The profile, its cards everywhere (seller name), every listing of its products.
+        scopes=("SELECT 's:' || R.id AS s", "SELECT 'ls:' || R.id AS s", "SELECT 'lall' AS s",
+                *_selects(("'lc:' || P.category_id", "'la:' || P.area_id"), _SELLER_PRODUCTS)),
+        membership=("status",),
+        membership_scopes=("SELECT 'ms:' || R.id AS s", "SELECT 'members' AS s",
+                           *_selects(("'mc:' || P.category_id", "'ma:' || P.area_id"), _SELLER_PRODUCTS)),
+    ),
+    *(Rule(table, shown=None, columns=None, scopes=(f"SELECT '{ALL}' AS s",))
+      for table in ("categories", "areas", "area_aliases")),
+    Rule(
+        "collections",
+        shown="R.published",
+        columns=("slug", "title", "description", "cover_key", "cover_width", "cover_height", "placement",
+                 "category_id", "position", "published", "starts_at", "ends_at"),
+        scopes=("SELECT 'coll:' || R.id AS s",),
+        # Which collections show where: pages listing collections (home, categories).
+        membership=("placement", "category_id", "position", "published", "starts_at", "ends_at"),
+        membership_scopes=("SELECT 'colls' AS s",),
+    ),
+    Rule("collection_items", shown="EXISTS (SELECT 1 FROM collections C WHERE C.id = R.collection_id AND C.published)",
+         columns=None, scopes=("SELECT 'coll:' || R.collection_id AS s",)),
+    Rule("search_synonyms", shown=None, columns=None, scopes=("SELECT 'syn' AS s",)),
+    # A delivery to Meilisearch (row marked delivered, or removed undelivered) changes what
+    # searches return; queueing a row does not (the write that queued it moved its scopes).
+    Rule("search_outbox", shown="R.delivered_at IS NULL", columns=("delivered_at",),
+         scopes=("SELECT CASE WHEN R.op = 'popularity' THEN 'pop' ELSE 'search' END AS s",),
+         ops=("UPDATE", "DELETE")),
+)
+TABLES = tuple(rule.table for rule in RULES)
+
+
+def _row(fragment: str, alias: str) -> str:
+    return fragment.replace("R.", f"{alias}.")
+
+
+def _changed(columns: Iterable[str], dialect: str) -> str:
+    differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    return " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in columns)
+
+
+def _scope_select(rule: Rule, op: str, dialect: str) -> str:
+    """A SELECT of the scope names one row event moves (duplicates and NULLs included)."""
+    aliases = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}[op]
+    parts = [_row(s, a) for a in aliases for s in rule.scopes]
+    if rule.membership_scopes:
+        members = [_row(s, a) for a in aliases for s in rule.membership_scopes]
+        if op == "UPDATE":
+            condition = _changed(rule.membership, dialect)
+            members = [f"SELECT s FROM ({m}) AS m WHERE {condition}" for m in members]
+        parts += members
+    return " UNION ".join(parts)
+
+
+def _condition(rule: Rule, op: str, dialect: str) -> str | None:
+    checks = []
+    if rule.shown is not None:
+        if op == "UPDATE":
+            checks.append(f"({_row(rule.shown, 'OLD')} OR {_row(rule.shown, 'NEW')})")
+        else:
+            checks.append(f"({_row(rule.shown, 'NEW' if op == 'INSERT' else 'OLD')})")
+    if op == "UPDATE" and rule.columns:
+        checks.append(f"({_changed(rule.columns, dialect)})")
+    return " AND ".join(checks) or None
+
+
+_BUMP = f"UPDATE catalog_generation SET value = value + 1 WHERE id = {ROW_ID}"
+_UPSERT = ("INSERT INTO cache_scopes (scope, version) SELECT DISTINCT s, {version} FROM ({select}) AS moved"
+           " WHERE s IS NOT NULL ON CONFLICT (scope) DO UPDATE SET version = excluded.version")
+_PG_VERSION = "catalog_scopes_version"  # function: this transaction's generation, moved once
+
+
+def _sqlite_ddl(rule: Rule) -> list[str]:
     statements = []
-    for table in tables:
-        for op in ("INSERT", "UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(table)}_{op.lower()} AFTER {op} ON {table}"
-                f" BEGIN {bump}; END"
-            )
+    for op in rule.ops:
+        condition = _condition(rule, op, "sqlite")
+        select = _scope_select(rule, op, "sqlite")
+        upsert = _UPSERT.format(version=f"(SELECT value FROM catalog_generation WHERE id = {ROW_ID})",
+                                select=select)
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {_trigger_name(rule.table)}_{op.lower()} AFTER {op} ON {rule.table}"
+            + (f" WHEN {condition}" if condition else "")
+            + f" BEGIN {_BUMP}; {upsert}; END"
+        )
     return statements
 
 
-def drop_ddl(dialect: str, tables: tuple[str, ...] = TABLES) -> list[str]:
+def _pg_ddl(rule: Rule) -> list[str]:
+    branches = []
+    for op in rule.ops:
+        condition = _condition(rule, op, "postgresql") or "true"
+        upsert = _UPSERT.format(version=f"{_PG_VERSION}()", select=_scope_select(rule, op, "postgresql"))
+        branches.append(f"IF TG_OP = '{op}' AND ({condition}) THEN\n        {upsert};\n    END IF;")
+    body = "\n    ".join(branches)
+    function = f"{_trigger_name(rule.table)}_fn"
+    return [
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+BEGIN
+    {body}
+    RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+        f"CREATE CONSTRAINT TRIGGER {_trigger_name(rule.table)} AFTER {' OR '.join(rule.ops)} ON {rule.table}"
+        f" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
+_PG_VERSION_FUNCTION = f"""CREATE OR REPLACE FUNCTION {_PG_VERSION}() RETURNS bigint AS $$
+DECLARE
+    moved text := current_setting('marketplace.catalog_version', true);
+    v bigint;
+BEGIN
+    IF coalesce(moved, '') <> '' THEN
+        RETURN moved::bigint;
+    END IF;
+    {_BUMP} RETURNING value INTO v;
+    PERFORM set_config('marketplace.catalog_version', v::text, true);
+    RETURN v;
+END $$ LANGUAGE plpgsql"""
+
+
+def _trigger_name(table: str) -> str:
+    return f"cache_scopes_{table}"
+
+
+def trigger_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
+    """CREATE statements of the triggers (and PostgreSQL's functions)."""
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {_trigger_name(t)} ON {t}" for t in tables] + [
-            f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}()"
-        ]
-    return [f"DROP TRIGGER IF EXISTS {_trigger_name(t)}_{op}" for t in tables for op in ("insert", "update", "delete")]
+        return [_PG_VERSION_FUNCTION, *(s for rule in rules for s in _pg_ddl(rule))]
+    return [s for rule in rules for s in _sqlite_ddl(rule)]
 
 
-def create_triggers(conn, tables: tuple[str, ...] = TABLES) -> None:  # noqa: ANN001
-    """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
-    ``create_all``'s connection)."""
-    dialect = conn.dialect.name
+def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)} ON {r.table}" for r in rules] + [
+            f"DROP FUNCTION IF EXISTS {_trigger_name(r.table)}_fn()" for r in rules] + [
+            f"DROP FUNCTION IF EXISTS {_PG_VERSION}()"]
+    return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)}_{op.lower()}" for r in rules for op in r.ops]
+
+
+def drop_legacy_ddl(dialect: str) -> list[str]:
+    """The triggers of migration 0015 (one generation for every write), replaced by 0017."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS catalog_generation_{t} ON {t}" for t in TABLES] + [
+            "DROP FUNCTION IF EXISTS catalog_generation_bump()"]
+    return [f"DROP TRIGGER IF EXISTS catalog_generation_{t}_{op}" for t in TABLES
+            for op in ("insert", "update", "delete")]
+
+
+def create_row(conn) -> None:  # noqa: ANN001
+    """The generation row, if missing (a random epoch)."""
     exists = conn.execute(sa.text("SELECT 1 FROM catalog_generation WHERE id = :id"), {"id": ROW_ID}).first()
     if exists is None:
         conn.execute(sa.text("INSERT INTO catalog_generation (id, value, epoch) VALUES (:id, 0, :epoch)"),
                      {"id": ROW_ID, "epoch": secrets.token_hex(8)})
-    if dialect == "postgresql":
-        conn.execute(sa.text(f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}() CASCADE"))
-    for statement in trigger_ddl(dialect, tables):
+
+
+def create_triggers(conn) -> None:  # noqa: ANN001
+    """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
+    ``create_all``'s connection)."""
+    create_row(conn)
+    for statement in drop_ddl(conn.dialect.name):
+        conn.exec_driver_sql(statement)
+    for statement in trigger_ddl(conn.dialect.name):
         conn.exec_driver_sql(statement)
 
 
 def installed_triggers(conn) -> set[str]:  # noqa: ANN001
-    """Names of the tables that have the generation trigger(s) (for checks and tests)."""
+    """Names of the tables that have every scope trigger of their rule (checks, tests)."""
     if conn.dialect.name == "postgresql":
         rows = conn.execute(sa.text(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE t.tgname LIKE 'catalog_generation_%' AND NOT t.tgisinternal"
+            " WHERE t.tgname LIKE 'cache_scopes_%' AND NOT t.tgisinternal"
         ))
         return {r[0] for r in rows}
     rows = conn.execute(sa.text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
-                                " AND name LIKE 'catalog_generation_%'"))
+                                " AND name LIKE 'cache_scopes_%'"))
     names: dict[str, int] = {}
     for table, _name in rows:
         names[table] = names.get(table, 0) + 1
-    return {t for t, n in names.items() if n == 3}
+    return {r.table for r in RULES if names.get(r.table) == len(r.ops)}
 
 
 @event.listens_for(db.metadata, "after_create")
@@ -148,7 +335,11 @@ def _after_create(target, connection, **_kw) -> None:  # noqa: ANN001
         create_triggers(connection)
 
 
+# ------------------------------------------------------------------------ reading
+
 _READ = sa.text(f"SELECT value, epoch FROM catalog_generation WHERE id = {ROW_ID}")
+_SCOPES_MAX = sa.text("SELECT max(version) FROM cache_scopes WHERE scope IN :scopes").bindparams(
+    sa.bindparam("scopes", expanding=True))
 
 Stamp = tuple[str, int]  # (epoch, value): equal stamps, equal catalog
 
@@ -165,8 +356,8 @@ def current(session=None) -> int:  # noqa: ANN001
 
 
 def of_request() -> Stamp:
-    """The stamp as this request first read it: one statement per request for the page
-    cache, the header's categories and the home figures together."""
+    """The stamp as this request first read it — before any catalog data the request
+    reads, so it is the ``as_of`` of whatever the request renders."""
     from flask import g
 
     if "catalog_generation" not in g:
@@ -174,17 +365,89 @@ def of_request() -> Stamp:
     return g.catalog_generation
 
 
+def latest(scopes: Iterable[str], session=None) -> int:  # noqa: ANN001
+    """The highest version among ``scopes`` (0: never moved)."""
+    names = sorted(set(scopes) | {ALL})
+    return int((session or db.session).execute(_SCOPES_MAX, {"scopes": names}).scalar() or 0)
+
+
+def changed_since(as_of: int, scopes: Iterable[str], session=None) -> bool:  # noqa: ANN001
+    return latest(scopes, session) > as_of
+
+
+def depends(*scopes: str) -> None:
+    """Note that what this request renders depends on ``scopes`` (``"p:7"``, ``"lall"``…).
+    The page cache stores them with the page; outside a request nothing happens."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        noted = g.get("catalog_scopes")
+        if noted is None:
+            noted = g.catalog_scopes = set()
+        noted.update(scopes)
+
+
+def noted_scopes() -> frozenset[str]:
+    from flask import g
+
+    return frozenset(g.get("catalog_scopes") or ())
+
+
+class Memo:
+    """A value computed from the catalog and kept per process while its scopes do not
+    move (the header's categories, the home figures): one statement per request at most
+    after a catalog change, none before."""
+
+    def __init__(self, *scopes: str) -> None:
+        self.scopes = scopes
+        self._value: object = None
+        self._stamp: Stamp | None = None  # the generation last checked at
+        self._as_of = -1
+
+    def get(self, compute):  # noqa: ANN001, ANN201
+        seen = of_request()
+        depends(*self.scopes)
+        if self._stamp is not None and self._stamp[0] == seen[0]:
+            if self._stamp == seen or not changed_since(self._as_of, self.scopes):
+                self._stamp = seen
+                return self._value
+        value = compute()
+        self._value, self._stamp, self._as_of = value, seen, seen[1]
+        return value
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def bump_scopes(conn, scopes: Iterable[str]) -> None:  # noqa: ANN001
+    """Move ``scopes`` explicitly, for writes the triggers do not see (a rebuild of the
+    embedded search index, the popularity order after a rollup). Same lock order as the
+    triggers: the generation row first."""
+    names = sorted(set(scopes))
+    if not names:
+        return
+    if conn.dialect.name == "postgresql":
+        value = conn.execute(sa.text(f"SELECT {_PG_VERSION}()")).scalar()
+    else:
+        conn.execute(sa.text(_BUMP))
+        value = current(conn)
+    for name in names:
+        conn.execute(sa.text("INSERT INTO cache_scopes (scope, version) VALUES (:s, :v)"
+                             " ON CONFLICT (scope) DO UPDATE SET version = excluded.version"), {"s": name, "v": value})
+
+
 def bump(conn) -> None:  # noqa: ANN001
-    """Move it explicitly, for writes outside the trigger tables that change what pages
-    show (a rebuild of the embedded search index)."""
-    conn.execute(sa.text(f"UPDATE catalog_generation SET value = value + 1 WHERE id = {ROW_ID}"))
+    """Move everything (every cached page renders anew)."""
+    bump_scopes(conn, [ALL])
 
 
 def move_past(conn, seen: int) -> None:  # noqa: ANN001
-    """Set it above both ``seen`` and its current value (after a restore brought back an
-    older number that running processes may have cached other pages under)."""
-    conn.execute(sa.text(f"UPDATE catalog_generation SET value = :v WHERE id = {ROW_ID}"),
-                 {"v": max(seen, current(conn)) + 1})
+    """Set it above both ``seen`` and its current value, and move everything (after a
+    restore brought back an older number that running processes cached pages under)."""
+    value = max(seen, current(conn)) + 1
+    conn.execute(sa.text(f"UPDATE catalog_generation SET value = :v WHERE id = {ROW_ID}"), {"v": value})
+    conn.execute(sa.text("INSERT INTO cache_scopes (scope, version) VALUES (:s, :v)"
+                         " ON CONFLICT (scope) DO UPDATE SET version = excluded.version"), {"s": ALL, "v": value})
 
 
 def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001

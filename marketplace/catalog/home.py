@@ -1,9 +1,9 @@
 """The home page's content: live figures and rows of product cards.
 
 Figures (counts per OCOP star, category, area; totals) scan every public product, so a
-process keeps them per catalog generation (``catalog/generation.py``): exact, since any
-catalog write moves the generation in every process at once. ``HOME_FIGURES_CACHE =
-False`` computes them on every request. The cards of every row (collections included)
+process keeps them while no product enters or leaves the public catalog (the ``members``
+scope, ``catalog/generation.py``: exact, moved by database triggers in every process at
+once) and per day. ``HOME_FIGURES_CACHE = False`` computes them on every request. The cards of every row (collections included)
 are loaded in one batch.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..collections import queries as collections
-from ..extensions import db
+from ..text import today_vn
 from . import generation, queries
 from .cards import cards_by_ids
 from .trees import area_tree
@@ -20,11 +20,21 @@ HOME_ROW = 8
 
 
 def home_figures() -> dict:
-    cached = current_app.config.get("HOME_FIGURES_CACHE", True)
-    cache = current_app.extensions.setdefault("home_figures", {})
-    current = generation.of_request() if cached else None
-    if cached and cache.get("generation") == current:
-        return cache["figures"]
+    """Kept per process while no product enters or leaves the public catalog, and per day
+    (a certificate valid until yesterday no longer counts: the date is part of the key)."""
+    generation.depends("members")
+    if not current_app.config.get("HOME_FIGURES_CACHE", True):
+        return _home_figures()
+    memos = current_app.extensions.setdefault("home_figures", {})
+    today = today_vn()
+    memo = memos.get(today)
+    if memo is None:
+        memos.clear()
+        memo = memos[today] = generation.Memo("members")
+    return memo.get(_home_figures)
+
+
+def _home_figures() -> dict:
     star_counts = queries.ocop_star_counts()
     grid = queries.public_count_grid()
     figures = {
@@ -37,8 +47,6 @@ def home_figures() -> dict:
             "ocop": sum(star_counts.values()),
         },
     }
-    if cached:
-        cache.update(generation=current, figures=figures)
     return figures
 
 

@@ -22,6 +22,7 @@ from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..text import format_vnd, is_slug
 from ..web import integers
 from ..web.pagecache import keep_out_of_page_cache
+from . import generation
 from .cards import Card, cards_by_ids
 from .models import Area, Category
 from .trees import area_tree, category_tree
@@ -227,6 +228,7 @@ def run_listing(
     seller_slug: str | None = None,
 ) -> Listing:
     query, messages = parse_query(args, category=category, area=area, seller_slug=seller_slug)
+    generation.depends(*page_scopes(query, category=category, area=area, seller_slug=seller_slug))
     result = _search(query)
     if result.total and query.page > result.pages:
         messages.append(
@@ -246,6 +248,30 @@ def run_listing(
     listing.sort_options = [(key, str(SORT_LABELS[key])) for key in SORTS if key != "relevance" or query.text]
     _build_facets(listing, category=category, area=area)
     return listing
+
+
+def page_scopes(query: SearchQuery, *, category: Category | None, area: Area | None,
+                seller_slug: str | None) -> list[str]:
+    """What a listing page shows depends on (``catalog/generation.py``): the results and
+    every facet count. Facets are disjunctive (each counted without its own filter), so a
+    plain listing or search with a category filter still counts every category: only the
+    pages of one seller, of one category (its subtree's counts) and of one area without
+    other filters (area counts are then public products per area) are narrower than the
+    whole catalog."""
+    scopes = ["search"]  # what the engine returns (a Meilisearch delivery)
+    if query.text:
+        scopes.append("syn")
+    if query.sort in ("relevance", "popular"):
+        scopes.append("pop")
+    if seller_slug is not None:
+        return scopes  # get_public_seller noted the seller's listing (ls:<id>)
+    if category is not None:
+        return scopes + [f"lc:{i}" for i in category_tree().descendant_ids([category.slug])]
+    narrowed = (query.text, query.categories, query.ocop_stars, query.rural_industry, query.min_price,
+                query.max_price, query.price_bands)
+    if area is not None and not any(v not in (None, "", ()) for v in narrowed):
+        return scopes + ["members"] + [f"la:{i}" for i in area_tree().descendant_ids([area.slug])]
+    return scopes + ["lall"]
 
 
 def _search(query: SearchQuery) -> SearchResult:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import today_vn
+from . import generation
 from .models import Area, AreaAlias, Category, OcopCertification, Product, RuralIndustryRecognition
 from .trees import area_tree, category_tree
 
@@ -86,9 +87,12 @@ def get_public_product(slug: str) -> Product | None:
 
 
 def get_public_seller(slug: str) -> Seller | None:
-    return db.session.scalars(
+    seller = db.session.scalars(
         sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved").options(joinedload(Seller.area))
     ).first()
+    if seller is not None:
+        generation.depends(f"s:{seller.id}", f"ls:{seller.id}")  # its profile and its products
+    return seller
 
 
 def category_by_slug(slug: str) -> Category | None:
@@ -137,7 +141,10 @@ def _public_product_detail() -> sa.Select:
 
 def public_product_detail(slug: str) -> Product | None:
     """A public product with everything its page shows (seller's area, category parent)."""
-    return db.session.scalars(_public_product_detail(), {"slug": slug}).first()
+    product = db.session.scalars(_public_product_detail(), {"slug": slug}).first()
+    if product is not None:
+        generation.depends(f"p:{product.id}", f"s:{product.seller_id}")
+    return product
 
 
 @functools.cache
@@ -157,6 +164,7 @@ def _related_product_ids(limit: int) -> sa.Select:
 def related_product_ids(product: Product, limit: int = 4) -> list[int]:
     """Other public products of the same category (then same seller), most viewed first."""
     params = {"product_id": product.id, "category_id": product.category_id, "seller_id": product.seller_id}
+    generation.depends(f"mc:{product.category_id}", f"ms:{product.seller_id}", "pop")
     return list(db.session.scalars(_related_product_ids(limit), params))
 
 
@@ -173,6 +181,7 @@ def _ocop_highlights(stars: int, limit: int) -> sa.Select:
 
 def ocop_highlight_ids(stars: int, limit: int = 8) -> list[int]:
     """Ids of public products holding a valid OCOP certificate with this many stars."""
+    generation.depends("members", "pop")
     return list(db.session.scalars(_ocop_highlights(stars, limit), {TODAY_PARAM: today_vn()}))
 
 
@@ -189,6 +198,7 @@ def _newest_public(limit: int) -> sa.Select:
 
 def newest_public_ids(limit: int = 8) -> list[int]:
     """Ids of the newest public products."""
+    generation.depends("members")
     return list(db.session.scalars(_newest_public(limit)))
 
 

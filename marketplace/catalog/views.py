@@ -120,15 +120,15 @@ class NavCategory:
 
 
 def _nav_categories() -> list[NavCategory]:
-    """Root categories: read once per catalog generation per process (exact: any
-    category write moves the generation), looked up once per request."""
+    """Root categories: kept per process until a category changes (any category write
+    moves the ``*`` scope in every process), looked up once per request."""
     if "nav_categories" not in g:
-        cache = current_app.extensions.setdefault("nav_categories", {})
-        current = generation.of_request()
-        if cache.get("generation") != current:
-            rows = category_tree().roots()  # the request's tree (listings and home read it anyway)
-            cache.update(generation=current, items=[NavCategory(c.id, c.slug, c.name, c.name_en) for c in rows])
-        g.nav_categories = cache["items"]
+        memo = current_app.extensions.get("nav_categories")
+        if memo is None:
+            memo = current_app.extensions["nav_categories"] = generation.Memo(generation.ALL)
+        # The request's tree (listings and home read it anyway).
+        g.nav_categories = memo.get(lambda: [NavCategory(c.id, c.slug, c.name, c.name_en)
+                                             for c in category_tree().roots()])
     return g.nav_categories
 
 

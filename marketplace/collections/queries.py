@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..catalog import generation
 from ..catalog import queries as cq
 from ..catalog.cards import Card, cards_by_ids
 from ..catalog.models import Product
@@ -49,9 +50,12 @@ def active_collections(placement: str | None = None, *, category_id: int | None 
 
 
 def collection_by_slug(slug: str) -> Collection | None:
-    return db.session.scalars(
+    collection = db.session.scalars(
         sa.select(Collection).where(Collection.slug == slug).options(selectinload(Collection.category))
     ).first()
+    if collection is not None:
+        generation.depends(f"coll:{collection.id}", "members")  # its page: items and their count
+    return collection
 
 
 def active_by_slug(slug: str, now: datetime | None = None) -> Collection | None:
@@ -133,9 +137,13 @@ def _first_public_ids(ids: list[int], limit: int) -> tuple[dict[int, list[int]],
 
 def _showcase(collections: list[Collection], limits: dict[str, int]) -> list[Showcase]:
     """Each collection with the ids of its first public products and their count; a
-    collection without any public product is left out. ``with_cards`` fills the cards."""
+    collection without any public product is left out. ``with_cards`` fills the cards.
+    The page depends on which collections are shown, on each, and on which products are
+    public (the counts include items beyond the first ones)."""
+    generation.depends("colls")
     if not collections:
         return []
+    generation.depends("members", *(f"coll:{c.id}" for c in collections))
     first, totals = _first_public_ids([c.id for c in collections], max(limits.values()))
     return [
         Showcase(c, first[c.id][: limits[c.placement]], totals[c.id])

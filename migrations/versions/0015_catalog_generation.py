@@ -11,7 +11,7 @@ Create Date: 2026-11-30 12:50:00
 from alembic import op
 import sqlalchemy as sa
 
-from marketplace.catalog.generation import create_triggers, drop_ddl
+from marketplace.catalog.generation import create_row, drop_legacy_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0015_catalog_generation'
@@ -28,11 +28,13 @@ def upgrade():
         sa.Column('epoch', sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_generation')),
     )
-    create_triggers(op.get_bind())
+    # The triggers it installed then (one generation for every write) are replaced by
+    # 0017_cache_scopes, which installs today's: a fresh database gets them there.
+    create_row(op.get_bind())
 
 
 def downgrade():
     bind = op.get_bind()
-    for statement in drop_ddl(bind.dialect.name):
+    for statement in drop_legacy_ddl(bind.dialect.name):
         op.execute(statement)
     op.drop_table('catalog_generation')

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import make_test_config
 from tests.e2e.conftest import fits_and_clean, screenshot, serve
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +30,7 @@ def server(tmp_path_factory):
         db.session.commit()
         data["collection_id"] = collection.id
 
-    tmp = tmp_path_factory.mktemp("collections-e2e")
-    app = create_app(make_test_config(tmp, SERVER_NAME=None, WTF_CSRF_ENABLED=True))
-    with serve(app, prepare=prepare) as info:
+    with serve(tmp_path_factory.mktemp("collections-e2e"), prepare=prepare) as info:
         yield info
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import make_test_config
 from tests.e2e.conftest import fits_and_clean, screenshot, serve
 
 pytestmark = pytest.mark.e2e
@@ -24,9 +22,7 @@ def server(tmp_path_factory):
         make_user(email="chu-htx@example.vn", password="mat-khau-123", role="seller", seller_id=seller.id)
         db.session.commit()
 
-    tmp = tmp_path_factory.mktemp("inquiries-e2e")
-    app = create_app(make_test_config(tmp, SERVER_NAME=None, WTF_CSRF_ENABLED=True))
-    with serve(app, prepare=prepare) as info:
+    with serve(tmp_path_factory.mktemp("inquiries-e2e"), prepare=prepare) as info:
         yield info
 
 

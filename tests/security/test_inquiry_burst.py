@@ -21,9 +21,8 @@ from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry
 from marketplace.inquiries.views import RATE_LIMIT
 from marketplace.web.ratelimit import RateLimitCounter
-from tests.conftest import built_app, make_test_config
 from tests.factories import make_product
-from tests.live_server import gunicorn_from_env
+from tests.live_server import Site
 
 pytestmark = pytest.mark.load
 
@@ -39,67 +38,57 @@ def _csrf(html: str) -> str:
 
 
 def test_burst_of_50_inquiries_gives_only_stored_and_429(tmp_path):
-    config = make_test_config(tmp_path)
-    with built_app(config) as app, app.app_context():
-        slug = make_product(name="Chè móc câu Tân Cương").slug
-        db.session.commit()
-        env = {
-            "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "load-test-secret",
-            "MAIL_FOLDER": str(tmp_path / "mail"),
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "SEARCH_BACKEND": app.config["SEARCH_BACKEND"],
-        }
-        # gthread workers: one process serves many requests at once, as behind a busy proxy.
-        with gunicorn_from_env(env, tmp_path / "gunicorn.log", threads=25,
-                               extra_args=("--backlog", "256", "--log-level", "warning")) as server:
-            url = server.url
-            page = f"{url}/hoi-hang/{slug}"
+    # gthread workers: one process serves many requests at once, as behind a busy proxy.
+    site = Site(tmp_path, threads=25, extra_args=("--backlog", "256", "--log-level", "warning"))
+    slug = site.build(lambda: make_product(name="Chè móc câu Tân Cương").slug)
+    with site.serving() as server:
+        url = server.url
+        page = f"{url}/hoi-hang/{slug}"
 
-            def prepare(_i):
-                session = requests.Session()
-                response = session.get(page, timeout=60)
-                assert response.status_code == 200
-                return session, _csrf(response.text)
+        def prepare(_i):
+            session = requests.Session()
+            response = session.get(page, timeout=60)
+            assert response.status_code == 200
+            return session, _csrf(response.text)
 
-            with ThreadPoolExecutor(10) as pool:
-                clients = list(pool.map(prepare, range(CLIENTS)))
+        with ThreadPoolExecutor(10) as pool:
+            clients = list(pool.map(prepare, range(CLIENTS)))
 
-            start = threading.Barrier(CLIENTS + 1)
-            done = threading.Event()
-            visitor_times: list[float] = []
-            visitor_statuses: list[int] = []
+        start = threading.Barrier(CLIENTS + 1)
+        done = threading.Event()
+        visitor_times: list[float] = []
+        visitor_statuses: list[int] = []
 
-            def post(client):
-                session, token = client
-                start.wait()
-                response = session.post(page, timeout=120, allow_redirects=False, data={
-                    "csrf_token": token, "name": "Nguyễn Văn Hỏi", "phone": "0912345678",
-                    "email": "", "message": "Cho tôi hỏi giá sỉ.", "quantity": "2", "website": "",
-                })
-                return response.status_code
+        def post(client):
+            session, token = client
+            start.wait()
+            response = session.post(page, timeout=120, allow_redirects=False, data={
+                "csrf_token": token, "name": "Nguyễn Văn Hỏi", "phone": "0912345678",
+                "email": "", "message": "Cho tôi hỏi giá sỉ.", "quantity": "2", "website": "",
+            })
+            return response.status_code
 
-            def visit():
-                session = requests.Session()
-                start.wait()
-                while not done.is_set():
-                    t0 = time.monotonic()
-                    response = session.get(url + "/", timeout=120)
-                    visitor_times.append(time.monotonic() - t0)
-                    visitor_statuses.append(response.status_code)
+        def visit():
+            session = requests.Session()
+            start.wait()
+            while not done.is_set():
+                t0 = time.monotonic()
+                response = session.get(url + "/", timeout=120)
+                visitor_times.append(time.monotonic() - t0)
+                visitor_statuses.append(response.status_code)
 
-            visitor = threading.Thread(target=visit)
-            visitor.start()
-            with ThreadPoolExecutor(CLIENTS) as pool:
-                statuses = list(pool.map(post, clients))
-            done.set()
-            visitor.join()
+        visitor = threading.Thread(target=visit)
+        visitor.start()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            statuses = list(pool.map(post, clients))
+        done.set()
+        visitor.join()
 
-        db.session.remove()
+    with site.app():
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(Inquiry))
         counted = db.session.scalar(sa.select(sa.func.sum(RateLimitCounter.count))
                                     .where(RateLimitCounter.key.startswith("inquiry:")))
-        log = (tmp_path / "gunicorn.log").read_text()
+    log = site.log.read_text()
 
     summary = {code: statuses.count(code) for code in sorted(set(statuses))}
     assert set(statuses) <= {302, 429}, f"statuses {summary}; server log:\n{log[-3000:]}"

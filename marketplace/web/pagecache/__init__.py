@@ -1,0 +1,255 @@
+"""A page cache for anonymous visitors: exact, shared by the workers of a machine, and
+invalidated in proportion to what changed.
+
+Buyer pages (``CACHED_ENDPOINTS``) are rendered once and then served to every anonymous
+visitor until something they show changes:
+
+* **Keys** (``keys.py``): locale, today's date in Việt Nam (certificate validity and
+  anything else dated), the canonical URL (parameters the page does not read dropped,
+  repeated or reordered ones folded).
+* **Exact, in proportion.** While a page renders, the code that reads the catalog notes
+  the *scopes* it depends on (``catalog.generation.depends``: ``p:7``, ``lc:12``,
+  ``lall``…). The entry keeps them with the generation read before rendering; database
+  triggers move a scope with every write that changes what it covers
+  (``catalog/generation.py``), so an entry is served only while none of its scopes moved
+  — checked with one statement when the catalog generation moved since the entry was last
+  found valid, with none otherwise. A product edit renders anew its page, its seller's,
+  the listings and searches that may show it and pages with its card; every other page
+  stays a hit. Holds across processes and machines sharing one database. An entry also
+  ends at the next collection schedule boundary (a collection starting at 08:00).
+* **Per-visitor parts are never cached** (``slots.py``): the CSRF token, the cart count,
+  the view figures, the search-click reference are markers filled per response, on a hit
+  and on a fresh render alike, by whichever process serves it. Logged-in visitors and
+  requests with flashed messages are not served from or stored in the cache.
+* **Two levels** (``store.py``): per process in memory (``PAGE_CACHE_MAX_BYTES``, keys
+  and notes counted) and per machine in files (``PAGE_CACHE_DIR``, bounded by
+  ``PAGE_CACHE_DIR_MAX_BYTES`` across every process).
+* ``X-Page-Cache: hit`` / ``miss`` tells which; with ``PAGE_CACHE_PROCESS_HEADERS`` (tests)
+  ``X-Page-Rendered-By`` and ``X-Served-By`` name the processes.
+* **Every view is still counted.** A hit restores what the view noted for analytics
+  (the page and the search it ran, with a fresh click token), and the ``after_request``
+  recording runs as for a rendered page.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import secrets
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, Response, current_app, g, request, session
+from flask.globals import request_ctx
+from flask_login import current_user
+
+from ...catalog import generation as catalog_generation
+from ...extensions import db
+from ...text import today_vn, utcnow
+from . import slots
+from .keys import page_key
+from .slots import register_slot, slot, visitor_slot
+from .store import Entry, PageCache, SharedStore
+
+__all__ = ["register_slot", "slot", "visitor_slot", "keep_out_of_page_cache", "init_pagecache", "cache_of",
+           "Entry", "PageCache", "SharedStore"]
+
+# Pages served from the cache (GET, anonymous).
+CACHED_ENDPOINTS = frozenset({
+    "catalog.home",
+    "catalog.listing",
+    "catalog.product",
+    "catalog.category",
+    "catalog.area",
+    "sellers.profile",
+    "collections.detail",
+})
+# What a view notes in ``g`` for the after_request hooks (analytics); restored on a hit.
+NOTED_KEYS = ("analytics_page", "analytics_search")
+MAX_URL = 2048  # longer URLs are rendered, never stored
+
+# Per-request state in ``g`` (an app context may outlive a request: tests, CLI loops).
+_REQUEST_KEYS = ("pagecache", "pagecache_hit", "pagecache_markers", "pagecache_nostore", "catalog_generation",
+                 "catalog_scopes", "nav_categories")
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of what renders a page: the package's Python files, the templates and
+    the compiled translations (read once per process)."""
+    root = Path(__file__).resolve().parents[3]
+    digest = hashlib.sha1()
+    for folder, patterns in ((root / "marketplace", ("*.py", "*.mo")), (root / "templates", ("*",))):
+        for pattern in patterns:
+            for path in sorted(folder.rglob(pattern)):
+                if path.is_file():
+                    digest.update(str(path.relative_to(root)).encode())
+                    digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cache_of(app: Flask) -> PageCache:
+    return app.extensions["pagecache"]
+
+
+def _cacheable() -> bool:
+    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+        return False
+    if not current_app.config.get("PAGE_CACHE", True) or len(request.full_path) > MAX_URL:
+        return False
+    if session.get("_flashes") or current_user.is_authenticated:
+        return False
+    return True
+
+
+def _valid(entry: Entry, stamp: catalog_generation.Stamp, now: datetime) -> bool:
+    """Whether ``entry`` may be served under the catalog as this request sees it: the same
+    database, not past its boundary, and none of its scopes moved since it was rendered
+    (not even asked when the generation has not moved since it was last found valid)."""
+    if entry.epoch != stamp[0] or (entry.expires is not None and now >= entry.expires):
+        return False
+    if entry.checked == stamp[1]:
+        return True
+    if catalog_generation.changed_since(entry.as_of, entry.scopes):
+        return False
+    entry.checked = stamp[1]
+    return True
+
+
+def serve_cached() -> Response | None:
+    """before_request: a stored page for this anonymous GET, or None (render it)."""
+    for name in _REQUEST_KEYS:
+        g.pop(name, None)
+    if not _cacheable():
+        return None
+    from flask_babel import get_locale
+
+    try:
+        stamp = catalog_generation.of_request()  # read before anything a render would read
+    except Exception:  # noqa: BLE001 — no cache without a readable generation; the view reports the database
+        db.session.rollback()
+        return None
+    now = utcnow()
+    key = page_key(request.endpoint, str(get_locale()), today_vn())
+    if len(key) > MAX_URL + 64:
+        return None
+    g.pagecache = (key, stamp, now)
+    cache = cache_of(current_app)
+    try:
+        entry = cache.get(key)
+        if entry is not None and not _valid(entry, stamp, now):
+            cache.discard(key)
+            entry = None
+        if entry is None and cache.shared is not None:
+            entry = cache.shared.load(key, stamp[0])
+            if entry is not None and not _valid(entry, stamp, now):
+                entry = None
+            if entry is not None:
+                cache.put(key, entry)
+    except Exception:  # noqa: BLE001 — a cache that cannot answer is a miss
+        current_app.logger.exception("page cache: lookup failed")
+        db.session.rollback()
+        entry = None
+    if entry is None:
+        cache.misses += 1
+        return None
+    cache.hits += 1
+    for name, value in entry.notes.items():
+        setattr(g, name, dict(value) if isinstance(value, dict) else value)
+    search = g.get("analytics_search")
+    if search is not None:
+        search["token"] = secrets.token_urlsafe(9)  # every search is its own event
+    g.pagecache_hit = entry
+    response = Response(entry.body, headers=entry.headers)
+    response.headers["X-Page-Cache"] = "hit"
+    if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+        response.headers["X-Page-Rendered-By"] = str(entry.renderer)
+    return response
+
+
+def keep_out_of_page_cache() -> None:
+    """For a view whose page must not be stored (the search engine was down and the
+    results came from the degraded fallback): served once, rendered again next time."""
+    g.pagecache_nostore = True
+
+
+def _storable(response: Response) -> bool:
+    return (
+        not g.get("pagecache_nostore")
+        and response.status_code == 200
+        and not response.direct_passthrough
+        and response.mimetype == "text/html"
+        and not getattr(request_ctx, "flashes", None)  # the page showed flashed messages
+        and "Set-Cookie" not in response.headers
+    )
+
+
+def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
+    key, stamp, now = g.pagecache
+    cache = cache_of(current_app)
+    notes = {k: g.get(k) for k in NOTED_KEYS if g.get(k) is not None}
+    if "analytics_search" in notes:
+        notes["analytics_search"] = {k: v for k, v in notes["analytics_search"].items() if k != "token"}
+    headers = [(k, v) for k, v in response.headers.items() if k not in ("Content-Length", "Set-Cookie", "X-Page-Cache")]
+    scopes = tuple(sorted(catalog_generation.noted_scopes() | {catalog_generation.ALL}))
+    try:
+        # A write that committed while this page rendered may or may not be in it: keep
+        # only a page none of whose scopes moved since the generation read before it.
+        if catalog_generation.changed_since(stamp[1], scopes):
+            return
+        # Collections start and end on a schedule, without a write: a page showing them
+        # ends at the next boundary.
+        shows_collections = any(s == "colls" or s.startswith("coll:") for s in scopes)
+        expires = catalog_generation.next_boundary(db.session, now) if shows_collections else None
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        return
+    entry = Entry(stamp[0], stamp[1], scopes, zlib.compress(body, 1), headers, notes, expires, markers,
+                  os.getpid(), checked=stamp[1])
+    cache.put(key, entry)
+    if cache.shared is not None:
+        cache.shared.save(key, entry)
+
+
+def store_and_fill(response: Response) -> Response:
+    """after_request (before analytics records the view): keep a fresh anonymous page,
+    then fill the slots of whatever page is being sent."""
+    hit = g.get("pagecache_hit")
+    markers = hit.markers if hit is not None else slots.made()
+    if g.get("pagecache") is not None and hit is None:
+        response.headers["X-Page-Cache"] = "miss"
+        if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+            response.headers["X-Page-Rendered-By"] = str(os.getpid())
+    if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+        response.headers["X-Served-By"] = str(os.getpid())
+    if not markers and (hit is not None or g.get("pagecache") is None):
+        return response
+    body = response.get_data()
+    if g.get("pagecache") is not None and hit is None and _storable(response):
+        _store(response, body, markers)
+    if markers:
+        response.set_data(slots.fill(body, markers))
+    return response
+
+
+def _csrf_token() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
+def init_pagecache(app: Flask) -> None:
+    """Registered after every blueprint: the before_request hook runs after analytics
+    forgets a previous request's notes, and the after_request hook runs before analytics
+    records the view (Flask runs after_request hooks last-registered first)."""
+    cache = app.extensions["pagecache"] = PageCache(int(app.config.get("PAGE_CACHE_MAX_BYTES") or 0))
+    folder = app.config.get("PAGE_CACHE_DIR")
+    if folder is None:
+        folder = str(Path(app.instance_path) / "pagecache")
+    if folder and folder.lower() not in ("0", "off", "none"):
+        cache.shared = SharedStore(Path(folder), code_digest(), int(app.config.get("PAGE_CACHE_DIR_MAX_BYTES") or 0))
+    register_slot("csrf", _csrf_token)
+    app.add_template_global(visitor_slot, "visitor_slot")
+    app.before_request(serve_cached)
+    app.after_request(store_and_fill)

@@ -1,0 +1,80 @@
+"""Per-visitor slots of cached pages: a template puts a marker where a page shows something
+of the visitor's own (the CSRF token, the inquiry cart's count, the view figures, the
+search-click reference), and every response has its markers replaced by this request's
+values — on a cache hit and on a fresh render alike.
+
+A marker is ``_pc<nonce>_<kind>[-arg…]_``: letters, digits, ``_`` and ``-`` only, so it
+passes through HTML escaping and URL building unchanged. The nonce is random per process,
+but filling never relies on it: a render notes every marker it made (``made``), a stored
+page carries that list, and ``fill`` replaces exactly those strings. So any worker, on any
+instance sharing the stored pages, after any restart, fills a page another process
+rendered; and text a visitor typed (a search, a seller's story) that looks like a marker is
+never matched unless it is byte for byte a marker the page's own render made — which needs
+a nonce that never leaves the server (every marker is replaced before a response is sent).
+A filler never fails the page: an unknown kind, a bad argument or an error gives "".
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable
+
+from flask import g
+from markupsafe import Markup, escape
+
+log = logging.getLogger(__name__)
+
+_MARK = f"_pc{secrets.token_hex(8)}_"
+_ARG = re.compile(r"[A-Za-z0-9]{1,32}")
+MAX_ARGS = 4
+
+_fillers: dict[str, Callable[..., str]] = {}
+
+
+def register_slot(kind: str, filler: Callable[..., str]) -> None:
+    """``filler(*args) -> str`` fills the slot ``kind`` for this request (escaped here)."""
+    _fillers[kind] = filler
+
+
+def slot(kind: str, *args: object) -> str:
+    """The marker of a per-visitor value (plain text, URL- and HTML-safe), noted as made
+    by this render. Arguments are short runs of letters and digits (others are dropped)."""
+    parts = [str(a) for a in args[:MAX_ARGS]]
+    marker = _MARK + kind + "".join(f"-{a}" for a in parts if _ARG.fullmatch(a)) + "_"
+    made = g.get("pagecache_markers")
+    if made is None:
+        made = g.pagecache_markers = {}
+    made[marker] = None
+    return marker
+
+
+def visitor_slot(kind: str, *args: object) -> Markup:
+    """Template global: ``{{ visitor_slot("cart") }}``."""
+    return Markup(slot(kind, *args))
+
+
+def made() -> tuple[str, ...]:
+    """The markers this request's render made (in order)."""
+    return tuple(g.get("pagecache_markers") or ())
+
+
+def _value(marker: str) -> bytes:
+    kind, *args = marker[len(_MARK):-1].split("-")  # every process's nonce has the same length
+    filler = _fillers.get(kind)
+    if filler is None:
+        return b""
+    try:
+        return str(escape(filler(*args))).encode()
+    except Exception:  # noqa: BLE001 — a figure or token that cannot be made is left empty
+        log.exception("page cache: slot %s could not be filled", kind)
+        return b""
+
+
+def fill(body: bytes, markers: Iterable[str]) -> bytes:
+    """``body`` (UTF-8) with each of ``markers`` replaced by this request's value."""
+    for marker in markers:
+        raw = marker.encode()
+        if raw in body:
+            body = body.replace(raw, _value(marker))
+    return body
