@@ -135,13 +135,15 @@ def _public_product_detail() -> sa.Select:
         joinedload(Product.area),
         joinedload(Product.certification),
         joinedload(Product.rural_industry),
-        selectinload(Product.photos),
+        # Joined too (a row per photo; a product has a few): a second SELECT … IN for
+        # them cost more than the whole joined statement (~1 ms of a ~10 ms page).
+        joinedload(Product.photos),
     )
 
 
 def public_product_detail(slug: str) -> Product | None:
     """A public product with everything its page shows (seller's area, category parent)."""
-    product = db.session.scalars(_public_product_detail(), {"slug": slug}).first()
+    product = db.session.scalars(_public_product_detail(), {"slug": slug}).unique().first()
     if product is not None:
         generation.depends(f"p:{product.id}", f"s:{product.seller_id}")
     return product
