@@ -36,7 +36,7 @@ Prints, per mode: req/s, ratio to the ceiling, p50, p90, p99, non-2xx answers (5
 apart), the share of answers that were page-cache hits, catalog writes made, and the
 workers' resident memory (sum and largest) at the end; with ``--json`` one JSON object
 as well. Asserts nothing. Only 127.0.0.1 is contacted; ports come from ``--ports``
-(default ``$LIVE_SERVER_PORTS`` or any free one).
+(default ``$LIVE_SERVER_PORTS``, else 5450-5499, as the tests' servers).
 """
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -129,26 +128,6 @@ def mode_instance(seed: Path, folder: Path) -> dict[str, str]:
 # --- servers --------------------------------------------------------------------------------
 
 
-class Ports:
-    def __init__(self, spec: str | None) -> None:
-        self.low, self.high = (int(x) for x in spec.split("-")) if spec else (0, 0)
-        self.used: set[int] = set()
-
-    def take(self) -> int:
-        for port in range(self.low, self.high + 1) if self.low else [0]:
-            if port in self.used:
-                continue
-            with socket.socket() as sock:
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                port = sock.getsockname()[1]
-            self.used.add(port)
-            return port
-        raise SystemExit(f"no free port in {self.low}-{self.high}")
-
-
 class Server:
     def __init__(self, name: str, args: list[str], env: dict, port: int, log: Path) -> None:
         self.name, self.port, self.log = name, port, log
@@ -172,12 +151,15 @@ class Server:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
 
-    def worker_rss(self) -> list[int]:
-        """Resident memory (bytes) of each worker process."""
+    def worker_pids(self) -> list[str]:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
                              capture_output=True, text=True).stdout
+        return out.split()
+
+    def worker_rss(self) -> list[int]:
+        """Resident memory (bytes) of each worker process."""
         sizes = []
-        for pid in out.split():
+        for pid in self.worker_pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -189,10 +171,8 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the workers so far (this one's children)."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
-                             capture_output=True, text=True).stdout
         ticks = 0
-        for pid in out.split():
+        for pid in self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
@@ -439,7 +419,7 @@ def main() -> None:
     parser.add_argument("--sequence", type=int, default=200_000, help="Zipf draws replayed by every mode")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--ports", default=os.environ.get("LIVE_SERVER_PORTS"),
-                        help="loopback port range, e.g. 5700-5749 (default: $LIVE_SERVER_PORTS or any free)")
+                        help="loopback port range, e.g. 5700-5749 (default: $LIVE_SERVER_PORTS, else 5450-5499)")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -451,8 +431,11 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="mixed-bench-"))
     seed = seeded_instance(Path(args.instance) if args.instance else workdir / "seed")
-    ports = Ports(args.ports)
-    app_port, ceiling_port = ports.take(), ports.take()
+    if args.ports:
+        os.environ["LIVE_SERVER_PORTS"] = args.ports
+    from tests.live_server import free_port  # the range the project's real servers use
+
+    app_port, ceiling_port = free_port(), free_port()
     rng = random.Random(args.seed)
     started = datetime.now(timezone.utc)
     load_start = os.getloadavg()
