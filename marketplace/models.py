@@ -13,6 +13,7 @@ from .inquiries.models import Inquiry, InquiryItem, InquiryStatusChange  # noqa:
 from .sellers.models import Seller  # noqa: F401
 from .web.ratelimit import RateLimitCounter  # noqa: F401
 from .search.outbox import SearchOutbox  # noqa: F401
+from .search.index_state import SearchIndexState  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .search.synonyms import Synonym  # noqa: F401
 from .collections.models import Collection, CollectionItem  # noqa: F401

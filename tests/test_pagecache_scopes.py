@@ -62,10 +62,14 @@ def floor(app):
         return {"tea": tea.id, "tea_seller": tea_seller.id, "honey": honeys[0].id}
 
 
-@pytest.fixture
-def workers(app, app_config):
-    """Two processes' worth of page caches on one database and one shared folder."""
-    other = create_app(app_config)
+@pytest.fixture(params=["one machine", "two machines"])
+def workers(request, app, app_config, tmp_path):
+    """Two processes' worth of page caches on one database: two workers of one machine
+    (one shared folder), or two instances on two machines (a folder each)."""
+    config = dict(app_config)
+    if request.param == "two machines":
+        config["PAGE_CACHE_DIR"] = str(tmp_path / "other-machine")
+    other = create_app(config)
     yield [app.test_client(), other.test_client()]
     with other.app_context():
         db.session.remove()
@@ -123,26 +127,27 @@ def test_a_product_edit_renders_its_pages_anew_and_nothing_else(app, workers, fl
         assert "175.000 ₫" in state(client, PAGES["tea category"])[1]
 
 
-def test_a_take_down_removes_the_product_everywhere_it_was_listed(app, workers, floor):
-    def take_down():
-        db.session.get(Product, floor["tea"]).status = "archived"
+# Where the tea product was public: what a take-down or its seller's suspension renders anew
+# (the honey area page counts public products per area; the collection counts its items).
+LISTED_TEA = {"home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection"}
 
-    assert rendered(after_write(app, workers, take_down)) == {
-        "home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection"}
+
+def _take_down(floor) -> None:
+    db.session.get(Product, floor["tea"]).status = "archived"
+
+
+def _suspend(floor) -> None:
+    db.session.get(Seller, floor["tea_seller"]).status = "suspended"
+
+
+@pytest.mark.parametrize(("write", "gone"), [(_take_down, "tea"), (_suspend, "tea seller")],
+                         ids=["take-down", "seller suspension"])
+def test_a_take_down_or_suspension_removes_the_product_everywhere_it_was_listed(app, workers, floor, write, gone):
+    assert rendered(after_write(app, workers, lambda: write(floor))) == LISTED_TEA
     for client in workers:
-        assert state(client, PAGES["tea"])[1] == "404"
-        assert "Chè móc câu Hoàng Bình" not in state(client, PAGES["tea category"])[1]
-
-
-def test_a_seller_suspension_hides_its_pages_and_products_only(app, workers, floor):
-    def suspend():
-        db.session.get(Seller, floor["tea_seller"]).status = "suspended"
-
-    assert rendered(after_write(app, workers, suspend)) == {
-        "home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection"}
-    for client in workers:
-        assert state(client, PAGES["tea seller"])[1] == "404"
-        assert "Chè móc câu Hoàng Bình" not in state(client, PAGES["listing"])[1]
+        assert state(client, PAGES[gone])[1] == "404"
+        for page in ("tea category", "listing", "home"):
+            assert "Chè móc câu Hoàng Bình" not in state(client, PAGES[page])[1], page
 
 
 def test_a_certificate_verified_shows_its_badge_where_the_product_is_shown(app, workers, floor):
@@ -151,8 +156,7 @@ def test_a_certificate_verified_shows_its_badge_where_the_product_is_shown(app, 
         cert.verified_at = utcnow()
 
     before = state(workers[0], PAGES["tea"])[1]
-    assert rendered(after_write(app, workers, verify)) == {
-        "home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection"}
+    assert rendered(after_write(app, workers, verify)) == LISTED_TEA
     assert state(workers[1], PAGES["tea"])[1] != before
 
 

@@ -118,6 +118,7 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
 # --------------------------------------------------------------------- rendered cards
 
 CARD_HTML_ENTRIES = 20_000  # per process (~1 KB each)
+_KEPT_PREFIX = "_pc" + "0" * 16 + "_"  # a slot prefix no render draws in practice
 _card_lock = threading.Lock()
 
 
@@ -125,24 +126,30 @@ def card_html(card: Card, highlight: str | None = None, ref: str | None = None) 
     """A card's markup (``templates/_product_card.html``), kept per process by everything
     it is made of: the card's fields (the whole frozen ``Card``, as read from the database
     for this request), the language, the search highlight and the link's click reference
-    (a page-cache slot, the same text for every visitor). A changed product is a different
-    ``Card``, so nothing stale can be shown; after a catalog change a page re-renders only
-    the cards that changed. Off while templates reload (development)."""
+    (a page-cache slot: kept with a fixed prefix, given this render's on the way out). A
+    changed product is a different ``Card``, so nothing stale can be shown; after a
+    catalog change a page re-renders only the cards that changed. Off while templates
+    reload (development)."""
     from flask import current_app
     from flask_babel import get_locale
 
+    from ..web.pagecache import slots
+
     app = current_app._get_current_object()
-    key = (card, str(get_locale()), str(highlight) if highlight else None, ref)
+    mark = slots.prefix() if ref else ""
+    kept_ref = ref.replace(mark, _KEPT_PREFIX) if ref else None
+    key = (card, str(get_locale()), str(highlight) if highlight else None, kept_ref)
     memo = app.extensions.setdefault("card_html", OrderedDict())
     with _card_lock:
         html = memo.get(key)
         if html is not None:
             memo.move_to_end(key)
-            return html
-    html = Markup(app.jinja_env.get_template("_product_card.html").render(product=card, highlight=highlight, ref=ref))
-    if not app.jinja_env.auto_reload:
-        with _card_lock:
-            memo[key] = html
-            while len(memo) > CARD_HTML_ENTRIES:
-                memo.popitem(last=False)
-    return html
+    if html is None:
+        html = Markup(app.jinja_env.get_template("_product_card.html").render(product=card, highlight=highlight,
+                                                                               ref=kept_ref))
+        if not app.jinja_env.auto_reload:
+            with _card_lock:
+                memo[key] = html
+                while len(memo) > CARD_HTML_ENTRIES:
+                    memo.popitem(last=False)
+    return Markup(html.replace(_KEPT_PREFIX, mark)) if ref else html

@@ -28,11 +28,13 @@ def _search() -> dict:
     try:
         health = get_search().health()
     except Exception as exc:  # noqa: BLE001 — a health check reports, it never raises
-        return {"ok": False, "error": type(exc).__name__}
+        return {"ok": False, "status": "down", "error": type(exc).__name__}
     finally:
         db.session.rollback()
     return {
         "ok": health.ok,
+        # "rebuilding": the engine's index is being repaired; searches answer from the database.
+        "status": health.status or ("ok" if health.ok else "down"),
         "backend": health.backend,
         "documents": health.documents,
         "pending": health.pending,

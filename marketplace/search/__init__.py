@@ -115,11 +115,14 @@ class ResilientSearch(SearchBackend):
     def deliver_pending(self) -> None:
         self.primary.deliver_pending()
 
+    def maintain(self) -> str | None:
+        return self.primary.maintain()
+
     def health(self) -> Health:
         try:
             return self.primary.health()
         except self._errors as exc:
-            return Health(backend=self.name, ok=False, last_error=str(exc))
+            return Health(backend=self.name, ok=False, last_error=str(exc), status="down")
 
 
 def build_backend(app: Flask, name: str) -> SearchBackend:

@@ -108,6 +108,9 @@ class Health:
     pending: int = 0  # outbox rows not yet delivered
     last_error: str | None = None
     detail: dict = field(default_factory=dict)
+    # "ok", "down", or "rebuilding" (the engine answers, but searches come from the
+    # database until its index is repaired); "" lets ``ok`` decide.
+    status: str = ""
 
 
 Progress = Callable[[int], None]
@@ -165,4 +168,9 @@ class SearchBackend(ABC):
 
     def deliver_pending(self) -> None:
         """After commit: send queued index changes (engines with an outbox). Default: nothing."""
+        return None
+
+    def maintain(self) -> str | None:
+        """The job runner's repairs of an external index (a reindex, lost settings);
+        what was done, or None. Default: nothing."""
         return None

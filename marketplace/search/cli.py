@@ -50,6 +50,7 @@ def register(app: Flask) -> None:
         health = get_search().health()
         click.echo(f"backend:    {health.backend}")
         click.echo(f"ok:         {'yes' if health.ok else 'NO'}")
+        click.echo(f"status:     {health.status or ('ok' if health.ok else 'down')}")
         click.echo(f"documents:  {health.documents if health.documents is not None else '?'}")
         click.echo(f"pending:    {health.pending}")
         click.echo(f"last error: {health.last_error or '-'}")
@@ -60,30 +61,48 @@ def register(app: Flask) -> None:
 
     @group.command("deliver")
     @click.option("--all", "force", is_flag=True, help="Ignore the retry backoff: try every pending change now.")
-    @click.option("--limit", default=1000, show_default=True, help="Changes per batch.")
+    @click.option("--limit", default=1000, show_default=True, help="Changes per round.")
     def deliver(force: bool, limit: int) -> None:
-        """Send pending outbox changes to the engine (Meilisearch); run from cron."""
+        """Repair the engine's index if it needs it (see `search maintain`), then send
+        pending outbox changes, content first, until none is due or the time budget
+        (MEILI_DELIVER_BUDGET_S) is spent. Run every minute (cron or the job runner)."""
         from . import get_search
+        from .base import SearchUnavailable
 
         backend = get_search()
         inner = getattr(backend, "primary", backend)
-        if not hasattr(inner, "deliver"):
+        if not hasattr(inner, "drain"):
             click.echo(f"{backend.name}: the index is written in the same transaction; no outbox.")
             return
         from .outbox import outbox_stats
 
-        delivered = 0
-        while True:
-            report = inner.deliver(db.session, force=force, limit=limit)
-            db.session.commit()
-            delivered += report.claimed - report.failed
-            if report.failed or report.claimed < limit:
-                break
+        try:
+            done = inner.maintain()
+        except SearchUnavailable as exc:
+            click.echo(f"repair failed: {exc}", err=True)
+            done = None
+        if done:
+            click.echo(f"Index repaired: {done}.")
+        report = inner.drain(db.session, force=force, limit=limit)
         pending = outbox_stats(db.session).pending
-        click.echo(f"Delivered {delivered} change(s); {pending} still pending.")
+        click.echo(f"Delivered {report.delivered} change(s); {pending} still pending.")
         if report.error:
             click.echo(f"last error: {report.error}")
             raise SystemExit(1)
+
+    @group.command("maintain")
+    def maintain() -> None:
+        """Do the repair the engine's index waits for: a full reindex when the live index
+        is missing or not the one the last reindex built, or its settings re-applied.
+        Searches answer from the database meanwhile. For the job runner or cron."""
+        from . import get_search
+        from .base import SearchUnavailable
+
+        try:
+            done = get_search().maintain()
+        except SearchUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Index repaired: {done}." if done else "Nothing to repair.")
 
     @group.command("key")
     @click.option("--create", is_flag=True, help="Create the key if there is none yet.")

@@ -18,18 +18,27 @@ Written against the client's source and Meilisearch's documentation; see
 * highlights use ``\\u0002``/``\\u0003`` tags, are HTML-escaped, then get ``<mark>``;
   those two characters are stripped from every indexed string, so a name cannot
   fake a highlight;
-* custom ranking rules need a number in every document, so the backend adds
-  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``;
+* a document without the field of a custom ranking rule is ranked after every other by
+  that rule (the engine's sort rule, read in its source), so the backend adds
+  ``featured_rank`` (1/0) and ``ocop_rank`` (stars or 0) to ``product_to_document``:
+  no product is pushed down for a missing value instead of a zero;
 * a certificate expires without any data change, so documents also carry
   ``ocop_until`` (expiry as the number YYYYMMDD, 0 without a valid certificate) and
   the star filter and star counts require ``ocop_until >= today``.
 
 Writes go through the outbox (``search/outbox.py``): ``enqueue`` adds rows in the
-caller's transaction, ``index_products`` delivers them after the commit. A batch the
-engine refuses because of one document is bisected, so only the refused documents stay
-pending (``outbox.DocumentsRejected``). Errors meaning the index lost its settings
-(``SETTINGS_LOST_CODES``: deleted, then recreated implicitly by a document addition)
-re-apply them and retry once.
+caller's transaction, ``index_products`` delivers them after the commit (content rows
+first; popularity rows are acknowledged by their own tasks). A batch the engine refuses
+because of one document is bisected, so only the refused documents stay pending
+(``outbox.DocumentsRejected``); a task that outlives the wait keeps its uid on the rows
+and is asked for next time instead of being resent.
+
+The live index is created only by a reindex, which records its ``createdAt`` as a
+marker (``search/index_state.py``). An index with another ``createdAt`` — deleted and
+recreated implicitly by a document addition, lost with the engine's data — is not
+used: deliveries stop, searches answer from the database, and a reindex is requested
+from the job runner (``maintain``), which also restores lost settings. A buyer's
+request never sends settings or waits on the engine.
 Engine trouble of any kind surfaces as ``SearchUnavailable`` so the degraded wrapper
 answers from the database instead.
 """
@@ -38,6 +47,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -51,7 +61,7 @@ from ..catalog import queries as cq
 from ..catalog.models import Area, Category, Product
 from ..extensions import db
 from ..text import today_vn, utcnow
-from . import outbox
+from . import index_state, outbox
 from .analysis import adjacent_swaps, expand_synonyms, query_words
 from .base import (
     MAX_RESULT_WINDOW,
@@ -71,8 +81,8 @@ PRIMARY_KEY = "id"
 HIGHLIGHT_PRE = "\u0002"
 HIGHLIGHT_POST = "\u0003"
 MAX_VALUES_PER_FACET = 1000
-# Error codes saying the index is missing or lost its settings (deleted, then recreated
-# without them by a document addition, so filters on `id`/`is_public` are refused).
+# Error codes saying the index is missing or lacks its settings (filters on `id` or
+# `is_public` refused): a repair for the job runner, never retried in a request.
 SETTINGS_LOST_CODES = frozenset(
     {"index_not_found", "invalid_search_filter", "invalid_document_filter", "invalid_search_sort",
      "invalid_search_facets"}
@@ -83,6 +93,8 @@ ENGINE_FAILURE_CODES = frozenset(
 ) | SETTINGS_LOST_CODES
 # Meilisearch's highlight tags; never part of indexed text.
 _HIGHLIGHT_MARKERS = str.maketrans("", "", "\u0002\u0003")
+# How long a search trusts this process's last check of the live index.
+CHECK_SECONDS = 5.0
 # A reindex may replay changes committed by transactions that began up to this long
 # before it started (their outbox rows carry the time of the insert, not the commit).
 REPLAY_MARGIN = timedelta(minutes=5)
@@ -347,6 +359,53 @@ class EngineError(SearchUnavailable):
         self.code = code
 
 
+class TaskTimeout(EngineError):
+    """A task did not finish within the wait; it is still queued on the engine."""
+
+    def __init__(self, message: str, uid: int) -> None:
+        super().__init__(message, None)
+        self.task_uid = uid
+
+
+class IndexUnusable(SearchUnavailable):
+    """The live index is missing, not the one our last reindex built, or lacks its
+    settings: searches answer from the database until the job runner repairs it."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def task_uid(task_info: Any) -> int:
+    uid = getattr(task_info, "task_uid", None)
+    return int(task_info["taskUid"] if uid is None else uid)
+
+
+class Waiter:
+    """Waits for a delivery's tasks. After the first timeout the others are only looked
+    at once (a busy engine is not waited on N times over); products of unfinished
+    tasks are kept by task uid (``waiting``), so the outbox waits on those tasks next
+    time instead of sending their changes again."""
+
+    def __init__(self, backend: MeiliSearch, timeout_ms: int) -> None:
+        self.backend = backend
+        self.timeout_ms = timeout_ms
+        self.waiting: dict[int, int] = {}
+        self.timed_out = False
+
+    def settle(self, task_info: Any, product_ids: Iterable[int], ok_codes: tuple[str, ...] = ()) -> bool:
+        """True when the task succeeded; False when it is still queued (its products
+        recorded as waiting). Raises EngineError when it failed."""
+        try:
+            self.backend._wait(task_info, self.timeout_ms, ok_codes=ok_codes, look_once=self.timed_out)
+        except TaskTimeout as exc:
+            self.timed_out = True
+            for pid in product_ids:
+                self.waiting[int(pid)] = exc.task_uid
+            return False
+        return True
+
+
 @contextlib.contextmanager
 def engine_errors(action: str) -> Iterator[None]:
     """Turn every client/transport failure into SearchUnavailable (EngineError)."""
@@ -378,6 +437,7 @@ class MeiliSearch(SearchBackend):
         wait_ms: int = 5000,
         rebuild_wait_ms: int = 600_000,
         deliver_limit: int = 500,
+        deliver_budget_s: float = 30.0,
         url: str | None = None,
     ) -> None:
         # No network I/O here: the client only stores its configuration.
@@ -387,8 +447,11 @@ class MeiliSearch(SearchBackend):
         self.wait_ms = wait_ms
         self.rebuild_wait_ms = rebuild_wait_ms
         self.deliver_limit = deliver_limit
+        self.deliver_budget_s = deliver_budget_s
         self.url = url
-        self._index_ready = False  # per-process cache: the live index exists
+        # Per-process cache of the live-index check: (monotonic time, status). Another
+        # process, or this one CHECK_SECONDS later, looks again.
+        self._checked: tuple[float, str] | None = None
 
     @classmethod
     def from_config(cls, config: dict) -> MeiliSearch:
@@ -403,21 +466,34 @@ class MeiliSearch(SearchBackend):
             batch_size=int(config.get("MEILI_BATCH_SIZE", 1000)),
             wait_ms=int(config.get("MEILI_WAIT_MS", timeout * 1000)),
             rebuild_wait_ms=int(config.get("MEILI_REBUILD_WAIT_MS", 600_000)),
+            deliver_budget_s=float(config.get("MEILI_DELIVER_BUDGET_S", 30.0)),
             url=url,
         )
 
     # -- tasks ---------------------------------------------------------------------
 
-    def _wait(self, task_info: Any, timeout_ms: int | None = None, *, ok_codes: tuple[str, ...] = ()) -> None:
-        """Wait for a task and insist that it succeeded."""
-        uid = getattr(task_info, "task_uid", None)
-        if uid is None:
-            uid = task_info["taskUid"]
+    def _wait(self, task_info: Any, timeout_ms: int | None = None, *, ok_codes: tuple[str, ...] = (),
+              look_once: bool = False) -> None:
+        """Wait for a task and insist that it succeeded. ``TaskTimeout`` (with the
+        task's uid) when it has not finished in time: it is still queued on the
+        engine, and resending its content would queue a duplicate. ``look_once``:
+        one status request, no waiting (the engine already proved busy)."""
+        from meilisearch.errors import MeilisearchTimeoutError
+
+        uid = task_uid(task_info)
         timeout_ms = timeout_ms or self.wait_ms
         # Poll quickly after a commit (the buyer is waiting), gently during a reindex.
         interval_ms = 50 if timeout_ms <= self.wait_ms else 250
         with engine_errors("task"):
-            task = self.client.wait_for_task(uid, timeout_in_ms=timeout_ms, interval_in_ms=interval_ms)
+            try:
+                if look_once:
+                    task = self.client.get_task(uid)
+                    if task.status in ("enqueued", "processing"):
+                        raise MeilisearchTimeoutError(f"task {uid} is {task.status}")
+                else:
+                    task = self.client.wait_for_task(uid, timeout_in_ms=timeout_ms, interval_in_ms=interval_ms)
+            except MeilisearchTimeoutError as exc:
+                raise TaskTimeout(f"Meilisearch task {uid}: timeout after {timeout_ms} ms, still queued", uid) from exc
         if task.status == "succeeded":
             return
         error = task.error or {}
@@ -428,6 +504,24 @@ class MeiliSearch(SearchBackend):
             f"{error.get('code', '')} {error.get('message', '')}".strip(),
             error.get("code"),
         )
+
+    def task_statuses(self, uids: list[int]) -> dict[int, str | None]:
+        """Status of each task (None: the engine does not know it). For the outbox's
+        rows that stopped waiting on a task; the live index is checked first, since an
+        engine that lost its data numbers its tasks from 0 again."""
+        from meilisearch.errors import MeilisearchApiError
+
+        self._require_live()
+        statuses: dict[int, str | None] = {}
+        with engine_errors("task"):
+            for uid in uids:
+                try:
+                    statuses[uid] = self.client.get_task(uid).status
+                except MeilisearchApiError as exc:
+                    if exc.code != "task_not_found":
+                        raise
+                    statuses[uid] = None
+        return statuses
 
     # -- searching -----------------------------------------------------------------
 
@@ -501,6 +595,7 @@ class MeiliSearch(SearchBackend):
         the index does not know are dropped (a 3–4 letter one is first tried with two
         adjacent letters swapped, ``tna`` → ``tan``, Meilisearch gives short words no
         typos), then trailing words are dropped one at a time while nothing matches."""
+        self._require_live(cached=True)
         words = query_words(query.text)
         result = self._run(query, " ".join(words))
         if result.total or not words:
@@ -548,28 +643,16 @@ class MeiliSearch(SearchBackend):
         return kept, corrected
 
     def _multi_search(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
-        """``multi_search``; when the engine says the index lost its settings (an
-        invalid filter, sort or facet on an attribute we configure), re-apply them
-        and retry once. A missing index is not recreated here: an empty index would
-        answer "nothing found" — the search degrades to the database until a reindex
-        (and the next delivery recreates the index with its settings)."""
+        """``multi_search``. When the engine says the index is missing or lacks our
+        settings (an invalid filter, sort or facet on an attribute we configure), the
+        repair is requested from the job runner and the search degrades to the
+        database: a buyer's request never sends settings nor waits on the engine."""
         try:
             with engine_errors("search"):
                 return self.client.multi_search(queries)
         except EngineError as exc:
-            if exc.code not in SETTINGS_LOST_CODES:
-                raise
-            self._index_ready = False
-            if exc.code == "index_not_found":
-                raise
-            self._restore_settings(exc, self.wait_ms)
-        with engine_errors("search"):
-            return self.client.multi_search(queries)
-
-    def _restore_settings(self, exc: EngineError, timeout_ms: int) -> None:
-        log.warning("Meilisearch index %s lost its settings (%s); re-applying them", self.index_uid, exc.code)
-        self.apply_settings(self.index_uid, timeout_ms=timeout_ms)
-        self._index_ready = True
+            self._engine_refused(exc)
+            raise
 
     def _run(self, query: SearchQuery, text: str) -> SearchResult:
         queries, groups = self.search_requests(query, text=text)
@@ -632,21 +715,110 @@ class MeiliSearch(SearchBackend):
         text = query_text(prefix)
         if len(text.replace(" ", "")) < 2:
             return []
-        with engine_errors("suggest"):
-            response = self.client.index(self.index_uid).search(
-                text,
-                {
-                    "filter": ["is_public = true"],
-                    "limit": max(1, int(limit)),
-                    "attributesToRetrieve": ["name", "slug"],
-                    "locales": ["vie"],
-                },
-            )
+        self._require_live(cached=True)
+        try:
+            with engine_errors("suggest"):
+                response = self.client.index(self.index_uid).search(
+                    text,
+                    {
+                        "filter": ["is_public = true"],
+                        "limit": max(1, int(limit)),
+                        "attributesToRetrieve": ["name", "slug"],
+                        "locales": ["vie"],
+                    },
+                )
+        except EngineError as exc:
+            self._engine_refused(exc)
+            raise
         return [
             Suggestion(text=hit["name"], slug=hit["slug"])
             for hit in response.get("hits", [])
             if hit.get("name") and hit.get("slug")
         ]
+
+    # -- the live index: ours, or repaired by the job runner ----------------------------
+
+    def _index_info(self, uid: str) -> dict[str, Any] | None:
+        """``GET /indexes/{uid}`` (uid, primaryKey, createdAt…), or None when missing."""
+        from meilisearch.errors import MeilisearchApiError
+
+        with engine_errors("index lookup"):
+            try:
+                return self.client.get_raw_index(uid)
+            except MeilisearchApiError as exc:
+                if exc.code == "index_not_found":
+                    return None
+                raise
+
+    def _check_live(self) -> tuple[str, str]:
+        """(status, why): ``ok``; ``rebuilding`` when the live index is missing or is
+        not the one our last reindex built (its ``createdAt`` differs from the marker
+        in ``search_index_state``) — a reindex is then requested; ``settings`` when a
+        settings restore is pending. Raises SearchUnavailable when the engine is down."""
+        state = index_state.read(self.index_uid)
+        if state.reindex_requested_at is not None:
+            return "rebuilding", f"reindex pending: {state.reindex_reason or '?'}"
+        info = self._index_info(self.index_uid)
+        if info is None:
+            reason = f"index {self.index_uid} is missing"
+        elif state.marker is None:
+            reason = f"index {self.index_uid} was not built by a reindex of this database"
+        elif str(info.get("createdAt")) != state.marker:
+            reason = (f"index {self.index_uid} was created at {info.get('createdAt')}, "
+                      f"not by our last reindex ({state.marker})")
+        elif state.settings_requested_at is not None:
+            return "settings", "settings restore pending"
+        else:
+            return "ok", ""
+        if index_state.request_reindex(self.index_uid, reason):
+            log.warning("Meilisearch: %s; searching the database until the reindex is done", reason)
+        return "rebuilding", reason
+
+    def _require_live(self, *, cached: bool = False) -> None:
+        """Raise IndexUnusable unless the live index is ours with its settings.
+        ``cached``: searches trust this process's last answer for CHECK_SECONDS."""
+        now = time.monotonic()
+        if cached and self._checked and now - self._checked[0] < CHECK_SECONDS:
+            status, why = self._checked[1], "see the last check"
+        else:
+            status, why = self._check_live()
+            self._checked = (now, status)
+        if status != "ok":
+            raise IndexUnusable(f"Meilisearch index {self.index_uid}: {why}", status)
+
+    def forget_checks(self) -> None:
+        self._checked = None
+
+    def _engine_refused(self, exc: EngineError) -> None:
+        """Record what an engine error says about the live index, for the job runner."""
+        if exc.code == "index_not_found":
+            index_state.request_reindex(self.index_uid, f"index {self.index_uid} not found by the engine")
+        elif exc.code in SETTINGS_LOST_CODES:
+            if index_state.request_settings(self.index_uid):
+                log.warning("Meilisearch index %s lacks its settings (%s); restore requested", self.index_uid, exc.code)
+        else:
+            return
+        self.forget_checks()
+
+    def maintain(self) -> str | None:
+        """The job runner's part: do the repair the live index needs. Returns
+        ``"reindexed"`` after a full reindex (index missing or not ours), ``"settings"``
+        after re-applying the settings, None when nothing was due (or another runner
+        holds the reindex). Never called from a buyer's request."""
+        self.forget_checks()
+        status, _why = self._check_live()
+        if status == "rebuilding":
+            if not index_state.claim_reindex(self.index_uid):
+                return None
+            self.rebuild()
+            return "reindexed"
+        if status == "settings":
+            since = utcnow()
+            self.apply_settings(self.index_uid, timeout_ms=self.rebuild_wait_ms)
+            index_state.settings_restored(self.index_uid, since)
+            self.forget_checks()
+            return "settings"
+        return None
 
     # -- writing: outbox -----------------------------------------------------------
 
@@ -655,7 +827,9 @@ class MeiliSearch(SearchBackend):
         outbox.enqueue(session, product_ids)
 
     def index_products(self, product_ids: Iterable[int]) -> None:
-        """After commit: deliver pending outbox rows (including these ids).
+        """After commit: deliver pending content rows (including these ids), in
+        rounds, for at most ``wait_ms``; popularity rows are left to the job runner
+        and the rollup, so a seller's save never waits behind them.
 
         Runs in its own session, so it may be called from an ``after_commit`` hook.
         Ids without a pending row (a caller that skipped ``enqueue``) get one first.
@@ -666,109 +840,134 @@ class MeiliSearch(SearchBackend):
             if missing:
                 outbox.enqueue(session, missing)
                 session.commit()
-            self.deliver(session)
-            session.commit()
+            self.drain(session, popularity=False, budget_s=self.wait_ms / 1000)
 
     def delete_products(self, product_ids: Iterable[int]) -> None:
         """Removal is decided from the database at delivery (gone or not public)."""
         self.index_products(product_ids)
 
-    def deliver(self, session: Session, *, force: bool = False, limit: int | None = None) -> outbox.DeliveryReport:
-        """Deliver due outbox rows with ``session``; the caller commits."""
-        return outbox.deliver_pending(
-            session, self._send_current, limit=limit or self.deliver_limit, force=force,
-            send_popularity=self.send_popularity,
+    def deliver(self, session: Session, *, force: bool = False, limit: int | None = None,
+                popularity: bool = True) -> outbox.DeliveryReport:
+        """One delivery round with ``session`` (content first); the caller commits,
+        with the round's rows any repair request the round recorded."""
+        with index_state.during_delivery(session):
+            return outbox.deliver_pending(
+                session, self._send_current, limit=limit or self.deliver_limit, force=force,
+                send_popularity=self.send_popularity, task_status=self.task_statuses, popularity=popularity,
+            )
+
+    def drain(self, session: Session, *, force: bool = False, limit: int | None = None, popularity: bool = True,
+              budget_s: float | None = None) -> outbox.DeliveryReport:
+        """Delivery rounds, each committed, until nothing is due or the time budget
+        (``deliver_budget_s`` unless given) is spent."""
+        return outbox.drain(
+            session, lambda: self.deliver(session, force=force, limit=limit, popularity=popularity),
+            budget_seconds=self.deliver_budget_s if budget_s is None else budget_s,
         )
+
+    def deliver_pending(self) -> None:
+        """After the analytics rollup (and from the job runner): drain both lanes."""
+        with Session(db.engine) as session:
+            self.drain(session)
 
     def _send_current(self, session: Session, product_ids: list[int], index_uid: str | None = None) -> tuple[int, int]:
         """Send the current database state of these products: documents for the
         public ones, deletions for the rest. Waits for every task to succeed.
 
-        To the live index: if the engine says the index lost its settings, they are
-        re-applied (the index recreated with them) and the send is retried once.
-        Raises ``outbox.DocumentsRejected`` when only some documents were refused."""
+        To the live index only once it is checked to be ours (never to an index the
+        engine would create implicitly): otherwise IndexUnusable, and the rows wait
+        for the reindex the check requested. Raises ``outbox.DocumentsRejected`` when
+        some documents were refused or their task had not finished in time."""
         if index_uid is not None:
             return self._send_documents(session, product_ids, index_uid, self.rebuild_wait_ms)
-        self._ensure_index()
+        self._require_live()
         try:
             return self._send_documents(session, product_ids, self.index_uid, self.wait_ms)
         except EngineError as exc:
-            if exc.code not in SETTINGS_LOST_CODES:
-                raise
-            self._index_ready = False
-            self._restore_settings(exc, self.rebuild_wait_ms)
-        return self._send_documents(session, product_ids, self.index_uid, self.wait_ms)
+            self._engine_refused(exc)
+            raise
+
+    def _public_documents(self, session: Session, product_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
+        """(product id, document) of the public ones among these products."""
+        pairs = [(p.id, meili_document(p)) for p in _load_products(session, product_ids)]
+        return [(pid, doc) for pid, doc in pairs if doc.get("is_public")]
 
     def _send_documents(self, session: Session, product_ids: list[int], uid: str, timeout: int) -> tuple[int, int]:
         index = self.client.index(uid)
-        docs = [meili_document(p) for p in _load_products(session, product_ids)]
-        upserts = [d for d in docs if d.get("is_public")]
-        public = {d["id"] for d in upserts}
+        upserts = self._public_documents(session, product_ids)
+        public = {pid for pid, _ in upserts}
         deletes = [i for i in product_ids if i not in public]
         deletions = []
         with engine_errors("indexing"):
             for batch in _chunks(deletes, self.batch_size):
                 expr = f"id IN [{', '.join(str(int(i)) for i in batch)}]"
-                deletions.append(index.delete_documents(filter=expr))
-        rejected = self._add_documents(uid, upserts, timeout)
-        for task in deletions:
-            # Deleting from an index that does not exist yet: nothing to delete.
-            self._wait(task, timeout, ok_codes=("index_not_found",))
-        if rejected:
-            raise outbox.DocumentsRejected(rejected, upserted=len(upserts) - len(rejected), deleted=len(deletes))
+                deletions.append((batch, index.delete_documents(filter=expr)))
+        waiter = Waiter(self, timeout)
+        rejected = self._add_documents(uid, upserts, waiter)
+        for batch, task in deletions:
+            waiter.settle(task, batch)
+        if rejected or waiter.waiting:
+            raise outbox.DocumentsRejected(rejected, upserted=len(upserts) - len(rejected), deleted=len(deletes),
+                                           waiting=waiter.waiting)
         return len(upserts), len(deletes)
 
-    def _add_documents(self, uid: str, docs: Sequence[dict[str, Any]], timeout: int) -> dict[int, str]:
-        """Add ``docs`` in batches (never an empty one: the client would send
-        ``null``, which the server refuses) and wait for each task. A batch whose
-        task failed because of its documents is bisected and resent, so one bad
-        document holds up only itself. Returns ``{id: error}`` of the refused ones;
-        engine-wide failures (``ENGINE_FAILURE_CODES``, timeouts) raise."""
+    def _add_documents(self, uid: str, docs: Sequence[tuple[int, dict[str, Any]]], waiter: Waiter) -> dict[int, str]:
+        """Add ``docs`` ((product id, document) pairs) in batches (never an empty one:
+        the client would send ``null``, which the server refuses) and wait for each
+        task. A batch whose task failed because of its documents is bisected and
+        resent, so one bad document holds up only itself. Returns ``{id: error}`` of
+        the refused ones; unfinished tasks are left in ``waiter.waiting``; engine-wide
+        failures (``ENGINE_FAILURE_CODES``) raise."""
         index = self.client.index(uid)
         sent = []
         with engine_errors("indexing"):
             for batch in _chunks(list(docs), self.batch_size):
-                sent.append((list(batch), index.add_documents(list(batch), primary_key=PRIMARY_KEY)))
+                sent.append((list(batch), index.add_documents([d for _, d in batch], primary_key=PRIMARY_KEY)))
         rejected: dict[int, str] = {}
         for batch, task in sent:
-            rejected.update(self._settle(index, batch, task, timeout))
+            rejected.update(self._settle(index, batch, task, waiter))
         return rejected
 
-    def _settle(self, index: Any, batch: list[dict[str, Any]], task: Any, timeout: int) -> dict[int, str]:
+    def _settle(self, index: Any, batch: list[tuple[int, dict[str, Any]]], task: Any, waiter: Waiter) -> dict[int, str]:
         try:
-            self._wait(task, timeout)
+            waiter.settle(task, [pid for pid, _ in batch])
             return {}
         except EngineError as exc:
             if exc.code is None or exc.code in ENGINE_FAILURE_CODES:
                 raise
             if len(batch) == 1:
-                return {int(batch[0]["id"]): str(exc)[: outbox.ERROR_MAX_CHARS]}
+                return {batch[0][0]: str(exc)[: outbox.ERROR_MAX_CHARS]}
         rejected: dict[int, str] = {}
         mid = len(batch) // 2
         for half in (batch[:mid], batch[mid:]):
             with engine_errors("indexing"):
-                retry = index.add_documents(half, primary_key=PRIMARY_KEY)
-            rejected.update(self._settle(index, half, retry, timeout))
+                retry = index.add_documents([d for _, d in half], primary_key=PRIMARY_KEY)
+            rejected.update(self._settle(index, half, retry, waiter))
         return rejected
 
     # -- settings, rebuild, health -------------------------------------------------
 
     def apply_settings(
         self, index_uid: str | None = None, catalog_size: int = 0, synonyms: Mapping[str, Iterable[str]] | None = None,
-        *, timeout_ms: int | None = None,
+        *, timeout_ms: int | None = None, create: bool | None = None,
     ) -> bool:
-        """Create the index if needed and bring its settings to ``settings_payload``
-        (synonyms: the synonyms table unless given).
+        """Bring the index's settings to ``settings_payload`` (synonyms: the synonyms
+        table unless given). Returns True when an update was sent.
 
-        Idempotent: when the settings already match nothing is sent. Returns True
-        when an update was sent. Two processes creating the index at once is fine:
-        ``index_already_exists`` counts as created.
+        Idempotent: nothing is sent when the settings already match, and nothing when a
+        queued settings task (found by ``GET /tasks``) already carries them — that task
+        is awaited instead: ``GET /settings`` shows only processed tasks, so comparing
+        with it alone would queue one more update per call while the engine is busy.
+        ``create`` (default: not for the live index, which only a reindex creates):
+        create a missing index first; ``index_already_exists`` counts as created.
         """
         from meilisearch.errors import MeilisearchApiError
 
         from .synonyms import synonym_map
 
         uid = index_uid or self.index_uid
+        create = uid != self.index_uid if create is None else create
+        timeout_ms = timeout_ms or self.rebuild_wait_ms
         if synonyms is None:  # own session: this also runs after a commit (delivery)
             with Session(db.engine) as session:
                 synonyms = synonym_map(session)
@@ -778,62 +977,57 @@ class MeiliSearch(SearchBackend):
             try:
                 current = index.get_settings()
             except MeilisearchApiError as exc:
-                if exc.code != "index_not_found":
+                if exc.code != "index_not_found" or not create:
                     raise
                 created = self.client.create_index(uid, {"primaryKey": PRIMARY_KEY})
-                self._wait(created, timeout_ms or self.rebuild_wait_ms, ok_codes=("index_already_exists",))
-                current = {}
+                self._wait(created, timeout_ms, ok_codes=("index_already_exists",))
+                current = index.get_settings()
             if not settings_differ(current, wanted):
                 return False
-            task = index.update_settings(wanted)
-        self._wait(task, timeout_ms or self.rebuild_wait_ms)
-        return True
+            queued = self._queued_settings_task(uid, wanted)
+            task = queued if queued is not None else index.update_settings(wanted)
+        self._wait(task, timeout_ms)
+        return queued is None
 
-    def _ensure_index(self) -> None:
-        """Before the first delivery of this process: if the live index does not
-        exist yet, create it with its settings (instant on an empty index), so
-        documents never land in an index Meilisearch created without them."""
-        if self._index_ready:
-            return
-        if not self._index_exists(self.index_uid):
-            self.apply_settings(self.index_uid)
-        self._index_ready = True
-
-    def _index_exists(self, uid: str) -> bool:
-        from meilisearch.errors import MeilisearchApiError
-
-        with engine_errors("index lookup"):
-            try:
-                self.client.get_raw_index(uid)
-            except MeilisearchApiError as exc:
-                if exc.code == "index_not_found":
-                    return False
-                raise
-        return True
+    def _queued_settings_task(self, uid: str, wanted: dict[str, Any]) -> dict[str, int] | None:
+        """A settings task still queued on ``uid`` that sends ``wanted`` (as a task info)."""
+        tasks = self.client.get_tasks(
+            {"indexUids": [uid], "types": ["settingsUpdate"], "statuses": ["enqueued", "processing"]}
+        ).results
+        for task in tasks:  # newest first
+            if not settings_differ(task.details or {}, wanted):
+                return {"taskUid": task.uid}
+        return None
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Zero-downtime rebuild: fill ``<index>_<stamp>`` (settings first, batches,
         every task awaited), replay outbox rows written meanwhile, swap it with the
-        live index, then enqueue the replayed ids (and any refused document) in the
-        outbox and deliver them, under its row locks like any change, so an older
-        state can never overwrite a newer one. Searches keep hitting the live index
-        until the swap. Returns the number of documents indexed."""
+        live index, re-apply the settings to the live index (a synonym changed during
+        the build went to the index the swap retired), record the new index's
+        ``createdAt`` as the marker of the live index, then enqueue the replayed ids
+        (and any refused document) in the outbox and deliver them, under its row locks
+        like any change, so an older state can never overwrite a newer one. Searches
+        keep hitting the live index until the swap. Returns the number of documents
+        indexed."""
         alias = self.index_uid
         started = utcnow()
         fresh = f"{alias}_{started:%Y%m%d%H%M%S}_{secrets.token_hex(2)}"
+        index_state.building(alias, started)
         with Session(db.engine) as session:
-            ids = list(session.scalars(cq.public_product_ids().order_by(Product.id)))
-            with engine_errors("rebuild"):
-                self._wait(self.client.create_index(fresh, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
             try:
+                ids = list(session.scalars(cq.public_product_ids().order_by(Product.id)))
+                with engine_errors("rebuild"):
+                    self._wait(self.client.create_index(fresh, {"primaryKey": PRIMARY_KEY}), self.rebuild_wait_ms)
+                marker = str((self._index_info(fresh) or {}).get("createdAt") or "")
+                if not marker:
+                    raise EngineError(f"Meilisearch index {fresh} has no createdAt", None)
                 self.apply_settings(fresh, catalog_size=len(ids))
                 count = 0
                 rejected: dict[int, str] = {}
                 for chunk in _chunks(ids, self.batch_size):
-                    products = _load_products(session, list(chunk))
-                    docs = [d for d in (meili_document(p) for p in products) if d.get("is_public")]
+                    docs = self._public_documents(session, chunk)
                     # A chunk whose products all stopped being public meanwhile: no request.
-                    refused = self._add_documents(fresh, docs, self.rebuild_wait_ms) if docs else {}
+                    refused = self._add_all(fresh, docs) if docs else {}
                     rejected.update(refused)
                     count += len(docs) - len(refused)
                     session.expunge_all()  # keep memory flat on large catalogs
@@ -841,36 +1035,48 @@ class MeiliSearch(SearchBackend):
                         progress(len(chunk))
                 since = started - REPLAY_MARGIN
                 rejected.update(self._replay(session, fresh, since))
-                if not self._index_exists(alias):
-                    self.apply_settings(alias, catalog_size=len(ids))
+                if self._index_info(alias) is None:  # the swap needs both names
+                    self.apply_settings(alias, catalog_size=len(ids), create=True)
                 with engine_errors("swap"):
                     task = self.client.swap_indexes([{"indexes": [alias, fresh]}])
                 self._wait(task, self.rebuild_wait_ms)
             except Exception:
+                index_state.release(alias)
                 self._drop_quietly(fresh)
                 raise
-            # The live name now holds the new documents. Changes delivered to the old
-            # index during the build go through the outbox once more (with the
-            # documents the engine refused, which then wait there with their error).
-            self._index_ready = True
             try:
+                # The live name now holds the new index (its createdAt travelled with it).
+                with db.engine.begin() as conn:
+                    index_state.record_built(conn, alias, marker, started)
+                    outbox.settled_by_reindex(conn, since)
+                self.forget_checks()
+                try:
+                    self.apply_settings(alias, catalog_size=len(ids))
+                except SearchUnavailable as exc:  # the job runner will: searches wait for it
+                    log.warning("reindex: settings not re-applied after the swap (%s); restore requested", exc)
+                    index_state.request_settings(alias)
+                # Changes delivered to the old index during the build go through the
+                # outbox once more (with the documents the engine refused, which then
+                # wait there with their error).
                 replay = set(outbox.replay_ids(session, since)) | set(rejected)
                 outbox.enqueue(session, replay)
                 session.commit()
-                self._deliver_all(session)
+                self.drain(session, force=True, budget_s=max(self.deliver_budget_s, 60.0))
             finally:
                 self._drop_quietly(fresh)  # after the swap, this name holds the old index
         if rejected:
             log.warning("reindex: %d document(s) refused by Meilisearch, left pending in the outbox", len(rejected))
         return count
 
-    def _deliver_all(self, session: Session) -> None:
-        """Deliver due outbox rows until none is left or a delivery fails."""
-        while True:
-            report = self.deliver(session)
-            session.commit()
-            if report.claimed < self.deliver_limit or report.failed:
-                return
+    def _add_all(self, uid: str, docs: Sequence[tuple[int, dict[str, Any]]]) -> dict[int, str]:
+        """``_add_documents`` for a reindex: a task still unfinished after
+        ``rebuild_wait_ms`` fails the reindex."""
+        waiter = Waiter(self, self.rebuild_wait_ms)
+        refused = self._add_documents(uid, docs, waiter)
+        if waiter.waiting:
+            raise EngineError(f"Meilisearch reindex: tasks {sorted(set(waiter.waiting.values()))} not finished "
+                              f"after {self.rebuild_wait_ms} ms", None)
+        return refused
 
     def _replay(self, session: Session, index_uid: str, since) -> dict[int, str]:
         """Send the current state of every product changed since ``since`` to the
@@ -880,6 +1086,8 @@ class MeiliSearch(SearchBackend):
             try:
                 self._send_current(session, list(chunk), index_uid=index_uid)
             except outbox.DocumentsRejected as exc:
+                if exc.waiting:
+                    raise EngineError(f"Meilisearch reindex: replay tasks not finished: {exc}", None) from exc
                 rejected.update(exc.errors)
         return rejected
 
@@ -891,6 +1099,9 @@ class MeiliSearch(SearchBackend):
             log.warning("could not delete index %s: %s", uid, exc)
 
     def health(self) -> Health:
+        """``status``: ``ok``; ``rebuilding`` while searches answer from the database
+        because the live index is missing, not ours, or lacks its settings (the job
+        runner repairs it); ``down`` when the engine does not answer."""
         stats = outbox.outbox_stats(db.session)
         detail: dict[str, Any] = {
             "url": self.url,
@@ -899,17 +1110,23 @@ class MeiliSearch(SearchBackend):
             "oldest_pending": stats.oldest_pending.isoformat() if stats.oldest_pending else None,
         }
         documents = None
-        ok = True
         last_error = stats.last_error
         try:
-            with engine_errors("stats"):
-                documents = int(self.client.index(self.index_uid).get_stats().number_of_documents)
+            status, why = self._check_live()
+            if why:
+                detail["index_problem"] = why
+            if status != "rebuilding":
+                with engine_errors("stats"):
+                    documents = int(self.client.index(self.index_uid).get_stats().number_of_documents)
         except SearchUnavailable as exc:
-            ok = False
+            status = "down"
             detail["engine_error"] = str(exc)
             last_error = last_error or str(exc)
+        if status == "settings":
+            status = "rebuilding"  # answering from the database until the job runner is done
         return Health(
-            backend=self.name, ok=ok, documents=documents, pending=stats.pending, last_error=last_error, detail=detail
+            backend=self.name, ok=status == "ok", documents=documents, pending=stats.pending, last_error=last_error,
+            detail=detail, status=status,
         )
 
     # -- keys ----------------------------------------------------------------------
@@ -946,30 +1163,65 @@ class MeiliSearch(SearchBackend):
         transaction; delivery sends ``{id, view_count}`` partial updates in batches."""
         outbox.enqueue(session, counts, op="popularity")
 
-    def deliver_pending(self) -> None:
-        with Session(db.engine) as session:
-            self.deliver(session)
-            session.commit()
-
     def send_popularity(self, session: Session, product_ids: list[int]) -> int:
-        """``update_documents([{id, view_count}, ...])`` for the public products (the
-        others are not in the index, and a partial update must not create them)."""
+        """The view counts of the public products among these (the others are not in
+        the index). A partial update of a document the index does not hold would
+        create a stub ``{id, view_count}``, so the ids the index holds are looked up
+        first: those get ``update_documents([{id, view_count}])``, the rest their full
+        document. A document deleted between the look-up and the update (another
+        deliverer unpublishing it) would still come back as a stub: after the
+        updates, stubs among these ids (no ``is_public``) are looked for and deleted."""
         rows = session.execute(
             sa.select(Product.id, Product.view_count)
             .join(Product.seller)
             .where(Product.id.in_(product_ids), cq.public_condition())
             .order_by(Product.id)
         ).all()
-        docs = [{PRIMARY_KEY: pid, "view_count": int(n or 0)} for pid, n in rows]
-        self._ensure_index()
+        if not rows:
+            return 0
+        self._require_live()
         index = self.client.index(self.index_uid)
-        tasks = []
+        try:
+            held = self._held_ids(index, [pid for pid, _ in rows])
+            partial = [{PRIMARY_KEY: pid, "view_count": int(n or 0)} for pid, n in rows if pid in held]
+            waiter = Waiter(self, self.wait_ms)
+            tasks = []
+            with engine_errors("popularity"):
+                for batch in _chunks(partial, self.batch_size):
+                    tasks.append(([d[PRIMARY_KEY] for d in batch], index.update_documents(list(batch),
+                                                                                         primary_key=PRIMARY_KEY)))
+            done = [ids for ids, task in tasks if waiter.settle(task, ids)]
+            self._delete_stubs(index, [pid for ids in done for pid in ids], waiter)
+            full = self._public_documents(session, [pid for pid, _ in rows if pid not in held])
+            rejected = self._add_documents(self.index_uid, full, waiter) if full else {}
+        except EngineError as exc:
+            self._engine_refused(exc)
+            raise
+        if rejected or waiter.waiting:
+            raise outbox.DocumentsRejected(rejected, waiting=waiter.waiting)
+        return len(partial) + len(full)
+
+    def _held_ids(self, index: Any, ids: list[int], *extra: str) -> set[int]:
+        """Which of ``ids`` the index holds (``POST /documents/fetch`` by filter)."""
+        held: set[int] = set()
+        with engine_errors("document lookup"):
+            for batch in _chunks(ids, self.batch_size):
+                found = index.get_documents({
+                    "filter": [f"id IN [{', '.join(str(int(i)) for i in batch)}]", *extra],
+                    "fields": [PRIMARY_KEY],
+                    "limit": len(batch),
+                })
+                held.update(int(getattr(doc, PRIMARY_KEY)) for doc in found.results)
+        return held
+
+    def _delete_stubs(self, index: Any, ids: list[int], waiter: Waiter) -> None:
+        stubs = sorted(self._held_ids(index, ids, "is_public NOT EXISTS")) if ids else []
+        if not stubs:
+            return
+        log.warning("Meilisearch: %d stub document(s) left by popularity updates; deleting them", len(stubs))
         with engine_errors("popularity"):
-            for batch in _chunks(docs, self.batch_size):
-                tasks.append(index.update_documents(list(batch), primary_key=PRIMARY_KEY))
-        for task in tasks:
-            self._wait(task, self.wait_ms)
-        return len(docs)
+            task = index.delete_documents(filter=f"id IN [{', '.join(map(str, stubs))}] AND is_public NOT EXISTS")
+        waiter.settle(task, stubs)
 
 def is_search_only(actions: Sequence[str], indexes: Sequence[str], index_uid: str) -> bool:
     """True only for keys limited to the ``search`` action on ``index_uid``."""

@@ -45,8 +45,10 @@ def serve(folder: Path, *, catalog: Callable[[], dict] = build_catalog, prepare=
         yield {"url": site.url, "site": site, **data}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
+    """Per module: on PostgreSQL every module's server shares TEST_DATABASE_URL, whose
+    schema the next module's catalog replaces."""
     with serve(tmp_path_factory.mktemp("e2e")) as info:
         yield info
 

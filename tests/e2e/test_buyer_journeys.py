@@ -121,6 +121,7 @@ def rounds(browser, shop, journey: Callable[[Buyer], bool]) -> list[list[str]]:
         finally:
             buyer.close()
         if done:
+            print(f"{number} buyer(s); pages served by another worker than their renderer: {crossings}")
             return crossings
     pytest.fail(f"in {ROUNDS} rounds no page rendered by one worker was served by another "
                 f"(X-Page-Rendered-By / X-Served-By): {crossings}")

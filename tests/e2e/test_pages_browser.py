@@ -85,7 +85,8 @@ def test_search_from_the_header(live_server, phone):
     names = phone.locator(".results .card-title").all_inner_texts()
     # the name match ranks first; the seller's other products (seller name matches) follow
     assert names and names[0].startswith("Mật ong rừng")
-    assert phone.locator(".results .card-title mark").first.inner_text().lower() in ("mật", "ong")
+    if live_server["site"].database_url.startswith("sqlite"):  # the database search has no highlights (README)
+        assert phone.locator(".results .card-title mark").first.inner_text().lower() in ("mật", "ong")
 
 
 def test_desktop_layout(live_server, desktop):

@@ -54,7 +54,7 @@ def app_config(tmp_path, index_uid):
 def backend(ctx, index_uid):
     inner = getattr(get_search(), "primary", get_search())
     assert isinstance(inner, MeiliSearch)
-    inner.apply_settings()
+    inner.rebuild()  # the live index is only ever made by a reindex
     yield inner
     for raw in inner.client.get_raw_indexes({"limit": 1000})["results"]:
         if raw["uid"] == index_uid or raw["uid"].startswith(index_uid + "_"):

@@ -50,12 +50,21 @@ def meili() -> MeiliSearch:
     return inner
 
 
+@pytest.fixture
+def live(ctx, standin) -> MeiliSearch:
+    """The live index, made the only way the app ever makes it: a reindex (here of the
+    empty catalog). The requests it sent are forgotten."""
+    meili().rebuild()
+    standin.state.requests.clear()
+    return meili()
+
+
 def pending() -> list[SearchOutbox]:
     db.session.expire_all()
     return list(db.session.scalars(sa.select(SearchOutbox).where(SearchOutbox.delivered_at.is_(None))))
 
 
-def test_commit_sends_the_document_and_waits_for_its_task(ctx, standin):
+def test_commit_sends_the_document_and_waits_for_its_task(live, standin):
     product = make_product(name="Chè búp Tân Cương đặc biệt", featured=True, price_vnd=250_000)
     make_certification(product, stars=5)
     db.session.commit()
@@ -68,18 +77,14 @@ def test_commit_sends_the_document_and_waits_for_its_task(ctx, standin):
     # Numbers for the custom ranking rules, and the certificate's expiry for the filter.
     assert (doc["featured_rank"], doc["ocop_rank"], doc["ocop_stars"]) == (1, 5, 5)
     assert doc["ocop_until"] == int(product.certification.expires_on.strftime("%Y%m%d"))
-    # The live index did not exist: it was created with its settings before any document.
-    assert standin.writes()[:3] == [
-        ("POST", "/indexes"),
-        ("PATCH", "/indexes/products/settings"),
-        ("POST", "/indexes/products/documents"),
-    ]
+    # Only the document: the live index exists (a reindex made it); a delivery never creates one.
+    assert standin.writes() == [("POST", "/indexes/products/documents")]
     # The task was awaited before the outbox row was marked delivered.
     assert standin.calls("GET", r"/tasks/\d+")
     assert pending() == []
 
 
-def test_documents_go_in_batches(ctx, standin):
+def test_documents_go_in_batches(live, standin):
     meili().batch_size = 2
     category = make_category()
     seller = make_seller()
@@ -92,7 +97,7 @@ def test_documents_go_in_batches(ctx, standin):
     assert len(standin.state.indexes["products"]["docs"]) == 5
 
 
-def test_unpublished_and_deleted_products_are_removed_by_id(ctx, standin):
+def test_unpublished_and_deleted_products_are_removed_by_id(live, standin):
     kept = make_product(name="Gạo nếp cái hoa vàng")
     hidden = make_product(name="Trà hoa vàng")
     gone = make_product(name="Bánh chưng")
@@ -108,7 +113,7 @@ def test_unpublished_and_deleted_products_are_removed_by_id(ctx, standin):
     assert set(standin.state.indexes["products"]["docs"]) == {kept.id}
 
 
-def test_suspending_a_seller_removes_all_its_products(ctx, standin):
+def test_suspending_a_seller_removes_all_its_products(live, standin):
     seller = make_seller(name="HTX Tân Cương")
     a = make_product(seller=seller)
     b = make_product(seller=seller)
@@ -120,7 +125,7 @@ def test_suspending_a_seller_removes_all_its_products(ctx, standin):
     assert standin.state.indexes["products"]["docs"] == {}
 
 
-def test_a_failed_task_keeps_the_change_until_it_succeeds(ctx, standin):
+def test_a_failed_task_keeps_the_change_until_it_succeeds(live, standin):
     standin.state.fail_tasks = {"code": "invalid_document_fields", "message": "boom"}
     product = make_product(name="Nấm hương rừng")
     db.session.commit()
@@ -136,7 +141,7 @@ def test_a_failed_task_keeps_the_change_until_it_succeeds(ctx, standin):
     assert standin.state.indexes["products"]["docs"][product.id]["name"] == "Nấm hương rừng"
 
 
-def test_an_outage_loses_no_update(ctx, standin):
+def test_an_outage_loses_no_update(live, standin):
     """Engine unreachable for three commits, then back: every change arrives."""
     from meilisearch import Client
 
@@ -162,7 +167,7 @@ def test_an_outage_loses_no_update(ctx, standin):
     assert sum(len(call.body) for call in standin.calls("POST", DOCS)) == 2
 
 
-def test_search_sends_one_multi_search_and_reads_the_answer(ctx, standin):
+def test_search_sends_one_multi_search_and_reads_the_answer(live, standin):
     standin.state.multi_search_response = {
         "results": [
             {
@@ -221,7 +226,7 @@ def _answer_by_text(totals: dict[str, list[int] | int]):
     return answer
 
 
-def test_only_words_reach_the_engine_and_all_must_match(ctx, standin):
+def test_only_words_reach_the_engine_and_all_must_match(live, standin):
     standin.state.multi_search_fn = _answer_by_text({"chè ngon cay ST25 A": [4]})
     result = get_search().search(SearchQuery(text='chè "ngon -cay ST25-A', with_facets=False))
     assert result.ids == [4]
@@ -231,7 +236,7 @@ def test_only_words_reach_the_engine_and_all_must_match(ctx, standin):
     assert main["matchingStrategy"] == "all"
 
 
-def test_short_word_swap_then_unknown_words_dropped(ctx, standin):
+def test_short_word_swap_then_unknown_words_dropped(live, standin):
     standin.state.multi_search_fn = _answer_by_text({"tan": 5, "cuong": 3, "tan cuong": [1, 2]})
     result = get_search().search(SearchQuery(text="tna cuong", with_facets=False))
     assert (result.ids, result.total, result.corrected_text) == ([1, 2], 2, "tan cuong")
@@ -242,7 +247,7 @@ def test_short_word_swap_then_unknown_words_dropped(ctx, standin):
     assert all(q["hitsPerPage"] == 0 for q in standin.calls("POST", r"/multi-search")[1].body["queries"])
 
 
-def test_trailing_words_dropped_while_nothing_matches(ctx, standin):
+def test_trailing_words_dropped_while_nothing_matches(live, standin):
     standin.state.multi_search_fn = _answer_by_text({"gao": [7, 8], "nep": 4, "xyzt": 0})
     result = get_search().search(SearchQuery(text="gao nep xyzt", with_facets=False))
     assert (result.ids, result.corrected_text) == ([7, 8], None)
@@ -250,14 +255,14 @@ def test_trailing_words_dropped_while_nothing_matches(ctx, standin):
     assert main_texts == ["gao nep xyzt", "gao", "gao nep", "gao"]
 
 
-def test_nonsense_stays_empty(ctx, standin):
+def test_nonsense_stays_empty(live, standin):
     standin.state.multi_search_fn = _answer_by_text({})
     result = get_search().search(SearchQuery(text="chw"))
     assert (result.ids, result.total, result.degraded) == ([], 0, False)
     assert len(standin.calls("POST", r"/multi-search")) == 2  # the search and one probe batch
 
 
-def test_engine_error_answers_degrade_instead_of_500(client, ctx, standin):
+def test_engine_error_answers_degrade_instead_of_500(client, live, standin):
     make_product(name="Chè búp Tân Cương")
     db.session.commit()
     standin.state.multi_search_response = {"message": "unexpected"}  # no "results"
@@ -267,7 +272,7 @@ def test_engine_error_answers_degrade_instead_of_500(client, ctx, standin):
     assert response.status_code == 200 and response.get_json()["degraded"] is True
 
 
-def test_suggest_asks_for_public_names_and_slugs(ctx, standin):
+def test_suggest_asks_for_public_names_and_slugs(live, standin):
     standin.state.search_response = {"hits": [{"name": "Chè búp", "slug": "che-bup"}]}
     assert [(s.text, s.slug) for s in get_search().suggest("ch")] == [("Chè búp", "che-bup")]
     [call] = standin.calls("POST", r"/indexes/products/search")
@@ -277,7 +282,10 @@ def test_suggest_asks_for_public_names_and_slugs(ctx, standin):
 
 def test_settings_are_applied_once(ctx, standin):
     backend = meili()
-    assert backend.apply_settings() is True
+    with pytest.raises(SearchUnavailable):  # the live index is made only by a reindex
+        backend.apply_settings()
+    assert backend.apply_settings(create=True) is True
+    # GET settings answers with every default filled in and sets sorted: still equal.
     assert backend.apply_settings() is False  # idempotent: nothing sent the second time
     patches = standin.calls("PATCH", r"/indexes/products/settings")
     assert len(patches) == 1
@@ -285,7 +293,7 @@ def test_settings_are_applied_once(ctx, standin):
     assert standin.calls("POST", r"/indexes")[0].body == {"primaryKey": "id", "uid": "products"}
 
 
-def test_rebuild_fills_a_fresh_index_then_swaps(ctx, standin):
+def test_rebuild_fills_a_fresh_index_then_swaps(live, standin):
     backend = meili()
     backend.batch_size = 2
     products = [make_product(name=f"Sản phẩm {i}") for i in range(3)]
@@ -323,7 +331,7 @@ def test_rebuild_fills_a_fresh_index_then_swaps(ctx, standin):
     assert fresh not in standin.state.indexes
 
 
-def test_rebuild_failure_keeps_the_live_index(ctx, standin):
+def test_rebuild_failure_keeps_the_live_index(live, standin):
     backend = meili()
     make_product(name="Chè")
     db.session.commit()
@@ -336,7 +344,7 @@ def test_rebuild_failure_keeps_the_live_index(ctx, standin):
     assert standin.calls("POST", r"/swap-indexes") == []
 
 
-def test_reindex_command_shows_progress_and_count(ctx, runner, standin):
+def test_reindex_command_shows_progress_and_count(live, runner, standin):
     for i in range(3):
         make_product(name=f"Gạo {i}")
     db.session.commit()
@@ -346,7 +354,7 @@ def test_reindex_command_shows_progress_and_count(ctx, runner, standin):
     assert standin.calls("POST", r"/swap-indexes")
 
 
-def test_health_counts_documents_and_pending(ctx, standin):
+def test_health_counts_documents_and_pending(live, standin):
     make_product()
     db.session.commit()
     health = get_search().health()
@@ -354,7 +362,7 @@ def test_health_counts_documents_and_pending(ctx, standin):
     assert health.detail["index"] == "products"
 
 
-def test_browser_key_is_search_only(ctx, standin):
+def test_browser_key_is_search_only(live, standin):
     standin.state.keys = [
         {"uid": "a", "key": "admin", "name": "Default Admin API Key", "description": None, "actions": ["*"],
          "indexes": ["*"], "expiresAt": None, "createdAt": "2026-01-01T00:00:00.000000Z", "updatedAt": None},
@@ -372,7 +380,7 @@ def test_browser_key_is_search_only(ctx, standin):
     assert json.dumps(created.body).count("*") == 0
 
 
-def test_deliver_command_sends_what_an_outage_left(ctx, runner, standin):
+def test_deliver_command_sends_what_an_outage_left(live, runner, standin):
     standin.state.fail_tasks = {"code": "internal", "message": "busy"}
     make_product(name="Gạo nếp")
     make_product(name="Gạo tẻ")
@@ -387,7 +395,7 @@ def test_deliver_command_sends_what_an_outage_left(ctx, runner, standin):
     assert len(standin.state.indexes["products"]["docs"]) == 2
 
 
-def test_key_command_prints_only_a_search_key(ctx, runner, standin):
+def test_key_command_prints_only_a_search_key(live, runner, standin):
     result = runner.invoke(args=["search", "key"])
     assert result.exit_code == 1 and "no search-only key" in result.output
     result = runner.invoke(args=["search", "key", "--create"])
@@ -396,7 +404,7 @@ def test_key_command_prints_only_a_search_key(ctx, runner, standin):
     assert standin.state.keys[0]["actions"] == ["search"]
 
 
-def test_popularity_goes_as_partial_updates_in_batches_through_the_outbox(ctx, runner, standin):
+def test_popularity_goes_as_partial_updates_in_batches_through_the_outbox(live, runner, standin):
     """The analytics rollup sends {id, view_count} only, for public products, in
     batches, through outbox rows written in the rollup's transaction."""
     from datetime import timedelta
@@ -431,7 +439,7 @@ def test_popularity_goes_as_partial_updates_in_batches_through_the_outbox(ctx, r
     assert len(standin.calls("PUT", DOCS)) == 2
 
 
-def test_popularity_waits_in_the_outbox_while_the_engine_is_down(ctx, runner, standin):
+def test_popularity_waits_in_the_outbox_while_the_engine_is_down(live, runner, standin):
     from marketplace.analytics.models import DailyCount
     from marketplace.text import today_vn
 
@@ -452,7 +460,7 @@ def test_popularity_waits_in_the_outbox_while_the_engine_is_down(ctx, runner, st
 # -- the adapter review, issue 9 (b)-(h) ----------------------------------------------------
 
 
-def test_reindex_skips_a_batch_with_no_public_products(ctx, standin):
+def test_reindex_skips_a_batch_with_no_public_products(live, standin):
     """(b) A chunk whose products stopped being public while the reindex ran sends no
     request (the client would send add_documents([]) as null, which the server refuses)."""
     backend = meili()
@@ -473,7 +481,7 @@ def test_reindex_skips_a_batch_with_no_public_products(ctx, standin):
     assert set(standin.state.indexes["products"]["docs"]) == {products[0].id, products[2].id}
 
 
-def test_totals_stay_exact_beyond_max_total_hits(ctx, standin):
+def test_totals_stay_exact_beyond_max_total_hits(live, standin):
     """(c) totalHits stops at maxTotalHits (10,000); the total comes from the
     rural_industry distribution, which counts every match."""
     standin.state.multi_search_fn = lambda q: {
@@ -489,49 +497,7 @@ def test_totals_stay_exact_beyond_max_total_hits(ctx, standin):
     assert settings_payload()["pagination"] == {"maxTotalHits": 10_000}
 
 
-def test_settings_restored_when_the_index_was_recreated_without_them(ctx, standin):
-    """(d) The index is deleted behind the app's back; the next addition makes the
-    server recreate it without settings. The first error saying so (a deletion by
-    filter, invalid_document_filter) re-applies the settings and retries once."""
-    kept = make_product(name="Chè xanh")
-    gone = make_product(name="Chè đen")
-    db.session.commit()
-    del standin.state.indexes["products"]  # someone deleted the index
-
-    kept.name = "Chè xanh loại 1"
-    db.session.commit()  # the per-process flag still says "the index exists"
-    assert standin.state.indexes["products"]["settings"] == {}  # implicitly recreated
-    gone.status = "archived"
-    db.session.commit()
-
-    assert pending() == []
-    live = standin.state.indexes["products"]
-    assert live["settings"]["filterableAttributes"] == settings_payload()["filterableAttributes"]
-    assert set(live["docs"]) == {kept.id}
-    # refused once (invalid_document_filter), retried once after the settings
-    assert len(standin.calls("POST", DOCS + "/delete")) == 2
-
-
-def test_search_restores_lost_settings_and_retries_once(ctx, standin):
-    """(d) A search refused with invalid_search_filter re-applies the settings and
-    asks again; a missing index is not recreated empty: the search degrades."""
-    make_product(name="Chè búp Tân Cương")
-    db.session.commit()
-    standin.state.indexes["products"]["settings"] = {}
-    standin.state.multi_search_errors = [(400, {"code": "invalid_search_filter", "message": "not filterable"})]
-    standin.state.multi_search_fn = _answer_by_text({"tan cuong": [1]})
-    result = get_search().search(SearchQuery(text="tan cuong", with_facets=False))
-    assert (result.ids, result.degraded) == ([1], False)
-    assert standin.state.indexes["products"]["settings"]["filterableAttributes"]
-    assert len(standin.calls("POST", r"/multi-search")) == 2
-
-    standin.state.multi_search_errors = [(404, {"code": "index_not_found", "message": "gone"})]
-    result = get_search().search(SearchQuery(text="tan cuong", with_facets=False))
-    assert result.degraded is True and result.total == 1  # from the database
-    assert standin.calls("POST", r"/indexes") == [standin.calls("POST", r"/indexes")[0]]  # not recreated
-
-
-def test_one_bad_document_holds_up_only_itself(ctx, standin):
+def test_one_bad_document_holds_up_only_itself(live, standin):
     """(e) The engine refuses a batch because of one document: the batch is split
     until the bad one is alone; the others are delivered, only it stays pending."""
     category = make_category()
@@ -553,7 +519,7 @@ def test_one_bad_document_holds_up_only_itself(ctx, standin):
     assert pending() == []
 
 
-def test_an_engine_wide_failure_is_not_bisected(ctx, standin):
+def test_an_engine_wide_failure_is_not_bisected(live, standin):
     meili().apply_settings()
     standin.state.fail_tasks = {"code": "no_space_left_on_device", "message": "disk full"}
     make_product(name="Chè 1")
@@ -564,14 +530,18 @@ def test_an_engine_wide_failure_is_not_bisected(ctx, standin):
 
 
 def test_two_processes_creating_the_index_is_success(ctx, standin):
-    """(f) Another process created the index between our lookup and our creation."""
+    """(f) Another process created the index between our lookup and our creation (a
+    reindex creates the live name for its swap when it is missing)."""
 
     def other_process_wins(uid: str) -> None:
-        standin.state.indexes.setdefault(uid, {"settings": {}, "docs": {}, "primaryKey": "id"})
+        if uid == "products":
+            standin.new_index(uid, "id")
 
     standin.state.hooks["create_index"] = other_process_wins
     product = make_product(name="Mật ong rừng")
-    db.session.commit()
+    db.session.commit()  # no live index yet: the change waits for the reindex
+    assert "products" not in standin.state.indexes and len(pending()) == 1
+    meili().rebuild()
     failed = [t for t in standin.state.tasks.values() if t["status"] == "failed"]
     assert [t["error"]["code"] for t in failed] == ["index_already_exists"]
     assert pending() == []
@@ -579,7 +549,7 @@ def test_two_processes_creating_the_index_is_success(ctx, standin):
     assert live["settings"] == settings_payload() and set(live["docs"]) == {product.id}
 
 
-def test_replay_after_the_swap_goes_through_the_outbox(ctx, standin):
+def test_replay_after_the_swap_goes_through_the_outbox(live, standin):
     """(g) Changes made during a reindex are re-sent after the swap as outbox rows
     (under the outbox's row locks), so an engine failure then leaves them pending
     instead of losing them or sending an older state outside the locks."""
@@ -606,7 +576,7 @@ def test_replay_after_the_swap_goes_through_the_outbox(ctx, standin):
     assert standin.state.indexes["products"]["docs"][product.id]["name"] == "Chè móc câu loại đặc biệt"
 
 
-def test_highlight_markers_never_reach_the_index(ctx, standin):
+def test_highlight_markers_never_reach_the_index(live, standin):
     """(h) U+0002/U+0003 are Meilisearch's highlight tags here: in a name they would
     become <mark> on the results page."""
     seller = make_seller(name="HTX \u0002Hảo\u0003 Đạt")
@@ -616,3 +586,34 @@ def test_highlight_markers_never_reach_the_index(ctx, standin):
     assert doc["name"] == "Chè búp Tân Cương" and doc["description"] == "Ngon."
     assert doc["seller"]["name"] == "HTX Hảo Đạt"
     assert "\u0002" not in json.dumps(doc, ensure_ascii=False)
+
+
+# -- repairs by the job runner (issue 17) ---------------------------------------------------
+
+
+def test_deliver_command_repairs_a_lost_index_first(live, runner, standin):
+    product = make_product(name="Gạo nếp cái hoa vàng")
+    db.session.commit()
+    standin.lose_data()  # the engine restarted on an empty data directory
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 1 and "status:     rebuilding" in result.output
+    result = runner.invoke(args=["search", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Index repaired: reindexed." in result.output
+    assert set(standin.state.indexes["products"]["docs"]) == {product.id}
+    assert runner.invoke(args=["search", "maintain"]).output.strip() == "Nothing to repair."
+
+
+def test_one_runner_at_a_time_takes_a_reindex(live, standin):
+    from datetime import timedelta
+
+    from marketplace.search import index_state
+    from marketplace.text import utcnow
+
+    assert index_state.request_reindex("products", "test") is True
+    assert index_state.request_reindex("products", "again") is False  # raised once
+    assert index_state.claim_reindex("products") is True
+    assert index_state.claim_reindex("products") is False  # another runner holds it
+    assert meili().maintain() is None  # so this one does nothing
+    later = utcnow() + index_state.REINDEX_LEASE + timedelta(minutes=1)
+    assert index_state.claim_reindex("products", now=later) is True  # the holder died: taken over

@@ -70,7 +70,8 @@ NOTED_KEYS = ("analytics_page", "analytics_search")
 MAX_URL = 2048  # longer URLs are rendered, never stored
 
 # Per-request state in ``g`` (an app context may outlive a request: tests, CLI loops).
-_REQUEST_KEYS = ("pagecache", "pagecache_hit", "pagecache_markers", "pagecache_nostore", "catalog_generation",
+_REQUEST_KEYS = ("pagecache", "pagecache_hit", "pagecache_markers", "pagecache_prefix", "pagecache_nostore",
+                 "catalog_generation",
                  "catalog_scopes", "nav_categories")
 
 

@@ -4,14 +4,13 @@ search-click reference), and every response has its markers replaced by this req
 values — on a cache hit and on a fresh render alike.
 
 A marker is ``_pc<nonce>_<kind>[-arg…]_``: letters, digits, ``_`` and ``-`` only, so it
-passes through HTML escaping and URL building unchanged. The nonce is random per process,
-but filling never relies on it: a render notes every marker it made (``made``), a stored
-page carries that list, and ``fill`` replaces exactly those strings. So any worker, on any
-instance sharing the stored pages, after any restart, fills a page another process
-rendered; and text a visitor typed (a search, a seller's story) that looks like a marker is
-never matched unless it is byte for byte a marker the page's own render made — which needs
-a nonce that never leaves the server (every marker is replaced before a response is sent).
-A filler never fails the page: an unknown kind, a bad argument or an error gives "".
+passes through HTML escaping and URL building unchanged. The nonce is random **per
+render**, and filling relies on nothing else: a render notes every marker it made
+(``made``), a stored page carries that list, and ``fill`` replaces exactly those strings.
+So any worker, on any instance sharing the stored pages, after any restart, fills a page
+another process rendered; and text a visitor or a seller typed that looks like a marker is
+never matched: it was typed before the render drew its nonce. A filler never fails the
+page: an unknown kind, a bad argument or an error gives "".
 """
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from markupsafe import Markup, escape
 
 log = logging.getLogger(__name__)
 
-_MARK = f"_pc{secrets.token_hex(8)}_"
+PREFIX_LENGTH = len("_pc") + 16 + 1  # "_pc<16 hex>_"
 _ARG = re.compile(r"[A-Za-z0-9]{1,32}")
 MAX_ARGS = 4
 
@@ -41,12 +40,20 @@ def slot(kind: str, *args: object) -> str:
     """The marker of a per-visitor value (plain text, URL- and HTML-safe), noted as made
     by this render. Arguments are short runs of letters and digits (others are dropped)."""
     parts = [str(a) for a in args[:MAX_ARGS]]
-    marker = _MARK + kind + "".join(f"-{a}" for a in parts if _ARG.fullmatch(a)) + "_"
+    marker = prefix() + kind + "".join(f"-{a}" for a in parts if _ARG.fullmatch(a)) + "_"
     made = g.get("pagecache_markers")
     if made is None:
         made = g.pagecache_markers = {}
     made[marker] = None
     return marker
+
+
+def prefix() -> str:
+    """This render's marker prefix (its nonce drawn at the first slot)."""
+    mark = g.get("pagecache_prefix")
+    if mark is None:
+        mark = g.pagecache_prefix = f"_pc{secrets.token_hex(8)}_"
+    return mark
 
 
 def visitor_slot(kind: str, *args: object) -> Markup:
@@ -60,7 +67,7 @@ def made() -> tuple[str, ...]:
 
 
 def _value(marker: str) -> bytes:
-    kind, *args = marker[len(_MARK):-1].split("-")  # every process's nonce has the same length
+    kind, *args = marker[PREFIX_LENGTH:-1].split("-")
     filler = _fillers.get(kind)
     if filler is None:
         return b""

@@ -199,7 +199,6 @@ class SharedStore:
             return
         self._written += len(data)
         if self._written >= self.max_bytes // 8 and self._sweeping.acquire(blocking=False):
-            self._written = 0
             threading.Thread(target=self._sweep_in_background, daemon=True).start()
 
     def remove(self, key: str, epoch: str) -> None:
@@ -210,7 +209,8 @@ class SharedStore:
 
     def _sweep_in_background(self) -> None:
         try:
-            self.sweep()
+            if self.sweep() >= 0:
+                self._written = 0  # else another process was sweeping: try again at the next save
         finally:
             self._sweeping.release()
 
