@@ -5,8 +5,8 @@ in that order the database read and sorted every public product of the category 
 of the demo's 2,760 in its largest) on every rendered product page, ~1 ms of a ~10 ms
 page; with it, it reads the first rows in order and stops.
 
-Revision ID: 0018_related_index
-Revises: 0017_cache_scopes
+Revision ID: 0019_related_index
+Revises: 0018_search_index_state
 Create Date: 2026-12-07 01:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_related_index'
-down_revision = '0017_cache_scopes'
+revision = '0019_related_index'
+down_revision = '0018_search_index_state'
 branch_labels = None
 depends_on = None
 
