@@ -421,6 +421,7 @@ def main() -> None:
     parser.add_argument("--ports", default=os.environ.get("LIVE_SERVER_PORTS"),
                         help="loopback port range, e.g. 5700-5749 (default: $LIVE_SERVER_PORTS, else 5450-5499)")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (servers' logs, mode databases)")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if unknown := [m for m in modes if m not in MODES]:
@@ -508,11 +509,10 @@ def main() -> None:
                           "cores": os.cpu_count(), "uptime": uptime, "workers": args.workers,
                           "connections": args.connections, "urls": {k: len(v) for k, v in kinds.items()},
                           "ceiling": ceilings, "ceiling_rps": ceiling_rps, "modes": results}))
-    shutil.rmtree(workdir / "urls", ignore_errors=True)
-    for mode in modes:
-        shutil.rmtree(workdir / mode, ignore_errors=True)
-    if not args.instance:
-        shutil.rmtree(workdir, ignore_errors=True)
+    if args.keep:
+        print(f"servers' logs (one JSON line per request, with its duration in the app) kept in {workdir}")
+        return
+    shutil.rmtree(workdir, ignore_errors=True)  # the seeded instance too, unless --instance named it
 
 
 if __name__ == "__main__":
