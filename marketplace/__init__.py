@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import i18n
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.install_template_gettext(app)
 
     from .web import init_web
     init_web(app)

@@ -25,3 +25,40 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _translations():  # noqa: ANN202 — babel's Translations or NullTranslations
+    """``flask_babel.get_translations()``, looked up once per request and locale.
+
+    Flask-Babel's own lookup walks several ``g`` proxies and formats the locale's name on
+    every call; a product page makes ~45 of them. The result depends only on the request's
+    locale and domain (what ``force_locale`` and ``refresh`` change), so it is noted on
+    Flask-Babel's per-request namespace with both and used while they are the same objects.
+    """
+    from flask import g
+    from flask_babel import get_translations
+
+    try:
+        ctx = g._flask_babel
+    except (AttributeError, RuntimeError):  # no locale chosen yet, or outside an app context
+        return get_translations()
+    noted = getattr(ctx, "marketplace_translations", None)
+    locale, domain = getattr(ctx, "babel_locale", None), getattr(ctx, "babel_domain", None)
+    if noted is not None and locale is not None and noted[0] is locale and noted[1] is domain:
+        return noted[2]
+    translations = get_translations()
+    ctx.marketplace_translations = (getattr(ctx, "babel_locale", None), getattr(ctx, "babel_domain", None),
+                                    translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:  # noqa: ANN001
+    """The templates' ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext``: Flask-Babel's
+    (installed by ``babel.init_app``) on ``_translations()``."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

@@ -18,3 +18,23 @@ def test_language_choice_sticks_for_the_session(client):
 
 def test_unknown_language_falls_back_to_vietnamese(client):
     assert 'lang="vi"' in client.get("/?lang=xx").get_data(as_text=True)
+
+
+def test_template_gettext_follows_the_request_locale_force_locale_and_refresh(app):
+    """The templates' translations, noted once per request, still follow every switch."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Tìm') }}|{{ ngettext('%(num)s sản phẩm', '%(num)s sản phẩm', 2) }}"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string("{{ _('Tìm') }}") == "Search"
+        with force_locale("vi"):
+            assert render_template_string("{{ _('Tìm') }}") == "Tìm"
+        assert render_template_string("{{ _('Tìm') }}") == "Search"
+    with app.test_request_context("/"):
+        assert render_template_string(page).startswith("Tìm|")
+        with force_locale("en"):
+            assert render_template_string(page).startswith("Search|")
+            refresh()  # keeps the forced locale
+            assert render_template_string("{{ _('Trang chủ') }}") == "Home"
+        assert render_template_string("{{ _('Trang chủ') }}") == "Trang chủ"

@@ -9,10 +9,12 @@ from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.text import format_date, today_vn
 from tests.factories import (
@@ -275,6 +277,40 @@ def test_product_page_shows_price_badge_rural_mark_seller_and_related(client, sh
     assert 'href="tel:0912345678"' in seller and "Đã xác minh" in seller
     related = html.split("Sản phẩm liên quan", 1)[1]
     assert product_slugs(related) == [shop.gift]
+
+
+def test_related_products_same_category_most_viewed_first_then_the_sellers_others(app, client):
+    """Up to four: the category's public products by views (ties: newest id first), then
+    the seller's products of other categories by views; never the product itself, a
+    hidden product or a suspended seller's."""
+    app.config["PAGE_CACHE"] = False  # the query's order, rendered each time
+    with app.app_context():
+        tea, honey, rice = make_category(name="Chè"), make_category(name="Mật ong"), make_category(name="Gạo")
+        seller, other = make_seller(), make_seller()
+        suspended = make_seller(status="suspended")
+        page = make_product(name="Chè trang này", seller=seller, category=tea, view_count=1000)
+        made = {
+            "tea-hidden": make_product(name="Chè ẩn", seller=other, category=tea, status="draft", view_count=900),
+            "tea-suspended": make_product(name="Chè bị khóa", seller=suspended, category=tea, view_count=800),
+            "tea-5-a": make_product(name="Chè năm a", seller=other, category=tea, view_count=5),
+            "tea-5-b": make_product(name="Chè năm b", seller=other, category=tea, view_count=5),
+            "own-honey": make_product(name="Mật ong nhà", seller=seller, category=honey, view_count=50),
+            "own-rice": make_product(name="Gạo nhà", seller=seller, category=rice, view_count=70),
+            "own-rice-low": make_product(name="Gạo nhà ít", seller=seller, category=rice, view_count=1),
+            "other-honey": make_product(name="Mật ong khác", seller=other, category=honey, view_count=99),
+        }
+        slugs = {key: p.slug for key, p in made.items()}
+        slug = page.slug
+        db.session.commit()
+    related = html_of(client.get(f"/san-pham/{slug}")).split("Sản phẩm liên quan", 1)[1]
+    assert product_slugs(related) == [slugs["tea-5-b"], slugs["tea-5-a"], slugs["own-rice"], slugs["own-honey"]]
+    with app.app_context():
+        db.session.execute(sa.update(Product).values(view_count=9).where(Product.slug == slugs["tea-5-a"]))
+        for key in ("tea-hidden", "tea-suspended"):
+            db.session.execute(sa.update(Product).values(view_count=0).where(Product.slug == slugs[key]))
+        db.session.commit()
+    related = html_of(client.get(f"/san-pham/{slug}")).split("Sản phẩm liên quan", 1)[1]
+    assert product_slugs(related)[:2] == [slugs["tea-5-a"], slugs["tea-5-b"]]
 
 
 def test_product_page_seo_canonical_opengraph_and_jsonld(client, shop):

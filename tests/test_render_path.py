@@ -123,6 +123,58 @@ def test_listing_card_shows_every_field_in_both_languages(client, catalog, lang,
     assert "che-nhap" not in cards and "che-cua-co-so-bi-khoa" not in cards
 
 
+def test_imported_macros_are_jinjas_module_and_see_an_importers_extra_globals(app):
+    """The cheaper import check returns what Jinja's returns: the macro template's cached
+    module when the importer has no globals it lacks, a module built with them when it has."""
+    from jinja2 import DictLoader, Template
+
+    env = app.jinja_env
+    loader = env.loader
+    env.loader = DictLoader({
+        "m.html": "{% macro shout(x) %}{{ x|upper }}{{ extra|default('') }}{% endmacro %}",
+        "page.html": "{% from 'm.html' import shout %}{{ shout(word) }}",
+    })
+    cache, env.cache = env.cache, {}  # the test's templates only, each loaded once
+    try:
+        with app.test_request_context("/"):
+            macros = env.get_template("m.html")
+            page = env.get_template("page.html")
+            assert page.render(word="chè") == "CHÈ"
+            cached = macros._module
+            assert cached is not None and page.render(word="mật ong") == "MẬT ONG"
+            assert macros._module is cached
+            ctx = page.new_context({})
+            assert macros._get_default_module(ctx) is cached is Template._get_default_module(macros, ctx)
+            with_extra = env.get_template("page.html", globals={"extra": "!"})
+            assert with_extra.render(word="gạo") == "GẠO!"  # a module built with the importer's global
+            assert macros._get_default_module(with_extra.new_context({})) is not cached
+    finally:
+        env.loader, env.cache = loader, cache
+
+
+def test_product_detail_loads_every_photo_in_order_in_one_statement(app, catalog):
+    """The product page's query: photos (stored out of order, several rows per product
+    once joined) come back complete, by position, one product; no lazy load afterwards."""
+    statements = []
+    with app.test_request_context("/"):
+        slug = db.session.get(Product, catalog["full"]).slug
+        db.session.expunge_all()
+
+        def note(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            product = queries.public_product_detail(slug)
+            shown = ([p.key for p in product.photos], product.seller.name, product.category.slug,
+                     product.valid_certification.stars, product.rural_industry.level)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert shown == (["a" * 32, "b" * 32], "HTX Chè Tân Cương", "che", 4, "region")
+    assert len([s for s in statements if "FROM products" in s]) == 1
+    assert not [s for s in statements if "FROM product_photos" in s and "products" not in s]
+
+
 def test_url_for_value_gives_what_url_for_gives(app):
     cases = [
         ("catalog.product", "slug", "che-moc-cau", {}),

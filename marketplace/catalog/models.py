@@ -122,6 +122,8 @@ class Product(db.Model):
         UniqueConstraint("seller_id", "code", name="uq_products_seller_code"),
         # Public products per category, area and seller (home figures) from the index alone.
         Index("ix_products_seller_status_category_area", "seller_id", "status", "category_id", "area_id"),
+        # A product page's related products: a category's public products, most viewed first.
+        Index("ix_products_category_status_views", "category_id", "status", "view_count", "id"),
         # PostgreSQL only: a trigram index makes the database search's substring
         # filters on search_text (LIKE '%tok%', and a typo's one-edit regular expression)
         # index lookups instead of table scans. Migration 0014_pg_trgm.

@@ -135,13 +135,15 @@ def _public_product_detail() -> sa.Select:
         joinedload(Product.area),
         joinedload(Product.certification),
         joinedload(Product.rural_industry),
-        selectinload(Product.photos),
+        # Joined too (a row per photo; a product has a few): a second SELECT … IN for
+        # them cost more than the whole joined statement (~1 ms of a ~10 ms page).
+        joinedload(Product.photos),
     )
 
 
 def public_product_detail(slug: str) -> Product | None:
     """A public product with everything its page shows (seller's area, category parent)."""
-    product = db.session.scalars(_public_product_detail(), {"slug": slug}).first()
+    product = db.session.scalars(_public_product_detail(), {"slug": slug}).unique().first()
     if product is not None:
         generation.depends(f"p:{product.id}", f"s:{product.seller_id}")
     return product
@@ -149,16 +151,27 @@ def public_product_detail(slug: str) -> Product | None:
 
 @functools.cache
 def _related_product_ids(limit: int) -> sa.Select:
-    same_category = Product.category_id == sa.bindparam("category_id")
-    return (
-        public_product_ids()
-        .where(
-            Product.id != sa.bindparam("product_id"),
-            sa.or_(same_category, Product.seller_id == sa.bindparam("seller_id")),
+    """The same category's most viewed first, then the seller's other categories': two
+    branches of ``limit`` rows each, so each reads an index in its order and stops
+    (``ix_products_category_status_views``, ``ix_products_seller_status_category_area``),
+    instead of sorting every public product of the category (1,168 rows for the demo's
+    largest). The order is the one of ``ORDER BY category_id = :c DESC, view_count DESC,
+    id DESC`` over both."""
+    def branch(rank: int, condition: sa.ColumnElement[bool]) -> sa.Subquery:
+        return (
+            public_product_ids()
+            .add_columns(sa.literal(rank).label("rank"), Product.view_count)
+            .where(Product.id != sa.bindparam("product_id"), condition)
+            .order_by(Product.view_count.desc(), Product.id.desc())
+            .limit(limit)
+            .subquery()
         )
-        .order_by(same_category.desc(), Product.view_count.desc(), Product.id.desc())
-        .limit(limit)
-    )
+
+    category = sa.bindparam("category_id")
+    same = branch(0, Product.category_id == category)
+    other = branch(1, sa.and_(Product.seller_id == sa.bindparam("seller_id"), Product.category_id != category))
+    both = sa.union_all(*(sa.select(b.c.id, b.c.rank, b.c.view_count) for b in (same, other))).subquery()
+    return sa.select(both.c.id).order_by(both.c.rank, both.c.view_count.desc(), both.c.id.desc()).limit(limit)
 
 
 def related_product_ids(product: Product, limit: int = 4) -> list[int]:
