@@ -55,8 +55,9 @@ def server(tmp_path_factory):
                 db.session.add(DailyCount(day=day, kind="product", object_id=product.id, views=12_345 + back))
             for i, query in enumerate(LONG_QUERIES):
                 zero = 5 if i == 2 else 0
+                # Searched by enough distinct visitors for staff to see the text (SEARCH_TEXT_MIN_VISITORS).
                 db.session.add(SearchDaily(day=day, query=query, searches=1234, zero_results=zero, results=0 if zero else 17,
-                                           clicked=300, clicks=456))
+                                           clicked=300, clicks=456, visitors=250))
         event = SearchEvent(token="tok-1", day=today, query=LONG_QUERIES[0], results=17, clicks=1)
         db.session.add(event)
         db.session.flush()
