@@ -419,6 +419,10 @@ class Memo:
 # ------------------------------------------------------------------------ writing
 
 
+_SET_SCOPE = sa.text("INSERT INTO cache_scopes (scope, version) VALUES (:s, :v)"
+                     " ON CONFLICT (scope) DO UPDATE SET version = excluded.version")
+
+
 def bump_scopes(conn, scopes: Iterable[str]) -> None:  # noqa: ANN001
     """Move ``scopes`` explicitly, for writes the triggers do not see (a rebuild of the
     embedded search index, the popularity order after a rollup). Same lock order as the
@@ -432,8 +436,7 @@ def bump_scopes(conn, scopes: Iterable[str]) -> None:  # noqa: ANN001
         conn.execute(sa.text(_BUMP))
         value = current(conn)
     for name in names:
-        conn.execute(sa.text("INSERT INTO cache_scopes (scope, version) VALUES (:s, :v)"
-                             " ON CONFLICT (scope) DO UPDATE SET version = excluded.version"), {"s": name, "v": value})
+        conn.execute(_SET_SCOPE, {"s": name, "v": value})
 
 
 def bump(conn) -> None:  # noqa: ANN001
@@ -446,8 +449,7 @@ def move_past(conn, seen: int) -> None:  # noqa: ANN001
     restore brought back an older number that running processes cached pages under)."""
     value = max(seen, current(conn)) + 1
     conn.execute(sa.text(f"UPDATE catalog_generation SET value = :v WHERE id = {ROW_ID}"), {"v": value})
-    conn.execute(sa.text("INSERT INTO cache_scopes (scope, version) VALUES (:s, :v)"
-                         " ON CONFLICT (scope) DO UPDATE SET version = excluded.version"), {"s": ALL, "v": value})
+    conn.execute(_SET_SCOPE, {"s": ALL, "v": value})
 
 
 def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001

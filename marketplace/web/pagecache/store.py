@@ -201,12 +201,6 @@ class SharedStore:
         if self._written >= self.max_bytes // 8 and self._sweeping.acquire(blocking=False):
             threading.Thread(target=self._sweep_in_background, daemon=True).start()
 
-    def remove(self, key: str, epoch: str) -> None:
-        try:
-            (self._at(epoch) / self._name(key)).unlink(missing_ok=True)
-        except OSError:
-            pass
-
     def _sweep_in_background(self) -> None:
         try:
             if self.sweep() >= 0:
