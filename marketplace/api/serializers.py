@@ -220,3 +220,25 @@ def area_json(area: Area, product_count: int) -> dict:
         "aliases": [alias.name for alias in area.aliases],
         "product_count": product_count,
     }
+
+
+def sourcing_request_json(item, offer_count: int) -> dict:
+    """An open sourcing request's public fields: never who the buyer is beyond its type
+    and city (``buyer``), never an offer's contents."""
+    return {
+        "id": item.id,
+        "title": item.title,
+        "details": item.details,
+        "category": {"slug": item.category.slug, "name": item.category.name},
+        "quantity": item.quantity,
+        "unit": item.unit,
+        "frequency": item.frequency,
+        "required_certifications": list(item.required_certs or []),
+        "delivery_area": item.delivery_area,
+        "deadline": _iso_date(item.deadline),
+        "target_price_vnd": item.target_price_vnd,
+        "buyer": item.buyer_label,
+        "offer_count": offer_count,
+        "approved_at": _iso_datetime(item.approved_at),
+        "url": external_url("sourcing.public_detail", f"/tim-nguon-hang/{item.id}", request_id=item.id),
+    }

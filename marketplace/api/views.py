@@ -16,7 +16,14 @@ from ..search import get_search
 from ..search.base import PRICE_BANDS, max_page
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
-from .serializers import area_json, category_tree, collection_json, product_json, seller_json
+from .serializers import (
+    area_json,
+    category_tree,
+    collection_json,
+    product_json,
+    seller_json,
+    sourcing_request_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -141,3 +148,26 @@ def collection(slug: str):
         pages=products.pages,
     )
     return jsonify(data)
+
+
+@bp.get("/sourcing-requests")
+def sourcing_requests():
+    """Open sourcing requests (approved, deadline not passed), nearest deadline first;
+    public fields only. Optional ``category`` (a slug: that category and those below)."""
+    from ..catalog.trees import category_tree as categories
+    from ..sourcing import queries as sq
+
+    page, per_page = parse_page(request.args)
+    category_slug = parse_slug(request.args, "category")
+    ids = None
+    if category_slug is not None:  # a well-formed slug that does not exist: an empty list
+        ids = categories().descendant_ids([category_slug]) or [-1]
+    found = db.paginate(sq.board(ids), page=page, per_page=per_page, error_out=False)
+    counts = sq.offer_counts([r.id for r in found.items])
+    return jsonify({
+        "items": [sourcing_request_json(r, counts.get(r.id, 0)) for r in found.items],
+        "total": found.total or 0,
+        "page": page,
+        "per_page": per_page,
+        "pages": found.pages,
+    })

@@ -247,3 +247,29 @@ def test_match_limit(app, world):
     with app.app_context():
         item = db.session.get(SourcingRequest, request_id)
         assert [m.seller_id for m in item.matches] == [world["star"], world["rural"]]
+
+
+def test_api_lists_open_requests_with_public_fields_only(app, client, auth, world):
+    open_id = _open_request(app, world, title="Chè xanh cho chuỗi siêu thị")
+    auth.login(world["buyer"])
+    client.post("/tim-nguon-hang/moi", data=request_form(world, title="Chè chưa duyệt"))  # pending
+    client.post("/dang-xuat")
+    with app.app_context():
+        from marketplace.sourcing.models import SourcingRequest as R
+
+        closed = db.session.get(R, _open_request(app, world, title="Chè đã đóng"))
+        closed.status = "closed"
+        db.session.commit()
+    body = client.get("/api/v1/sourcing-requests").get_json()
+    assert [item["id"] for item in body["items"]] == [open_id]
+    item = body["items"][0]
+    assert item["buyer"] == "siêu thị tại Hà Nội" and item["quantity"] == 2000 and item["unit"] == "kg"
+    assert item["url"].endswith(f"/tim-nguon-hang/{open_id}")
+    text = str(body)
+    for secret in ("mua@sieuthi.vn", "0987", "Siêu thị Xanh", "Nguyễn Thị Mua"):
+        assert secret not in text
+    assert client.get("/api/v1/sourcing-requests?category=che").get_json()["total"] == 1
+    assert client.get("/api/v1/sourcing-requests?category=gao").get_json()["total"] == 0
+    bad = client.get("/api/v1/sourcing-requests?category=%00x")
+    assert bad.status_code == 400 and bad.get_json()["field"] == "category"
+    assert client.get("/api/v1/sourcing-requests?per_page=1000").get_json()["field"] == "per_page"
