@@ -308,7 +308,8 @@ def test_demo_accounts_get_one_time_passwords_in_a_private_file(demo):
     assert path.stat().st_mode & 0o777 == 0o600
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     accounts = {line.split()[1]: (line.split()[0], line.split()[2]) for line in lines}
-    assert sorted(role for role, _ in accounts.values()) == ["admin", "buyer", "seller", "seller", "seller", "staff"]
+    assert sorted(role for role, _ in accounts.values()) == ["admin", "buyer", "buyer", "buyer", "buyer", "seller", "seller",
+                                                                "seller", "staff"]
     for email, (role, password) in accounts.items():
         assert len(password) >= 16 and password in demo.seed_output  # printed once, at seed time
         user = authenticate(email, password)
@@ -332,6 +333,41 @@ def test_queues_have_work_for_the_staff(demo):
     unverified = db.session.scalar(
         sa.select(sa.func.count()).select_from(OcopCertification).where(OcopCertification.verified_at.is_(None)))
     assert pending_products >= 5 and pending_sellers == data.PENDING_SELLERS and unverified >= 1
+
+
+def test_sourcing_demo_has_every_state_and_the_demo_accounts_can_walk_the_loop(demo):
+    from auth import log_in
+    from marketplace.sourcing.models import SourcingMatch, SourcingOffer, SourcingRequest
+
+    statuses = Counter(db.session.scalars(sa.select(SourcingRequest.status)))
+    assert sum(statuses.values()) >= 24 and all(statuses[s] >= 2 for s in
+                                                ("pending", "open", "rejected", "fulfilled", "closed"))
+    labels = {label.split(" tại ")[0] for label in db.session.scalars(sa.select(SourcingRequest.buyer_label))}
+    assert labels == {"siêu thị", "nhà hàng", "doanh nghiệp xuất khẩu", "quán trà"}
+    offers = Counter(db.session.scalars(sa.select(SourcingOffer.status)))
+    assert offers["accepted"] >= 4 and offers["pending"] >= 10 and offers["declined"] >= 1
+    assert _row_counts()["products"] == len(build_plan().products)  # no product added
+    # the demo tea cooperative is invited to an open request it has not answered yet
+    hao_dat = db.session.scalars(sa.select(User).where(User.email == "haodat@ocop-demo.example.com")).one()
+    invited = db.session.scalars(
+        sa.select(SourcingRequest).join(SourcingMatch).where(
+            SourcingMatch.seller_id == hao_dat.seller_id, SourcingRequest.status == "open",
+            SourcingRequest.id.not_in(sa.select(SourcingOffer.request_id).where(
+                SourcingOffer.seller_id == hao_dat.seller_id)))).first()
+    assert invited is not None
+    client = demo.test_client()
+    log_in(client, hao_dat)
+    assert client.get(f"/dashboard/tim-nguon-hang/{invited.id}").status_code == 200
+    assert "Gửi chào hàng" in client.get(f"/dashboard/tim-nguon-hang/{invited.id}").get_data(as_text=True)
+    # the demo buyer has offers waiting for an answer
+    buyer = db.session.scalars(sa.select(User).where(User.email == "nguoimua@ocop-demo.example.com")).one()
+    waiting = db.session.scalars(sa.select(SourcingOffer).join(SourcingRequest).where(
+        SourcingRequest.buyer_id == buyer.id, SourcingOffer.status == "pending")).first()
+    assert waiting is not None
+    log_in(client, buyer)
+    page = client.get(f"/tim-nguon-hang/cua-toi/{waiting.request_id}").get_data(as_text=True)
+    assert "Nhận chào hàng" in page
+    db.session.rollback()
 
 
 def test_second_run_changes_nothing(demo):
