@@ -513,7 +513,7 @@ def buyer_contact(request: SourcingRequest) -> dict[str, str]:
 
 
 def seller_contact(seller: Seller) -> dict[str, str]:
-    return {"name": seller.name, "organisation": seller.name, "phone": seller.phone or "",
+    return {"organisation": seller.name, "phone": seller.phone or "",
             "email": ", ".join(seller_addresses(seller)), "address": seller.address or ""}
 
 
