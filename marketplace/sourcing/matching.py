@@ -125,6 +125,3 @@ def candidates(request, *, exclude: Iterable[int] = ()) -> list[Candidate]:  # n
     found.sort(key=lambda c: (-c.score, c.seller.name, c.seller.id))
     return found
 
-
-def seller_qualifies(request, seller: Seller) -> bool:  # noqa: ANN001
-    return any(c.seller.id == seller.id for c in candidates(request))

@@ -89,6 +89,23 @@ def _date(value, field: str, message: str) -> date:
     raise ValidationError(field, message)
 
 
+def _coming_date(data: dict, field: str, today: date, max_days: int, errors: dict[str, str],
+                 messages: tuple[str, str, str]) -> date | None:
+    """A date from today up to ``max_days`` ahead; otherwise the matching message (not
+    a date, in the past, too far) goes into ``errors``."""
+    invalid, past, too_far = messages
+    try:
+        value = _date(data.get(field), field, invalid)
+    except ValidationError as exc:
+        errors[field] = exc.message
+        return None
+    if value < today:
+        errors[field] = past
+    elif value > today + timedelta(days=max_days):
+        errors[field] = too_far
+    return value
+
+
 def known_cert_codes() -> dict[str, str]:
     """Required-certification codes a request may name, with their labels."""
     return {
@@ -157,16 +174,10 @@ def clean_request(data: dict, today: date | None = None) -> dict:
     area = _text(data.get("delivery_area"))
     if not AREA_MIN <= len(area) <= AREA_MAX:
         errors["delivery_area"] = _("Nơi giao hàng cần từ %(min)d đến %(max)d ký tự.", min=AREA_MIN, max=AREA_MAX)
-    deadline = None
-    try:
-        deadline = _date(data.get("deadline"), "deadline", _("Hạn nhận chào hàng không hợp lệ."))
-    except ValidationError as exc:
-        errors["deadline"] = exc.message
-    else:
-        if deadline < today:
-            errors["deadline"] = _("Hạn nhận chào hàng đã qua. Vui lòng chọn từ hôm nay trở đi.")
-        elif deadline > today + timedelta(days=DEADLINE_MAX_DAYS):
-            errors["deadline"] = _("Hạn nhận chào hàng tối đa một năm kể từ hôm nay.")
+    deadline = _coming_date(data, "deadline", today, DEADLINE_MAX_DAYS, errors, (
+        _("Hạn nhận chào hàng không hợp lệ."),
+        _("Hạn nhận chào hàng đã qua. Vui lòng chọn từ hôm nay trở đi."),
+        _("Hạn nhận chào hàng tối đa một năm kể từ hôm nay.")))
     price = data.get("target_price_vnd")
     target = None
     if price not in (None, ""):
@@ -194,16 +205,10 @@ def clean_offer(data: dict, today: date | None = None) -> dict:
             values[field] = _bounded_int(data.get(field), field, 1, high, message)
         except ValidationError as exc:
             errors[field] = exc.message
-    try:
-        first = _date(data.get("first_delivery"), "first_delivery", _("Ngày giao đầu tiên không hợp lệ."))
-    except ValidationError as exc:
-        errors["first_delivery"] = exc.message
-    else:
-        if first < today:
-            errors["first_delivery"] = _("Ngày giao đầu tiên đã qua. Vui lòng chọn từ hôm nay trở đi.")
-        elif first > today + timedelta(days=DELIVERY_MAX_DAYS):
-            errors["first_delivery"] = _("Ngày giao đầu tiên tối đa hai năm kể từ hôm nay.")
-        values["first_delivery"] = first
+    values["first_delivery"] = _coming_date(data, "first_delivery", today, DELIVERY_MAX_DAYS, errors, (
+        _("Ngày giao đầu tiên không hợp lệ."),
+        _("Ngày giao đầu tiên đã qua. Vui lòng chọn từ hôm nay trở đi."),
+        _("Ngày giao đầu tiên tối đa hai năm kể từ hôm nay.")))
     message = _text(data.get("message"), keep_lines=True)
     if len(message) > MESSAGE_MAX:
         errors["message"] = _("Lời nhắn tối đa %(max)s ký tự.", max="2.000")
@@ -467,14 +472,19 @@ def _offer_change(offer: SourcingOffer, actor, action: str, **values) -> Sourcin
     return offer
 
 
-def accept_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
-    """The buyer takes the offer: the request is fulfilled (no new offers) and both
-    sides receive each other's contact details."""
-    request = offer.request
-    if request.buyer_id != buyer.id:
+def _pending_offer_of(offer: SourcingOffer, buyer: User) -> SourcingRequest:
+    """The offer's request, if ``buyer`` owns it and the offer still awaits an answer."""
+    if offer.request.buyer_id != buyer.id:
         raise StateError("offer", _("Chào hàng này không thuộc yêu cầu của bạn."))
     if offer.status != "pending":
         raise StateError("offer", _("Chào hàng này đã được trả lời hoặc đã rút."))
+    return offer.request
+
+
+def accept_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
+    """The buyer takes the offer: the request is fulfilled (no new offers) and both
+    sides receive each other's contact details."""
+    request = _pending_offer_of(offer, buyer)
     _offer_change(offer, buyer, "sourcing_offer.accept", status="accepted", decided_at=utcnow())
     if request.status == "open":
         _change(request, buyer, "sourcing_request.fulfil", status="fulfilled", closed_at=utcnow())
@@ -487,11 +497,7 @@ def accept_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
 
 
 def decline_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
-    request = offer.request
-    if request.buyer_id != buyer.id:
-        raise StateError("offer", _("Chào hàng này không thuộc yêu cầu của bạn."))
-    if offer.status != "pending":
-        raise StateError("offer", _("Chào hàng này đã được trả lời hoặc đã rút."))
+    request = _pending_offer_of(offer, buyer)
     _offer_change(offer, buyer, "sourcing_offer.decline", status="declined", decided_at=utcnow())
     _mail_seller(offer.seller, _("Người mua chưa chọn chào hàng của bạn"),
                  [_("Người mua đã từ chối chào hàng của cơ sở cho yêu cầu \"%(title)s\". Cảm ơn cơ sở đã tham gia.",

@@ -40,7 +40,7 @@ def index():
     status = request.args.get("trang-thai", "pending")
     if status not in REQUEST_STATUSES:
         status = "pending"
-    pagination = db.paginate(queries.staff_queue(status), page=page_number(request.args.get("trang")),
+    pagination = db.paginate(queries.staff_queue(status), page=page_number(request.args.get("page")),
                              per_page=PER_PAGE, error_out=False)
     return render_template("sourcing/staff_index.html", status=status, pagination=pagination,
                            counts=queries.status_counts())

@@ -194,20 +194,27 @@ def _own_offer(request_id: int, offer_id: int) -> SourcingOffer:
     return offer
 
 
-def _buyer_decides(request_id: int, offer_id: int, action, success: str):
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    offer = _own_offer(request_id, offer_id)
+def _apply(action, *, stale: str, success: str, back: str):
+    """Run one POST decision: commit and say so, or roll back and say why."""
     try:
         with vietnamese_mail():
-            action(offer, current_user._get_current_object())
+            action()
     except ValidationError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        if _commit_or_refuse(_("Chào hàng vừa được thay đổi ở nơi khác. Vui lòng xem lại.")):
+        if _commit_or_refuse(stale):
             flash(success, "success")
-    return redirect(url_for("sourcing.mine_detail", request_id=request_id))
+    return redirect(back)
+
+
+def _buyer_decides(request_id: int, offer_id: int, action, success: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    offer = _own_offer(request_id, offer_id)
+    return _apply(lambda: action(offer, current_user._get_current_object()),
+                  stale=_("Chào hàng vừa được thay đổi ở nơi khác. Vui lòng xem lại."), success=success,
+                  back=url_for("sourcing.mine_detail", request_id=request_id))
 
 
 @bp.post("/tim-nguon-hang/cua-toi/<id:request_id>/chao-hang/<id:offer_id>/nhan")
@@ -230,15 +237,9 @@ def close(request_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     item = _own(request_id)
-    try:
-        services.close_by_buyer(item, current_user._get_current_object())
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        if _commit_or_refuse(_("Yêu cầu vừa được thay đổi ở nơi khác. Vui lòng xem lại.")):
-            flash(_("Đã đóng yêu cầu."), "success")
-    return redirect(url_for("sourcing.mine_detail", request_id=request_id))
+    return _apply(lambda: services.close_by_buyer(item, current_user._get_current_object()),
+                  stale=_("Yêu cầu vừa được thay đổi ở nơi khác. Vui lòng xem lại."), success=_("Đã đóng yêu cầu."),
+                  back=url_for("sourcing.mine_detail", request_id=request_id))
 
 
 # ------------------------------------------------------------------------ seller
@@ -252,13 +253,20 @@ def seller_list():
                            offer_of=services.offer_of)
 
 
-@bp.route("/dashboard/tim-nguon-hang/<id:request_id>", methods=["GET", "POST"])
-@login_required
-def seller_detail(request_id: int):
+def _seller_request(request_id: int):
+    """(the current seller, the request) if the seller may see it; 404 otherwise (a
+    request it was not matched to is not confirmed to exist)."""
     seller = require_seller()
     item = db.session.get(SourcingRequest, request_id)
     if item is None or not services.seller_may_see(item, seller):
-        abort(404)  # not matched: the request is not confirmed to exist
+        abort(404)
+    return seller, item
+
+
+@bp.route("/dashboard/tim-nguon-hang/<id:request_id>", methods=["GET", "POST"])
+@login_required
+def seller_detail(request_id: int):
+    seller, item = _seller_request(request_id)
     form = OfferForm()
     status = 200
     if form.is_submitted():
@@ -295,20 +303,10 @@ def seller_detail(request_id: int):
 def withdraw(request_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    seller = require_seller()
-    item = db.session.get(SourcingRequest, request_id)
-    if item is None or not services.seller_may_see(item, seller):
-        abort(404)
+    seller, item = _seller_request(request_id)
     offer = services.offer_of(item, seller)
     if offer is None:
         abort(404)
-    try:
-        services.withdraw_offer(offer, current_user._get_current_object())
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        if _commit_or_refuse(_("Chào hàng vừa được thay đổi ở nơi khác. Vui lòng xem lại.")):
-            flash(_("Đã rút chào hàng."), "success")
-    return redirect(url_for("sourcing.seller_detail", request_id=request_id))
-
+    return _apply(lambda: services.withdraw_offer(offer, current_user._get_current_object()),
+                  stale=_("Chào hàng vừa được thay đổi ở nơi khác. Vui lòng xem lại."), success=_("Đã rút chào hàng."),
+                  back=url_for("sourcing.seller_detail", request_id=request_id))
