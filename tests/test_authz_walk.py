@@ -73,14 +73,15 @@ def _make_inquiry(seller: Seller, product: Product):
     return inquiry
 
 
-def _make_sourcing_request(seller: Seller, category) -> tuple[int, int]:
-    """An open sourcing request the owner was matched to, with the owner's pending offer."""
+def _make_sourcing_request(seller: Seller, category, buyer_id: int) -> tuple[int, int]:
+    """An open sourcing request of ``buyer_id`` the owner was matched to, with the
+    owner's pending offer."""
     from datetime import timedelta
 
     from marketplace.sourcing.models import SourcingMatch, SourcingOffer, SourcingRequest
     from marketplace.text import today_vn, utcnow
 
-    item = SourcingRequest(buyer_id=make_user(role="buyer").id, title="Chè cần tìm", category_id=category.id,
+    item = SourcingRequest(buyer_id=buyer_id, title="Chè cần tìm", category_id=category.id,
                            quantity=100, unit="kg", frequency="once", required_certs=[], delivery_area="Hà Nội",
                            deadline=today_vn() + timedelta(days=10), status="open", buyer_label="siêu thị tại Hà Nội",
                            approved_at=utcnow())
@@ -123,7 +124,8 @@ def build_world(app, kinds: set[str]) -> dict:
         if "inquiry" in kinds:
             world["inquiry"] = _make_inquiry(owner_seller, product).id
         if "sourcing_request" in kinds:
-            world["sourcing_request"], world["sourcing_offer"] = _make_sourcing_request(owner_seller, category)
+            world["sourcing_request"], world["sourcing_offer"] = _make_sourcing_request(owner_seller, category,
+                                                                                             world["buyer"])
         db.session.commit()
     return world
 
