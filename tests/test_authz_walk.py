@@ -83,7 +83,7 @@ def _make_sourcing_request(seller: Seller, category, buyer_id: int) -> tuple[int
 
     item = SourcingRequest(buyer_id=buyer_id, title="Chè cần tìm", category_id=category.id,
                            quantity=100, unit="kg", frequency="once", required_certs=[], delivery_area="Hà Nội",
-                           deadline=today_vn() + timedelta(days=10), status="open", buyer_label="siêu thị tại Hà Nội",
+                           deadline=today_vn() + timedelta(days=10), status="open", buyer_type="supermarket", buyer_city="Hà Nội",
                            approved_at=utcnow())
     item.matches.append(SourcingMatch(seller_id=seller.id, notified_at=utcnow()))
     offer = SourcingOffer(seller_id=seller.id, price_vnd=100_000, quantity=100, first_delivery=today_vn())

@@ -342,8 +342,8 @@ def test_sourcing_demo_has_every_state_and_the_demo_accounts_can_walk_the_loop(d
     statuses = Counter(db.session.scalars(sa.select(SourcingRequest.status)))
     assert sum(statuses.values()) >= 24 and all(statuses[s] >= 2 for s in
                                                 ("pending", "open", "rejected", "fulfilled", "closed"))
-    labels = {label.split(" tại ")[0] for label in db.session.scalars(sa.select(SourcingRequest.buyer_label))}
-    assert labels == {"siêu thị", "nhà hàng", "doanh nghiệp xuất khẩu", "quán trà"}
+    kinds = set(db.session.scalars(sa.select(SourcingRequest.buyer_type)))
+    assert kinds == {"supermarket", "restaurant", "exporter", "tea_shop"}
     offers = Counter(db.session.scalars(sa.select(SourcingOffer.status)))
     assert offers["accepted"] >= 4 and offers["pending"] >= 10 and offers["declined"] >= 1
     assert _row_counts()["products"] == len(build_plan().products)  # no product added

@@ -32,7 +32,7 @@ def _build() -> dict:
         item = SourcingRequest(buyer_id=buyer.id, title=f"Chè {name}", category_id=tea.id, quantity=100, unit="kg",
                                frequency="once", required_certs=[], delivery_area="Hà Nội",
                                deadline=today_vn() + timedelta(days=days), status="open",
-                               buyer_label="siêu thị tại Hà Nội", approved_at=utcnow())
+                               buyer_type="supermarket", buyer_city="Hà Nội", approved_at=utcnow())
         db.session.add(item)
         db.session.flush()
         ids[name] = item.id

@@ -238,6 +238,7 @@ def sourcing_request_json(item, offer_count: int) -> dict:
         "deadline": _iso_date(item.deadline),
         "target_price_vnd": item.target_price_vnd,
         "buyer": item.buyer_label,
+        "buyer_type": item.buyer_type,
         "offer_count": offer_count,
         "approved_at": _iso_datetime(item.approved_at),
         "url": external_url("sourcing.public_detail", f"/tim-nguon-hang/{item.id}", request_id=item.id),

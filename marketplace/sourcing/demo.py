@@ -160,7 +160,7 @@ def seed_sourcing_demo(today: date | None = None) -> int:
             buyer_id=buyer.id, title=spec.title, details=spec.details, category_id=category.id,
             quantity=spec.quantity, unit=spec.unit, frequency=spec.frequency, required_certs=list(spec.certs),
             delivery_area=spec.area, deadline=deadline, target_price_vnd=spec.price, status=spec.status,
-            buyer_label=profile.public_label, created_at=_at(posted, 8 + n % 9),
+            buyer_type=profile.buyer_type, buyer_city=profile.city, created_at=_at(posted, 8 + n % 9),
         )
         if spec.status == "rejected":
             item.review_note = "Yêu cầu trùng với một yêu cầu đang mở; vui lòng gộp vào yêu cầu đó."

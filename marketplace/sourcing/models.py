@@ -68,6 +68,14 @@ OFFER_STATUS_LABELS = {
 }
 MATCH_SOURCES = ("auto", "staff")
 
+def buyer_label(buyer_type: str, city: str) -> str:
+    """"siêu thị tại Hà Nội": all the board ever says about a buyer (in the reader's
+    language; the CLI gets the Vietnamese source)."""
+    from ..validation import _
+
+    return _("%(type)s tại %(city)s", type=str(BUYER_TYPES.get(buyer_type, buyer_type)), city=city)
+
+
 MAX_QUANTITY = 10_000_000  # units per request or offer (10,000 tonnes in kg)
 MAX_PRICE_VND = 1_000_000_000  # per unit
 
@@ -91,10 +99,7 @@ class BuyerProfile(db.Model):
 
     @property
     def public_label(self) -> str:
-        """"siêu thị tại Hà Nội": all the board ever says about the buyer."""
-        from flask_babel import gettext as _
-
-        return _("%(type)s tại %(city)s", type=BUYER_TYPES.get(self.buyer_type, self.buyer_type), city=self.city)
+        return buyer_label(self.buyer_type, self.city)
 
 
 class SourcingRequest(db.Model):
@@ -102,6 +107,7 @@ class SourcingRequest(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {REQUEST_STATUSES!r}", name="status"),
         CheckConstraint(f"frequency IN {tuple(FREQUENCIES)!r}", name="frequency"),
+        CheckConstraint(f"buyer_type IN {tuple(BUYER_TYPES)!r}", name="buyer_type"),
         CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity_range"),
         CheckConstraint(f"target_price_vnd IS NULL OR target_price_vnd BETWEEN 1 AND {MAX_PRICE_VND}",
                         name="target_price_range"),
@@ -126,9 +132,10 @@ class SourcingRequest(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # Staff may open the request to every approved seller, not only the matched ones.
     open_to_all: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The buyer type label at posting time ("siêu thị tại Hà Nội"): the board's only
-    # words about the buyer, unchanged if the profile changes later.
-    buyer_label: Mapped[str] = mapped_column(String(200), default="")
+    # The buyer's type and city at posting time ("siêu thị tại Hà Nội"): the board's
+    # only words about the buyer, unchanged if the profile changes later.
+    buyer_type: Mapped[str] = mapped_column(String(20), default="other")
+    buyer_city: Mapped[str] = mapped_column(String(100), default="")
     review_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -147,6 +154,10 @@ class SourcingRequest(db.Model):
     offers: Mapped[list[SourcingOffer]] = relationship(
         back_populates="request", order_by="SourcingOffer.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def buyer_label(self) -> str:
+        return buyer_label(self.buyer_type, self.buyer_city)
 
     def __repr__(self) -> str:
         return f"<SourcingRequest {self.id} {self.status}>"

@@ -259,7 +259,8 @@ def post_request(user: User, data: dict, profile_data: dict | None = None) -> So
         errors.update(exc.errors)
     if errors:
         raise ValidationError.from_errors(errors)
-    request = SourcingRequest(buyer_id=user.id, status="pending", buyer_label=profile.public_label, **values)
+    request = SourcingRequest(buyer_id=user.id, status="pending", buyer_type=profile.buyer_type,
+                              buyer_city=profile.city, **values)
     db.session.add(request)
     db.session.flush()
     record("sourcing_request.submit", "sourcing_request", request.id, actor=user,

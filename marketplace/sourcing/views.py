@@ -63,6 +63,7 @@ def _helpers() -> dict:
         "sourcing_frequencies": FREQUENCIES,
         "sourcing_cert_labels": services.known_cert_codes,
         "seller_response": queries.seller_response,
+        "sourcing_pending_count": lambda: queries.status_counts()["pending"],
     }
 
 

@@ -263,7 +263,7 @@ def test_api_lists_open_requests_with_public_fields_only(app, client, auth, worl
     body = client.get("/api/v1/sourcing-requests").get_json()
     assert [item["id"] for item in body["items"]] == [open_id]
     item = body["items"][0]
-    assert item["buyer"] == "siêu thị tại Hà Nội" and item["quantity"] == 2000 and item["unit"] == "kg"
+    assert item["buyer"] == "siêu thị tại Hà Nội" and item["buyer_type"] == "supermarket" and item["quantity"] == 2000 and item["unit"] == "kg"
     assert item["url"].endswith(f"/tim-nguon-hang/{open_id}")
     text = str(body)
     for secret in ("mua@sieuthi.vn", "0987", "Siêu thị Xanh", "Nguyễn Thị Mua"):
@@ -273,3 +273,30 @@ def test_api_lists_open_requests_with_public_fields_only(app, client, auth, worl
     bad = client.get("/api/v1/sourcing-requests?category=%00x")
     assert bad.status_code == 400 and bad.get_json()["field"] == "category"
     assert client.get("/api/v1/sourcing-requests?per_page=1000").get_json()["field"] == "per_page"
+
+
+def test_staff_home_counts_requests_awaiting_review_and_pages_render_in_english(app, client, auth, world):
+    auth.login(world["buyer"])
+    client.post("/tim-nguon-hang/moi", data=request_form(world))
+    auth.login(world["staff"])
+    home = client.get("/nhan-vien/").get_data(as_text=True)
+    assert 'id="count-sourcing">1<' in home
+    open_id = _open_request(app, world)
+    english = client.get("/tim-nguon-hang?lang=en").get_data(as_text=True)
+    assert "Sourcing" in english and "supermarket in Hà Nội" in english
+    assert "Offers until" in english
+    staff_page = client.get(f"/nhan-vien/tim-nguon-hang/{open_id}").get_data(as_text=True)
+    assert "Sellers told" in staff_page
+
+
+def test_the_board_is_never_served_from_the_page_cache(app, client, world):
+    """Approving, offering or a passing deadline moves no catalog scope: a cached board
+    would go stale, so it is always rendered."""
+    open_id = _open_request(app, world)
+    for _ in range(2):
+        response = client.get("/tim-nguon-hang")
+        assert "X-Page-Cache" not in response.headers
+    with app.app_context():
+        db.session.get(SourcingRequest, open_id).status = "closed"
+        db.session.commit()
+    assert "Chè búp khô loại 1" not in client.get("/tim-nguon-hang").get_data(as_text=True)
