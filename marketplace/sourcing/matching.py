@@ -11,10 +11,11 @@ orders them from one input per criterion, each in 0..1 or ``None`` (unknown):
 * ``capacity``: whether the monthly volume covers the request;
 * ``season``: whether the product is available in the month of the deadline.
 
-Capacity and season come from the products' supply fields (issue 19, item 1), which
-live on another branch: ``capacity_fit`` and ``season_fit`` are the seams where they
-plug in. Until then both return ``None`` and count as neutral (0.5), so the ranking is
-by category and certifications alone.
+Capacity and season come from the products' supply fields (issue 19, item 1:
+``monthly_volume`` + ``volume_unit``, ``season_mask`` read through
+``marketplace.seasons``). A product that states nothing counts as unknown, and so does
+every product on a build without those fields: the ranking is then by category and
+certifications alone.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from ..catalog.models import Product
 from ..catalog.trees import category_tree
 from ..extensions import db
 from ..sellers.models import Seller
-from ..text import today_vn
+from ..text import fold, today_vn
 
 # Required-certification codes until certification kinds exist (they keep these codes
 # or add their own; a code nobody knows is met by no product).
@@ -73,14 +74,57 @@ def meets(product: Product, code: str, on=None) -> bool:
     return False
 
 
+# Units a volume can be compared in: name (folded) → (base unit, factor).
+UNITS = {"kg": ("kg", 1), "kilogam": ("kg", 1), "g": ("kg", 0.001), "gam": ("kg", 0.001), "ta": ("kg", 100),
+         "tan": ("kg", 1000), "t": ("kg", 1000), "l": ("l", 1), "lit": ("l", 1), "ml": ("l", 0.001)}
+SEASON_MONTHS = 3  # a monthly request is judged on its first three months of supply
+
+
+def _base(amount: float, unit: str | None) -> tuple[str, float] | None:
+    """``amount`` in its base unit ("kg", "l"), or the unit itself when it has none
+    ("hộp", "chai": comparable only with the same word)."""
+    name = fold(unit or "")
+    if not name:
+        return None
+    base, factor = UNITS.get(name, (name, 1))
+    return base, amount * factor
+
+
 def capacity_fit(products: Iterable[Product], request) -> float | None:  # noqa: ANN001
-    """Seam for the products' monthly volume: None (unknown) until those fields exist."""
-    return None
+    """How much of the requested quantity (per month, or once) the products' stated
+    monthly volumes cover, 0..1; None when no product states a volume in a comparable
+    unit."""
+    wanted = _base(request.quantity, request.unit)
+    if wanted is None or wanted[1] <= 0:
+        return None
+    offered = None
+    for product in products:
+        stated = _base(getattr(product, "monthly_volume", None) or 0, getattr(product, "volume_unit", None))
+        if stated is not None and stated[0] == wanted[0] and stated[1] > 0:
+            offered = (offered or 0) + stated[1]
+    return None if offered is None else min(1.0, offered / wanted[1])
+
+
+def wanted_months(request) -> list[int]:  # noqa: ANN001
+    """The months supply is wanted in: the deadline's month, and for a monthly request
+    the months after it too."""
+    first = request.deadline.month
+    count = SEASON_MONTHS if request.frequency == "monthly" else 1
+    return [(first - 1 + i) % 12 + 1 for i in range(count)]
 
 
 def season_fit(products: Iterable[Product], request) -> float | None:  # noqa: ANN001
-    """Seam for the products' season months: None (unknown) until those fields exist."""
-    return None
+    """The share of the wanted months in which a product is available; None when no
+    product states its season (or the build has no season fields)."""
+    try:
+        from ..seasons import available_in
+    except ImportError:  # the products' supply fields are not on this build
+        return None
+    stated = [p for p in products if getattr(p, "season_mask", None)]
+    if not stated:
+        return None
+    months = wanted_months(request)
+    return sum(any(available_in(p, m) for p in stated) for m in months) / len(months)
 
 
 def category_ids(category_id: int) -> list[int]:
