@@ -6,10 +6,13 @@ transaction."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
 
 from ..accounts.models import User
 from ..audit.services import record, snapshot
@@ -294,9 +297,9 @@ def approve(request: SourcingRequest, *, actor, limit: int | None = None) -> lis
     if request.deadline < today_vn():
         raise StateError("status", _("Hạn nhận chào hàng của yêu cầu đã qua; không thể duyệt."))
     _change(request, actor, "sourcing_request.approve", status="open", approved_at=utcnow(), review_note=None)
-    _mail_buyer(request, _("Yêu cầu tìm nguồn hàng đã được duyệt"),
+    _mail_buyer(request, lambda: (_("Yêu cầu tìm nguồn hàng đã được duyệt"),
                 [_("Yêu cầu \"%(title)s\" đã được duyệt và đăng lên bảng tìm nguồn hàng. Các cơ sở phù hợp đã "
-                   "được thông báo; chào hàng sẽ hiện tại:", title=request.title), _link_buyer(request)])
+                   "được thông báo; chào hàng sẽ hiện tại:", title=request.title), _link_buyer(request)]))
     return match_sellers(request, actor=actor, limit=limit)
 
 
@@ -308,9 +311,9 @@ def reject(request: SourcingRequest, reason: str | None, *, actor) -> SourcingRe
     reason = clean_reason(reason, required=True)
     _change(request, actor, "sourcing_request.reject", reason=reason, status="rejected", review_note=reason,
             closed_at=utcnow())
-    _mail_buyer(request, _("Yêu cầu tìm nguồn hàng chưa được duyệt"),
+    _mail_buyer(request, lambda: (_("Yêu cầu tìm nguồn hàng chưa được duyệt"),
                 [_("Yêu cầu \"%(title)s\" chưa được duyệt.", title=request.title), "",
-                 _("Lý do: %(reason)s", reason=reason)])
+                 _("Lý do: %(reason)s", reason=reason)]))
     return request
 
 
@@ -446,12 +449,12 @@ def make_offer(request: SourcingRequest, seller: Seller, user: User, data: dict)
     db.session.flush()
     record("sourcing_offer.create", "sourcing_offer", offer.id, actor=user,
            after=snapshot(offer, OFFER_AUDIT_FIELDS), reason=f"request {request.id}")
-    _mail_buyer(request, _("Có chào hàng mới cho yêu cầu của bạn"),
+    _mail_buyer(request, lambda: (_("Có chào hàng mới cho yêu cầu của bạn"),
                 [_("%(seller)s vừa chào hàng cho yêu cầu \"%(title)s\": %(price)s / %(unit)s, %(quantity)s %(unit)s, "
                    "giao đầu tiên %(date)s.", seller=seller.name, title=request.title,
                    price=format_vnd(offer.price_vnd), unit=request.unit, quantity=_qty(offer.quantity),
                    date=format_date(offer.first_delivery)),
-                 "", _("Xem và trả lời các chào hàng:"), _link_buyer(request)])
+                 "", _("Xem và trả lời các chào hàng:"), _link_buyer(request)]))
     return offer
 
 
@@ -490,19 +493,19 @@ def accept_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
     if request.status == "open":
         _change(request, buyer, "sourcing_request.fulfil", status="fulfilled", closed_at=utcnow())
     contact = buyer_contact(request)
-    _mail_seller(offer.seller, _("Người mua đã nhận chào hàng của bạn"),
+    _mail_seller(offer.seller, lambda: (_("Người mua đã nhận chào hàng của bạn"),
                  [_("Người mua đã nhận chào hàng của cơ sở cho yêu cầu \"%(title)s\".", title=request.title), "",
                   _("Thông tin liên hệ người mua:"), *contact_lines(contact), "",
-                  _("Chi tiết:"), _link_seller(request)])
+                  _("Chi tiết:"), _link_seller(request)]))
     return offer
 
 
 def decline_offer(offer: SourcingOffer, buyer: User) -> SourcingOffer:
     request = _pending_offer_of(offer, buyer)
     _offer_change(offer, buyer, "sourcing_offer.decline", status="declined", decided_at=utcnow())
-    _mail_seller(offer.seller, _("Người mua chưa chọn chào hàng của bạn"),
+    _mail_seller(offer.seller, lambda: (_("Người mua chưa chọn chào hàng của bạn"),
                  [_("Người mua đã từ chối chào hàng của cơ sở cho yêu cầu \"%(title)s\". Cảm ơn cơ sở đã tham gia.",
-                    title=request.title)])
+                    title=request.title)]))
     return offer
 
 
@@ -564,34 +567,54 @@ def _send(to: str, subject: str, greeting: str, lines: list[str]) -> None:
     send_after_commit(to, f"[{site}] {subject}", body)
 
 
-def _mail_buyer(request: SourcingRequest, subject: str, lines: list[str]) -> None:
+@contextmanager
+def _in_vietnamese():
+    """Mail is written in Vietnamese whatever language the page that caused it is in."""
+    if has_request_context():
+        with force_locale("vi"):
+            yield
+    else:
+        yield
+
+
+def _mail_buyer(request: SourcingRequest, build: Callable[[], tuple[str, list[str]]]) -> None:
+    """``build`` returns (subject, lines); it runs in Vietnamese."""
     user = request.buyer
-    _send(user.email, subject, _("Kính gửi %(name)s,", name=user.name or user.email), lines)
+    with _in_vietnamese():
+        subject, lines = build()
+        _send(user.email, subject, _("Kính gửi %(name)s,", name=user.name or user.email), lines)
 
 
-def _mail_seller(seller: Seller, subject: str, lines: list[str]) -> None:
-    for address in seller_addresses(seller):
-        _send(address, subject, _("Kính gửi %(seller)s,", seller=seller.name), lines)
+def _mail_seller(seller: Seller, build: Callable[[], tuple[str, list[str]]]) -> None:
+    with _in_vietnamese():
+        subject, lines = build()
+        for address in seller_addresses(seller):
+            _send(address, subject, _("Kính gửi %(seller)s,", seller=seller.name), lines)
 
 
 def _notify_match(match: SourcingMatch) -> None:
     request = match.request
-    certs = known_cert_codes()
-    lines = [
-        _("Một người mua (%(buyer)s) đang tìm nguồn hàng phù hợp với sản phẩm của cơ sở:", buyer=request.buyer_label),
-        "",
-        f"- {request.title}",
-        _("- Số lượng: %(quantity)s %(unit)s %(frequency)s", quantity=_qty(request.quantity), unit=request.unit,
-          frequency=FREQUENCIES[request.frequency]),
-        _("- Giao tại: %(area)s", area=request.delivery_area),
-        _("- Hạn chào hàng: %(date)s", date=format_date(request.deadline)),
-    ]
-    if request.required_certs:
-        lines.append(_("- Chứng nhận yêu cầu: %(certs)s",
-                       certs=", ".join(str(certs.get(c, c)) for c in request.required_certs)))
-    if request.target_price_vnd:
-        lines.append(_("- Giá mong muốn: %(price)s / %(unit)s", price=format_vnd(request.target_price_vnd),
-                       unit=request.unit))
-    lines += ["", _("Xem yêu cầu và gửi chào hàng:"), _link_seller(request)]
-    _mail_seller(match.seller, _("Người mua đang tìm nguồn hàng: %(title)s", title=request.title), lines)
+
+    def build() -> tuple[str, list[str]]:
+        certs = known_cert_codes()
+        lines = [
+            _("Một người mua (%(buyer)s) đang tìm nguồn hàng phù hợp với sản phẩm của cơ sở:",
+              buyer=request.buyer_label),
+            "",
+            f"- {request.title}",
+            _("- Số lượng: %(quantity)s %(unit)s %(frequency)s", quantity=_qty(request.quantity), unit=request.unit,
+              frequency=FREQUENCIES[request.frequency]),
+            _("- Giao tại: %(area)s", area=request.delivery_area),
+            _("- Hạn chào hàng: %(date)s", date=format_date(request.deadline)),
+        ]
+        if request.required_certs:
+            lines.append(_("- Chứng nhận yêu cầu: %(certs)s",
+                           certs=", ".join(str(certs.get(c, c)) for c in request.required_certs)))
+        if request.target_price_vnd:
+            lines.append(_("- Giá mong muốn: %(price)s / %(unit)s", price=format_vnd(request.target_price_vnd),
+                           unit=request.unit))
+        lines += ["", _("Xem yêu cầu và gửi chào hàng:"), _link_seller(request)]
+        return _("Người mua đang tìm nguồn hàng: %(title)s", title=request.title), lines
+
+    _mail_seller(match.seller, build)
     match.notified_at = utcnow()

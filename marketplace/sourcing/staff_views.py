@@ -21,7 +21,6 @@ from ..web.integers import page_number
 from . import matching, queries, services
 from .forms import SellerPickForm
 from .models import REQUEST_STATUSES, SourcingRequest
-from .views import vietnamese_mail
 
 bp = staff_blueprint("sourcing_staff", __name__, url_prefix="/nhan-vien/tim-nguon-hang")
 
@@ -65,8 +64,7 @@ def _run(request_id: int, action, success: str, form_class=EmptyForm):
         return redirect(url_for(".detail", request_id=request_id))
     item = _request_or_404(request_id)
     try:
-        with vietnamese_mail():
-            action(item, form)
+        action(item, form)
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

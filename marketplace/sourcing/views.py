@@ -12,10 +12,7 @@ the board would go stale. It is one indexed query of at most 20 rows.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -77,13 +74,6 @@ def hours_vn(hours: float | None) -> str:
     if hours < 48:
         return _("%(n)d giờ", n=round(hours))
     return _("%(n)d ngày", n=round(hours / 24))
-
-
-@contextmanager
-def vietnamese_mail():
-    """Mail is written in Vietnamese whatever language the page is in."""
-    with force_locale("vi"):
-        yield
 
 
 def _limited(kind: str, limits) -> bool:
@@ -151,9 +141,8 @@ def new():
                                           "vừa nhập vẫn còn trên trang."))
                 return render_template("sourcing/new.html", form=form, profile=profile), 429
             try:
-                with vietnamese_mail():
-                    item = services.post_request(current_user._get_current_object(), form.request_data(),
-                                                 form.profile_data())
+                item = services.post_request(current_user._get_current_object(), form.request_data(),
+                                             form.profile_data())
             except ValidationError as exc:
                 db.session.rollback()
                 apply_errors(form, exc.errors)
@@ -198,8 +187,7 @@ def _own_offer(request_id: int, offer_id: int) -> SourcingOffer:
 def _apply(action, *, stale: str, success: str, back: str):
     """Run one POST decision: commit and say so, or roll back and say why."""
     try:
-        with vietnamese_mail():
-            action()
+        action()
     except ValidationError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -280,8 +268,7 @@ def seller_detail(request_id: int):
             else:
                 item = db.session.get(SourcingRequest, request_id)  # the rate-limit commit expired it
                 try:
-                    with vietnamese_mail():
-                        services.make_offer(item, seller, current_user._get_current_object(), form.offer_data())
+                    services.make_offer(item, seller, current_user._get_current_object(), form.offer_data())
                     db.session.commit()
                 except ValidationError as exc:
                     db.session.rollback()

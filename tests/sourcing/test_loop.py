@@ -300,3 +300,20 @@ def test_the_board_is_never_served_from_the_page_cache(app, client, world):
         db.session.get(SourcingRequest, open_id).status = "closed"
         db.session.commit()
     assert "Chè búp khô loại 1" not in client.get("/tim-nguon-hang").get_data(as_text=True)
+
+
+def test_mail_is_vietnamese_and_refusals_follow_the_page_language(app, client, auth, world):
+    auth.login(world["buyer"])
+    client.get("/tim-nguon-hang?lang=en")
+    yesterday = (today_vn() - timedelta(days=1)).isoformat()
+    page = client.post("/tim-nguon-hang/moi", data=request_form(world, deadline=yesterday)).get_data(as_text=True)
+    assert "The offer deadline has passed" in page
+    assert client.post("/tim-nguon-hang/moi", data=request_form(world)).status_code == 302
+    item = _only_request(app)
+    auth.login(world["staff"])
+    client.get("/nhan-vien/?lang=en")
+    client.post(f"/nhan-vien/tim-nguon-hang/{item.id}/duyet")
+    subjects = {m[1] for m in _mails(app)}
+    assert any("Người mua đang tìm nguồn hàng" in s for s in subjects)
+    assert any("Yêu cầu tìm nguồn hàng đã được duyệt" in s for s in subjects)
+    assert not any("looking for" in s or "approved" in s for s in subjects)
