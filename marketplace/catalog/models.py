@@ -42,6 +42,12 @@ PRODUCT_STATUS_LABELS = {
 }
 ISSUING_LEVELS = ("district", "province", "central")
 RURAL_LEVELS = ("province", "region", "national")
+ISSUING_LEVEL_LABELS = {
+    "district": _l("Cấp huyện (trước 2025)"),
+    "province": _l("Cấp tỉnh (3★, 4★)"),
+    "central": _l("Trung ương (5★)"),
+}
+RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}
 AREA_KINDS = ("province", "district", "commune", "ward")
 CERTIFIED_STARS = (3, 4, 5)
 

@@ -27,7 +27,9 @@ from ..web import integers
 from ..web.auth import current_seller, require_seller
 from . import queries
 from .access import get_owned_product
-from .forms import CertificationForm, ProductEditForm, choice_list, make_product_form
+from ..catalog.forms import ProductEditForm, make_product_form
+from ..web.forms import choice_list
+from .forms import CertificationForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -96,7 +98,7 @@ def profile():
     user = current_user._get_current_object()
     seller = current_seller()
     form = SellerProfileForm(obj=seller)
-    form.area_id.choices = choice_list(queries.area_choices(), _("— Chọn xã/phường —"))
+    form.area_id.choices = choice_list(catalog_queries.area_choices(), _("— Chọn xã/phường —"))
     status = 200
     if form.is_submitted():
         status = 400
