@@ -201,6 +201,11 @@ class Product(db.Model):
         """The seller may send it to review ("Gửi duyệt")."""
         return self.status in SUBMITTABLE
 
+    @property
+    def can_be_archived(self) -> bool:
+        """The seller may take it off sale ("Lưu trữ"): anything not archived yet."""
+        return self.status != "archived"
+
     def __repr__(self) -> str:
         return f"<Product {self.slug}>"
 

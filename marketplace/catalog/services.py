@@ -388,7 +388,7 @@ def duplicate_product(product: Product) -> Product:
 
 def archive_product(product: Product, *, actor=None) -> Product:
     """Take a product off sale (kept for the seller; can be re-submitted)."""
-    if product.status != "archived":
+    if product.can_be_archived:
         from ..audit.services import record
 
         record("product.archive", "product", product.id, actor=actor,

@@ -192,7 +192,7 @@ def products():
     text = (request.args.get("q") or "").strip()[:200]
     pagination = _paginate(queries.products_queue(status, text))
     return render_template("staff/products.html", pagination=pagination, status=status, q=text,
-                           form=ReasonForm())
+                           queues=queries.PRODUCT_QUEUES, form=ReasonForm())
 
 
 @bp.post("/san-pham/hang-loat")
