@@ -14,7 +14,6 @@ from PIL import Image
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.catalog import queries as cq
-from marketplace.catalog.services import add_months
 from marketplace.catalog.models import (
     OCOP_GROUPS,
     Area,
@@ -32,7 +31,7 @@ from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
 from marketplace.media.images import WIDTHS, rendition_name
 from marketplace.sellers.models import Seller
-from marketplace.text import fold, today_vn
+from marketplace.text import add_months, fold, today_vn
 from tests.conftest import make_test_config, reset_schema
 from tests.factories import make_user
 

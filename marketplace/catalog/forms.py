@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..web.forms import VnIntegerField, choice_list, optional_int
 from . import queries
 from .models import RURAL_LEVEL_LABELS, RURAL_LEVELS
-from .services import parse_price_vnd, pending_revision
+from .product_data import parse_price_vnd
+from .services import pending_revision
 
 PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
 

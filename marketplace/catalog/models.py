@@ -310,7 +310,7 @@ class ProductRevision(db.Model):
 
     The product row keeps the last approved values (what pages, API and search show);
     ``fields`` holds the proposed values of the changed reviewed fields only
-    (``catalog.services.REVIEWED_FIELDS``). At most one
+    (``catalog.product_data.REVIEWED_FIELDS``). At most one
     revision per product is pending; approval copies ``fields`` onto the product.
     """
 

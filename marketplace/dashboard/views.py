@@ -17,6 +17,7 @@ from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as catalog_queries
 from ..catalog import services as catalog_services
 from ..catalog.models import PRODUCT_STATUS_LABELS, PRODUCT_STATUSES, Product
+from ..catalog.product_data import parse_price_vnd
 from ..validation import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
@@ -198,7 +199,7 @@ def _edit_conflicts(form: ProductEditForm, product: Product) -> list[tuple[str, 
         pass  # a malformed version is treated as stale
     theirs = form.product_data()
     try:
-        theirs["price_vnd"] = catalog_services.parse_price_vnd(theirs["price_vnd"])
+        theirs["price_vnd"] = parse_price_vnd(theirs["price_vnd"])
     except (TypeError, ValueError):
         pass
     theirs["code"] = (theirs.get("code") or "").strip() or None

@@ -17,7 +17,8 @@ from ..catalog.models import (
     Product,
     RuralIndustryRecognition,
 )
-from ..catalog.services import build_search_text, certificate_expiry
+from ..catalog.product_data import build_search_text
+from ..catalog.services import certificate_expiry
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import slugify, today_vn, utcnow

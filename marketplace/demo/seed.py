@@ -26,12 +26,13 @@ from ..catalog.models import (
     ProductPhoto,
     RuralIndustryRecognition,
 )
-from ..catalog.services import add_months, build_search_text, certificate_expiry
+from ..catalog.product_data import build_search_text
+from ..catalog.services import certificate_expiry
 from ..collections.models import Collection
 from ..extensions import db
 from ..search.synonym_seed import seed_synonyms
 from ..sellers.models import Seller
-from ..text import VN_TZ, fold, slugify, today_vn
+from ..text import VN_TZ, add_months, fold, slugify, today_vn
 from . import data as d
 from .factories import make_collection
 from .photos import PhotoSpec
