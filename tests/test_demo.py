@@ -25,7 +25,8 @@ from marketplace.catalog.models import (
     RuralIndustryRecognition,
 )
 from marketplace.demo import data
-from marketplace.demo.seed import build_plan, catalog_digest, plan_digest
+from marketplace.demo.plan import build_plan, plan_digest
+from marketplace.demo.seed import catalog_digest
 from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
