@@ -14,13 +14,15 @@ from ...catalog.models import Area, OcopCertification, Product
 from ...extensions import db
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
+from ..filters import FACET_NAMES
 from .terms import Term, query_tokens, term_condition
 
 if TYPE_CHECKING:
     from .rows import Row
 
-# Filters that are also facets: applied in Python on the one-pass rows (see rows.py).
-FACET_FILTERS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+# Filters that are also facets (search/filters.py): applied in Python on the one-pass
+# rows (see rows.py).
+FACET_FILTERS = FACET_NAMES
 
 
 def _valid_stars_exists(stars: Iterable[int] | None = None) -> sa.Exists:

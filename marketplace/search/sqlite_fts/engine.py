@@ -25,7 +25,7 @@ from ..base import (
     SearchUnavailable,
     Suggestion,
 )
-from ..facets import empty_facets
+from ..filters import empty_facets
 from . import filters, planner, ranker, writer
 from .cache import WeightedCache
 from .highlight import highlights as highlighted
