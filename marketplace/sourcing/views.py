@@ -18,12 +18,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.forms import EmptyForm, apply_errors
-from ..dashboard.forms import choice_list
-from ..dashboard.queries import category_choices
+from ..catalog.queries import category_choices
 from ..catalog.trees import category_tree
 from ..extensions import db
 from ..validation import ValidationError
 from ..web.auth import current_seller, require_seller
+from ..web.forms import choice_list
 from ..web.integers import page_number
 from ..web.ratelimit import client_fingerprint, hit
 from . import queries, services
