@@ -19,6 +19,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auth import log_in
 from marketplace import create_app
 from marketplace.catalog.models import ProductPhoto
 from marketplace.extensions import db
@@ -292,9 +293,7 @@ def _seller_client(app) -> tuple:
         db.session.commit()
         user_id, product_id = user.id, product.id
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    log_in(client, user_id)
     return client, product_id
 
 

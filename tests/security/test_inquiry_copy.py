@@ -36,13 +36,8 @@ def test_an_anonymous_inquiry_mails_no_copy_to_the_typed_address(client, shop, t
     assert recipients == ["htx@example.vn"], "only the seller is mailed"
 
 
-def test_a_signed_in_buyer_gets_the_copy_at_the_account_address_without_typed_text(app, client, shop, tmp_path):
-    from marketplace.accounts.models import User
-
-    with app.app_context():
-        user = db.session.get(User, shop["buyer"])
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+def test_a_signed_in_buyer_gets_the_copy_at_the_account_address_without_typed_text(app, client, auth, shop, tmp_path):
+    auth.log_in_as(shop["buyer"])
     response = _send(client, shop["slug"], name="Nạn Nhân Giả")
     assert response.status_code == 302
     mails = {m["To"]: m for m in read_mails(tmp_path / "mail")}

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from auth import log_in
 from marketplace.extensions import db
 from marketplace.web.integers import MAX_DB_INT, MAX_ID, NotAnInteger, OutOfRange, page_number, parse_int
 
 from factories import make_product, make_seller, make_user
-from test_import import login
 
 HUGE = "9" * 5000  # beyond Python's 4,300-digit int() limit
 BIG_VALUES = [HUGE, str(2**63), str(2**64 + 1), "1" + "0" * 30, "0" * 4999 + "1" * 25]
@@ -51,13 +51,13 @@ def test_html_listing_pages_never_fail_on_huge_numbers(client, owner, query):
     for path in ("/dashboard/", "/dashboard/hoi-hang"):  # anonymous: sent to log in, whatever the query
         response = client.get(f"{path}?{query}")
         assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"], (path, query)
-    login(client, owner["user_id"])
+    log_in(client, owner["user_id"])
     for path in ("/dashboard/", "/dashboard/hoi-hang", "/dashboard/nhan-qr"):
         assert client.get(f"{path}?{query.replace('min_price', 'so_ban')}&trang={HUGE}").status_code == 200, path
 
 
 def test_ids_beyond_bigint_in_paths_are_404_on_every_route(app, client, owner):
-    login(client, owner["user_id"])
+    log_in(client, owner["user_id"])
     pid = owner["product_id"]
     id_rules = [r for r in app.url_map.iter_rules() if "<id:" in r.rule or "<int:" in r.rule]
     assert id_rules and not [r.rule for r in id_rules if "<int:" in r.rule]  # one converter everywhere
