@@ -520,7 +520,7 @@ def test_long_urls_and_odd_parameters_get_a_normal_page_and_are_not_stored(app, 
                  f"/co-so/{shop['seller']}?page=-4&area=%%%", "/?lang=xx&lang=en"):
         for _ in range(2):
             response = client.get(path, headers={"User-Agent": BROWSER})
-            assert response.status_code in (200, 400, 404), (path, response.status_code)
+            assert response.status_code == 200, (path, response.status_code)  # the page, odd parameters ignored
     assert all(len(key) < 2200 for key in cache._entries)
 
 
