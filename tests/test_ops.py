@@ -120,6 +120,7 @@ def _flask(env: dict, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # four `flask` subprocesses
 def test_production_from_the_environment_and_quiet_cli(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "UPLOAD_FOLDER": str(tmp_path / "up"),
            "SECRET_KEY": "", "APP_ENV": "production"}

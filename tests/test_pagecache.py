@@ -250,6 +250,7 @@ def test_locale_and_date_are_part_of_the_key(app, client, shop, monkeypatch):
     assert hits(app) == before  # a new day renders again (certificates expire by date)
 
 
+@pytest.mark.slow  # sleeps 1.6 s
 def test_a_scheduled_collection_appears_when_its_start_passes(app, client, shop):
     with app.app_context():
         from marketplace.catalog.models import Product

@@ -68,6 +68,7 @@ def measure(data: bytes) -> dict:
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_the_small_file_6245_square_png_is_refused_without_decoding():
     data = solid_png(6245, 6245)
     assert len(data) < 300 * 1024  # a small file…
@@ -76,6 +77,7 @@ def test_the_small_file_6245_square_png_is_refused_without_decoding():
     assert result["grew_mib"] < 20  # …that is never decoded (117 MiB of pixels before)
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_the_largest_accepted_png_is_reduced_as_soon_as_it_is_decoded():
     result = measure(solid_png(4000, 3000))
     width, height = result["outcome"]
@@ -83,6 +85,7 @@ def test_the_largest_accepted_png_is_reduced_as_soon_as_it_is_decoded():
     assert result["grew_mib"] < 80  # the 4000 × 3000 bitmap (34 MiB) and small copies only
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_a_large_jpeg_is_decoded_at_reduced_scale():
     image = Image.new("RGB", (7000, 5000), (30, 120, 60))
     buf = io.BytesIO()
