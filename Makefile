@@ -45,7 +45,7 @@ dev: install
 test: install-test
 	$(BIN)/python -m pytest -q -m "not e2e and not load and not slow"
 
-# Subprocesses, sleeps, the full demo seed and heavy Hypothesis runs.
+# Subprocesses, sleeps, full demo seeds, heavy Hypothesis and hashing runs, the migration walk.
 test-slow: install-test
 	$(BIN)/python -m pytest -q -m "slow and not e2e and not load"
 

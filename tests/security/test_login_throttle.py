@@ -69,6 +69,7 @@ def test_wrong_passwords_cost_growing_delays_for_that_client(app, auth, buyer_ac
                                  .where(RateLimitCounter.key.startswith("login-fail:"))) == 0
 
 
+@pytest.mark.slow  # CLIENT_LIMIT + 2 log-ins, each a scrypt check (52 s at load 11)
 def test_one_client_trying_many_accounts_is_limited(app, auth):
     from marketplace.accounts.throttle import CLIENT_LIMIT
 
