@@ -34,6 +34,25 @@ def tree(rows: Iterable[tuple[int, int | None, str]]) -> tuple[dict[int, int | N
     return parent_of, slug_of
 
 
+def subtree_ids(rows: Iterable[tuple[int, int | None, str]], slugs: Iterable[str]) -> list[int]:
+    """Ids of the nodes named by ``slugs`` and of all their descendants, from
+    ``(id, parent_id, slug)`` rows (category or area)."""
+    children: dict[int | None, list[int]] = {}
+    rows = list(rows)
+    for oid, parent, _ in rows:
+        children.setdefault(parent, []).append(oid)
+    wanted = set(slugs)
+    stack = [oid for oid, _, slug in rows if slug in wanted]
+    out: set[int] = set()
+    while stack:
+        oid = stack.pop()
+        if oid in out:
+            continue
+        out.add(oid)
+        stack.extend(children.get(oid, []))
+    return sorted(out)
+
+
 def rolled_up(counts: Mapping[int, int], parent_of: Mapping[int, int | None], slug_of: Mapping[int, str]) -> dict[str, int]:
     """Counts per node id → counts per slug, each added to every ancestor too."""
     total: dict[str, int] = {}

@@ -62,15 +62,7 @@ class DatabaseSearch(SearchBackend):
                 retry, _ = match_last(lambda ts: self._run(query, ts, trees), tolerant, found=lambda r: r[0] > 0)
                 if retry[0]:
                     total, ids, facets = retry
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            degraded=degraded,
-            backend=self.name,
-        )
+        return SearchResult.page_of(query, ids, total, facets=facets, degraded=degraded, backend=self.name)
 
     def _run(self, query: SearchQuery, terms: list[Term], trees: Subtrees) -> tuple[int, list[int], dict]:
         conds = filter_conditions(query, terms, trees)

@@ -301,15 +301,7 @@ class MeiliSearch(Delivery, SearchBackend):
                 formatted = (hit.get("_formatted") or {}).get("name")
                 if formatted:
                     highlights[int(hit["id"])] = format_highlight(formatted)
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            highlights=highlights,
-            backend=self.name,
-        )
+        return SearchResult.page_of(query, ids, total, facets=facets, highlights=highlights, backend=self.name)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         text = query_text(prefix)

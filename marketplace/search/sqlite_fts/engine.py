@@ -125,7 +125,7 @@ class SqliteFtsSearch(SearchBackend):
 
     def _empty(self, query: SearchQuery) -> SearchResult:
         facets = empty_facets() if query.with_facets else {}
-        return SearchResult(ids=[], total=0, page=query.page, per_page=query.per_page, facets=facets, backend=self.name)
+        return SearchResult.page_of(query, [], 0, facets=facets, backend=self.name)
 
     def _grouped(self, session, source: str, sql_only: list[str], params: dict) -> dict[int, int]:
         """Document counts per packed facet key (``pack_facets``; the stars digit is
@@ -207,14 +207,8 @@ class SqliteFtsSearch(SearchBackend):
         highlights: dict[int, str] = {}
         if plan is not None and ids:
             highlights = highlighted(session, ids, plan)
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            highlights=highlights,
-            backend=self.name,
+        return SearchResult.page_of(
+            query, ids, total, facets=facets, highlights=highlights, backend=self.name,
             corrected_text=plan.corrected_text if plan is not None else None,
         )
 
