@@ -21,6 +21,7 @@ from flask.globals import request_ctx
 from flask_login import current_user
 
 from ...catalog import generation as catalog_generation
+from ...catalog import showcase
 from ...extensions import db
 from ...text import today_vn, utcnow
 from . import slots
@@ -178,7 +179,7 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
         # Collections start and end on a schedule, without a write: a page showing them
         # ends at the next boundary.
         shows_collections = any(s == "colls" or s.startswith("coll:") for s in scopes)
-        expires = catalog_generation.next_boundary(db.session, now) if shows_collections else None
+        expires = showcase.provider().next_boundary(db.session, now) if shows_collections else None
     except Exception:  # noqa: BLE001
         db.session.rollback()
         return
