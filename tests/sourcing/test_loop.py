@@ -30,7 +30,7 @@ def _mails(app) -> list:
 
 
 def _post(client, auth, world, **overrides):
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     return client.post("/tim-nguon-hang/moi", data=request_form(world, **overrides))
 
 
@@ -49,7 +49,7 @@ def test_post_approve_offer_accept(app, client, auth, world):
     assert "Chè búp khô" not in client.get("/tim-nguon-hang").get_data(as_text=True)
     assert client.get(f"/tim-nguon-hang/{item.id}").status_code == 404
 
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     assert client.post(f"/nhan-vien/tim-nguon-hang/{item.id}/duyet").status_code == 302
     with app.app_context():
         item = db.session.get(SourcingRequest, item.id)
@@ -76,7 +76,7 @@ def test_post_approve_offer_accept(app, client, auth, world):
         assert secret not in detail
 
     # the matched seller offers
-    auth.login(world["star_user"])
+    auth.log_in_as(world["star_user"])
     page = client.get(f"/dashboard/tim-nguon-hang/{item.id}")
     assert page.status_code == 200 and "mua@sieuthi.vn" not in page.get_data(as_text=True)
     first = (today_vn() + timedelta(days=10)).isoformat()
@@ -90,7 +90,7 @@ def test_post_approve_offer_accept(app, client, auth, world):
     assert any(m[0] == "mua@sieuthi.vn" and "chào hàng mới" in m[1] for m in _mails(app))
 
     # the buyer sees the offer, without the seller's contact yet
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     page = client.get(f"/tim-nguon-hang/cua-toi/{item.id}").get_data(as_text=True)
     assert "HTX chè Bốn Sao" in page and "240.000 ₫" in page
     assert "chu@bonsao.vn" not in page
@@ -104,7 +104,7 @@ def test_post_approve_offer_accept(app, client, auth, world):
     # the seller received the buyer's contact
     accepted = [m for m in _mails(app) if m[0] == "chu@bonsao.vn" and "đã nhận chào hàng" in m[1]]
     assert accepted and "0987 654 321" in accepted[0][2] and "Siêu thị Xanh" in accepted[0][2]
-    auth.login(world["star_user"])
+    auth.log_in_as(world["star_user"])
     page = client.get(f"/dashboard/tim-nguon-hang/{item.id}").get_data(as_text=True)
     assert "mua@sieuthi.vn" in page and "0987 654 321" in page
 
@@ -135,7 +135,7 @@ def services_form(world, **overrides) -> dict:
 
 def test_unmatched_seller_cannot_see_or_answer(app, client, auth, world):
     request_id = _open_request(app, world, required_certs=["ocop4"])
-    auth.login(world["farmer_user"])  # rice: never matched
+    auth.log_in_as(world["farmer_user"])  # rice: never matched
     assert client.get(f"/dashboard/tim-nguon-hang/{request_id}").status_code == 404
     first = (today_vn() + timedelta(days=3)).isoformat()
     response = client.post(f"/dashboard/tim-nguon-hang/{request_id}",
@@ -147,9 +147,9 @@ def test_unmatched_seller_cannot_see_or_answer(app, client, auth, world):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SourcingOffer)) == 0
 
     # staff open it to all sellers: now any approved seller may answer
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     client.post(f"/nhan-vien/tim-nguon-hang/{request_id}/mo-cho-tat-ca", data={"value": "1"})
-    auth.login(world["farmer_user"])
+    auth.log_in_as(world["farmer_user"])
     assert client.get(f"/dashboard/tim-nguon-hang/{request_id}").status_code == 200
     response = client.post(f"/dashboard/tim-nguon-hang/{request_id}",
                            data={"price_vnd": "1000", "quantity": "1", "first_delivery": first})
@@ -158,7 +158,7 @@ def test_unmatched_seller_cannot_see_or_answer(app, client, auth, world):
 
 def test_buyer_cannot_see_other_buyers_requests_or_offers(app, client, auth, world):
     request_id = _open_request(app, world)
-    auth.login(world["other_buyer"])
+    auth.log_in_as(world["other_buyer"])
     assert client.get(f"/tim-nguon-hang/cua-toi/{request_id}").status_code == 404
     with app.app_context():
         from marketplace.accounts.models import User
@@ -195,7 +195,7 @@ def test_bad_input_is_refused_in_vietnamese_and_kept(app, client, auth, world):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SourcingRequest)) == 0
 
     request_id = _open_request(app, world)
-    auth.login(world["star_user"])
+    auth.log_in_as(world["star_user"])
     response = client.post(f"/dashboard/tim-nguon-hang/{request_id}",
                            data={"price_vnd": "0", "quantity": "10000001", "first_delivery": yesterday,
                                  "message": "Giữ lời nhắn này"})
@@ -206,7 +206,7 @@ def test_bad_input_is_refused_in_vietnamese_and_kept(app, client, auth, world):
 
 
 def test_seller_and_staff_accounts_cannot_post(client, auth, world):
-    auth.login(world["star_user"])
+    auth.log_in_as(world["star_user"])
     response = client.post("/tim-nguon-hang/moi", data=request_form(world))
     assert response.status_code == 403
     assert "Chỉ tài khoản người mua" in response.get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_staff_add_and_remove_sellers(app, client, auth, world):
             SourcingMatch.request_id == request_id)).all()
     # tea category and its child: the three tea sellers, ranked (4 stars first), no rice
     assert matched[0] == world["star"] and set(matched) == {world["star"], world["rural"], world["plain"]}
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     client.post(f"/nhan-vien/tim-nguon-hang/{request_id}/go-co-so", data={"seller": str(world["plain"])})
     client.post(f"/nhan-vien/tim-nguon-hang/{request_id}/them-co-so", data={"seller": "htx-gao-dong-xanh"})
     with app.app_context():
@@ -227,14 +227,14 @@ def test_staff_add_and_remove_sellers(app, client, auth, world):
         assert {m.seller_id for m in services.active_matches(item)} == {world["star"], world["rural"],
                                                                         world["farmer"]}
     assert any(m[0] == "gao@example.vn" for m in _mails(app))
-    auth.login(world["plain_user"])
+    auth.log_in_as(world["plain_user"])
     assert client.get(f"/dashboard/tim-nguon-hang/{request_id}").status_code == 404
     # a seller that already offered cannot be removed (its offer is kept)
-    auth.login(world["farmer_user"])
+    auth.log_in_as(world["farmer_user"])
     client.post(f"/dashboard/tim-nguon-hang/{request_id}",
                 data={"price_vnd": "100000", "quantity": "10",
                       "first_delivery": (today_vn() + timedelta(days=5)).isoformat()})
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     response = client.post(f"/nhan-vien/tim-nguon-hang/{request_id}/go-co-so", data={"seller": str(world["farmer"])},
                            follow_redirects=True)
     assert "đã gửi chào hàng nên không thể gỡ" in response.get_data(as_text=True)
@@ -251,7 +251,7 @@ def test_match_limit(app, world):
 
 def test_api_lists_open_requests_with_public_fields_only(app, client, auth, world):
     open_id = _open_request(app, world, title="Chè xanh cho chuỗi siêu thị")
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     client.post("/tim-nguon-hang/moi", data=request_form(world, title="Chè chưa duyệt"))  # pending
     client.post("/dang-xuat")
     with app.app_context():
@@ -276,9 +276,9 @@ def test_api_lists_open_requests_with_public_fields_only(app, client, auth, worl
 
 
 def test_staff_home_counts_requests_awaiting_review_and_pages_render_in_english(app, client, auth, world):
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     client.post("/tim-nguon-hang/moi", data=request_form(world))
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     home = client.get("/nhan-vien/").get_data(as_text=True)
     assert 'id="count-sourcing">1<' in home
     open_id = _open_request(app, world)
@@ -303,14 +303,14 @@ def test_the_board_is_never_served_from_the_page_cache(app, client, world):
 
 
 def test_mail_is_vietnamese_and_refusals_follow_the_page_language(app, client, auth, world):
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     client.get("/tim-nguon-hang?lang=en")
     yesterday = (today_vn() - timedelta(days=1)).isoformat()
     page = client.post("/tim-nguon-hang/moi", data=request_form(world, deadline=yesterday)).get_data(as_text=True)
     assert "The offer deadline has passed" in page
     assert client.post("/tim-nguon-hang/moi", data=request_form(world)).status_code == 302
     item = _only_request(app)
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     client.get("/nhan-vien/?lang=en")
     client.post(f"/nhan-vien/tim-nguon-hang/{item.id}/duyet")
     subjects = {m[1] for m in _mails(app)}

@@ -52,7 +52,7 @@ def test_the_job_closes_requests_past_their_deadline(app, client, world):
 def test_no_offer_after_the_deadline_even_before_the_job(app, client, auth, world):
     request_id = _open_request(app, world)
     _age(app, request_id, 1)
-    auth.login(world["star_user"])
+    auth.log_in_as(world["star_user"])
     response = client.post(f"/dashboard/tim-nguon-hang/{request_id}",
                            data={"price_vnd": "1000", "quantity": "1",
                                  "first_delivery": (today_vn() + timedelta(days=1)).isoformat()})
@@ -97,7 +97,7 @@ def app_config(tmp_path):
 
 
 def test_requests_are_rate_limited_per_account_and_keep_the_input(app, client, auth, world):
-    auth.login(world["buyer"])
+    auth.log_in_as(world["buyer"])
     for n in range(5):
         assert client.post("/tim-nguon-hang/moi", data=request_form(world, title=f"Chè lô {n}")).status_code == 302
     response = client.post("/tim-nguon-hang/moi", data=request_form(world, title="Chè lô thứ sáu"))
@@ -106,7 +106,7 @@ def test_requests_are_rate_limited_per_account_and_keep_the_input(app, client, a
     assert "Bạn đã đăng quá nhiều yêu cầu" in page and 'value="Chè lô thứ sáu"' in page
     # another account from another address is not affected
     other = client.application.test_client()
-    auth.login(world["other_buyer"], client=other)
+    auth.log_in_as(world["other_buyer"], client=other)
     response = other.post("/tim-nguon-hang/moi", data=request_form(world, title="Chè của người khác"),
                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert response.status_code == 302
@@ -172,7 +172,7 @@ def test_seller_response_badge_and_staff_figures(app, client, auth, world):
         assert "HTX chè Làng Nghề" in names and "HTX chè Bốn Sao" not in names
         conversion = queries.conversion(now)
         assert (conversion.approved, conversion.accepted) == (2, 1)
-    auth.login(world["staff"])
+    auth.log_in_as(world["staff"])
     page = client.get("/nhan-vien/tim-nguon-hang/so-lieu").get_data(as_text=True)
     assert "50%" in page and "Chè không ai chào" in page and "HTX chè Làng Nghề" in page
     assert "<svg" in page
