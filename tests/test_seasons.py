@@ -228,3 +228,96 @@ def test_cards_say_in_season_only_in_season_and_a_new_month_renders_anew(app, cl
     assert page.count("Đang vào mùa") == 1
     set_today(monkeypatch, date(2027, 3, 1))
     assert "Đang vào mùa" not in client.get("/danh-muc/mien").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ the harvest calendar
+
+
+@pytest.fixture
+def season_floor(app):
+    with app.app_context():
+        fruit = make_category(name="Quả tươi", slug="qua-tuoi")
+        noodles = make_category(name="Miến, bún", slug="mien-bun")
+        na_seller = make_seller(name="HTX Na Võ Nhai")
+        mien_seller = make_seller(name="HTX Miến Côn Minh")
+        hidden = make_seller(name="HTX Chờ Duyệt", status="pending")
+        make_product(name="Na dai Võ Nhai", seller=na_seller, category=fruit, season_mask=months_to_mask([8, 9]))
+        make_product(name="Miến dong Côn Minh", seller=mien_seller, category=noodles,
+                     season_mask=months_to_mask([11, 12, 1]))
+        make_product(name="Miến nháp", seller=mien_seller, category=noodles, status="draft",
+                     season_mask=months_to_mask([12]))
+        make_product(name="Miến của cơ sở chờ duyệt", seller=hidden, category=noodles,
+                     season_mask=months_to_mask([12]))
+        make_product(name="Mật ong quanh năm", seller=na_seller, category=fruit, season_mask=ALL_MONTHS_MASK)
+        make_product(name="Gạo không ghi mùa", seller=na_seller, category=fruit)
+        db.session.commit()
+
+
+def test_calendar_shows_this_months_public_seasonal_products_by_category(client, season_floor, monkeypatch):
+    set_today(monkeypatch, date(2026, 12, 7))
+    response = client.get("/mua-vu")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Đang vào mùa tháng 12" in page
+    assert "Miến dong Côn Minh" in page and "HTX Miến Côn Minh" in page
+    for hidden in ("Miến nháp", "Miến của cơ sở chờ duyệt", "Mật ong quanh năm", "Gạo không ghi mùa",
+                   "Na dai Võ Nhai"):
+        assert hidden not in page
+    # The months after: custard apples are not coming before August.
+    assert re.search(r"Tháng 1</strong></a>:\s*không có sản phẩm mới vào mùa", page)
+    august = client.get("/mua-vu?thang=8").get_data(as_text=True)
+    assert "Mùa vụ tháng 8" in august and "Na dai Võ Nhai" in august and "Miến dong" not in august
+
+
+@pytest.mark.parametrize("junk", ["13", "0", "-1", "abc", "9" * 5000, "1e1", "٣"])
+def test_calendar_ignores_a_bad_month(client, season_floor, monkeypatch, junk):
+    set_today(monkeypatch, date(2026, 12, 7))
+    response = client.get(f"/mua-vu?thang={junk}")
+    assert response.status_code == 200
+    assert "Đang vào mùa tháng 12" in response.get_data(as_text=True)
+
+
+def test_calendar_is_page_cached_and_moves_with_the_month_and_with_writes(app, client, season_floor, monkeypatch):
+    set_today(monkeypatch, date(2026, 12, 7))
+    assert client.get("/mua-vu").headers.get("X-Page-Cache") == "miss"
+    assert client.get("/mua-vu").headers.get("X-Page-Cache") == "hit"
+    # A seller states a season: the calendar renders anew with it.
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).where(Product.name == "Gạo không ghi mùa"))
+        product.season_mask = months_to_mask([12])
+        db.session.commit()
+    response = client.get("/mua-vu")
+    assert response.headers.get("X-Page-Cache") == "miss"
+    assert "Gạo không ghi mùa" in response.get_data(as_text=True)
+    # A new month: another page, without any write.
+    set_today(monkeypatch, date(2027, 8, 1))
+    page = client.get("/mua-vu").get_data(as_text=True)
+    assert "Đang vào mùa tháng 8" in page and "Na dai Võ Nhai" in page
+
+
+# ------------------------------------------------------------------ API
+
+
+def test_api_calendar_and_product_season_fields(client, season_floor, monkeypatch):
+    set_today(monkeypatch, date(2026, 12, 7))
+    data = client.get("/api/v1/calendar").get_json()
+    assert data["month"] == 12 and data["total"] == 1
+    [group] = data["categories"]
+    assert group["category"]["slug"] == "mien-bun"
+    assert [p["name"] for p in group["products"]] == ["Miến dong Côn Minh"]
+    assert group["sellers"] == [{"slug": group["sellers"][0]["slug"], "name": "HTX Miến Côn Minh"}]
+    product = group["products"][0]
+    assert product["season"] == {"months": [1, 11, 12], "year_round": False, "in_season_now": True}
+    assert set(product["supply"]) == {"monthly_volume", "volume_unit", "min_order_qty", "lead_time_days",
+                                      "packaging"}
+    august = client.get("/api/v1/calendar?month=8").get_json()
+    assert [p["name"] for g in august["categories"] for p in g["products"]] == ["Na dai Võ Nhai"]
+    assert [u["month"] for u in august["upcoming"]] == [9, 10, 11]
+    assert august["upcoming"][2]["starting"] == 1
+
+
+@pytest.mark.parametrize("month", ["13", "0", "-3", "abc", "9" * 400, "1.5"])
+def test_api_calendar_refuses_a_bad_month_naming_the_field(client, month):
+    response = client.get(f"/api/v1/calendar?month={month}")
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "month"

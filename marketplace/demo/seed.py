@@ -35,6 +35,7 @@ from ..text import VN_TZ, fold, slugify, today_vn
 from . import data as d
 from .factories import make_collection
 from .photos import PhotoSpec
+from .seasons import supply_values
 
 MERGER_DAY = date(2025, 7, 1)  # districts abolished, Bắc Kạn merged into Thái Nguyên
 MINISTRY_RENAMED = date(2025, 3, 1)  # MARD + MONRE → Bộ Nông nghiệp và Môi trường
@@ -677,6 +678,7 @@ def insert_plan(
                 slug=p.slug, description=p.description, price_vnd=p.price_vnd, unit=p.unit, status=p.status,
                 featured=p.featured, view_count=p.view_count, created_at=p.created_at,
                 updated_at=p.published_at or p.created_at, published_at=p.published_at,
+                **supply_values(p.family, p.name, p.slug),
             )
             product.search_text = build_search_text(product)
             if photos is not None:
