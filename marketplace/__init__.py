@@ -25,6 +25,7 @@ FEATURES = (
     "analytics",
     "ops",
     "seasons",
+    "alerts",
 )
 
 

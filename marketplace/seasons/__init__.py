@@ -30,4 +30,5 @@ from .months import (  # noqa: F401
     next_months,
     parse_months,
     season_mask_clause,
+    season_start,
 )

@@ -63,8 +63,11 @@ class SupplyView:
     summary: str
     facts: list[Fact]
     in_season: bool
+    seasonal: bool  # a season stated and not year-round: "tell me when it comes into season"
 
 
 def supply_view(product: Any) -> SupplyView:
     """What the product page shows about supply (summary line, facts, "Đang vào mùa")."""
-    return SupplyView(availability(product), facts(product), in_season_now(product))
+    mask = getattr(product, "season_mask", None)
+    return SupplyView(availability(product), facts(product), in_season_now(product),
+                      bool(mask) and not is_year_round(mask))

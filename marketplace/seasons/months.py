@@ -167,3 +167,20 @@ def season_mask_clause(column, month: int):
         column != ALL_MONTHS_MASK,
         column.op("&")(month_bit(month)) != 0,
     )
+
+
+def season_start(mask: int | None, day):  # noqa: ANN001, ANN201
+    """The first day of the run of season months that includes ``day``'s month (the
+    season under way), or None when ``day`` is not in season. A season wrapping the year
+    end started the previous year (December 2026 for "12-2" on 10/01/2027)."""
+    from datetime import date
+
+    if not mask_in_season(mask, day.month):
+        return None
+    year, month = day.year, day.month
+    for _step in range(11):
+        previous = 12 if month == 1 else month - 1
+        if not mask & month_bit(previous):
+            break
+        year, month = (year - 1, 12) if month == 1 else (year, previous)
+    return date(year, month, 1)
