@@ -225,9 +225,9 @@ def test_cards_say_in_season_only_in_season_and_a_new_month_renders_anew(app, cl
         db.session.commit()
     set_today(monkeypatch, date(2026, 12, 7))
     page = client.get("/danh-muc/mien").get_data(as_text=True)
-    assert page.count("Đang vào mùa") == 1
+    assert page.count('class="season-chip"') == 1
     set_today(monkeypatch, date(2027, 3, 1))
-    assert "Đang vào mùa" not in client.get("/danh-muc/mien").get_data(as_text=True)
+    assert 'class="season-chip"' not in client.get("/danh-muc/mien").get_data(as_text=True)
 
 
 # ------------------------------------------------------------------ the harvest calendar

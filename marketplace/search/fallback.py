@@ -202,6 +202,10 @@ def filter_conditions(
         conds["max_price"] = Product.price_vnd <= query.max_price
     if query.price_bands:
         conds["price_band"] = _price_band_condition(query.price_bands)
+    if query.season is not None:  # issue 19: not a facet, so applied before counting
+        from ..seasons import season_mask_clause
+
+        conds["season"] = season_mask_clause(Product.season_mask, int(query.season))
     return conds
 
 

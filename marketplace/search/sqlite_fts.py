@@ -89,6 +89,7 @@ FACET_COLUMNS = (
     "featured",
     "published",
     "fkey",
+    "season",
 )
 
 # The per-process cache of grouped facet rows, ranked pages and suggestions (keys
@@ -164,7 +165,8 @@ SCHEMA: tuple[str, ...] = (
         views INTEGER NOT NULL DEFAULT 0,
         featured INTEGER NOT NULL DEFAULT 0,
         published INTEGER,
-        fkey INTEGER NOT NULL DEFAULT 0
+        fkey INTEGER NOT NULL DEFAULT 0,
+        season INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_price ON search_facets (price)",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_published ON search_facets (published)",
@@ -451,6 +453,9 @@ class SqliteFtsSearch(SearchBackend):
         if query.max_price is not None:
             params["max_price"] = int(query.max_price)
             conds["max_price"] = "f.price <= :max_price"
+        if query.season is not None:  # issue 19: a non-facet filter (narrows before counting)
+            params["season"] = 1 << (int(query.season) - 1)
+            conds["season"] = "(f.season & :season) != 0"
         return conds, params, preds
 
     @staticmethod
@@ -912,6 +917,8 @@ class SqliteFtsSearch(SearchBackend):
             "views": doc["view_count"],
             "featured": 1 if doc["featured"] else 0,
             "published": doc["published_at"],
+            # Bit m-1: in season in month m (documents.season_months; 0 year-round or unstated).
+            "season": sum(1 << (m - 1) for m in doc.get("season_months") or ()),
         }
         facets["fkey"] = pack_facets(
             facets["category_id"], facets["area_id"], facets["stars"], facets["rural"], facets["band"]
@@ -1056,7 +1063,7 @@ class SqliteFtsSearch(SearchBackend):
 
 
 _SEARCH_GENERATION = "_search_generation"  # session.info: the generation read by the running search
-_NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
+_NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price", "season")
 
 # The packed facet key with the stars digit zeroed unless the certificate is valid
 # today (an expired certificate shows no badge and counts in no star facet).

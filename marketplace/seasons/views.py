@@ -9,6 +9,7 @@ from . import calendar
 from .months import current_month
 
 bp = Blueprint("seasons", __name__)
+bp.add_app_template_global(current_month, "this_month")
 
 MONTH_PARAM = "thang"
 

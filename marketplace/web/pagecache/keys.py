@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import request
 from werkzeug.datastructures import ImmutableMultiDict
 
-_LISTING_SINGLE = ("q", "rural", "min_price", "max_price", "sort", "page", "lang")
+_LISTING_SINGLE = ("q", "rural", "min_price", "max_price", "sort", "page", "lang", "season")
 _LISTING_MULTI = ("category", "area", "stars", "price")
 # endpoint: (single-valued, multi-valued, kept out of the key)
 PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
