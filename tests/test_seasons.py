@@ -321,3 +321,17 @@ def test_api_calendar_refuses_a_bad_month_naming_the_field(client, month):
     response = client.get(f"/api/v1/calendar?month={month}")
     assert response.status_code == 400
     assert response.get_json()["field"] == "month"
+
+
+def test_sql_twins_agree_with_the_python_rules(app):
+    from marketplace.seasons import available_mask_clause, season_mask_clause
+
+    masks = [None, ALL_MONTHS_MASK, months_to_mask([11, 12, 1]), months_to_mask([5])]
+    with app.app_context():
+        seller, category = make_seller(), make_category()
+        products = [make_product(seller=seller, category=category, season_mask=m) for m in masks]
+        db.session.commit()
+        for month in range(1, 13):
+            for clause, rule in ((season_mask_clause, in_season), (available_mask_clause, available_in)):
+                found = set(db.session.scalars(sa.select(Product.id).where(clause(Product.season_mask, month))))
+                assert found == {p.id for p in products if rule(p, month)}, (clause.__name__, month)

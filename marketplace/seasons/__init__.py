@@ -12,10 +12,13 @@ the helpers in ``marketplace.seasons.months``:
 * ``in_season(product, month)``: the product is *seasonal* and that month is in its
   season (what "Đang vào mùa", ``season=`` and /mua-vu mean: a year-round product is
   never "coming into season");
-* ``current_month()``: today's month in Asia/Ho_Chi_Minh.
+* ``current_month()``: today's month in Asia/Ho_Chi_Minh;
+* SQL twins for queries: ``season_mask_clause(column, month)`` (in_season) and
+  ``available_mask_clause(column, month)`` (available_in).
 """
 from .months import (  # noqa: F401
     ALL_MONTHS_MASK,
+    available_mask_clause,
     available_in,
     current_month,
     format_months,

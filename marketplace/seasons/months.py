@@ -159,6 +159,11 @@ def format_months(mask: int | None, *, spreadsheet: bool = False) -> str:
     return ", ".join(parts)
 
 
+def available_mask_clause(column, month: int):
+    """SQL twin of ``available_in``: ``column`` includes ``month`` (year-round included)."""
+    return sa.and_(column.is_not(None), column.op("&")(month_bit(month)) != 0)
+
+
 def season_mask_clause(column, month: int):
     """SQL: ``column`` is seasonal and includes ``month`` (same meaning as in_season).
     Bitwise AND works the same on SQLite and PostgreSQL integers."""
