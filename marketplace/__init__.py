@@ -25,6 +25,8 @@ FEATURES = (
     "analytics",
     "ops",
     "sourcing",
+    "seasons",
+    "alerts",
 )
 
 
