@@ -165,6 +165,17 @@ ROUTES = {
     "analytics_staff.synonym_add POST": "L 403 403 403 302 302",
     "analytics_staff.synonym_remove POST": "L 403 403 403 302 302",
     "analytics_staff.export GET": "L 403 403 403 200 200",
+    # Seasons and alerts (issue 19): the harvest calendar is public; subscribing needs no
+    # account (the form without what to follow, GET or POST: 400); confirm and
+    # unsubscribe links with a token nobody signed: 404.
+    "seasons.calendar_page GET": "200 200 200 200 200 200",
+    "api.calendar GET": "200 200 200 200 200 200",
+    "alerts.subscribe GET": "400 400 400 400 400 400",
+    "alerts.subscribe POST": "400 400 400 400 400 400",
+    "alerts.confirm GET": "404 404 404 404 404 404",
+    "alerts.confirm POST": "404 404 404 404 404 404",
+    "alerts.unsubscribe GET": "404 404 404 404 404 404",
+    "alerts.unsubscribe POST": "404 404 404 404 404 404",
     # Sourcing requests: the board, a request page and the API are public; only buyer
     # accounts post; a buyer reaches its own requests (accepting or declining with an
     # empty form works: the buttons carry nothing but the CSRF token), a seller only the
