@@ -13,9 +13,7 @@ orders them from one input per criterion, each in 0..1 or ``None`` (unknown):
 
 Capacity and season come from the products' supply fields (issue 19, item 1:
 ``monthly_volume`` + ``volume_unit``, ``season_mask`` read through
-``marketplace.seasons``). A product that states nothing counts as unknown, and so does
-every product on a build without those fields: the ranking is then by category and
-certifications alone.
+``marketplace.seasons``). A product that states nothing counts as unknown (neutral).
 """
 from __future__ import annotations
 
@@ -29,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from ..catalog.models import Product
 from ..catalog.trees import category_tree
 from ..extensions import db
+from ..seasons import available_in
 from ..sellers.models import Seller
 from ..text import fold, today_vn
 
@@ -115,11 +114,7 @@ def wanted_months(request) -> list[int]:  # noqa: ANN001
 
 def season_fit(products: Iterable[Product], request) -> float | None:  # noqa: ANN001
     """The share of the wanted months in which a product is available; None when no
-    product states its season (or the build has no season fields)."""
-    try:
-        from ..seasons import available_in
-    except ImportError:  # the products' supply fields are not on this build
-        return None
+    product states its season."""
     stated = [p for p in products if getattr(p, "season_mask", None)]
     if not stated:
         return None

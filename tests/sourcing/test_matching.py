@@ -45,7 +45,6 @@ def test_season_unknown_without_stated_seasons():
 
 
 def test_season_share_of_the_wanted_months():
-    pytest.importorskip("marketplace.seasons", reason="the products' season fields live on wip/seasons until merged")
     march_to_april = (1 << 2) | (1 << 3)
     request = _request(frequency="monthly", deadline=date(2027, 3, 10))  # March, April, May
     assert season_fit([_product(mask=march_to_april)], request) == pytest.approx(2 / 3)
