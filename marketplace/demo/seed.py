@@ -573,7 +573,7 @@ def photo_specs(plan: CatalogPlan) -> list[PhotoSpec]:
 # Database side.
 # ---------------------------------------------------------------------------------------
 CATALOG_TABLES = (
-    "collection_items", "collections", "product_photos", "ocop_certifications", "rural_industry_recognitions", "products",
+    "collection_items", "collections", "product_photos", "certification_products", "certifications", "rural_industry_recognitions", "products",
     "sellers", "area_aliases", "areas", "categories",
 )
 
