@@ -24,6 +24,7 @@ FEATURES = (
     "collections",
     "analytics",
     "ops",
+    "certifications",
 )
 
 

@@ -16,6 +16,7 @@ from ..search import get_search
 from ..search.base import PRICE_BANDS, max_page
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
+from ..certifications.queries import shown_by_product
 from .serializers import area_json, category_tree, collection_json, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -67,7 +68,9 @@ def products():
     query = product_search_query(request.args)
     result = get_search().search(query)
     # The index may lag a commit by a moment: never let a non-public row through.
-    items = [product_json(p) for p in cq.products_by_ids(result.ids) if p.is_public]
+    public = [p for p in cq.products_by_ids(result.ids) if p.is_public]
+    certs = shown_by_product(public)
+    items = [product_json(p, certifications=certs[p.id]) for p in public]
     return jsonify(
         {
             "items": items,
@@ -134,8 +137,9 @@ def collection(slug: str):
         return _error(404, _("Không tìm thấy bộ sưu tập."))
     products = db.paginate(collq.public_item_products(found.id), page=page, per_page=per_page, error_out=False)
     data = collection_json(found, product_count=products.total or 0)
+    certs = shown_by_product(products.items)
     data.update(
-        products=[product_json(p) for p in products.items],
+        products=[product_json(p, certifications=certs[p.id]) for p in products.items],
         page=page,
         per_page=per_page,
         pages=products.pages,

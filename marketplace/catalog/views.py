@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..collections.queries import showcase
+from ..certifications import queries as cert_queries
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
@@ -171,6 +172,7 @@ def product(slug: str):
     return render_template(
         "catalog/product.html",
         product=item,
+        certifications=cert_queries.badges([item])[item.id],
         related=related,
         jsonld=seo.product_jsonld(item),
         breadcrumb=seo.product_breadcrumb(item),

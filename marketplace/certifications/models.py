@@ -56,6 +56,14 @@ KIND_LABELS = {
     "growing_area_code": _l("Mã số vùng trồng"),
     "haccp_iso22000": _l("HACCP / ISO 22000"),
 }
+# English and short forms buyers type, beside the Vietnamese label.
+SEARCH_WORDS = {
+    "organic": "organic",
+    GI: "CDĐL geographical indication",
+    "collective_mark": "collective mark",
+    "growing_area_code": "vùng trồng",
+    "haccp_iso22000": "HACCP ISO 22000",
+}
 # Kinds without an expiry date: a geographical indication is protected without limit.
 NO_EXPIRY = (GI,)
 # Kinds whose expiry the seller may leave empty (a growing-area code stays valid while
@@ -102,8 +110,11 @@ class Certification(db.Model):
     # Certificate (or decision) number and the body that issued it.
     number: Mapped[str] = mapped_column(String(100))
     issuer: Mapped[str] = mapped_column(String(200), default="")
-    # Organic: the standard (TCVN 11041 or a foreign scheme); free text for the others.
+    # Organic: the standard (TCVN 11041 or a foreign scheme); a geographical indication or
+    # collective mark: its name ("Tân Cương", "Chè Thái Nguyên"); free text for the others.
     scheme: Mapped[str | None] = mapped_column(String(100))
+    # The area covered: hamlet, commune, hectares; a GI's communes (migration 0023b).
+    place: Mapped[str | None] = mapped_column(String(300))
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     scan_key: Mapped[str | None] = mapped_column(String(120))
@@ -142,7 +153,19 @@ class Certification(db.Model):
             return f"OCOP {self.stars}★"
         if self.kind == "organic" and self.scheme:
             return f"{self.kind_label} ({self.scheme})"
+        if self.kind in (GI, "collective_mark") and self.scheme:
+            return f"{self.kind_label} “{self.scheme}”"
         return self.kind_label
+
+    @property
+    def search_words(self) -> str:
+        """Words a buyer may type to find what it certifies, Vietnamese and English
+        ("hữu cơ organic TCVN 11041", "chỉ dẫn địa lý Tân Cương …"). OCOP has its own
+        filter and none (as before)."""
+        if self.kind in (None, OCOP):
+            return ""
+        return " ".join(w for w in (str(KIND_LABELS[self.kind]), SEARCH_WORDS.get(self.kind, ""), self.scheme,
+                                    self.place) if w)
 
     @property
     def group_name(self) -> str:

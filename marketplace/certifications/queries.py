@@ -16,6 +16,7 @@ The functions other features build on:
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -71,6 +72,12 @@ def seller_certifications(seller_id: int, *, kinds: Iterable[str] | None = None,
     return stmt.order_by(_KIND_ORDER, C.issued_on.desc(), C.id.desc())
 
 
+def seller_wide(seller_id: int) -> list[Certification]:
+    """The seller's valid certifications covering all its products (its public profile)."""
+    return _ordered(db.session.scalars(
+        sa.select(C).where(C.seller_id == seller_id, C.scope == "seller", valid_condition())))
+
+
 def _ordered(certs: Iterable[Certification]) -> list[Certification]:
     """Valid ones first, then by kind; one entry per certification."""
     seen: dict[int, Certification] = {c.id: c for c in certs}
@@ -121,28 +128,97 @@ def badges(products: Iterable) -> dict[int, list[Certification]]:
     return {pid: _ordered(certs) for pid, certs in by_product.items()}
 
 
+def _applying(products: Iterable, condition: sa.ColumnElement[bool], session=None) -> dict[int, list[Certification]]:  # noqa: ANN001
+    """Product id → the certifications meeting ``condition`` that apply to it (its OCOP
+    certificate, the seller-wide ones, the products-scoped ones listing it), for any
+    number of products in three statements; valid ones first."""
+    session = session if session is not None else db.session
+    products = list(products)
+    by_product: dict[int, list[Certification]] = {p.id: [] for p in products}
+    if not products:
+        return by_product
+    sellers: dict[int, list[int]] = {}
+    for p in products:
+        sellers.setdefault(p.seller_id, []).append(p.id)
+    for cert in session.scalars(sa.select(C).where(C.product_id.in_(list(by_product)), condition)):
+        by_product[cert.product_id].append(cert)
+    for cert in session.scalars(sa.select(C).where(C.scope == "seller", C.seller_id.in_(list(sellers)), condition)):
+        for pid in sellers[cert.seller_id]:
+            by_product[pid].append(cert)
+    for pid, cert in session.execute(
+        sa.select(CP.product_id, C).join(C, C.id == CP.certification_id)
+        .where(CP.product_id.in_(list(by_product)), C.scope == "products", condition)
+    ):
+        by_product[pid].append(cert)
+    return {pid: _ordered(certs) for pid, certs in by_product.items()}
+
+
+def shown_by_product(products: Iterable) -> dict[int, list[Certification]]:
+    """Product id → the certifications a buyer is told about (the API's
+    ``certifications``): every kind applying to it, not rejected and not expired today,
+    each with its verification state; valid ones first."""
+    today = today_vn()
+    return _applying(products, sa.and_(C.rejected_at.is_(None), C.issued_on <= today,
+                                       sa.or_(C.expires_on.is_(None), C.expires_on >= today)))
+
+
+def valid_by_product(products: Iterable, session=None) -> dict[int, list[Certification]]:  # noqa: ANN001
+    """Product id → its certifications valid today (every kind, OCOP 3–5★): the search
+    documents' ``cert_kinds``, ``cert_until`` and words."""
+    return _applying(products, valid_condition(), session)
+
+
+def search_words_by_product(product_ids: Iterable[int], session=None) -> dict[int, str]:  # noqa: ANN001
+    """Product id → the search words of its valid certifications (other kinds than
+    OCOP), for the folded ``search_text`` and the search documents. Three statements.
+    Validity is that of today: an expiry shows at the product's next reindex."""
+    from ..catalog.models import Product
+
+    session = session if session is not None else db.session
+    ids = list(product_ids)
+    words: dict[int, list[str]] = {pid: [] for pid in ids}
+    if not ids:
+        return {}
+    valid = valid_condition()
+    for pid, cert in session.execute(
+        sa.select(Product.id, C).join(C, sa.and_(C.seller_id == Product.seller_id, C.scope == "seller"))
+        .where(Product.id.in_(ids), valid)
+    ):
+        words[pid].append(cert.search_words)
+    for pid, cert in session.execute(
+        sa.select(CP.product_id, C).join(C, C.id == CP.certification_id)
+        .where(CP.product_id.in_(ids), C.scope == "products", valid)
+    ):
+        words[pid].append(cert.search_words)
+    return {pid: " ".join(dict.fromkeys(w for w in found if w)) for pid, found in words.items()}
+
+
 def valid_kinds_by_product(product_ids: Iterable[int], on: date | None = None) -> dict[int, set[str]]:
-    """Product id → the kinds of its valid certifications (OCOP included): what a
-    search document carries and ``cert=`` filters on."""
+    """Product id → the kinds of its valid certifications (OCOP included): what a card
+    shows as chips, what a search document carries and ``cert=`` filters on. One
+    statement whatever the number of products."""
     ids = list(product_ids)
     if not ids:
         return {}
+    kinds: dict[int, set[str]] = {pid: set() for pid in ids}
+    for pid, kind in db.session.execute(_kinds_of_products(), {"ids": ids, "on": on or today_vn()}):
+        kinds[pid].add(kind)
+    return kinds
+
+
+@functools.cache
+def _kinds_of_products() -> sa.Select:
     from ..catalog.models import Product
 
-    on = on or today_vn()
-    kinds: dict[int, set[str]] = {pid: set() for pid in ids}
-    valid = valid_condition(on)
-    statements = (
-        sa.select(C.product_id, C.kind).where(C.product_id.in_(ids), valid),
+    ids = sa.bindparam("ids", expanding=True)
+    valid = valid_condition(sa.bindparam("on", type_=sa.Date()))
+    return sa.union_all(
+        sa.select(C.product_id.label("product_id"), C.kind).where(C.product_id.in_(ids), valid),
         sa.select(Product.id, C.kind).join(C, sa.and_(C.seller_id == Product.seller_id, C.scope == "seller"))
         .where(Product.id.in_(ids), valid),
         sa.select(CP.product_id, C.kind).join(C, C.id == CP.certification_id)
         .where(CP.product_id.in_(ids), C.scope == "products", valid),
     )
-    for stmt in statements:
-        for pid, kind in db.session.execute(stmt):
-            kinds[pid].add(kind)
-    return kinds
 
 
 def product_ids_with_kinds(kinds: Iterable[str], on: date | sa.BindParameter | None = None) -> sa.Select:

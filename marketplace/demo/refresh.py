@@ -71,7 +71,7 @@ def refresh_dates(today: date | None = None) -> int:
     certs = db.session.execute(
         sa.select(OcopCertification.id, OcopCertification.issued_on, OcopCertification.expires_on,
                   OcopCertification.verified_at, OcopCertification.rejected_at)
-        .where(OcopCertification.id <= last)
+        .where(OcopCertification.id <= last, OcopCertification.expires_on.is_not(None))
     ).all()
     table = OcopCertification.__table__
     for cid, issued, expires, verified_at, rejected_at in certs:

@@ -32,6 +32,7 @@ from ..extensions import db
 from ..search.synonym_seed import seed_synonyms
 from ..sellers.models import Seller
 from ..text import VN_TZ, fold, slugify, today_vn
+from .certifications import insert_certifications, plan_certifications
 from . import data as d
 from .factories import make_collection
 from .photos import PhotoSpec
@@ -106,6 +107,8 @@ class ProductPlan:
 class CatalogPlan:
     sellers: list[SellerPlan] = field(default_factory=list)
     products: list[ProductPlan] = field(default_factory=list)
+    # Certifications of other kinds than OCOP (demo/certifications.py).
+    certifications: list = field(default_factory=list)
 
     def seller(self, slug: str) -> SellerPlan:
         return self._sellers_by_slug[slug]
@@ -552,6 +555,7 @@ def build_plan(today: date | None = None) -> CatalogPlan:
     _plan_rural_industry(rng, plan)
     _plan_featured(rng, plan)
     _plan_near_expiry(plan, today or today_vn())
+    plan.certifications = plan_certifications(plan)
     return plan
 
 
@@ -705,6 +709,7 @@ def insert_plan(
             db.session.flush()
             if progress:
                 progress(len(batch))
+    insert_certifications(plan.certifications, sellers, products)
     insert_collections(plan, products)
     seed_synonyms()
 
