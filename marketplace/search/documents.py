@@ -89,7 +89,7 @@ def product_to_document(product: Product) -> dict:
     if certs is None:  # not loaded with load_products_for_documents: one lookup
         from ..certifications.queries import valid_by_product
 
-        certs = valid_by_product([product])[product.id]
+        certs = valid_by_product([product], sa.inspect(product).session)[product.id]
     until: dict[str, int] = {}
     for c in certs:
         value = int(c.expires_on.strftime("%Y%m%d")) if c.expires_on else NO_EXPIRY

@@ -1,0 +1,84 @@
+"""Certifications in search, one contract for every backend (the SQLite FTS5 engine,
+the database search and, with MEILI_URL, Meilisearch): the words of a verified, valid
+certification find its products with or without diacritics; a pending one finds
+nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from marketplace.extensions import db
+from marketplace.search import SearchQuery, get_search
+from marketplace.text import today_vn
+from tests.factories import make_area, make_category, make_product, make_seller, make_seller_certification
+from tests.search.search_catalog import BACKENDS, backend_config
+
+
+@pytest.fixture(params=BACKENDS)
+def app_config(request, tmp_path):
+    return backend_config(tmp_path, request.param)
+
+
+@pytest.fixture
+def floor(ctx):
+    if ctx.config["SEARCH_BACKEND"] == "meilisearch":
+        get_search().rebuild()
+    tea = make_category(name="Chè", slug="che")
+    rice = make_category(name="Gạo", slug="gao")
+    dai_phuc = make_area(name="xã Đại Phúc", slug="xa-dai-phuc")
+    other = make_area(name="xã Phú Bình", slug="xa-phu-binh")
+    gap = make_seller(name="HTX Chè Khuôn Gà", slug="htx-khuon-ga", area=other)
+    organic = make_seller(name="HTX Gạo Phú Bình", slug="htx-gao-phu-binh", area=other)
+    gi = make_seller(name="HTX Chè Phúc Xuân", slug="htx-phuc-xuan", area=dai_phuc)
+    waiting = make_seller(name="Hộ Chè Đồng Kiệm", slug="ho-dong-kiem", area=other)
+    ids = {
+        "gap": make_product(name="Chè móc câu Khuôn Gà", slug="moc-cau-khuon-ga", seller=gap, category=tea).id,
+        "gap2": make_product(name="Chè nõn tôm Khuôn Gà", slug="non-tom-khuon-ga", seller=gap, category=tea).id,
+        "rice": make_product(name="Gạo nếp cái hoa vàng", slug="gao-nep", seller=organic, category=rice).id,
+        "rice2": make_product(name="Gạo bao thai", slug="gao-bao-thai", seller=organic, category=rice).id,
+        "gi": make_product(name="Chè búp đặc biệt", slug="che-bup-dac-biet", seller=gi, category=tea).id,
+        "waiting": make_product(name="Chè xanh Đồng Kiệm", slug="che-xanh", seller=waiting, category=tea).id,
+    }
+    db.session.commit()
+    from marketplace.catalog.models import Product
+
+    make_seller_certification(gap, "vietgap", place="Xóm Khuôn Gà, 12 ha")
+    make_seller_certification(organic, "organic", scheme="TCVN 11041",
+                              products=[db.session.get(Product, ids["rice"])])
+    make_seller_certification(gi, "geographical_indication", scheme="Tân Cương",
+                              place="Xã Phúc Xuân, Phúc Trìu, Tân Cương (cũ)",
+                              issued_on=today_vn() - timedelta(days=3000))
+    make_seller_certification(waiting, "vietgap", verified_at=None)
+    db.session.commit()  # the session hooks index what changed
+    return ids
+
+
+def found(text: str = "", **kw) -> set[int]:
+    return set(get_search().search(SearchQuery(text=text, per_page=50, **kw)).ids)
+
+
+@pytest.mark.parametrize("text", ["vietgap", "VietGAP"])
+def test_vietgap_finds_the_verified_sellers_products_only(floor, text):
+    assert found(text) == {floor["gap"], floor["gap2"]}
+
+
+@pytest.mark.parametrize("text", ["huu co", "hữu cơ", "organic"])
+def test_organic_finds_the_certified_product_only(floor, text):
+    assert found(text) == {floor["rice"]}
+
+
+@pytest.mark.parametrize("text", ["chi dan dia ly", "chỉ dẫn địa lý", "tan cuong", "Tân Cương"])
+def test_geographical_indication_words_find_its_tea(floor, text):
+    assert found(text) == {floor["gi"]}
+
+
+def test_a_verification_makes_the_words_find_it(floor):
+    from marketplace.certifications.models import Certification
+    from marketplace.staff import services
+
+    assert floor["waiting"] not in found("vietgap")
+    cert = db.session.scalars(db.select(Certification).where(Certification.verified_at.is_(None))).one()
+    services.verify_certificate(cert, actor=None)
+    db.session.commit()
+    assert floor["waiting"] in found("vietgap")
