@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..audit.services import record, snapshot
-from ..catalog.services import _clean_text, _parse_date, store_certificate_scan
+from ..catalog.product_data import clean_text as _clean_text
+from ..catalog.services import _parse_date, store_certificate_scan
 from ..extensions import db
 from ..text import today_vn, utcnow
 from ..validation import ValidationError, _

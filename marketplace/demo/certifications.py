@@ -174,7 +174,7 @@ def insert_certifications(plans: list[OtherCertPlan], sellers: dict, products: d
     slug); staff verified them about two weeks after issue. Flushes; returns how many."""
     from ..certifications.models import Certification
     from ..extensions import db
-    from .seed import _at
+    from .plan import vn_moment as _at
 
     rows = []
     for c in plans:
@@ -190,7 +190,7 @@ def insert_certifications(plans: list[OtherCertPlan], sellers: dict, products: d
     db.session.add_all(rows)
     db.session.flush()
     # The folded search column carries the words of each product's valid certifications.
-    from ..catalog.services import build_search_text
+    from ..catalog.product_data import build_search_text
     from ..certifications.queries import search_words_by_product
 
     by_id = {p.id: p for p in products.values()}
