@@ -221,6 +221,28 @@ def _kinds_of_products() -> sa.Select:
     )
 
 
+def valid_pairs(on: date | sa.BindParameter | None = None) -> sa.Select:
+    """(product_id, kind) of every product's valid certifications, once each (any
+    product status): the database search's certification counts."""
+    from ..catalog.models import Product
+
+    valid = valid_condition(on)
+    return sa.union(
+        sa.select(C.product_id.label("product_id"), C.kind.label("kind")).where(C.product_id.is_not(None), valid),
+        sa.select(Product.id, C.kind).join(C, sa.and_(C.seller_id == Product.seller_id, C.scope == "seller"))
+        .where(valid),
+        sa.select(CP.product_id, C.kind).join(C, C.id == CP.certification_id).where(C.scope == "products", valid),
+    )
+
+
+def valid_kinds_all(on: date | None = None) -> dict[int, frozenset[str]]:
+    """Product id → kinds of its valid certifications, for every product holding one."""
+    kinds: dict[int, set[str]] = {}
+    for pid, kind in db.session.execute(valid_pairs(on or today_vn())):
+        kinds.setdefault(pid, set()).add(kind)
+    return {pid: frozenset(k) for pid, k in kinds.items()}
+
+
 def product_ids_with_kinds(kinds: Iterable[str], on: date | sa.BindParameter | None = None) -> sa.Select:
     """Ids of products (any status) holding a valid certification of one of ``kinds``."""
     from ..catalog.models import Product

@@ -82,3 +82,48 @@ def test_a_verification_makes_the_words_find_it(floor):
     services.verify_certificate(cert, actor=None)
     db.session.commit()
     assert floor["waiting"] in found("vietgap")
+
+
+# -- cert=<kind>: the filter and its counts ----------------------------------------------
+
+
+def test_the_cert_filter_keeps_valid_certifications_only_and_counts_stay_coherent(floor):
+    result = get_search().search(SearchQuery(per_page=50, cert_kinds=("vietgap",)))
+    assert set(result.ids) == {floor["gap"], floor["gap2"]} and result.total == 2
+    # Disjunctive: the kinds are counted with every other filter applied, not this one.
+    assert result.facets["cert"]["vietgap"] == 2
+    assert result.facets["cert"]["organic"] == 1
+    assert result.facets["cert"]["geographical_indication"] == 1
+    both = get_search().search(SearchQuery(per_page=50, cert_kinds=("vietgap", "organic")))
+    assert set(both.ids) == {floor["gap"], floor["gap2"], floor["rice"]}
+    # A count is the total you get by selecting it; other filters narrow it.
+    for kind, n in result.facets["cert"].items():
+        assert get_search().search(SearchQuery(per_page=50, cert_kinds=(kind,))).total == n, kind
+    tea_only = get_search().search(SearchQuery(per_page=50, categories=("che",)))
+    assert tea_only.facets["cert"]["organic"] == 0 and tea_only.facets["cert"]["vietgap"] == 2
+    with_text = get_search().search(SearchQuery(text="khuon ga", per_page=50, cert_kinds=("organic",)))
+    assert with_text.total == 0
+
+
+def test_an_expired_certification_leaves_the_filter_the_next_vietnamese_day(floor):
+    from marketplace.certifications.models import Certification
+
+    cert = db.session.scalars(db.select(Certification).where(Certification.kind == "organic")).one()
+    cert.issued_on, cert.expires_on = today_vn() - timedelta(days=400), today_vn()
+    db.session.commit()
+    assert found(cert_kinds=("organic",)) == {floor["rice"]}  # valid through its last day
+    cert.expires_on = today_vn() - timedelta(days=1)
+    db.session.commit()
+    assert found(cert_kinds=("organic",)) == set()
+    assert get_search().search(SearchQuery(per_page=50)).facets["cert"]["organic"] == 0
+
+
+def test_the_listing_and_the_api_take_cert(floor, client):
+    page = client.get("/san-pham?cert=vietgap").get_data(as_text=True)
+    assert "Chè móc câu Khuôn Gà" in page and "Gạo nếp cái hoa vàng" not in page
+    assert 'name="cert" value="organic"' in page
+    data = client.get("/api/v1/products?cert=vietgap&cert=organic").get_json()
+    assert {i["slug"] for i in data["items"]} == {"moc-cau-khuon-ga", "non-tom-khuon-ga", "gao-nep"}
+    assert data["facets"]["cert"]["vietgap"] == 2
+    bad = client.get("/api/v1/products?cert=iso9001")
+    assert bad.status_code == 400 and "cert" in bad.get_data(as_text=True)
