@@ -127,3 +127,16 @@ def test_the_listing_and_the_api_take_cert(floor, client):
     assert data["facets"]["cert"]["vietgap"] == 2
     bad = client.get("/api/v1/products?cert=iso9001")
     assert bad.status_code == 400 and "cert" in bad.get_data(as_text=True)
+
+
+def test_the_database_search_counts_kinds_in_sql_for_large_candidate_sets(floor, ctx, monkeypatch):
+    """Above MAX_ROWS_IN_MEMORY the database search counts in SQL: the same answer."""
+    if ctx.config["SEARCH_BACKEND"] != "database":
+        pytest.skip("the database search's own code path")
+    from marketplace.search.fallback import rows
+
+    one_pass = get_search().search(SearchQuery(per_page=50, cert_kinds=("vietgap",)))
+    monkeypatch.setattr(rows, "MAX_ROWS_IN_MEMORY", 0)
+    in_sql = get_search().search(SearchQuery(per_page=50, cert_kinds=("vietgap",)))
+    assert set(in_sql.ids) == set(one_pass.ids) == {floor["gap"], floor["gap2"]}
+    assert in_sql.facets["cert"] == one_pass.facets["cert"]
