@@ -195,3 +195,24 @@ def verify(cert: Certification, user) -> Certification:
     db.session.flush()
     return cert
 
+
+
+LAPSE_WINDOW_DAYS = 7
+
+
+def reindex_lapsed(today, days: int = LAPSE_WINDOW_DAYS) -> int:  # noqa: ANN001
+    """Certifications (other kinds than OCOP) that expired in the last ``days`` days:
+    marked changed, so the commit's search hooks rebuild their products' folded text and
+    documents without their words (filters and badges read the expiry themselves; only
+    the words wait for this). Run daily by the certificates_remind job. Flushes."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm.attributes import flag_modified
+
+    certs = db.session.scalars(sa.select(Certification).where(
+        Certification.kind != OCOP, Certification.verified_at.is_not(None),
+        Certification.expires_on < today, Certification.expires_on >= today - timedelta(days=days))).all()
+    for cert in certs:
+        flag_modified(cert, "expires_on")
+    db.session.flush()
+    return len(certs)

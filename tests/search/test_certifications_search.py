@@ -140,3 +140,25 @@ def test_the_database_search_counts_kinds_in_sql_for_large_candidate_sets(floor,
     in_sql = get_search().search(SearchQuery(per_page=50, cert_kinds=("vietgap",)))
     assert set(in_sql.ids) == set(one_pass.ids) == {floor["gap"], floor["gap2"]}
     assert in_sql.facets["cert"] == one_pass.facets["cert"]
+
+
+def test_the_daily_job_takes_the_words_of_a_lapsed_certification_out(floor):
+    from marketplace.certifications.models import Certification
+    from marketplace.certifications.services import reindex_lapsed
+
+    cert = db.session.scalars(db.select(Certification).where(Certification.kind == "vietgap",
+                                                             Certification.verified_at.is_not(None))).one()
+    cert.issued_on, cert.expires_on = today_vn() - timedelta(days=800), today_vn()
+    db.session.commit()
+    assert found("vietgap") == {floor["gap"], floor["gap2"]}
+    # Midnight passes (Vietnamese date): the filter drops it at once, the words at the job.
+    # A Core UPDATE bypasses the session hooks, as the passing of time does.
+    db.session.execute(db.update(Certification).where(Certification.id == cert.id)
+                       .values(expires_on=today_vn() - timedelta(days=1)))
+    db.session.commit()
+    db.session.expire_all()
+    assert found(cert_kinds=("vietgap",)) == set()
+    assert found("vietgap") == {floor["gap"], floor["gap2"]}  # the words wait for the job
+    assert reindex_lapsed(today_vn()) == 1
+    db.session.commit()
+    assert found("vietgap") == set()
