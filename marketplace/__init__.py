@@ -25,6 +25,8 @@ FEATURES = (
     "analytics",
     "ops",
     "certifications",
+    "seasons",
+    "alerts",
 )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..certifications import queries as cert_queries
 from ..extensions import db
 from ..media.images import WIDTHS
+from ..seasons.capacity import supply_view
 from ..signals import page_viewed, product_viewed, search_performed
 from ..web.formats import thousands
 from . import generation, queries, seo, showcase
@@ -173,6 +174,7 @@ def product(slug: str):
         product=item,
         certifications=cert_queries.badges([item])[item.id],
         related=related,
+        supply=supply_view(item),
         jsonld=seo.product_jsonld(item),
         breadcrumb=seo.product_breadcrumb(item),
         opengraph=seo.product_opengraph(item),

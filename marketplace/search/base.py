@@ -66,6 +66,9 @@ class SearchQuery:
     price_bands: tuple[str, ...] = ()  # keys of PRICE_BANDS
     # Kinds of certification (certifications.models.KINDS); only valid ones count.
     cert_kinds: tuple[str, ...] = ()
+    # In season in this month (1–12): seasonal products whose months include it
+    # (marketplace.seasons.in_season); "now" is resolved to today's month by the caller.
+    season: int | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = 24

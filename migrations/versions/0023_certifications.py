@@ -9,7 +9,7 @@ Every row keeps its id, so audit entries and sent reminders still point at it.
 ``certification_products`` lists the products of a products-scoped certification.
 
 Revision ID: 0023_certifications
-Revises: 0022_related_index
+Revises: 0025c_search_season
 Create Date: 2026-12-07 04:40:00
 
 """
@@ -20,7 +20,7 @@ from marketplace.catalog import generation
 
 # revision identifiers, used by Alembic.
 revision = '0023_certifications'
-down_revision = '0022_related_index'
+down_revision = '0025c_search_season'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ def test_ocop_rows_keep_their_id_and_fields_and_reminders_follow(tmp_path):
     app = _fresh_app(tmp_path)
     try:
         with app.app_context():
-            upgrade(revision="0022_related_index")
+            upgrade(revision="0025c_search_season")
             with db.engine.begin() as conn:
                 seeded = _seed_every_table(conn)
             ocop = seeded["ocop_certifications"]
@@ -39,7 +39,7 @@ def test_ocop_rows_keep_their_id_and_fields_and_reminders_follow(tmp_path):
                     " VALUES ('geographical_indication', :seller, 'seller', '00013', 'Cục Sở hữu trí tuệ',"
                     " '2007-01-01') RETURNING id"), {"seller": seller}).scalar()
             assert new_id > ocop["id"]
-            downgrade(revision="0022_related_index")
+            downgrade(revision="0025c_search_season")
             with db.engine.connect() as conn:
                 old = sa.Table("ocop_certifications", sa.MetaData(), autoload_with=conn)
                 back = conn.execute(sa.select(old).where(old.c.id == ocop["id"])).mappings().one()

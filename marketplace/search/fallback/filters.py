@@ -13,6 +13,7 @@ from ...catalog import queries as cq
 from ...catalog.models import Area, OcopCertification, Product
 from ...certifications import queries as cert_queries
 from ...extensions import db
+from ...seasons.months import season_mask_clause
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
 from ..facets import subtree_ids
@@ -103,6 +104,8 @@ def filter_conditions(
         conds["price_band"] = _price_band_condition(query.price_bands)
     if query.cert_kinds:
         conds["cert"] = Product.id.in_(cert_queries.product_ids_with_kinds(query.cert_kinds))
+    if query.season is not None:  # issue 19: not a facet, so applied before counting
+        conds["season"] = season_mask_clause(Product.season_mask, int(query.season))
     return conds
 
 

@@ -52,6 +52,7 @@ FILTERABLE_ATTRIBUTES = [
     "price_band",
     "cert_kinds",
     "cert_until",  # {kind: YYYYMMDD}: filtered as cert_until.<kind> >= today
+    "season_months",  # issue 19: months a seasonal product is in season (documents.season_months)
 ]
 
 
@@ -118,6 +119,8 @@ def filter_groups(query: SearchQuery, *, today: int | None = None) -> dict[str, 
         groups["price_band"] = [_any_of(bands) if bands else "id < 0"]
     if query.cert_kinds:
         groups["cert"] = [_any_of([valid_kind_filter(k, today) for k in query.cert_kinds])]
+    if query.season is not None:  # not a facet: every facet is counted within the season
+        groups["season"] = [f"season_months = {int(query.season)}"]
     return groups
 
 
