@@ -25,6 +25,7 @@ FEATURES = (
     "analytics",
     "ops",
     "sourcing",
+    "certifications",
     "seasons",
     "alerts",
 )

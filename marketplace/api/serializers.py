@@ -88,14 +88,39 @@ def ocop_json(cert: OcopCertification | None) -> dict | None:
     }
 
 
+def certification_json(cert) -> dict:  # noqa: ANN001
+    """One certification as the API lists it (any kind; ``verified`` is staff's check,
+    ``valid`` also needs it unexpired today and, for OCOP, 3–5★)."""
+    return {
+        "id": cert.id,
+        "kind": cert.kind,
+        "label": cert.label,
+        "number": cert.number,
+        "issuer": cert.issuer or None,
+        "scheme": cert.scheme,
+        "place": cert.place,
+        "scope": cert.scope,
+        "issued_on": _iso_date(cert.issued_on),
+        "valid_until": _iso_date(cert.expires_on) if cert.expires_on else None,
+        "verified": cert.verified_at is not None,
+        "valid": cert.is_valid(),
+    }
+
+
 def rural_json(rec: RuralIndustryRecognition | None) -> dict | None:
     if rec is None:
         return None
     return {"level": rec.level, "year": rec.year}
 
 
-def product_json(product: Product, *, detail: bool = False) -> dict:
-    """A product as the list shows it; ``detail=True`` adds description and images."""
+def product_json(product: Product, *, detail: bool = False, certifications: list | None = None) -> dict:
+    """A product as the list shows it; ``detail=True`` adds description and images.
+    ``certifications``: the product's, loaded for a whole page at once
+    (``certifications.queries.shown_by_product``); looked up when not given."""
+    if certifications is None:
+        from ..certifications.queries import shown_by_product
+
+        certifications = shown_by_product([product])[product.id]
     cover = product.cover
     data = {
         "id": product.id,
@@ -108,6 +133,7 @@ def product_json(product: Product, *, detail: bool = False) -> dict:
         "seller": seller_ref(product.seller),
         "ocop": ocop_json(product.certification),
         "rural_industry": rural_json(product.rural_industry),
+        "certifications": [certification_json(c) for c in certifications],
         "featured": bool(product.featured),
         "published_at": _iso_datetime(product.published_at),
         "url": product_url(product.slug),

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 
 from ..catalog import queries as cq
+from ..certifications.queries import shown_by_product
 from ..collections import queries as collq
 from ..collections.models import PLACEMENTS
 from ..extensions import db
@@ -65,7 +66,9 @@ def products():
     query = product_search_query(request.args)
     result = get_search().search(query)
     # The index may lag a commit by a moment: never let a non-public row through.
-    items = [product_json(p) for p in cq.products_by_ids(result.ids) if p.is_public]
+    public = [p for p in cq.products_by_ids(result.ids) if p.is_public]
+    certs = shown_by_product(public)
+    items = [product_json(p, certifications=certs[p.id]) for p in public]
     return jsonify(
         {
             "items": items,
@@ -132,8 +135,9 @@ def collection(slug: str):
         return _error(404, _("Không tìm thấy bộ sưu tập."))
     products = db.paginate(collq.public_item_products(found.id), page=page, per_page=per_page, error_out=False)
     data = collection_json(found, product_count=products.total or 0)
+    certs = shown_by_product(products.items)
     data.update(
-        products=[product_json(p) for p in products.items],
+        products=[product_json(p, certifications=certs[p.id]) for p in products.items],
         page=page,
         per_page=per_page,
         pages=products.pages,

@@ -71,6 +71,7 @@ SCOPES = {
     "ms:ID / mc:ID / ma:ID / members": "which products are public, per seller / category / area / at all",
     "pop": "the popularity order of public products (moved by the analytics rollup)",
     "coll:ID / colls": "one collection / which collections are shown where",
+    "cert:ID": "one certification (pages showing it: its lots' scan pages)",
     "syn": "search synonyms",
     "search": "a search engine delivery (Meilisearch outbox)",
 }
@@ -118,6 +119,10 @@ _LISTS = ("'p:' || P.id", "'ls:' || P.seller_id", "'lc:' || P.category_id", "'la
 _MEMBERS = ("'ms:' || P.seller_id", "'mc:' || P.category_id", "'ma:' || P.area_id", "'members'")
 _OWNER = " FROM products P WHERE P.id = R.product_id AND P.status = 'published'"
 _SELLER_PRODUCTS = " FROM products P WHERE P.seller_id = R.id AND P.status = 'published'"
+_CERT_SELLER_PRODUCTS = (" FROM products P WHERE R.scope = 'seller' AND P.seller_id = R.seller_id"
+                         " AND P.status = 'published'")
+_CERT_LINKED_PRODUCTS = (" FROM certification_products CP JOIN products P ON P.id = CP.product_id"
+                         " WHERE CP.certification_id = R.id AND P.status = 'published'")
 
 
 def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
@@ -140,9 +145,26 @@ RULES: tuple[Rule, ...] = (
     ),
     # Photos: the product's own page and its cards.
     Rule("product_photos", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects(_LISTS[:1], _OWNER)),
-    # Certificates: cards, star filters and counts.
-    *(Rule(table, shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects((*_LISTS, *_MEMBERS), _OWNER))
-      for table in ("ocop_certifications", "rural_industry_recognitions")),
+    # Certificates: cards, star and certification filters and counts.
+    Rule("rural_industry_recognitions", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=_selects((*_LISTS, *_MEMBERS), _OWNER)),
+    # Certifications of every kind: an OCOP row's product; a seller-wide one's published
+    # products; a products-scoped one's linked products; always the seller's profile and
+    # ``cert:ID`` (the pages showing that certification, e.g. a lot's scan page).
+    Rule(
+        "certifications",
+        shown=f"R.product_id IS NULL OR EXISTS (SELECT 1{_OWNER})",
+        columns=None,
+        scopes=(
+            *_selects((*_LISTS, *_MEMBERS), _OWNER),
+            *_selects((*_LISTS, *_MEMBERS), _CERT_SELLER_PRODUCTS),
+            *_selects((*_LISTS, *_MEMBERS), _CERT_LINKED_PRODUCTS),
+            "SELECT 's:' || R.seller_id AS s",
+            "SELECT 'cert:' || R.id AS s",
+        ),
+    ),
+    Rule("certification_products", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=(*_selects((*_LISTS, *_MEMBERS), _OWNER), "SELECT 'cert:' || R.certification_id AS s")),
     Rule(
         "sellers",
         shown="R.status = 'approved'",
@@ -177,6 +199,12 @@ RULES: tuple[Rule, ...] = (
          ops=("UPDATE", "DELETE")),
 )
 TABLES = tuple(rule.table for rule in RULES)
+# Rules of tables that no longer exist, for migrations going back to them (and drop_ddl).
+RETIRED_RULES: tuple[Rule, ...] = (
+    # ocop_certifications until 0023_certifications moved its rows into certifications.
+    Rule("ocop_certifications", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=_selects((*_LISTS, *_MEMBERS), _OWNER)),
+)
 
 
 def _row(fragment: str, alias: str) -> str:
@@ -278,7 +306,7 @@ def trigger_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return [s for rule in rules for s in _sqlite_ddl(rule)]
 
 
-def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
+def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES + RETIRED_RULES) -> list[str]:
     if dialect == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)} ON {r.table}" for r in rules] + [
             f"DROP FUNCTION IF EXISTS {_trigger_name(r.table)}_fn()" for r in rules] + [
@@ -286,12 +314,18 @@ def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)}_{op.lower()}" for r in rules for op in r.ops]
 
 
+# The tables of migration 0015's triggers (before 0023 moved ocop_certifications into certifications).
+_LEGACY_TABLES = ("products", "product_photos", "ocop_certifications", "rural_industry_recognitions", "sellers",
+                  "categories", "areas", "area_aliases", "collections", "collection_items", "search_synonyms",
+                  "search_outbox")
+
+
 def drop_legacy_ddl(dialect: str) -> list[str]:
     """The triggers of migration 0015 (one generation for every write), replaced by 0017."""
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS catalog_generation_{t} ON {t}" for t in TABLES] + [
+        return [f"DROP TRIGGER IF EXISTS catalog_generation_{t} ON {t}" for t in _LEGACY_TABLES] + [
             "DROP FUNCTION IF EXISTS catalog_generation_bump()"]
-    return [f"DROP TRIGGER IF EXISTS catalog_generation_{t}_{op}" for t in TABLES
+    return [f"DROP TRIGGER IF EXISTS catalog_generation_{t}_{op}" for t in _LEGACY_TABLES
             for op in ("insert", "update", "delete")]
 
 
@@ -305,22 +339,25 @@ def create_row(conn) -> None:  # noqa: ANN001
 
 def create_triggers(conn) -> None:  # noqa: ANN001
     """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
-    ``create_all``'s connection)."""
+    ``create_all``'s connection). Rules of tables a migration has not created yet are
+    left for the migration that creates them (which calls this again)."""
     create_row(conn)
-    for statement in drop_ddl(conn.dialect.name):
+    existing = set(sa.inspect(conn).get_table_names())
+    rules = tuple(rule for rule in RULES if rule.table in existing)
+    for statement in drop_ddl(conn.dialect.name, rules):
         conn.exec_driver_sql(statement)
-    for statement in trigger_ddl(conn.dialect.name, _rules_for_schema(conn)):
+    for statement in trigger_ddl(conn.dialect.name, _rules_for_schema(conn, rules)):
         conn.exec_driver_sql(statement)
 
 
-def _rules_for_schema(conn) -> tuple[Rule, ...]:  # noqa: ANN001
+def _rules_for_schema(conn, rules: tuple[Rule, ...] = RULES) -> tuple[Rule, ...]:  # noqa: ANN001
     """RULES with the watched columns the database has: an older migration's downgrade
     recreates the triggers on a schema without the columns later revisions added."""
     from dataclasses import replace
 
     inspector = sa.inspect(conn)
     out = []
-    for rule in RULES:
+    for rule in rules:
         if rule.columns:
             present = {c["name"] for c in inspector.get_columns(rule.table)}
             rule = replace(rule, columns=tuple(c for c in rule.columns if c in present),

@@ -64,6 +64,8 @@ class SearchQuery:
     min_price: int | None = None
     max_price: int | None = None
     price_bands: tuple[str, ...] = ()  # keys of PRICE_BANDS
+    # Kinds of certification (certifications.models.KINDS); only valid ones count.
+    cert_kinds: tuple[str, ...] = ()
     # In season in this month (1–12): seasonal products whose months include it
     # (marketplace.seasons.in_season); "now" is resolved to today's month by the caller.
     season: int | None = None
