@@ -93,6 +93,22 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def parse_date(value: object) -> date | None:
+    """A date from a form, a spreadsheet cell or the API: a date, ISO (what
+    ``<input type=date>`` sends), dd/mm/yyyy or dd-mm-yyyy; None when it is none of these."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def today_vn() -> date:
     return datetime.now(VN_TZ).date()
 

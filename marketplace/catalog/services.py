@@ -5,14 +5,13 @@ commit once."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..slugs import slug_candidates, unique_slug
-from ..text import add_months, today_vn, utcnow
+from ..text import add_months, parse_date, today_vn, utcnow
 from ..validation import ValidationError, _
 from .models import (
     ISSUING_LEVELS,
@@ -273,20 +272,6 @@ def certificate_expiry(issued_on: date) -> date:
     return add_months(issued_on, CERTIFICATE_MONTHS)
 
 
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def store_certificate_scan(data: bytes) -> str:
     """Store a certificate scan: a PDF as-is under its hash, an image re-encoded to
     WebP renditions. Returns the storage name to keep in ``scan_key``."""
@@ -343,7 +328,7 @@ def set_certification(product: Product, data: dict, scan: bytes | None = None, *
     decision = clean_text(data.get("decision_number"))
     if not 3 <= len(decision) <= 100:
         errors["decision_number"] = _("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")
-    issued_on = _parse_date(data.get("issued_on"))
+    issued_on = parse_date(data.get("issued_on"))
     if issued_on is None:
         errors["issued_on"] = _("Ngày quyết định không hợp lệ (dd/mm/yyyy).")
     elif issued_on.year < 2018 or issued_on > today_vn():

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from ..audit.services import record, snapshot
 from ..catalog.product_data import clean_text as _clean_text
-from ..catalog.services import _parse_date, store_certificate_scan
+from ..catalog.services import store_certificate_scan
 from ..extensions import db
-from ..text import today_vn, utcnow
+from ..text import parse_date, today_vn, utcnow
 from ..validation import ValidationError, _
 from .models import (
     KINDS,
@@ -83,13 +83,13 @@ def validate(seller, data: dict) -> dict:
     if place is not None and len(place) > PLACE_MAX:
         errors["place"] = _("Vùng sản xuất tối đa 300 ký tự.")
     today = today_vn()
-    issued_on = _parse_date(data.get("issued_on"))
+    issued_on = parse_date(data.get("issued_on"))
     if issued_on is None or issued_on.year < EARLIEST_YEAR:
         errors["issued_on"] = _("Ngày cấp không hợp lệ (dd/mm/yyyy).")
     elif issued_on > today:
         errors["issued_on"] = _("Ngày cấp không được sau hôm nay.")
     raw_expiry = data.get("expires_on")
-    expires_on = _parse_date(raw_expiry)
+    expires_on = parse_date(raw_expiry)
     if kind in NO_EXPIRY:
         if raw_expiry not in (None, ""):
             errors["expires_on"] = _("Chỉ dẫn địa lý được bảo hộ không thời hạn: hãy bỏ trống ngày hết hạn.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -21,7 +21,7 @@ from ..extensions import db
 from ..inquiries.services import format_phone, normalise_phone
 from ..mail import send_after_commit
 from ..sellers.models import Seller
-from ..text import format_date, format_vnd, today_vn, utcnow
+from ..text import format_date, format_vnd, parse_date, today_vn, utcnow
 from ..validation import ValidationError, _
 from . import matching
 from .models import (
@@ -81,15 +81,10 @@ def _bounded_int(value, field: str, low: int, high: int, message: str) -> int:
 
 def _date(value, field: str, message: str) -> date:
     """ISO (what ``<input type=date>`` sends) or dd/mm/yyyy (typed)."""
-    if isinstance(value, date):
-        return value
-    raw = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(field, message)
+    day = parse_date(value)
+    if day is None:
+        raise ValidationError(field, message)
+    return day
 
 
 def _coming_date(data: dict, field: str, today: date, max_days: int, errors: dict[str, str],
