@@ -344,9 +344,19 @@ _SCOPES_MAX = sa.text("SELECT max(version) FROM cache_scopes WHERE scope IN :sco
 Stamp = tuple[str, int]  # (epoch, value): equal stamps, equal catalog
 
 
+def _core(session=None) -> sa.engine.Connection:  # noqa: ANN001
+    """The Core connection of ``session`` (default: the request's), or ``session`` itself
+    when it is one: these reads run on every cached page, and the ORM session's own
+    ``execute`` was most of their cost."""
+    session = session or db.session
+    return session if isinstance(session, sa.engine.Connection) else session.connection()
+
+
 def stamp(session=None) -> Stamp:  # noqa: ANN001
     """(epoch, generation) as this session's transaction sees them."""
-    row = (session or db.session).execute(_READ).first()
+    # On the driver's connection: read on every page, cached or not (SQLAlchemy's
+    # execution path cost ~25 µs against ~5 µs for the statement). A constant statement.
+    row = _core(session).connection.driver_connection.execute(_READ.text).fetchone()
     return (row[1], int(row[0])) if row is not None else ("", 0)
 
 
@@ -368,7 +378,7 @@ def of_request() -> Stamp:
 def latest(scopes: Iterable[str], session=None) -> int:  # noqa: ANN001
     """The highest version among ``scopes`` (0: never moved)."""
     names = sorted(set(scopes) | {ALL})
-    return int((session or db.session).execute(_SCOPES_MAX, {"scopes": names}).scalar() or 0)
+    return int(_core(session).execute(_SCOPES_MAX, {"scopes": names}).scalar() or 0)
 
 
 def changed_since(as_of: int, scopes: Iterable[str], session=None) -> bool:  # noqa: ANN001
