@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "popular")
-FACETS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+# The facet filters are declared in search/filters.py.
 
 # Price bands for the facet: (key, min inclusive, max exclusive or None)
 PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -92,6 +92,11 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @classmethod
+    def page_of(cls, query: SearchQuery, ids: list[int], total: int, **extra) -> SearchResult:
+        """The result of ``query``'s page (its page number and size)."""
+        return cls(ids=ids, total=total, page=query.page, per_page=query.per_page, **extra)
 
 
 @dataclass(frozen=True)
