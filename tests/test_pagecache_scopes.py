@@ -82,12 +82,12 @@ def state(client, path: str) -> tuple[str, str]:
         else str(response.status_code)
 
 
-def warm(workers) -> None:
+def warm(workers, pages: dict[str, str] = PAGES) -> None:
     for client in workers:
-        for path in PAGES.values():
+        for path in pages.values():
             state(client, path)
     for client in workers:
-        for name, path in PAGES.items():
+        for name, path in pages.items():
             assert state(client, path)[0] == "hit", name
 
 
@@ -149,12 +149,7 @@ def test_a_price_change_renders_the_pages_showing_it_or_ordered_by_price(app, ap
     and those ordered or filtered by price; every page kept is what a render gives now.
     Into another band it moves the price facet's counts: every listing and search."""
     pages = {**PAGES, **BY_PRICE}
-    for client in workers:
-        for path in pages.values():
-            state(client, path)
-    for client in workers:
-        for name, path in pages.items():
-            assert state(client, path)[0] == "hit", name
+    warm(workers, pages)
     with app.app_context():
         db.session.get(Product, floor["tea"]).price_vnd = price
         db.session.commit()
