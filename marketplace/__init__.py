@@ -24,6 +24,9 @@ FEATURES = (
     "collections",
     "analytics",
     "ops",
+    "sourcing",
+    "seasons",
+    "alerts",
 )
 
 

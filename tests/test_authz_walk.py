@@ -32,6 +32,7 @@ from factories import make_area, make_category, make_certification, make_product
 from marketplace.catalog.models import OcopCertification, Product, ProductPhoto
 from marketplace.extensions import db
 from marketplace.sellers.models import Seller
+from marketplace.sourcing.models import SourcingOffer
 
 # Open to any logged-in user: a buyer is on-boarded as a seller at the first two; the
 # spreadsheet template is a blank file with example headers (no seller data). Adding
@@ -39,7 +40,8 @@ from marketplace.sellers.models import Seller
 ANY_USER_ENDPOINTS = {"dashboard.home", "dashboard.profile", "imports.template_csv"}
 OWNER_NAME = "Chè bí mật của chủ sở hữu"
 OWNER_CODE = "OWNER-ONLY-77"
-ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry"}
+ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry",
+           "request_id": "sourcing_request"}
 
 
 
@@ -69,6 +71,26 @@ def _make_inquiry(seller: Seller, product: Product):
     db.session.add(inquiry)
     db.session.flush()
     return inquiry
+
+
+def _make_sourcing_request(seller: Seller, category, buyer_id: int) -> tuple[int, int]:
+    """An open sourcing request of ``buyer_id`` the owner was matched to, with the
+    owner's pending offer."""
+    from datetime import timedelta
+
+    from marketplace.sourcing.models import SourcingMatch, SourcingOffer, SourcingRequest
+    from marketplace.text import today_vn, utcnow
+
+    item = SourcingRequest(buyer_id=buyer_id, title="Chè cần tìm", category_id=category.id,
+                           quantity=100, unit="kg", frequency="once", required_certs=[], delivery_area="Hà Nội",
+                           deadline=today_vn() + timedelta(days=10), status="open", buyer_type="supermarket", buyer_city="Hà Nội",
+                           approved_at=utcnow())
+    item.matches.append(SourcingMatch(seller_id=seller.id, notified_at=utcnow()))
+    offer = SourcingOffer(seller_id=seller.id, price_vnd=100_000, quantity=100, first_delivery=today_vn())
+    item.offers.append(offer)
+    db.session.add(item)
+    db.session.flush()
+    return item.id, offer.id
 
 
 def build_world(app, kinds: set[str]) -> dict:
@@ -101,6 +123,9 @@ def build_world(app, kinds: set[str]) -> dict:
             _make_photo(product)  # a second one so reordering has somewhere to go
         if "inquiry" in kinds:
             world["inquiry"] = _make_inquiry(owner_seller, product).id
+        if "sourcing_request" in kinds:
+            world["sourcing_request"], world["sourcing_offer"] = _make_sourcing_request(owner_seller, category,
+                                                                                             world["buyer"])
         db.session.commit()
     return world
 
@@ -125,6 +150,11 @@ def snapshot(app, world) -> tuple:
 
             inquiry = db.session.get(Inquiry, world["inquiry"])
             state.append((inquiry.status, inquiry.status_changed_at))
+        if "sourcing_offer" in world:
+            from marketplace.sourcing.models import SourcingOffer
+
+            offer = db.session.get(SourcingOffer, world["sourcing_offer"])
+            state.append((offer.status, offer.price_vnd, offer.quantity))
         return repr(state)
 
 
@@ -212,6 +242,8 @@ OWNER_POSTS = {
     ),
     "media.delete": (
         lambda w: {}, lambda w: db.session.get(ProductPhoto, w["photo"]) is None),
+    "sourcing.withdraw": (
+        lambda w: {}, lambda w: db.session.get(SourcingOffer, w["sourcing_offer"]).status == "withdrawn"),
     "media.cover": (
         lambda w: {}, lambda w: _owner_product(w).photos[0].id == w["photo"]),
 }

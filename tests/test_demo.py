@@ -310,7 +310,8 @@ def test_demo_accounts_get_one_time_passwords_in_a_private_file(demo):
     assert path.stat().st_mode & 0o777 == 0o600
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     accounts = {line.split()[1]: (line.split()[0], line.split()[2]) for line in lines}
-    assert sorted(role for role, _ in accounts.values()) == ["admin", "buyer", "seller", "seller", "seller", "staff"]
+    assert sorted(role for role, _ in accounts.values()) == ["admin", "buyer", "buyer", "buyer", "buyer", "seller", "seller",
+                                                                "seller", "staff"]
     for email, (role, password) in accounts.items():
         assert len(password) >= 16 and password in demo.seed_output  # printed once, at seed time
         user = authenticate(email, password)
@@ -334,6 +335,41 @@ def test_queues_have_work_for_the_staff(demo):
     unverified = db.session.scalar(
         sa.select(sa.func.count()).select_from(OcopCertification).where(OcopCertification.verified_at.is_(None)))
     assert pending_products >= 5 and pending_sellers == data.PENDING_SELLERS and unverified >= 1
+
+
+def test_sourcing_demo_has_every_state_and_the_demo_accounts_can_walk_the_loop(demo):
+    from auth import log_in
+    from marketplace.sourcing.models import SourcingMatch, SourcingOffer, SourcingRequest
+
+    statuses = Counter(db.session.scalars(sa.select(SourcingRequest.status)))
+    assert sum(statuses.values()) >= 24 and all(statuses[s] >= 2 for s in
+                                                ("pending", "open", "rejected", "fulfilled", "closed"))
+    kinds = set(db.session.scalars(sa.select(SourcingRequest.buyer_type)))
+    assert kinds == {"supermarket", "restaurant", "exporter", "tea_shop"}
+    offers = Counter(db.session.scalars(sa.select(SourcingOffer.status)))
+    assert offers["accepted"] >= 4 and offers["pending"] >= 10 and offers["declined"] >= 1
+    assert _row_counts()["products"] == len(build_plan().products)  # no product added
+    # the demo tea cooperative is invited to an open request it has not answered yet
+    hao_dat = db.session.scalars(sa.select(User).where(User.email == "haodat@ocop-demo.example.com")).one()
+    invited = db.session.scalars(
+        sa.select(SourcingRequest).join(SourcingMatch).where(
+            SourcingMatch.seller_id == hao_dat.seller_id, SourcingRequest.status == "open",
+            SourcingRequest.id.not_in(sa.select(SourcingOffer.request_id).where(
+                SourcingOffer.seller_id == hao_dat.seller_id)))).first()
+    assert invited is not None
+    client = demo.test_client()
+    log_in(client, hao_dat)
+    assert client.get(f"/dashboard/tim-nguon-hang/{invited.id}").status_code == 200
+    assert "Gửi chào hàng" in client.get(f"/dashboard/tim-nguon-hang/{invited.id}").get_data(as_text=True)
+    # the demo buyer has offers waiting for an answer
+    buyer = db.session.scalars(sa.select(User).where(User.email == "nguoimua@ocop-demo.example.com")).one()
+    waiting = db.session.scalars(sa.select(SourcingOffer).join(SourcingRequest).where(
+        SourcingRequest.buyer_id == buyer.id, SourcingOffer.status == "pending")).first()
+    assert waiting is not None
+    log_in(client, buyer)
+    page = client.get(f"/tim-nguon-hang/cua-toi/{waiting.request_id}").get_data(as_text=True)
+    assert "Nhận chào hàng" in page
+    db.session.rollback()
 
 
 def test_second_run_changes_nothing(demo):
@@ -464,3 +500,25 @@ def test_an_aged_demo_keeps_its_promises_after_the_refresh_job(demo):
     assert [d for _c, _v, d in after] == [d for _c, _v, d in before]
     assert _count(_valid_cert_products()) == 173
     assert anchor() == today_vn() and refresh_dates() == 0  # once a day: nothing more to move
+
+
+def test_demo_follows_real_seasons_and_states_supply(demo):
+    """Tea March–November, custard apple of Võ Nhai August–September, glass noodles
+    November–January (the facts file's "Seasons"); the calendar has something every month."""
+    from marketplace.seasons import mask_to_months
+
+    with demo.app_context():
+        rows = db.session.execute(sa.select(Product.name, Product.season_mask, Product.monthly_volume,
+                                            Product.volume_unit, Product.min_order_qty)).all()
+    by_stem = {}
+    for name, mask, *_ in rows:
+        for stem in ("Chè móc câu", "Na dai", "Miến dong"):
+            if name.startswith(stem):
+                by_stem.setdefault(stem, set()).add(tuple(mask_to_months(mask)))
+    assert by_stem["Chè móc câu"] == {tuple(range(3, 12))}
+    assert by_stem["Na dai"] == {(8, 9)}
+    assert by_stem["Miến dong"] == {(1, 11, 12)}
+    assert sum(1 for r in rows if r.monthly_volume and r.volume_unit and r.min_order_qty) > 500
+    client = demo.test_client()
+    for month in (1, 4, 8, 12):
+        assert "class=\"season-category\"" in client.get(f"/mua-vu?thang={month}").get_data(as_text=True)

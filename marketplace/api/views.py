@@ -16,8 +16,15 @@ from ..search import get_search
 from ..search.base import max_page
 from ..search.filters import complete as complete_facets
 from . import queries as aq
-from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
-from .serializers import area_json, category_tree, collection_json, product_json, seller_json
+from .params import ParamError, parse_choice, parse_int, parse_page, parse_slug, product_search_query
+from .serializers import (
+    area_json,
+    category_tree,
+    collection_json,
+    product_json,
+    seller_json,
+    sourcing_request_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -132,3 +139,58 @@ def collection(slug: str):
         pages=products.pages,
     )
     return jsonify(data)
+
+
+@bp.get("/calendar")
+def calendar():
+    """What is in season in ``month`` (1–12; default this month, Asia/Ho_Chi_Minh): the
+    public seasonal products by category with their sellers, and the months after."""
+    from ..seasons import calendar as seasons_calendar, current_month
+
+    month = parse_int(request.args, "month", default=None, low=1, high=12)
+    month = month if month is not None else current_month()
+    limit = parse_int(request.args, "per_category", default=seasons_calendar.PER_CATEGORY, low=1, high=50)
+    view = seasons_calendar.month_view(month, per_category=limit)
+    products = {p.id: p for p in cq.products_by_ids([pid for g in view.categories for pid in g.product_ids])}
+    return jsonify({
+        "month": month,
+        "total": view.total,
+        "categories": [
+            {
+                "category": {"slug": g.slug, "name": g.name, "name_en": g.name_en or None},
+                "total": g.total,
+                "sellers": [{"slug": slug, "name": name} for slug, name in g.sellers],
+                "products": [product_json(products[pid]) for pid in g.product_ids
+                             if pid in products and products[pid].is_public],
+            }
+            for g in view.categories
+        ],
+        "upcoming": [
+            {"month": u.month, "starting": u.starting,
+             "categories": [{"slug": slug, "name": name, "starting": n} for slug, name, n in u.by_category]}
+            for u in seasons_calendar.upcoming(month)
+        ],
+    })
+
+
+@bp.get("/sourcing-requests")
+def sourcing_requests():
+    """Open sourcing requests (approved, deadline not passed), nearest deadline first;
+    public fields only. Optional ``category`` (a slug: that category and those below)."""
+    from ..catalog.trees import category_tree as categories
+    from ..sourcing import queries as sq
+
+    page, per_page = parse_page(request.args)
+    category_slug = parse_slug(request.args, "category")
+    ids = None
+    if category_slug is not None:  # a well-formed slug that does not exist: an empty list
+        ids = categories().descendant_ids([category_slug]) or [-1]
+    found = db.paginate(sq.board(ids), page=page, per_page=per_page, error_out=False)
+    counts = sq.offer_counts([r.id for r in found.items])
+    return jsonify({
+        "items": [sourcing_request_json(r, counts.get(r.id, 0)) for r in found.items],
+        "total": found.total or 0,
+        "page": page,
+        "per_page": per_page,
+        "pages": found.pages,
+    })

@@ -112,9 +112,11 @@ class Rule:
     membership: tuple[str, ...] = ()
     membership_scopes: tuple[str, ...] = ()
     ops: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
-    # An UPDATE for which ``narrow`` (SQL on OLD and NEW) holds moves only the scopes of
-    # ``scopes`` that ``kept`` (SQL on the scope name ``s``) admits, plus ``narrow_scopes``.
+    # An UPDATE that changes, of ``columns``, only ``narrow`` and for which ``narrow_when``
+    # (SQL on OLD and NEW) holds moves only the scopes of ``scopes`` that ``kept`` (SQL on
+    # the scope name ``s``) admits, plus ``narrow_scopes``.
     narrow: str | None = None
+    narrow_when: str = "true"
     kept: str = "true"
     narrow_scopes: tuple[str, ...] = ()
 
@@ -134,7 +136,9 @@ def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
 
 
 _PRODUCT_COLUMNS = ("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
-                    "unit", "status", "featured", "search_text", "created_at", "published_at")
+                    "unit", "status", "featured", "search_text", "created_at", "published_at",
+                    # supply capacity and season (issue 19): the product page and cards show them
+                    "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask")
 
 
 def _price_band(price: str) -> str:
@@ -150,10 +154,8 @@ def _price_band(price: str) -> str:
 # listings show it only through its card (``p:ID``, noted by every card) unless they are
 # ordered or filtered by price (``lprice``). Facet counts, totals and every other order
 # stay as they were, so the listings and searches not showing it stay valid.
-_PRICE_ONLY = " AND ".join(
-    [f"OLD.{c} IS NEW.{c}" for c in _PRODUCT_COLUMNS if c != "price_vnd"]
-    + ["OLD.price_vnd IS NOT NULL", "NEW.price_vnd IS NOT NULL",
-       f"{_price_band('OLD.price_vnd')} = {_price_band('NEW.price_vnd')}"])
+_PRICE_IN_BAND = " AND ".join(["OLD.price_vnd IS NOT NULL", "NEW.price_vnd IS NOT NULL",
+                                f"{_price_band('OLD.price_vnd')} = {_price_band('NEW.price_vnd')}"])
 PRICE = "lprice"  # pages ordered or filtered by price
 
 
@@ -165,7 +167,8 @@ RULES: tuple[Rule, ...] = (
         scopes=_selects(_LISTS),
         membership=("seller_id", "category_id", "area_id", "status", "featured", "published_at"),
         membership_scopes=_selects(_MEMBERS),
-        narrow=_PRICE_ONLY,
+        narrow="price_vnd",
+        narrow_when=_PRICE_IN_BAND,
         kept="substr(s, 1, 2) = 'p:'",  # no "%": the DDL runs through drivers that read it as a placeholder
         narrow_scopes=(f"SELECT '{PRICE}' AS s",),
     ),
@@ -224,7 +227,8 @@ def _scope_select(rule: Rule, op: str, dialect: str) -> str:
     aliases = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}[op]
     parts = [_row(s, a) for a in aliases for s in rule.scopes]
     if op == "UPDATE" and rule.narrow is not None:
-        narrow = _narrow(rule.narrow, dialect)
+        narrow = _narrow(" AND ".join([f"OLD.{c} IS NEW.{c}" for c in rule.columns or () if c != rule.narrow]
+                                      + [rule.narrow_when]), dialect)
         parts = [f"SELECT s FROM ({' UNION '.join(parts)}) AS w WHERE NOT ({narrow}) OR {rule.kept}",
                  *(f"SELECT s FROM ({_row(n, 'NEW')}) AS n WHERE {narrow}" for n in rule.narrow_scopes)]
     if rule.membership_scopes:
@@ -348,8 +352,24 @@ def create_triggers(conn) -> None:  # noqa: ANN001
     create_row(conn)
     for statement in drop_ddl(conn.dialect.name):
         conn.exec_driver_sql(statement)
-    for statement in trigger_ddl(conn.dialect.name):
+    for statement in trigger_ddl(conn.dialect.name, _rules_for_schema(conn)):
         conn.exec_driver_sql(statement)
+
+
+def _rules_for_schema(conn) -> tuple[Rule, ...]:  # noqa: ANN001
+    """RULES with the watched columns the database has: an older migration's downgrade
+    recreates the triggers on a schema without the columns later revisions added."""
+    from dataclasses import replace
+
+    inspector = sa.inspect(conn)
+    out = []
+    for rule in RULES:
+        if rule.columns:
+            present = {c["name"] for c in inspector.get_columns(rule.table)}
+            rule = replace(rule, columns=tuple(c for c in rule.columns if c in present),
+                           membership=tuple(c for c in rule.membership if c in present))
+        out.append(rule)
+    return tuple(out)
 
 
 def installed_triggers(conn) -> set[str]:  # noqa: ANN001

@@ -32,6 +32,10 @@ ACCOUNTS = (
     ("vietcuong", "seller", "HTX miến Việt Cường (demo)", "htx-mien-viet-cuong"),
     ("nguyenviet", "seller", "HTX chè an toàn Nguyên Việt (demo)", "htx-che-an-toan-nguyen-viet"),
     ("nguoimua", "buyer", "Người mua (demo)", None),
+    # Buyers of the sourcing demo (their organisations: sourcing.demo.BUYERS).
+    ("nhahang", "buyer", "Bếp trưởng nhà hàng (demo)", None),
+    ("xuatkhau", "buyer", "Phòng thu mua xuất khẩu (demo)", None),
+    ("quantra", "buyer", "Chủ quán trà (demo)", None),
 )
 
 

@@ -36,6 +36,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     already has products and ``reset`` is not set."""
     from ..analytics.demo import seed_analytics_demo
     from ..media import get_storage
+    from ..sourcing.demo import seed_sourcing_demo
     from .accounts import ensure_demo_accounts, format_accounts, write_accounts_file
     from .photos import render_all
     from .refresh import mark_seeded
@@ -72,6 +73,7 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                 insert_plan(plan, results, progress=bar.update)
             new_accounts = ensure_demo_accounts()
             seed_analytics_demo()
+            seed_sourcing_demo()
             mark_seeded()  # the demo_refresh job keeps the certificates' dates relative to today
             db.session.commit()
     except Exception:

@@ -5,7 +5,7 @@ The scope triggers are rebuilt from marketplace/catalog/generation.py (the produ
 gained its narrow case).
 
 Revision ID: 0031_price_scope
-Revises: 0022_related_index
+Revises: 0026_sourcing
 Create Date: 2026-12-07 05:30:00
 
 """
@@ -15,7 +15,7 @@ from marketplace.catalog.generation import create_triggers
 
 # revision identifiers, used by Alembic.
 revision = '0031_price_scope'
-down_revision = '0022_related_index'
+down_revision = '0026_sourcing'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,30 @@ LONG_QUERIES = [
 ]
 
 
+def _sourcing_request(seller, product) -> int:
+    """An open sourcing request with long words, the seller matched and its offer."""
+    from marketplace.sourcing.models import BuyerProfile, SourcingMatch, SourcingOffer, SourcingRequest
+    from marketplace.text import today_vn, utcnow
+    from tests.factories import make_user
+
+    buyer = make_user(email="mua@sieuthi.vn")
+    db.session.add(BuyerProfile(user_id=buyer.id, buyer_type="exporter", organisation="Công ty CP Xuất khẩu Nông sản",
+                                city="Thành phố Hồ Chí Minh", phone="0987654321"))
+    item = SourcingRequest(buyer_id=buyer.id, title="Chè búp khô Tân Cương loại đặc biệt đóng bao 20 kg xuất khẩu",
+                           details="Yêu cầu phiếu kiểm nghiệm dư lượng thuốc bảo vệ thực vật cho từng lô hàng.",
+                           category_id=product.category_id, quantity=20_000, unit="kg", frequency="monthly",
+                           required_certs=["ocop4", "rural_industry"], delivery_area="Cảng Hải Phòng",
+                           deadline=today_vn() + timedelta(days=20), target_price_vnd=1_250_000, status="open",
+                           buyer_type="exporter", buyer_city="Thành phố Hồ Chí Minh", approved_at=utcnow())
+    item.matches.append(SourcingMatch(seller_id=seller.id, score=88, rank=1, notified_at=utcnow()))
+    item.offers.append(SourcingOffer(seller_id=seller.id, price_vnd=1_200_000, quantity=20_000,
+                                     first_delivery=today_vn() + timedelta(days=30),
+                                     message="Cơ sở giao được hằng tháng, có phiếu kiểm nghiệm."))
+    db.session.add(item)
+    db.session.flush()
+    return item.id
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from marketplace.analytics.models import DailyCount, SearchClick, SearchDaily, SearchEvent
@@ -62,9 +86,10 @@ def server(tmp_path_factory):
         db.session.add(event)
         db.session.flush()
         db.session.add(SearchClick(search_id=event.id, product_id=products[0].id, position=1, day=today))
+        request_id = _sourcing_request(seller, products[0])
         db.session.commit()
         data.update(product_id=products[0].id, seller_id=seller.id, inquiry_id=inquiry.id,
-                    collection_id=collection.id,
+                    collection_id=collection.id, request_id=request_id,
                     cert_id=db.session.scalars(db.select(OcopCertification.id)).first())
 
     folder = tmp_path_factory.mktemp("workspaces-e2e")

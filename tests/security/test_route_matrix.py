@@ -165,6 +165,44 @@ ROUTES = {
     "analytics_staff.synonym_add POST": "L 403 403 403 302 302",
     "analytics_staff.synonym_remove POST": "L 403 403 403 302 302",
     "analytics_staff.export GET": "L 403 403 403 200 200",
+    # Seasons and alerts (issue 19): the harvest calendar is public; subscribing needs no
+    # account (the form without what to follow, GET or POST: 400); confirm and
+    # unsubscribe links with a token nobody signed: 404.
+    "seasons.calendar_page GET": "200 200 200 200 200 200",
+    "api.calendar GET": "200 200 200 200 200 200",
+    "alerts.subscribe GET": "400 400 400 400 400 400",
+    "alerts.subscribe POST": "400 400 400 400 400 400",
+    "alerts.confirm GET": "404 404 404 404 404 404",
+    "alerts.confirm POST": "404 404 404 404 404 404",
+    "alerts.unsubscribe GET": "404 404 404 404 404 404",
+    "alerts.unsubscribe POST": "404 404 404 404 404 404",
+    # Sourcing requests: the board, a request page and the API are public; only buyer
+    # accounts post; a buyer reaches its own requests (accepting or declining with an
+    # empty form works: the buttons carry nothing but the CSRF token), a seller only the
+    # requests it was matched to; the staff side behind the staff guard (a decision that
+    # does not apply goes back with the service's message: 302).
+    "api.sourcing_requests GET": "200 200 200 200 200 200",
+    "sourcing.board GET": "200 200 200 200 200 200",
+    "sourcing.public_detail GET": "200 200 200 200 200 200",
+    "sourcing.new GET": "L 200 403 403 403 403",
+    "sourcing.new POST": "L 400 403 403 403 403",
+    "sourcing.mine GET": "L 200 200 200 200 200",
+    "sourcing.mine_detail GET": "L 200 404 404 404 404",
+    "sourcing.accept POST": "L 302 404 404 404 404",
+    "sourcing.decline POST": "L 302 404 404 404 404",
+    "sourcing.close POST": "L 302 404 404 404 404",
+    "sourcing.seller_list GET": "L 404 200 200 404 404",
+    "sourcing.seller_detail GET": "L 404 200 404 404 404",
+    "sourcing.seller_detail POST": "L 404 400 404 404 404",
+    "sourcing.withdraw POST": "L 404 302 404 404 404",
+    "sourcing_staff.index GET": "L 403 403 403 200 200",
+    "sourcing_staff.detail GET": "L 403 403 403 200 200",
+    "sourcing_staff.metrics GET": "L 403 403 403 200 200",
+    "sourcing_staff.approve POST": "L 403 403 403 302 302",
+    "sourcing_staff.reject POST": "L 403 403 403 302 302",
+    "sourcing_staff.open_to_all POST": "L 403 403 403 302 302",
+    "sourcing_staff.add_seller POST": "L 403 403 403 302 302",
+    "sourcing_staff.remove_seller POST": "L 403 403 403 302 302",
 }
 
 # URL argument → how to fill it from the world (see matrix_world); per endpoint where
@@ -178,6 +216,8 @@ ARGS = {
     "collection_id": lambda w, endpoint: w["collection"],
     "photo_id": lambda w, endpoint: w["photo"],
     "inquiry_id": lambda w, endpoint: w["inquiry"],
+    "request_id": lambda w, endpoint: w["sourcing_request"],
+    "offer_id": lambda w, endpoint: w["sourcing_offer"],
     "slug": lambda w, endpoint: {
         "sellers.profile": w["seller_slug"], "api.seller": w["seller_slug"],
         "catalog.category": w["category_slug"], "catalog.area": w["area_slug"],
@@ -207,6 +247,8 @@ def matrix_world(app, rule) -> dict:
     kinds = {"photo"} if "photo_id" in rule.arguments else set()
     if "inquiry_id" in rule.arguments:
         kinds.add("inquiry")
+    if "request_id" in rule.arguments:
+        kinds.add("sourcing_request")
     world = build_world(app, kinds)
     with app.app_context():
         from marketplace.catalog.models import Area, Category, OcopCertification, Product
