@@ -35,8 +35,10 @@ Each mode: ``--warmup`` seconds (15) of the same mix, then ``--measure`` seconds
 Prints, per mode: req/s, ratio to the ceiling, p50, p90, p99, non-2xx answers (5xx
 apart), the share of answers that were page-cache hits, catalog writes made, and the
 workers' resident memory (sum and largest) at the end; with ``--json`` one JSON object
-as well. Asserts nothing. Only 127.0.0.1 is contacted; ports come from ``--ports``
-(default ``$LIVE_SERVER_PORTS``, else 5450-5499, as the tests' servers).
+as well. Asserts nothing. Only 127.0.0.1 is contacted. Ports: ``--port N`` (the app on N,
+the ceiling on N + 1), else a free port of ``--ports`` / ``$LIVE_SERVER_PORTS`` (the range
+the tests' servers of this checkout use), else two ports the kernel picks from its
+ephemeral range — never a fixed range another checkout's tests may be using.
 """
 from __future__ import annotations
 
@@ -312,6 +314,27 @@ def buyer_urls(server: Server, db_path: Path, rng: random.Random) -> dict[str, l
     return kinds
 
 
+def ports(port: int | None, spec: str | None) -> tuple[int, int]:
+    """The app's and the ceiling's ports: ``port`` and the next; else two free ports of the
+    range ``spec`` ("5500-5549"); else two the kernel hands out (its ephemeral range, never
+    a range reserved for some checkout's test servers)."""
+    if port:
+        return port, port + 1
+    if spec:
+        os.environ["LIVE_SERVER_PORTS"] = spec
+        from tests.live_server import free_port
+
+        return free_port(), free_port()
+    import socket
+
+    found = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            found.append(sock.getsockname()[1])
+    return found[0], found[1]
+
+
 def zipf_sequence(urls: list[str], draws: int, rng: random.Random) -> list[str]:
     """``draws`` URLs drawn with weight 1/rank over a shuffled order of ``urls``."""
     order = urls[:]
@@ -418,8 +441,10 @@ def main() -> None:
     parser.add_argument("--write-every", type=float, default=10, help="seconds between catalog writes (writes mode)")
     parser.add_argument("--sequence", type=int, default=200_000, help="Zipf draws replayed by every mode")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--port", type=int, help="the app's port (the ceiling's: the next one)")
     parser.add_argument("--ports", default=os.environ.get("LIVE_SERVER_PORTS"),
-                        help="loopback port range, e.g. 5700-5749 (default: $LIVE_SERVER_PORTS, else 5450-5499)")
+                        help="loopback port range, e.g. 5700-5749 (default: $LIVE_SERVER_PORTS, else two "
+                             "ports from the kernel's ephemeral range)")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (servers' logs, mode databases)")
     args = parser.parse_args()
@@ -432,11 +457,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="mixed-bench-"))
     seed = seeded_instance(Path(args.instance) if args.instance else workdir / "seed")
-    if args.ports:
-        os.environ["LIVE_SERVER_PORTS"] = args.ports
-    from tests.live_server import free_port  # the range the project's real servers use
-
-    app_port, ceiling_port = free_port(), free_port()
+    app_port, ceiling_port = ports(args.port, args.ports)
     rng = random.Random(args.seed)
     started = datetime.now(timezone.utc)
     load_start = os.getloadavg()

@@ -82,12 +82,12 @@ def state(client, path: str) -> tuple[str, str]:
         else str(response.status_code)
 
 
-def warm(workers) -> None:
+def warm(workers, pages: dict[str, str] = PAGES) -> None:
     for client in workers:
-        for path in PAGES.values():
+        for path in pages.values():
             state(client, path)
     for client in workers:
-        for name, path in PAGES.items():
+        for name, path in pages.items():
             assert state(client, path)[0] == "hit", name
 
 
@@ -120,11 +120,55 @@ def test_a_product_edit_renders_its_pages_anew_and_nothing_else(app, workers, fl
     def edit():
         db.session.get(Product, floor["tea"]).price_vnd = 175_000
 
+    # The price stays in its band (100k–300k): the search for honey, which does not show
+    # the tea, stays a hit (test below: it is what a render gives now).
     assert rendered(after_write(app, workers, edit)) == {
-        "tea", "tea seller", "tea category", "tea area", "listing", "search"}
+        "tea", "tea seller", "tea category", "tea area", "listing"}
     for client in workers:
         assert "175.000 ₫" in state(client, PAGES["tea"])[1]
         assert "175.000 ₫" in state(client, PAGES["tea category"])[1]
+
+
+BY_PRICE = {
+    "by price": "/san-pham?sort=price_asc",
+    "honey by price": "/san-pham?q=mat+ong&sort=price_desc",
+    "from 100k": "/san-pham?min_price=100000",
+    "honey under 100k": "/san-pham?price=under-100k&q=mat+ong",  # canonical order (as the cache renders it)
+}
+
+
+@pytest.mark.parametrize(("price", "moved"), [
+    (175_000, {"tea", "tea seller", "tea category", "tea area", "listing", "by price", "honey by price",
+               "from 100k"}),
+    (350_000, {"tea", "tea seller", "tea category", "tea area", "listing", "by price", "honey by price",
+               "from 100k", "search", "honey under 100k", "honey category", "honey area", "honey seller"}),
+], ids=["within its price band", "into another band"])
+def test_a_price_change_renders_the_pages_showing_it_or_ordered_by_price(app, app_config, workers, floor, price,
+                                                                          moved):
+    """Within its band a price change renders anew the pages showing the product's card
+    and those ordered or filtered by price; every page kept is what a render gives now.
+    Into another band it moves the price facet's counts: every listing and search."""
+    pages = {**PAGES, **BY_PRICE}
+    warm(workers, pages)
+    with app.app_context():
+        db.session.get(Product, floor["tea"]).price_vnd = price
+        db.session.commit()
+    states = {name: [state(client, path) for client in workers] for name, path in pages.items()}
+    assert rendered(states) >= moved - {"honey category", "honey area", "honey seller"}
+    if price == 175_000:
+        assert rendered(states) == moved
+    else:  # every listing and search over the whole catalog
+        assert {"listing", "search", "by price", "honey by price", "from 100k", "honey under 100k"} <= rendered(states)
+    uncached = create_app({**app_config, "PAGE_CACHE": False})
+    fresh = uncached.test_client()
+    try:
+        for name, path in pages.items():
+            assert _same_page(states[name][0][1]) == _same_page(state(fresh, path)[1]), name
+    finally:
+        with uncached.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert "175.000 ₫" in states["by price"][0][1] or price != 175_000
 
 
 # Where the tea product was public: what a take-down or its seller's suspension renders anew

@@ -68,6 +68,8 @@ SCOPES = {
     "s:ID": "one seller's public profile (and the seller name on its cards)",
     "ls:ID / lc:ID / la:ID": "listings of a seller / category / area (content and order)",
     "lall": "listings and searches over the whole catalog",
+    "lprice": "listings ordered or filtered by price (a price change within its price band moves only this "
+              "and the product's p:ID)",
     "ms:ID / mc:ID / ma:ID / members": "which products are public, per seller / category / area / at all",
     "pop": "the popularity order of public products (moved by the analytics rollup)",
     "coll:ID / colls": "one collection / which collections are shown where",
@@ -111,6 +113,13 @@ class Rule:
     membership: tuple[str, ...] = ()
     membership_scopes: tuple[str, ...] = ()
     ops: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+    # An UPDATE that changes, of ``columns``, only ``narrow`` and for which ``narrow_when``
+    # (SQL on OLD and NEW) holds moves only the scopes of ``scopes`` that ``kept`` (SQL on
+    # the scope name ``s``) admits, plus ``narrow_scopes``.
+    narrow: str | None = None
+    narrow_when: str = "true"
+    kept: str = "true"
+    narrow_scopes: tuple[str, ...] = ()
 
 
 # Scopes of one product, its columns read from the row ``P`` (the products row itself, or
@@ -131,17 +140,42 @@ def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
     return tuple(f"SELECT {e if source else e.replace('P.', 'R.')} AS s{source}" for e in expressions)
 
 
+_PRODUCT_COLUMNS = ("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
+                    "unit", "status", "featured", "search_text", "created_at", "published_at",
+                    # supply capacity and season (issue 19): the product page and cards show them
+                    "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask")
+
+
+def _price_band(price: str) -> str:
+    """SQL: the index of the search facet's price band (``search.base.PRICE_BANDS``)."""
+    from ..search.base import PRICE_BANDS
+
+    steps = " ".join(f"WHEN {price} < {high} THEN {i}" for i, (_k, _low, high) in enumerate(PRICE_BANDS)
+                     if high is not None)
+    return f"CASE {steps} ELSE {len(PRICE_BANDS) - 1} END"
+
+
+# A price change that keeps the product in its price band and changes nothing else shown:
+# listings show it only through its card (``p:ID``, noted by every card) unless they are
+# ordered or filtered by price (``lprice``). Facet counts, totals and every other order
+# stay as they were, so the listings and searches not showing it stay valid.
+_PRICE_IN_BAND = " AND ".join(["OLD.price_vnd IS NOT NULL", "NEW.price_vnd IS NOT NULL",
+                                f"{_price_band('OLD.price_vnd')} = {_price_band('NEW.price_vnd')}"])
+PRICE = "lprice"  # pages ordered or filtered by price
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "products",
         shown="R.status = 'published'",
-        columns=("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
-                 "unit", "status", "featured", "search_text", "created_at", "published_at",
-                 # supply capacity and season (issue 19): the product page and cards show them
-                 "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask"),
+        columns=_PRODUCT_COLUMNS,
         scopes=_selects(_LISTS),
         membership=("seller_id", "category_id", "area_id", "status", "featured", "published_at"),
         membership_scopes=_selects(_MEMBERS),
+        narrow="price_vnd",
+        narrow_when=_PRICE_IN_BAND,
+        kept="substr(s, 1, 2) = 'p:'",  # no "%": the DDL runs through drivers that read it as a placeholder
+        narrow_scopes=(f"SELECT '{PRICE}' AS s",),
     ),
     # Photos: the product's own page and its cards.
     Rule("product_photos", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects(_LISTS[:1], _OWNER)),
@@ -220,6 +254,11 @@ def _scope_select(rule: Rule, op: str, dialect: str) -> str:
     """A SELECT of the scope names one row event moves (duplicates and NULLs included)."""
     aliases = {"INSERT": ("NEW",), "DELETE": ("OLD",), "UPDATE": ("OLD", "NEW")}[op]
     parts = [_row(s, a) for a in aliases for s in rule.scopes]
+    if op == "UPDATE" and rule.narrow is not None:
+        narrow = _narrow(" AND ".join([f"OLD.{c} IS NEW.{c}" for c in rule.columns or () if c != rule.narrow]
+                                      + [rule.narrow_when]), dialect)
+        parts = [f"SELECT s FROM ({' UNION '.join(parts)}) AS w WHERE NOT ({narrow}) OR {rule.kept}",
+                 *(f"SELECT s FROM ({_row(n, 'NEW')}) AS n WHERE {narrow}" for n in rule.narrow_scopes)]
     if rule.membership_scopes:
         members = [_row(s, a) for a in aliases for s in rule.membership_scopes]
         if op == "UPDATE":
@@ -227,6 +266,10 @@ def _scope_select(rule: Rule, op: str, dialect: str) -> str:
             members = [f"SELECT s FROM ({m}) AS m WHERE {condition}" for m in members]
         parts += members
     return " UNION ".join(parts)
+
+
+def _narrow(condition: str, dialect: str) -> str:
+    return condition.replace(" IS NEW.", " IS NOT DISTINCT FROM NEW.") if dialect == "postgresql" else condition
 
 
 def _condition(rule: Rule, op: str, dialect: str) -> str | None:
@@ -398,9 +441,19 @@ _SCOPES_MAX = sa.text("SELECT max(version) FROM cache_scopes WHERE scope IN :sco
 Stamp = tuple[str, int]  # (epoch, value): equal stamps, equal catalog
 
 
+def _core(session=None) -> sa.engine.Connection:  # noqa: ANN001
+    """The Core connection of ``session`` (default: the request's), or ``session`` itself
+    when it is one: these reads run on every cached page, and the ORM session's own
+    ``execute`` was most of their cost."""
+    session = session or db.session
+    return session if isinstance(session, sa.engine.Connection) else session.connection()
+
+
 def stamp(session=None) -> Stamp:  # noqa: ANN001
     """(epoch, generation) as this session's transaction sees them."""
-    row = (session or db.session).execute(_READ).first()
+    # On the driver's connection: read on every page, cached or not (SQLAlchemy's
+    # execution path cost ~25 µs against ~5 µs for the statement). A constant statement.
+    row = _core(session).connection.driver_connection.execute(_READ.text).fetchone()
     return (row[1], int(row[0])) if row is not None else ("", 0)
 
 
@@ -422,7 +475,7 @@ def of_request() -> Stamp:
 def latest(scopes: Iterable[str], session=None) -> int:  # noqa: ANN001
     """The highest version among ``scopes`` (0: never moved)."""
     names = sorted(set(scopes) | {ALL})
-    return int((session or db.session).execute(_SCOPES_MAX, {"scopes": names}).scalar() or 0)
+    return int(_core(session).execute(_SCOPES_MAX, {"scopes": names}).scalar() or 0)
 
 
 def changed_since(as_of: int, scopes: Iterable[str], session=None) -> bool:  # noqa: ANN001

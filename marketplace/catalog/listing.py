@@ -293,6 +293,10 @@ def page_scopes(query: SearchQuery, *, category: Category | None, area: Area | N
         scopes.append("syn")
     if query.sort in ("relevance", "popular"):
         scopes.append("pop")
+    if query.sort in ("price_asc", "price_desc") or query.min_price is not None or query.max_price is not None:
+        # A price change within its band moves only the product's card and this: the order
+        # and the min/max filters read every price (band filters and counts do not change).
+        scopes.append(generation.PRICE)
     if seller_slug is not None:
         return scopes  # get_public_seller noted the seller's listing (ls:<id>)
     if category is not None:

@@ -26,10 +26,10 @@ from ...extensions import db
 from ...text import today_vn, utcnow
 from . import slots
 from .keys import page_key
-from .slots import register_slot, slot, visitor_slot
+from .slots import before_fill, register_slot, slot, visitor_slot
 from .store import Entry, PageCache, SharedStore
 
-__all__ = ["register_slot", "slot", "visitor_slot", "keep_out_of_page_cache", "init_pagecache", "cache_of",
+__all__ = ["before_fill", "register_slot", "slot", "visitor_slot", "keep_out_of_page_cache", "init_pagecache", "cache_of",
            "Entry", "PageCache", "SharedStore"]
 
 # Pages served from the cache (GET, anonymous).
@@ -208,6 +208,7 @@ def store_and_fill(response: Response) -> Response:
     if g.get("pagecache") is not None and hit is None and _storable(response):
         _store(response, body, markers)
     if markers:
+        slots.run_before_fill(response)
         response.set_data(slots.fill(body, markers))
     return response
 
@@ -220,8 +221,9 @@ def _csrf_token() -> str:
 
 def init_pagecache(app: Flask) -> None:
     """Registered after every blueprint: the before_request hook runs after analytics
-    forgets a previous request's notes, and the after_request hook runs before analytics
-    records the view (Flask runs after_request hooks last-registered first)."""
+    forgets a previous request's notes, and the after_request hook runs before analytics'
+    (Flask runs after_request hooks last-registered first): it stores the page, then runs
+    the ``before_fill`` hooks (analytics records the view there), then fills the slots."""
     cache = app.extensions["pagecache"] = PageCache(int(app.config.get("PAGE_CACHE_MAX_BYTES") or 0))
     folder = app.config.get("PAGE_CACHE_DIR")
     if folder is None:

@@ -31,6 +31,21 @@ MAX_ARGS = 4
 _fillers: dict[str, Callable[..., str]] = {}
 
 
+_before_fill: list[Callable[[object], None]] = []
+
+
+def before_fill(hook: Callable[[object], None]) -> None:
+    """``hook(response)`` runs once before a response's slots are filled (analytics
+    records the view there, and its statement returns the figures the slots show)."""
+    if hook not in _before_fill:
+        _before_fill.append(hook)
+
+
+def run_before_fill(response: object) -> None:
+    for hook in _before_fill:
+        hook(response)
+
+
 def register_slot(kind: str, filler: Callable[..., str]) -> None:
     """``filler(*args) -> str`` fills the slot ``kind`` for this request (escaped here)."""
     _fillers[kind] = filler
