@@ -73,6 +73,7 @@ SCOPES = {
     "pop": "the popularity order of public products (moved by the analytics rollup)",
     "coll:ID / colls": "one collection / which collections are shown where",
     "syn": "search synonyms",
+    "lp:ID": "the public lots of one product (its scan pages, its lots on the product page)",
     "search": "a search engine delivery (Meilisearch outbox)",
 }
 
@@ -131,7 +132,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "products",
         shown="R.status = 'published'",
-        columns=("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
+        columns=("seller_id", "category_id", "area_id", "code", "gtin", "name", "slug", "description", "price_vnd",
                  "unit", "status", "featured", "search_text", "created_at", "published_at"),
         scopes=_selects(_LISTS),
         membership=("seller_id", "category_id", "area_id", "status", "featured", "published_at"),
@@ -168,6 +169,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("collection_items", shown="EXISTS (SELECT 1 FROM collections C WHERE C.id = R.collection_id AND C.published)",
          columns=None, scopes=("SELECT 'coll:' || R.collection_id AS s",)),
+    # Lots (traceability): the scan pages of the product's lots ("other lots") and the
+    # product page's list of lots. Public lots only (a hidden lot moves it once, leaving).
+    Rule("lots", shown="R.status = 'published'",
+         columns=("product_id", "code", "harvested_on", "quantity", "unit", "origin", "best_before",
+                  "packing_facility", "notes", "photo_key", "status", "hidden_reason"),
+         scopes=("SELECT 'lp:' || R.product_id AS s",)),
     Rule("search_synonyms", shown=None, columns=None, scopes=("SELECT 'syn' AS s",)),
     # A delivery to Meilisearch (row marked delivered, or removed undelivered) changes what
     # searches return; queueing a row does not (the write that queued it moved its scopes).
@@ -302,13 +309,35 @@ def create_row(conn) -> None:  # noqa: ANN001
                      {"id": ROW_ID, "epoch": secrets.token_hex(8)})
 
 
+def present_rules(conn) -> tuple[Rule, ...]:  # noqa: ANN001
+    """The rules whose table exists, limited to the columns that exist: an earlier
+    migration (``0017_cache_scopes``) installs the triggers of the schema it has, and the
+    migration that adds a table or a watched column installs them again."""
+    from dataclasses import replace
+
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    rules = []
+    for rule in RULES:
+        if rule.table not in tables:
+            continue
+        columns = {c["name"] for c in inspector.get_columns(rule.table)}
+        rules.append(replace(
+            rule,
+            columns=None if rule.columns is None else tuple(c for c in rule.columns if c in columns),
+            membership=tuple(c for c in rule.membership if c in columns),
+        ))
+    return tuple(rules)
+
+
 def create_triggers(conn) -> None:  # noqa: ANN001
     """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
     ``create_all``'s connection)."""
     create_row(conn)
-    for statement in drop_ddl(conn.dialect.name):
+    rules = present_rules(conn)
+    for statement in drop_ddl(conn.dialect.name, rules):
         conn.exec_driver_sql(statement)
-    for statement in trigger_ddl(conn.dialect.name):
+    for statement in trigger_ddl(conn.dialect.name, rules):
         conn.exec_driver_sql(statement)
 
 

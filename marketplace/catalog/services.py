@@ -83,7 +83,7 @@ def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[s
 # only flush. Messages are Vietnamese (shown to sellers as they are).
 # ---------------------------------------------------------------------------
 
-PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")
+PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin")
 # Changing one of these on a published product sends it back to review: they change
 # what the listing claims. Price, unit, code and area are routine facts and stay live.
 REVIEWED_FIELDS = ("name", "description", "category_id")
@@ -170,6 +170,13 @@ def validate_product_data(
                 if taken:
                     errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
         clean["code"] = code
+    if "gtin" in keys:
+        from ..traceability.services import validate_gtin  # GS1 rules live with the lots
+
+        try:
+            clean["gtin"] = validate_gtin(data.get("gtin"), product=product)
+        except ValidationError as exc:
+            errors["gtin"] = exc.message
     if "category_id" in keys:
         try:
             category_id = _optional_int(data.get("category_id"))

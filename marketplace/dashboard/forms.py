@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..catalog.listing import OCOP_GROUP_LABELS  # translated labels of OCOP_GROUPS
 from ..catalog.models import ISSUING_LEVELS, OCOP_GROUPS, RURAL_LEVELS
 from ..catalog.services import parse_price_vnd
+from ..traceability.gs1 import display_gtin
 from ..web.forms import VnDateField, VnIntegerField, optional_int
 
 PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
@@ -48,6 +49,9 @@ class ProductEditForm(FlaskForm):
         Optional(), Length(max=64, message=_l("Mã sản phẩm tối đa 64 ký tự."))])
     category_id = SelectField(_l("Danh mục"), coerce=optional_int, validate_choice=False,
                               validators=[DataRequired(message=_l("Vui lòng chọn danh mục."))])
+    gtin = StringField(_l("Mã vạch GTIN (không bắt buộc)"), validators=[
+        Optional(), Length(max=20, message=_l("Mã GTIN (mã vạch) gồm 8, 12, 13 hoặc 14 chữ số, ví dụ 8931234567895."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "893…"})
     price_vnd = StringField(_l("Giá (₫)"), validators=[DataRequired(message=PRICE_MESSAGE), whole_vnd],
                             render_kw={"inputmode": "numeric", "placeholder": "150.000"})
     unit = StringField(_l("Đơn vị tính / quy cách"), validators=[
@@ -69,7 +73,7 @@ class ProductEditForm(FlaskForm):
 
     def product_data(self) -> dict:
         return {key: self.data[key] for key in
-                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")}
+                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin")}
 
     def rural_data(self) -> dict:
         return {"level": self.data["rural_level"], "year": self.data["rural_year"]}
@@ -117,6 +121,7 @@ def make_product_form(product=None, *, prefill: bool, with_revision: bool = Fals
         form = ProductEditForm(obj=product)
         form.version.data = str(product.version)
         form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
+        form.gtin.data = display_gtin(product.gtin)
         if product.rural_industry is not None:
             form.rural_level.data = product.rural_industry.level
             form.rural_year.data = product.rural_industry.year
