@@ -64,6 +64,7 @@ CACHED_ENDPOINTS = frozenset({
     "catalog.area",
     "sellers.profile",
     "collections.detail",
+    "traceability.scan",
 })
 # What a view notes in ``g`` for the after_request hooks (analytics); restored on a hit.
 NOTED_KEYS = ("analytics_page", "analytics_search")

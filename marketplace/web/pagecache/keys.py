@@ -28,6 +28,7 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
     "catalog.area": (_LISTING_SINGLE, _LISTING_MULTI, ()),
     "sellers.profile": (_LISTING_SINGLE, _LISTING_MULTI, ()),
     "collections.detail": (("page", "lang"), (), ()),
+    "traceability.scan": (("lang",), (), ()),
 }
 
 
