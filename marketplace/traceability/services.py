@@ -244,12 +244,15 @@ def set_lot_photo(lot: Lot, stream, *, actor=None, record_history: bool = True) 
     nothing changes then."""
     from ..media import get_storage
     from ..media.images import process_upload, store_renditions
+    from ..media.services import release_file_key, track_new_file_key
 
     image = process_upload(stream)
     key, width, height = store_renditions(get_storage(), image)
     if key == lot.photo_key:
         return lot
+    track_new_file_key(key)  # removed again if the transaction rolls back
     before = lot.photo_key
+    release_file_key(before)  # the replaced picture goes after commit unless still used
     lot.photo_key, lot.photo_width, lot.photo_height = key, width, height
     if record_history and lot.id is not None and before is not None:
         _append_history(lot, {"photo": [before, key]}, actor)

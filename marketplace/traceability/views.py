@@ -53,7 +53,7 @@ def map_link(lot: Lot) -> str:
 
 
 @bp.app_template_global()
-def lot_photo_url(lot: Lot, width: int = 480) -> str:
+def lot_photo_url(lot: Lot, width: int = 320) -> str:
     return url_for_value("media.file", "name", rendition_name(lot.photo_key, width))
 
 
