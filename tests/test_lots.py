@@ -322,3 +322,46 @@ def test_a_printed_lot_qr_with_gtin_is_a_gs1_digital_link_that_opens_the_scan_pa
     assert "Chè móc câu Hoàng Bình" in page.get_data(as_text=True)
     sheet = client.get(f"/dashboard/lo-hang/{shop['lot']}/nhan?so_ban=3").get_data(as_text=True)
     assert sheet.count('class="label"') == 3 and url in sheet and "GS1 Digital Link" in sheet
+
+
+# ------------------------------------------------------------------------- API
+
+
+def test_the_api_shows_a_lot_and_the_latest_lots_of_products(app, client, shop):
+    _with_gtin(app, shop)
+    log_in(client, shop["user"])
+    client.post(f"/dashboard/lo-hang/{shop['lot']}",
+                data=form(shop, quantity="150", harvested_on=(today_vn() - timedelta(days=30)).isoformat(),
+                          origin="Xóm Hồng Thái, Tân Cương"))
+    api = app.test_client()
+    data = api.get("/api/v1/lots/che-250601").get_json()
+    assert data["code"] == "CHE-250601" and data["quantity"] == 150 and data["unit"] == "kg"
+    assert data["url"] == "http://localhost/truy-xuat/CHE-250601"
+    assert data["digital_link"] == f"http://localhost/01/0{GTIN}/10/CHE-250601"
+    assert data["product"]["gtin"] == GTIN and data["seller"]["slug"] == "htx-che-hoang-binh"
+    assert data["certifications"][0]["kind"] == "ocop" and data["certifications"][0]["verified"] is True
+    assert data["history"][0]["changes"] == {"quantity": {"before": 120, "after": 150}}
+    product = api.get("/api/v1/products/che-moc-cau").get_json()
+    assert [lot["code"] for lot in product["lots"]] == ["CHE-250601", "CHE-250501"]  # newest harvest first
+    assert product["gtin"] == GTIN
+    listed = {p["slug"]: p for p in api.get("/api/v1/products").get_json()["items"]}
+    assert [lot["code"] for lot in listed["che-moc-cau"]["lots"]] == ["CHE-250601", "CHE-250501"]
+    assert listed["mat-ong-rung"]["lots"] == []
+
+
+@pytest.mark.parametrize(("code", "status"), [("LÔ-1", 400), ("LO%201", 400), ("KHONG-CO", 404)])
+def test_the_lot_api_names_a_bad_code_and_404s_an_unknown_one(app, client, shop, code, status):
+    response = client.get(f"/api/v1/lots/{code}")
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["status"] == status and body["error"]
+    if status == 400:
+        assert body["field"] == "code" and "không có khoảng trắng" in body["error"]
+
+
+def test_the_lot_api_hides_hidden_lots(app, client, shop):
+    with app.app_context():
+        db.session.get(Lot, shop["lot"]).status = "hidden"
+        db.session.commit()
+    assert client.get("/api/v1/lots/CHE-250601").status_code == 404
+    assert [lot["code"] for lot in client.get("/api/v1/products/che-moc-cau").get_json()["lots"]] == ["CHE-250501"]

@@ -16,7 +16,9 @@ from ..search import get_search
 from ..search.base import PRICE_BANDS, max_page
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
-from .serializers import area_json, category_tree, collection_json, product_json, seller_json
+from ..traceability import queries as lotq
+from ..traceability import services as lot_services
+from .serializers import area_json, category_tree, collection_json, lot_json, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -67,7 +69,9 @@ def products():
     query = product_search_query(request.args)
     result = get_search().search(query)
     # The index may lag a commit by a moment: never let a non-public row through.
-    items = [product_json(p) for p in cq.products_by_ids(result.ids) if p.is_public]
+    shown = [p for p in cq.products_by_ids(result.ids) if p.is_public]
+    lots = lotq.latest_public_lots([p.id for p in shown])
+    items = [product_json(p, lots=lots.get(p.id)) for p in shown]
     return jsonify(
         {
             "items": items,
@@ -87,7 +91,20 @@ def product(slug: str):
     found = cq.get_public_product(slug)
     if found is None:
         return _error(404, _("Không tìm thấy sản phẩm."))
-    return jsonify(product_json(found, detail=True))
+    lots = lotq.latest_public_lots([found.id]).get(found.id)
+    return jsonify(product_json(found, detail=True, lots=lots))
+
+
+@bp.get("/lots/<code>")
+def lot(code: str):
+    """One public lot (what its scan page shows)."""
+    canonical = lot_services.normalize_code(code)
+    if len(canonical) > lot_services.CODE_MAX or not lot_services.CODE_RE.match(canonical):
+        return _error(400, lot_services.code_message(), "code")
+    found = lotq.public_lot(canonical)
+    if found is None:
+        return _error(404, _("Không tìm thấy lô hàng."))
+    return jsonify(lot_json(found, detail=True))
 
 
 @bp.get("/sellers/<slug:slug>")

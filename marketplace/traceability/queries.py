@@ -93,3 +93,22 @@ def lot_scan_counts(lot_ids: list[int]) -> dict[int, int]:
                                                                TotalCount.object_id.in_(lot_ids))
     )
     return {oid: int(views or 0) for oid, views in rows}
+
+
+def latest_public_lots(product_ids: list[int], limit: int = LATEST_LOTS) -> dict[int, list[Lot]]:
+    """The newest ``limit`` public lots of each product (the products are public), in one
+    statement (a window over each product's lots, newest harvest first)."""
+    if not product_ids:
+        return {}
+    rank = sa.func.row_number().over(partition_by=Lot.product_id,
+                                     order_by=(Lot.harvested_on.desc(), Lot.id.desc())).label("rank")
+    ranked = (sa.select(Lot.id, rank).where(Lot.product_id.in_(product_ids), Lot.status == "published")
+              .subquery())
+    rows = db.session.scalars(
+        sa.select(Lot).join(ranked, ranked.c.id == Lot.id).where(ranked.c.rank <= limit)
+        .order_by(Lot.product_id, Lot.harvested_on.desc(), Lot.id.desc())
+    ).all()
+    found: dict[int, list[Lot]] = {pid: [] for pid in product_ids}
+    for lot in rows:
+        found[lot.product_id].append(lot)
+    return found
