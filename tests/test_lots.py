@@ -365,3 +365,55 @@ def test_the_lot_api_hides_hidden_lots(app, client, shop):
         db.session.commit()
     assert client.get("/api/v1/lots/CHE-250601").status_code == 404
     assert [lot["code"] for lot in client.get("/api/v1/products/che-moc-cau").get_json()["lots"]] == ["CHE-250501"]
+
+
+# ---------------------------------------------------------------------- import
+
+
+def _csv(*rows: str) -> bytes:
+    return ("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8")
+
+
+def _upload(client, data: bytes):
+    return client.post("/dashboard/nhap-du-lieu", data={"file": (io.BytesIO(data), "lo.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_lots_import_from_a_spreadsheet_with_preview_and_all_or_nothing_commit(app, client, shop):
+    log_in(client, shop["user"])
+    day = (today_vn() - timedelta(days=3)).strftime("%d/%m/%Y")
+    good = _csv("ma_san_pham,ma_lo,ngay_thu_hoach,so_luong,don_vi,vung_trong,han_su_dung",
+                f"CHE-01,CHE-NHAP-1,{day},200,kg,VT-TN-0001,",
+                f"CHE-01,,{day},1.500,kg,Xóm Nam Đồng,")
+    preview = _upload(client, good)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Tệp lô hàng" in html and "2 thêm mới" in html
+    with app.app_context():
+        assert lot_count() == 2  # a preview saves nothing
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
+    assert client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token}).status_code == 302
+    with app.app_context():
+        codes = set(db.session.scalars(sa.select(Lot.code)))
+        day_code = (today_vn() - timedelta(days=3)).strftime("%y%m%d")
+        assert {"CHE-NHAP-1", f"CHE-01-{day_code}"} <= codes and lot_count() == 4
+    # One bad row: every problem listed, nothing saved (the good row neither).
+    bad = _csv("ma_san_pham,ma_lo,ngay_thu_hoach,so_luong,don_vi,vung_trong",
+               f"CHE-01,CHE-NHAP-2,{day},50,kg,VT-TN-0002",
+               "CHE-01,LÔ 3,01/01/2099,abc,kg,VT-TN-0003",
+               f"KHONG-CO,CHE-NHAP-4,{day},10,kg,VT")
+    response = _upload(client, bad)
+    html = response.get_data(as_text=True)
+    assert "Chưa có gì được lưu" in html
+    assert "không có khoảng trắng" in html and "không thể sau hôm nay" in html
+    assert "số nguyên dương" in html and "Không có sản phẩm nào của bạn mang mã KHONG-CO" in html
+    with app.app_context():
+        assert lot_count() == 4
+    # Re-importing an existing lot with a change updates it, into its public history.
+    again = _csv("ma_san_pham,ma_lo,ngay_thu_hoach,so_luong,don_vi,vung_trong",
+                 f"CHE-01,CHE-NHAP-1,{day},250,kg,VT-TN-0001")
+    html = _upload(client, again).get_data(as_text=True)
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', html).group(1)
+    client.post("/dashboard/nhap-du-lieu/xac-nhan", data={"token": token})
+    with app.app_context():
+        lot = db.session.scalar(sa.select(Lot).where(Lot.code == "CHE-NHAP-1"))
+        assert lot.quantity == 250 and lot.revisions[0].changes == {"quantity": [200, 250]}

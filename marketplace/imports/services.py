@@ -69,6 +69,7 @@ class ImportResult:
     rows: list[RowOutcome]
     ignored_headers: list[str]
     blank_rows: int = 0  # blank lines after the header, skipped (never counted as products)
+    kind: str = "products"  # or "lots" (imports.lots)
 
     @property
     def rows_read(self) -> int:
@@ -356,6 +357,15 @@ def apply_import(
     for outcome in outcomes:  # problems in the file's column order
         outcome.problems.sort(key=lambda problem: order.get(problem[0], len(order)))
     return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers, blank_rows=table.blank_rows)
+
+
+def run_import(seller: Seller, table: Table, **kw) -> ImportResult:
+    """The products or the production lots of ``table``, as its header says."""
+    if table.spec.kind == "lots":
+        from .lots import apply_lot_import
+
+        return apply_lot_import(seller, table, **kw)
+    return apply_import(seller, table, **kw)
 
 
 def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
