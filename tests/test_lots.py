@@ -417,3 +417,24 @@ def test_lots_import_from_a_spreadsheet_with_preview_and_all_or_nothing_commit(a
     with app.app_context():
         lot = db.session.scalar(sa.select(Lot).where(Lot.code == "CHE-NHAP-1"))
         assert lot.quantity == 250 and lot.revisions[0].changes == {"quantity": [200, 250]}
+
+
+def test_scans_show_on_the_seller_and_staff_dashboards(app, client, shop):
+    for _ in range(3):
+        client.get("/truy-xuat/CHE-250601", headers={"User-Agent": BROWSER})
+    client.get("/truy-xuat/CHE-250501", headers={"User-Agent": BROWSER})
+    client.get("/truy-xuat/CHE-250501", headers={"User-Agent": "Googlebot/2.1"})  # bots do not count
+    seller = app.test_client()
+    log_in(seller, shop["user"])
+    seller.get("/truy-xuat/CHE-250601", headers={"User-Agent": BROWSER})  # nor the seller itself
+    html = seller.get("/dashboard/thong-ke/").get_data(as_text=True)
+    section = html.split('id="quet-ma"', 1)[1]
+    assert "4 lượt quét mã QR của 2 lô" in section
+    assert re.search(r"CHE-250601</a></td><td class=\"num\">3<", section)
+    staff = app.test_client()
+    log_in(staff, shop["staff"])
+    html = staff.get("/nhan-vien/thong-ke/").get_data(as_text=True)
+    section = html.split("Lô hàng được quét mã QR nhiều nhất", 1)[1]
+    assert re.search(r'href="/truy-xuat/CHE-250601">CHE-250601</a></td><td class="num">3<', section)
+    csv = staff.get("/nhan-vien/thong-ke/xuat/lo-hang.csv").get_data(as_text=True)
+    assert "CHE-250601" in csv and "CHE-250501" in csv
