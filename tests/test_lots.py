@@ -212,6 +212,9 @@ def test_the_scan_page_is_light_script_free_cached_and_counted(app, client, shop
         scans = db.session.scalar(sa.select(TotalCount.views).where(TotalCount.kind == "lot",
                                                                     TotalCount.object_id == shop["lot"]))
         assert scans == 2
+    # The product page lists its lots.
+    product_page = client.get("/san-pham/che-moc-cau").get_data(as_text=True)
+    assert 'href="/truy-xuat/CHE-250601"' in product_page and 'href="/truy-xuat/CHE-250501"' in product_page
     # A lower-case code (typed by hand) reaches the same page.
     assert client.get("/truy-xuat/che-250601").headers["Location"].endswith("/truy-xuat/CHE-250601")
     # The seller's list and the staff's show the scans.

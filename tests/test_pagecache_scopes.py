@@ -180,7 +180,8 @@ def test_a_lot_edit_or_hiding_renders_the_scan_pages_of_its_product_and_nothing_
     def edit():
         services.update_lot(db.session.get(Lot, floor["tea_lot"]), {"quantity": "250", "origin": "VT-TN-0042"})
 
-    assert rendered(after_write(app, workers, edit)) == TEA_LOTS
+    # The tea's scan pages ("other lots") and its product page (its latest lots).
+    assert rendered(after_write(app, workers, edit)) == {"tea", *TEA_LOTS}
     for client in workers:
         page = state(client, PAGES["tea lot"])[1]
         assert "250 kg" in page and "VT-TN-0042" in page and "Lịch sử chỉnh sửa" in page
@@ -194,9 +195,10 @@ def test_a_lot_edit_or_hiding_renders_the_scan_pages_of_its_product_and_nothing_
         services.hide_lot(db.session.get(Lot, floor["tea_lot"]), "Ảnh chứng nhận không khớp",
                           actor=db.session.get(User, staff_id))
 
-    assert rendered(after_write(app, workers, hide)) == TEA_LOTS
+    assert rendered(after_write(app, workers, hide)) == {"tea", *TEA_LOTS}
     for client in workers:
         assert state(client, PAGES["tea lot"])[1] == "404"
+        assert "CHE-HB-01" not in state(client, PAGES["tea"])[1]
         assert "CHE-HB-01" not in state(client, PAGES["tea lot 2"])[1]  # no longer among "other lots"
 
 

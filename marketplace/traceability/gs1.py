@@ -103,12 +103,12 @@ def parse_link(url: str) -> ParsedLink:
         elif ai == AI_LOT and lot is None:
             lot = element.value
         elif ai in (AI_GTIN, AI_LOT):
-            raise LinkError(_("Đường dẫn GS1 ghi mã %(ai)s hai lần.", ai=f"({ai})"))
+            raise LinkError(_("Đường dẫn GS1 ghi mã (%(ai)s) hai lần.", ai=ai))
         elif ai == AI_EXPIRY:
             continue
         else:
-            raise LinkError(_("Đường dẫn GS1 có thêm phần %(ai)s mà sàn không cấp: mã QR của sàn chỉ gồm "
-                              "mã GTIN (01), mã lô (10) và hạn dùng (17).", ai=f"({ai})"))
+            raise LinkError(_("Đường dẫn GS1 có thêm phần (%(ai)s) mà sàn không cấp: mã QR của sàn chỉ gồm "
+                              "mã GTIN (01), mã lô (10) và hạn dùng (17).", ai=ai))
     if gtin is None:
         raise LinkError(_("Đường dẫn GS1 không hợp lệ: cần dạng /01/<mã GTIN>/10/<mã lô>."))
     try:
