@@ -19,7 +19,7 @@ from ..sellers.models import Seller
 from ..traceability import services as lot_services
 from ..traceability.models import Lot
 from ..validation import ValidationError
-from .services import ImportResult, RowOutcome, _text
+from .services import ImportResult, RowOutcome, _add_errors, _text
 from .spreadsheet import Table, _, unescape_cell
 
 # Lot service field → spreadsheet field
@@ -39,14 +39,6 @@ def _row_data(values: dict[str, object], table: Table) -> dict:
         data["quantity"] = quantity.strip() if isinstance(quantity, str) else quantity
     data["code"] = _text(values.get("lot_code")) if "lot_code" in table.columns else ""
     return data
-
-
-def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
-    for service_field, message in exc.errors.items():
-        fld = SERVICE_TO_FIELD.get(service_field)
-        column = table.header(fld) if fld else service_field
-        if all(existing != column for existing, _message in outcome.problems):
-            outcome.problems.append((column, message))
 
 
 def apply_lot_import(seller: Seller, table: Table, *, progress: Callable[[Iterable], Iterable] | None = None,
@@ -100,7 +92,7 @@ def apply_lot_import(seller: Seller, table: Table, *, progress: Callable[[Iterab
                                                    | {"product_id": data["product_id"] or (next(iter(by_id), 0))},
                                                    codes_in_use=codes, products=by_id)
         except ValidationError as exc:
-            _add_errors(outcome, exc, table)
+            _add_errors(outcome, exc, table, SERVICE_TO_FIELD)
         except SQLAlchemyError as exc:
             outcome.problems.append(("", _("Lỗi cơ sở dữ liệu khi lưu dòng này: %(error)s", error=type(exc).__name__)))
             broken = True

@@ -368,10 +368,12 @@ def run_import(seller: Seller, table: Table, **kw) -> ImportResult:
     return apply_import(seller, table, **kw)
 
 
-def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
-    """Add the service's messages, one per column (a more specific one already there wins)."""
+def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table,
+                fields: dict[str, str] = SERVICE_TO_FIELD) -> None:
+    """Add the service's messages, one per column (a more specific one already there
+    wins); ``fields``: service field → spreadsheet field."""
     for service_field, message in exc.errors.items():
-        fld = SERVICE_TO_FIELD.get(service_field)
+        fld = fields.get(service_field)
         column = table.header(fld) if fld else service_field
         if all(existing != column for existing, _message in outcome.problems):
             outcome.problems.append((column, message))

@@ -86,6 +86,24 @@ def suggest_code(product: Product, harvested_on: date | None = None, *, taken: s
     return candidate
 
 
+def _date(data: dict, key: str, errors: dict[str, str], invalid: str) -> date | None:
+    try:
+        return parse_date(data.get(key))
+    except ValueError:
+        errors[key] = invalid
+        return None
+
+
+def _bounded_text(data: dict, key: str, errors: dict[str, str], limit: int, too_long: str,
+                  required: str | None = None) -> str:
+    value = _text(data.get(key))
+    if required is not None and not value:
+        errors[key] = required
+    elif len(value) > limit:
+        errors[key] = too_long
+    return value
+
+
 def validate_lot_data(seller, data: dict, *, lot: Lot | None = None, codes_in_use: set[str] | None = None,
                       products: dict[int, Product] | None = None) -> dict:
     """Clean and check lot data; the cleaned values of the keys given (all when creating).
@@ -115,12 +133,8 @@ def validate_lot_data(seller, data: dict, *, lot: Lot | None = None, codes_in_us
                 errors["product_id"] = _("Vui lòng chọn một sản phẩm của cơ sở.")
             clean["product_id"] = product_id
     if "harvested_on" in keys:
-        try:
-            harvested = parse_date(data.get("harvested_on"))
-        except ValueError:
-            harvested = None
-            errors["harvested_on"] = _("Ngày thu hoạch / sản xuất không hợp lệ (dd/mm/yyyy).")
-        else:
+        harvested = _date(data, "harvested_on", errors, _("Ngày thu hoạch / sản xuất không hợp lệ (dd/mm/yyyy)."))
+        if "harvested_on" not in errors:
             if harvested is None:
                 errors["harvested_on"] = _("Vui lòng nhập ngày thu hoạch / sản xuất.")
             elif harvested > today:
@@ -150,34 +164,21 @@ def validate_lot_data(seller, data: dict, *, lot: Lot | None = None, codes_in_us
         except (TypeError, ValueError):
             errors["quantity"] = _("Số lượng phải là số nguyên dương (ví dụ 120).")
     if "unit" in keys:
-        unit = _text(data.get("unit"))
-        if not unit:
-            errors["unit"] = _("Vui lòng nhập đơn vị của số lượng (kg, hộp, gói…).")
-        elif len(unit) > UNIT_MAX:
-            errors["unit"] = _("Đơn vị tối đa 30 ký tự.")
-        clean["unit"] = unit
+        clean["unit"] = _bounded_text(data, "unit", errors, UNIT_MAX, _("Đơn vị tối đa 30 ký tự."),
+                                      _("Vui lòng nhập đơn vị của số lượng (kg, hộp, gói…)."))
     if "origin" in keys:
-        origin = _text(data.get("origin"))
-        if not origin:
-            errors["origin"] = _("Vui lòng nhập mã số vùng trồng hoặc nơi thu hoạch / sản xuất.")
-        elif len(origin) > ORIGIN_MAX:
-            errors["origin"] = _("Vùng trồng / nơi sản xuất tối đa 200 ký tự.")
-        clean["origin"] = origin
+        clean["origin"] = _bounded_text(
+            data, "origin", errors, ORIGIN_MAX, _("Vùng trồng / nơi sản xuất tối đa 200 ký tự."),
+            _("Vui lòng nhập mã số vùng trồng hoặc nơi thu hoạch / sản xuất."))
     if "best_before" in keys:
-        try:
-            best_before = parse_date(data.get("best_before"))
-        except ValueError:
-            best_before = None
-            errors["best_before"] = _("Hạn sử dụng không hợp lệ (dd/mm/yyyy).")
+        best_before = _date(data, "best_before", errors, _("Hạn sử dụng không hợp lệ (dd/mm/yyyy)."))
         harvested = clean.get("harvested_on", lot.harvested_on if lot is not None else None)
         if best_before is not None and harvested is not None and best_before < harvested:
             errors["best_before"] = _("Hạn sử dụng không thể trước ngày thu hoạch / sản xuất.")
         clean["best_before"] = best_before
     if "packing_facility" in keys:
-        facility = _text(data.get("packing_facility"))
-        if len(facility) > FACILITY_MAX:
-            errors["packing_facility"] = _("Cơ sở đóng gói tối đa 200 ký tự.")
-        clean["packing_facility"] = facility
+        clean["packing_facility"] = _bounded_text(data, "packing_facility", errors, FACILITY_MAX,
+                                                  _("Cơ sở đóng gói tối đa 200 ký tự."))
     if "notes" in keys:
         notes = str(data.get("notes") or "").replace("\r\n", "\n").strip()
         if len(notes) > NOTES_MAX:
