@@ -11,7 +11,6 @@ CLI_MODULES = (
     "marketplace.search.cli",
     "marketplace.accounts.cli",
     "marketplace.sellers.cli",
-    "marketplace.catalog.cli",
     "marketplace.imports.cli",
     "marketplace.analytics.cli",
     "marketplace.ops.cli",

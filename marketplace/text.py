@@ -5,6 +5,7 @@ slugs, the folded ``search_text`` columns and every search backend.
 """
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date, datetime, timezone
@@ -83,6 +84,13 @@ def format_epoch(value: float | None) -> str:
     if value is None:
         return "–"
     return format_datetime(datetime.fromtimestamp(value, VN_TZ))
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later, clamped to the month's last day (29/02 → 28/02)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def today_vn() -> date:

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from marketplace.catalog.models import OcopCertification, Product
 from marketplace.catalog.queries import valid_certificate_condition
-from marketplace.catalog.services import add_months, certificate_expiry
+from marketplace.catalog.services import certificate_expiry
 from marketplace.extensions import db
-from marketplace.text import today_vn
+from marketplace.text import add_months, today_vn
 from tests.factories import make_certification, make_product
 
 

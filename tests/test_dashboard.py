@@ -16,6 +16,7 @@ from factories import make_area, make_category, make_certification, make_product
 from marketplace.accounts.models import User
 from marketplace.catalog import services as cs
 from marketplace.catalog.models import OcopCertification, Product, RuralIndustryRecognition
+from marketplace.catalog.product_data import parse_price_vnd
 from marketplace.catalog.queries import public_products
 from marketplace.extensions import db
 from marketplace.sellers.models import Seller
@@ -189,7 +190,7 @@ def test_product_form_rejects_bad_input_with_vietnamese_messages(app, seller_cli
 @pytest.mark.parametrize("typed, stored", [("150.000", 150_000), ("150000", 150_000), ("1 500 000", 1_500_000),
                                            ("45.000 ₫", 45_000), ("1", 1), ("1.000.000.000", 1_000_000_000)])
 def test_price_accepts_what_people_type(typed, stored):
-    assert cs.parse_price_vnd(typed) == stored
+    assert parse_price_vnd(typed) == stored
 
 
 def test_duplicate_code_for_the_same_seller_is_refused(app, seller_client, world):
@@ -522,14 +523,14 @@ from marketplace.text import format_vnd  # noqa: E402
 @given(st.integers(min_value=1, max_value=1_000_000_000))
 def test_any_price_shown_with_dots_parses_back(amount):
     shown = format_vnd(amount)  # "150.000 ₫"
-    assert cs.parse_price_vnd(shown) == amount
-    assert cs.parse_price_vnd(shown.replace(" ₫", "").replace(".", "")) == amount
+    assert parse_price_vnd(shown) == amount
+    assert parse_price_vnd(shown.replace(" ₫", "").replace(".", "")) == amount
 
 
 @given(st.one_of(st.integers(max_value=0), st.integers(min_value=1_000_000_001)))
 def test_prices_outside_the_range_are_refused(amount):
     with pytest.raises(ValueError):
-        cs.parse_price_vnd(str(amount))
+        parse_price_vnd(str(amount))
 
 
 @given(st.integers(min_value=1, max_value=999_999), st.integers(min_value=1, max_value=99))
@@ -537,4 +538,4 @@ def test_decimal_prices_are_refused(whole, cents):
     # Two decimal places never look like a thousands group.
     for text in (f"{whole},{cents:02d}", f"{whole}.{cents:02d}", f"-{whole}"):
         with pytest.raises(ValueError):
-            cs.parse_price_vnd(text)
+            parse_price_vnd(text)

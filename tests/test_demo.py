@@ -14,7 +14,6 @@ from PIL import Image
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.catalog import queries as cq
-from marketplace.catalog.services import add_months
 from marketplace.catalog.models import (
     OCOP_GROUPS,
     Area,
@@ -26,13 +25,14 @@ from marketplace.catalog.models import (
     RuralIndustryRecognition,
 )
 from marketplace.demo import data
-from marketplace.demo.seed import build_plan, catalog_digest, plan_digest
+from marketplace.demo.plan import build_plan, plan_digest
+from marketplace.demo.seed import catalog_digest
 from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry, InquiryItem
 from marketplace.media import get_storage
 from marketplace.media.images import WIDTHS, rendition_name
 from marketplace.sellers.models import Seller
-from marketplace.text import fold, today_vn
+from marketplace.text import add_months, fold, today_vn
 from tests.conftest import make_test_config, reset_schema
 from tests.factories import make_user
 

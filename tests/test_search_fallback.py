@@ -1,4 +1,4 @@
-"""DatabaseSearch (search/fallback.py): the database backend and the degraded mode.
+"""DatabaseSearch (search/fallback/): the database backend and the degraded mode.
 
 Called directly (not through get_search()), on the real test database.
 """
@@ -12,7 +12,7 @@ import pytest
 from marketplace.catalog.models import AreaAlias
 from marketplace.extensions import db
 from marketplace.search.base import MAX_TOKENS, SearchQuery
-from marketplace.search import fallback
+from marketplace.search.fallback import rows as fallback_rows
 from marketplace.search.fallback import DatabaseSearch, filter_conditions, query_tokens
 from marketplace.text import fold, today_vn
 from tests.factories import (
@@ -29,7 +29,7 @@ from tests.factories import (
 def search(request, ctx, monkeypatch):
     """Both code paths: rows counted in Python (normal) and SQL counting (large sets)."""
     if request.param == "sql-counting":
-        monkeypatch.setattr(fallback, "MAX_ROWS_IN_MEMORY", 0)
+        monkeypatch.setattr(fallback_rows, "MAX_ROWS_IN_MEMORY", 0)
     return DatabaseSearch()
 
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..search.base import MAX_QUERY_CHARS, SORTS, SearchQuery, depth_message, max_page
+from ..search.filters import BY_NAME as FACETS
 from ..text import is_slug
 from ..web import integers
 
@@ -118,7 +119,7 @@ def parse_choice(args: MultiDict, name: str, choices: tuple[str, ...]) -> str | 
 def parse_stars(args: MultiDict, name: str = "ocop_stars") -> tuple[int, ...]:
     stars: list[int] = []
     for raw in _values(args, name):
-        if raw not in {"3", "4", "5"}:
+        if raw not in FACETS["ocop_stars"].values:
             raise ParamError(name, _("Số sao OCOP chỉ có thể là 3, 4 hoặc 5."))
         stars.append(int(raw))
     return tuple(sorted(set(stars)))

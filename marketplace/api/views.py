@@ -13,7 +13,8 @@ from ..collections import queries as collq
 from ..collections.models import PLACEMENTS
 from ..extensions import db
 from ..search import get_search
-from ..search.base import PRICE_BANDS, max_page
+from ..search.base import max_page
+from ..search.filters import complete as complete_facets
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
 from ..traceability import queries as lotq
@@ -23,7 +24,6 @@ from .serializers import area_json, category_tree, collection_json, lot_json, pr
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 CACHE_SECONDS = 60
-FACET_KEYS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
 
 
 def _error(status: int, message: str, field: str | None = None):
@@ -55,15 +55,6 @@ def api_headers(response):
     return response
 
 
-def _facets(raw: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    """Always the same keys, whatever the backend returned."""
-    facets = {key: dict(raw.get(key) or {}) for key in FACET_KEYS}
-    facets["ocop_stars"] = {s: int(facets["ocop_stars"].get(s, 0)) for s in ("3", "4", "5")}
-    facets["rural_industry"] = {b: int(facets["rural_industry"].get(b, 0)) for b in ("true", "false")}
-    facets["price_band"] = {key: int(facets["price_band"].get(key, 0)) for key, _low, _high in PRICE_BANDS}
-    return facets
-
-
 @bp.get("/products")
 def products():
     query = product_search_query(request.args)
@@ -80,7 +71,7 @@ def products():
             "per_page": query.per_page,
             "pages": min(result.pages, max_page(query.per_page)),  # reachable pages only
             "sort": query.sort,
-            "facets": _facets(result.facets),
+            "facets": complete_facets(result.facets),  # always the same keys, whatever the backend
             "degraded": bool(result.degraded),
         }
     )

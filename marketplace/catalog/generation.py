@@ -37,7 +37,7 @@ being queued (their delivery moves ``search``).
 
 Time moves pages too (a certificate valid until yesterday, a collection scheduled to start
 at 08:00): the page cache adds today's date to its keys and ends entries at the next
-schedule boundary (``next_boundary``); this module is about writes only.
+schedule boundary (``showcase.provider().next_boundary``); this module is about writes only.
 
 The same DDL serves the migration (``0017_cache_scopes``) and ``create_all`` (tests). A
 later migration that rebuilds one of these tables on SQLite (Alembic's batch mode copies the
@@ -49,7 +49,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Integer, String, event
@@ -479,18 +478,3 @@ def move_past(conn, seen: int) -> None:  # noqa: ANN001
     value = max(seen, current(conn)) + 1
     conn.execute(sa.text(f"UPDATE catalog_generation SET value = :v WHERE id = {ROW_ID}"), {"v": value})
     conn.execute(_SET_SCOPE, {"s": ALL, "v": value})
-
-
-def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001
-    """The next moment a scheduled collection starts or ends (pages that show collections
-    change then without any write), or None. One statement."""
-    from ..collections.models import Collection, aware_utc
-    from ..text import utcnow
-
-    now = now or utcnow()
-    moments = sa.union_all(
-        sa.select(Collection.starts_at.label("at")).where(Collection.starts_at > now),
-        sa.select(Collection.ends_at.label("at")).where(Collection.ends_at > now),
-    ).subquery()
-    moment = (session or db.session).scalar(sa.select(sa.func.min(moments.c.at)))
-    return aware_utc(moment) if moment is not None else None

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..collections import queries as collections
 from ..text import today_vn
-from . import generation, queries
+from . import generation, queries, showcase
 from .cards import cards_by_ids
 from .trees import area_tree
 
@@ -52,14 +51,15 @@ def _home_figures() -> dict:
 
 def home_page() -> dict:
     """Template context of the home page (besides the root categories): figures, the
-    collection blocks, the OCOP rows and the newest products, every card of them loaded
+    curated blocks (``showcase``), the OCOP rows and the newest products, every card of them loaded
     in one statement."""
     figures = home_figures()
     star_counts = figures["star_counts"]
     row_ids = {stars: queries.ocop_highlight_ids(stars, HOME_ROW) for stars in (5, 4, 3) if star_counts.get(stars)}
     newest_ids = queries.newest_public_ids(HOME_ROW)
-    blocks = collections.home_showcase()
-    all_ids = [*collections.showcase_ids(blocks), *(i for ids in row_ids.values() for i in ids), *newest_ids]
+    curated = showcase.provider()
+    blocks = curated.home()
+    all_ids = [*curated.card_ids(blocks), *(i for ids in row_ids.values() for i in ids), *newest_ids]
     by_id = {card.id: card for card in cards_by_ids(all_ids)}
     ocop_rows = [(stars, [by_id[i] for i in ids if i in by_id]) for stars, ids in row_ids.items()]
     area_counts = figures["area_counts"]
@@ -73,5 +73,5 @@ def home_page() -> dict:
         "areas": areas[:24],
         "area_counts": area_counts,
         "newest": [by_id[i] for i in newest_ids if i in by_id],
-        **collections.split_home_showcase(collections.with_cards(blocks, by_id)),
+        **curated.home_context(blocks, by_id),
     }

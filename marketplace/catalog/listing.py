@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
+from ..search.filters import BY_NAME as FACETS
 from ..text import format_vnd, is_slug
 from ..web import integers
 from ..web.formats import is_english
@@ -183,9 +184,11 @@ def parse_query(
         allowed_areas = {area.slug} | {a.slug for a in area_tree().children(area.id)}
         areas = tuple(s for s in areas if s in allowed_areas) or (area.slug,)
 
-    stars = tuple(sorted({int(s) for s in _multi(args, "stars") if s in ("3", "4", "5")}))
-    rural = True if args.get("rural") in ("1", "true", "on") else None
-    bands = tuple(k for k, _, _ in PRICE_BANDS if k in _multi(args, "price"))
+    stars_filter = FACETS["ocop_stars"]
+    stars = tuple(sorted({int(s) for s in _multi(args, stars_filter.page_param) if s in stars_filter.values}))
+    rural = True if args.get(FACETS["rural_industry"].page_param) in ("1", "true", "on") else None
+    bands_filter = FACETS["price_band"]
+    bands = tuple(k for k in bands_filter.values if k in _multi(args, bands_filter.page_param))
 
     min_price, ok_min = parse_price(args.get("min_price"))
     max_price, ok_max = parse_price(args.get("max_price"))

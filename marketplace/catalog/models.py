@@ -42,6 +42,12 @@ PRODUCT_STATUS_LABELS = {
 }
 ISSUING_LEVELS = ("district", "province", "central")
 RURAL_LEVELS = ("province", "region", "national")
+ISSUING_LEVEL_LABELS = {
+    "district": _l("Cấp huyện (trước 2025)"),
+    "province": _l("Cấp tỉnh (3★, 4★)"),
+    "central": _l("Trung ương (5★)"),
+}
+RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}
 AREA_KINDS = ("province", "district", "commune", "ward")
 CERTIFIED_STARS = (3, 4, 5)
 
@@ -198,6 +204,11 @@ class Product(db.Model):
         """The seller may send it to review ("Gửi duyệt")."""
         return self.status in SUBMITTABLE
 
+    @property
+    def can_be_archived(self) -> bool:
+        """The seller may take it off sale ("Lưu trữ"): anything not archived yet."""
+        return self.status != "archived"
+
     def __repr__(self) -> str:
         return f"<Product {self.slug}>"
 
@@ -302,7 +313,7 @@ class ProductRevision(db.Model):
 
     The product row keeps the last approved values (what pages, API and search show);
     ``fields`` holds the proposed values of the changed reviewed fields only
-    (``catalog.services.REVIEWED_FIELDS``). At most one
+    (``catalog.product_data.REVIEWED_FIELDS``). At most one
     revision per product is pending; approval copies ``fields`` onto the product.
     """
 

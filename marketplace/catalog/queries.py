@@ -359,3 +359,31 @@ def revision_changes(revision) -> list[dict]:
             proposed = proposed_cat.name if proposed_cat else ""
         rows.append({"field": field, "current": current or "", "proposed": proposed or ""})
     return rows
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """(id, "Parent › Child") for every category, tree order."""
+    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
+    children: dict[int | None, list[Category]] = {}
+    for c in rows:
+        children.setdefault(c.parent_id, []).append(c)
+    known = {c.id for c in rows}
+    out: list[tuple[int, str]] = []
+
+    def walk(parent_id: int | None, prefix: str) -> None:
+        for c in children.get(parent_id, []):
+            label = f"{prefix}{c.name}"
+            out.append((c.id, label))
+            walk(c.id, label + " › ")
+
+    walk(None, "")
+    # Orphans (parent missing) still selectable.
+    for parent_id, items in children.items():
+        if parent_id is not None and parent_id not in known:
+            for c in items:
+                out.append((c.id, c.name))
+    return out
+
+
+def area_choices() -> list[tuple[int, str]]:
+    return [(a.id, a.name) for a in db.session.scalars(current_areas())]

@@ -1,17 +1,18 @@
-"""Write-side rules for the catalog. Services flush, never commit; callers commit once."""
+"""Write-side rules for the catalog: product writes, pending revisions, then the OCOP
+certificate and rural-industry recognition of a product (kept together at the end; the
+certifications package of issue 18 takes them). Services flush, never commit; callers
+commit once."""
 from __future__ import annotations
 
-import calendar
 import hashlib
-import re
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..text import fold, slugify, today_vn, utcnow
+from ..slugs import slug_candidates, unique_slug
+from ..text import add_months, today_vn, utcnow
 from ..validation import ValidationError, _
 from .models import (
     ISSUING_LEVELS,
@@ -25,194 +26,13 @@ from .models import (
     ProductRevision,
     RuralIndustryRecognition,
 )
-
-CERTIFICATE_MONTHS = 36
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months later, clamped to the month's last day (29/02 → 28/02)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def certificate_expiry(issued_on: date) -> date:
-    """An OCOP certificate is valid for 36 months from its decision date."""
-    return add_months(issued_on, CERTIFICATE_MONTHS)
-
-
-def build_search_text(product: Product) -> str:
-    """Folded text the database search matches against (name first)."""
-    parts = [product.name, product.code or "", product.unit]
-    if product.category is not None:
-        parts.append(product.category.name)
-    if product.seller is not None:
-        parts.append(product.seller.name)
-    if product.area is not None:
-        parts.append(product.area.name)
-        parts.extend(alias.name for alias in product.area.aliases)
-    parts.append(product.description)
-    return fold(" ".join(p for p in parts if p))
-
-
-def slug_candidates(base: str, start: int = 1) -> Iterator[str]:
-    """``base`` slugified, then with -2, -3… appended (from ``-start`` when start > 1)."""
-    root = slugify(base) or "san-pham"
-    if start <= 1:
-        yield root
-    n = max(start, 2)
-    while True:
-        yield f"{root[: 80 - len(str(n)) - 1]}-{n}"
-        n += 1
-
-
-def unique_slug(model, base: str, *, exclude_id: int | None = None, taken: set[str] | None = None) -> str:
-    """``base`` slugified, with -2, -3… appended until no row (or ``taken``) has it."""
-    for candidate in slug_candidates(base):
-        stmt = sa.select(model.id).where(model.slug == candidate)
-        if exclude_id is not None:
-            stmt = stmt.where(model.id != exclude_id)
-        if (taken is None or candidate not in taken) and db.session.scalar(stmt) is None:
-            return candidate
-    raise AssertionError("unreachable")  # pragma: no cover
-
+from .product_data import NAME_MAX, REVIEWED_FIELDS, build_search_text, clean_text, validate_product_data
 
 # ---------------------------------------------------------------------------
 # Product writes. Every product write (dashboard, spreadsheet import, CLI) goes
-# through these functions; they validate, keep slug and search_text in step, and
-# only flush. Messages are Vietnamese (shown to sellers as they are).
+# through these functions; they validate (``product_data``), keep slug and
+# search_text in step, and only flush.
 # ---------------------------------------------------------------------------
-
-PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin")
-# Changing one of these on a published product sends it back to review: they change
-# what the listing claims. Price, unit, code and area are routine facts and stay live.
-REVIEWED_FIELDS = ("name", "description", "category_id")
-MIN_PRICE, MAX_PRICE = 1, 1_000_000_000
-NAME_MIN, NAME_MAX = 3, 200
-UNIT_MAX = 100
-CODE_MAX = 64
-DESCRIPTION_MAX = 10_000
-MAX_SCAN_BYTES = 10 * 1024 * 1024
-
-_PRICE_SEPARATORS = re.compile(r"[.\s\u00a0_,]")
-_PRICE_SUFFIX = re.compile(r"\s*(₫|đ|vnd|vnđ|dong|đồng)\s*$", re.IGNORECASE)
-_CODE_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
-
-
-def price_message() -> str:
-    return _("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
-
-
-def parse_price_vnd(value: Any) -> int:
-    """A whole number of VND typed by a person: "150.000", "150 000", "150000 ₫", 150000.
-
-    Raises ValueError for decimals, negatives, text or out-of-range values.
-    """
-    if isinstance(value, bool):
-        raise ValueError("bool")
-    if isinstance(value, int):
-        amount = value
-    elif isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("decimal")
-        amount = int(value)
-    else:
-        text = _PRICE_SUFFIX.sub("", str(value or "").strip())
-        # "150.000" and "1.500.000" use dots for thousands; "150,5" or "150.5" are decimals.
-        if re.fullmatch(r"\d{1,3}([.,\s\u00a0]\d{3})+", text) or re.fullmatch(r"\d+", text):
-            amount = int(_PRICE_SEPARATORS.sub("", text))
-        else:
-            raise ValueError("not a whole number")
-    if not MIN_PRICE <= amount <= MAX_PRICE:
-        raise ValueError("out of range")
-    return amount
-
-
-def _clean_text(value: Any) -> str:
-    return re.sub(r"[ \t]+", " ", str(value or "")).strip()
-
-
-def _optional_int(value: Any) -> int | None:
-    if value in (None, "", 0, "0"):
-        return None
-    return int(value)
-
-
-def validate_product_data(
-    seller, data: dict, *, product: Product | None = None, codes_in_use: set[str] | None = None
-) -> dict:
-    """Clean and check product data; returns the cleaned values of the keys given
-    (all keys when creating). Raises ValidationError with every problem found.
-    ``codes_in_use``: the seller's codes, already loaded (a batch); no query then."""
-    creating = product is None
-    keys = [k for k in PRODUCT_FIELDS if creating or k in data]
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-
-    if "name" in keys:
-        name = _clean_text(data.get("name"))
-        if not NAME_MIN <= len(name) <= NAME_MAX:
-            errors["name"] = _("Tên sản phẩm phải dài từ 3 đến 200 ký tự.")
-        clean["name"] = name
-    if "code" in keys:
-        code = _clean_text(data.get("code")) or None
-        if code is not None:
-            if len(code) > CODE_MAX or not _CODE_RE.match(code):
-                errors["code"] = _("Mã sản phẩm chỉ gồm chữ không dấu, số và . _ - / (tối đa 64 ký tự).")
-            else:
-                if codes_in_use is not None:
-                    taken = code in codes_in_use
-                else:
-                    stmt = sa.select(Product.id).where(Product.seller_id == seller.id, Product.code == code)
-                    if product is not None and product.id is not None:
-                        stmt = stmt.where(Product.id != product.id)
-                    taken = db.session.scalar(stmt) is not None
-                if taken:
-                    errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
-        clean["code"] = code
-    if "gtin" in keys:
-        from ..traceability.services import validate_gtin  # GS1 rules live with the lots
-
-        try:
-            clean["gtin"] = validate_gtin(data.get("gtin"), product=product)
-        except ValidationError as exc:
-            errors["gtin"] = exc.message
-    if "category_id" in keys:
-        try:
-            category_id = _optional_int(data.get("category_id"))
-        except (TypeError, ValueError):
-            category_id = None
-        if category_id is None or db.session.get(Category, category_id) is None:
-            errors["category_id"] = _("Vui lòng chọn danh mục.")
-        clean["category_id"] = category_id
-    if "price_vnd" in keys:
-        try:
-            clean["price_vnd"] = parse_price_vnd(data.get("price_vnd"))
-        except (TypeError, ValueError):
-            errors["price_vnd"] = price_message()
-    if "unit" in keys:
-        unit = _clean_text(data.get("unit"))
-        if not unit:
-            errors["unit"] = _("Vui lòng nhập đơn vị tính / quy cách (ví dụ: hộp 200 g).")
-        elif len(unit) > UNIT_MAX:
-            errors["unit"] = _("Đơn vị tính tối đa 100 ký tự.")
-        clean["unit"] = unit
-    if "description" in keys:
-        description = str(data.get("description") or "").replace("\r\n", "\n").strip()
-        if len(description) > DESCRIPTION_MAX:
-            errors["description"] = _("Mô tả tối đa 10.000 ký tự.")
-        clean["description"] = description
-    if "area_id" in keys:
-        try:
-            area_id = _optional_int(data.get("area_id"))
-        except (TypeError, ValueError):
-            area_id = -1
-        if area_id is not None and (area_id < 0 or db.session.get(Area, area_id) is None):
-            errors["area_id"] = _("Khu vực không hợp lệ.")
-        clean["area_id"] = area_id
-    if errors:
-        raise ValidationError.from_errors(errors)
-    return clean
 
 
 def _refresh_product(product: Product) -> None:
@@ -395,7 +215,7 @@ def duplicate_product(product: Product) -> Product:
 
 def archive_product(product: Product, *, actor=None) -> Product:
     """Take a product off sale (kept for the seller; can be re-submitted)."""
-    if product.status != "archived":
+    if product.can_be_archived:
         from ..audit.services import record
 
         record("product.archive", "product", product.id, actor=actor,
@@ -433,6 +253,15 @@ def reject_product(product: Product) -> Product:
     product.updated_at = utcnow()
     db.session.flush()
     return product
+
+
+CERTIFICATE_MONTHS = 36
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+
+
+def certificate_expiry(issued_on: date) -> date:
+    """An OCOP certificate is valid for 36 months from its decision date."""
+    return add_months(issued_on, CERTIFICATE_MONTHS)
 
 
 def _parse_date(value: Any) -> date | None:
@@ -502,7 +331,7 @@ def set_certification(product: Product, data: dict, scan: bytes | None = None, *
     group = str(data.get("product_group") or "")
     if group not in OCOP_GROUPS:
         errors["product_group"] = _("Vui lòng chọn nhóm sản phẩm OCOP.")
-    decision = _clean_text(data.get("decision_number"))
+    decision = clean_text(data.get("decision_number"))
     if not 3 <= len(decision) <= 100:
         errors["decision_number"] = _("Vui lòng nhập số quyết định (ví dụ: 1234/QĐ-UBND).")
     issued_on = _parse_date(data.get("issued_on"))
@@ -513,7 +342,7 @@ def set_certification(product: Product, data: dict, scan: bytes | None = None, *
     level = str(data.get("issuing_level") or "")
     if level not in ISSUING_LEVELS:
         errors["issuing_level"] = _("Vui lòng chọn cấp công nhận.")
-    body = _clean_text(data.get("issuing_body"))
+    body = clean_text(data.get("issuing_body"))
     if len(body) > 200:
         errors["issuing_body"] = _("Cơ quan cấp tối đa 200 ký tự.")
     if errors:

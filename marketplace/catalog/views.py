@@ -9,12 +9,11 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from jinja2 import pass_context
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..collections.queries import showcase
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
 from ..web.formats import thousands
-from . import generation, queries, seo
+from . import generation, queries, seo, showcase
 from .cards import card_html, cards_by_ids
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
@@ -190,7 +189,7 @@ def category(slug: str):
     result = run_listing(request.args, category=item)
     page_viewed.send(current_app._get_current_object(), kind="category", object_id=item.id, seller_id=None)
     # Curated blocks on the plain first page; a buyer filtering or paging wants results.
-    collections = showcase("category", category_id=item.id) if result.page == 1 and not result.has_filters else []
+    collections = showcase.provider().category(item.id) if result.page == 1 and not result.has_filters else []
     return render_template("catalog/category.html", category=item, trail=tree.ancestors(item),
                            subcategories=tree.children(item.id), listing=result, row_collections=collections)
 

@@ -4,35 +4,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..web.forms import VnIntegerField, _VietnameseParseError, optional_int
+from ..web.forms import VnDateTimeField, VnIntegerField, optional_int
 
 PLACEMENT_LABELS = {
     "home_hero": _l("Trang chủ – ảnh bìa lớn"),
     "home_row": _l("Trang chủ – hàng sản phẩm"),
     "category": _l("Trang danh mục"),
 }
-
-
-class VnDateTimeField(_VietnameseParseError, DateTimeField):
-    """The browser's datetime-local value or "dd/mm/yyyy HH:MM" (or a bare date, at 00:00),
-    a wall-clock time in Asia/Ho_Chi_Minh."""
-
-    default_invalid_message = _l("Thời điểm không hợp lệ (dd/mm/yyyy HH:MM).")
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
-                                     "%Y-%m-%d"])
-        kwargs.setdefault("render_kw", {"type": "datetime-local"})
-        super().__init__(*args, **kwargs)
-
-    def _value(self):
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
 
 
 class CollectionForm(FlaskForm):

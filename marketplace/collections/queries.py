@@ -20,7 +20,7 @@ from ..catalog.models import Product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import utcnow
-from .models import Collection, CollectionItem
+from .models import Collection, CollectionItem, aware_utc
 
 SHOWCASE_PRODUCTS = 8  # cards per home/category row
 HERO_PRODUCTS = 4
@@ -192,6 +192,38 @@ def split_home_showcase(blocks: list[Showcase]) -> dict[str, list[Showcase]]:
         "hero_collections": [b for b in blocks if b.collection.placement == "home_hero"],
         "row_collections": [b for b in blocks if b.collection.placement == "home_row"],
     }
+
+
+def next_boundary(session=None, now: datetime | None = None) -> datetime | None:  # noqa: ANN001
+    """The next moment a scheduled collection starts or ends (pages that show collections
+    change then without any write), or None. One statement."""
+    now = now or utcnow()
+    moments = sa.union_all(
+        sa.select(Collection.starts_at.label("at")).where(Collection.starts_at > now),
+        sa.select(Collection.ends_at.label("at")).where(Collection.ends_at > now),
+    ).subquery()
+    moment = (session or db.session).scalar(sa.select(sa.func.min(moments.c.at)))
+    return aware_utc(moment) if moment is not None else None
+
+
+class CollectionShowcase:
+    """The catalog's showcase provider (``catalog.showcase``): active collections on the
+    home page and on category pages."""
+
+    def home(self) -> list[Showcase]:
+        return home_showcase()
+
+    def card_ids(self, blocks: list[Showcase]) -> list[int]:
+        return showcase_ids(blocks)
+
+    def home_context(self, blocks: list[Showcase], cards: dict[int, Card]) -> dict[str, list[Showcase]]:
+        return split_home_showcase(with_cards(blocks, cards))
+
+    def category(self, category_id: int) -> list[Showcase]:
+        return showcase("category", category_id=category_id)
+
+    def next_boundary(self, session, now: datetime) -> datetime | None:  # noqa: ANN001
+        return next_boundary(session, now)
 
 
 # --- staff -----------------------------------------------------------------------------

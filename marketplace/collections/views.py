@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..catalog import showcase as catalog_showcase
 from ..catalog.cards import cards_by_ids
 from ..extensions import db
 from ..staff.access import is_staff
@@ -21,6 +22,13 @@ def _register_staff_pages(state) -> None:
     from .staff_views import bp as staff_bp
 
     state.app.register_blueprint(staff_bp)
+
+
+@bp.record_once
+def _register_showcase(state) -> None:
+    # The catalog's home and category pages show collections through this provider
+    # (the catalog does not import collections).
+    catalog_showcase.register(state.app, queries.CollectionShowcase())
 
 
 @bp.get("/bo-suu-tap/<slug:slug>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..catalog.models import PRODUCT_STATUSES, Category, Product
+from ..catalog.models import PRODUCT_STATUSES, Product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
@@ -37,33 +37,3 @@ def status_counts(seller: Seller) -> dict[str, int]:
     counts = {status: 0 for status in PRODUCT_STATUSES}
     counts.update({status: n for status, n in rows})
     return counts
-
-
-def category_choices() -> list[tuple[int, str]]:
-    """(id, "Parent › Child") for every category, tree order."""
-    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
-    children: dict[int | None, list[Category]] = {}
-    for c in rows:
-        children.setdefault(c.parent_id, []).append(c)
-    known = {c.id for c in rows}
-    out: list[tuple[int, str]] = []
-
-    def walk(parent_id: int | None, prefix: str) -> None:
-        for c in children.get(parent_id, []):
-            label = f"{prefix}{c.name}"
-            out.append((c.id, label))
-            walk(c.id, label + " › ")
-
-    walk(None, "")
-    # Orphans (parent missing) still selectable.
-    for parent_id, items in children.items():
-        if parent_id is not None and parent_id not in known:
-            for c in items:
-                out.append((c.id, c.name))
-    return out
-
-
-def area_choices() -> list[tuple[int, str]]:
-    from ..catalog.queries import current_areas
-
-    return [(a.id, a.name) for a in db.session.scalars(current_areas())]

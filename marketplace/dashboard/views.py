@@ -17,6 +17,7 @@ from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog import queries as catalog_queries
 from ..catalog import services as catalog_services
 from ..catalog.models import PRODUCT_STATUS_LABELS, PRODUCT_STATUSES, Product
+from ..catalog.product_data import parse_price_vnd
 from ..validation import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
@@ -27,7 +28,9 @@ from ..web import integers
 from ..web.auth import current_seller, require_seller
 from . import queries
 from .access import get_owned_product
-from .forms import CertificationForm, ProductEditForm, choice_list, make_product_form
+from ..catalog.forms import ProductEditForm, make_product_form
+from ..web.forms import choice_list
+from .forms import CertificationForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -96,7 +99,7 @@ def profile():
     user = current_user._get_current_object()
     seller = current_seller()
     form = SellerProfileForm(obj=seller)
-    form.area_id.choices = choice_list(queries.area_choices(), _("— Chọn xã/phường —"))
+    form.area_id.choices = choice_list(catalog_queries.area_choices(), _("— Chọn xã/phường —"))
     status = 200
     if form.is_submitted():
         status = 400
@@ -196,7 +199,7 @@ def _edit_conflicts(form: ProductEditForm, product: Product) -> list[tuple[str, 
         pass  # a malformed version is treated as stale
     theirs = form.product_data()
     try:
-        theirs["price_vnd"] = catalog_services.parse_price_vnd(theirs["price_vnd"])
+        theirs["price_vnd"] = parse_price_vnd(theirs["price_vnd"])
     except (TypeError, ValueError):
         pass
     theirs["code"] = (theirs.get("code") or "").strip() or None

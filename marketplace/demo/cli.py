@@ -39,7 +39,8 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     from .accounts import ensure_demo_accounts, format_accounts, write_accounts_file
     from .photos import render_all
     from .refresh import mark_seeded
-    from .seed import build_plan, catalog_digest, insert_plan, photo_specs, wipe_catalog
+    from .plan import build_plan, photo_specs
+    from .seed import catalog_digest, insert_plan, wipe_catalog
 
     if not sa.inspect(db.engine).has_table(Product.__tablename__):
         raise click.ClickException("Chưa có bảng dữ liệu: chạy `flask --app marketplace db upgrade` trước.")

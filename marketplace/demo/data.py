@@ -2,7 +2,7 @@
 
 Built from ``/work/shared/data/thai-nguyen-catalog-facts.md`` (real product families,
 producers and localities of Thái Nguyên after the July 2025 merger with Bắc Kạn).
-Everything here is plain data; ``demo.seed`` combines it deterministically.
+Everything here is plain data; ``demo.plan`` combines it deterministically.
 
 Names that are not in the facts file (most communes, most sellers) are invented and the
 rows built from them are marked ``is_demo=True``.

@@ -1,7 +1,10 @@
 """Object factories shared by the demo catalog and the tests.
 
-Each ``make_*`` adds a valid object to the session with sensible defaults that any
-keyword overrides, flushes, and returns it. Callers commit.
+Each ``build_*`` returns a valid new object with sensible defaults that any keyword
+overrides (slug from the name, a product's area from its seller, its folded search text,
+a certificate's expiry), without touching the session: the demo seed builds thousands and
+adds them in batches. Each ``make_*`` builds one, adds it to the session, flushes and
+returns it. Callers commit.
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from ..catalog.models import (
     Product,
     RuralIndustryRecognition,
 )
-from ..catalog.services import build_search_text, certificate_expiry
+from ..catalog.product_data import build_search_text
+from ..catalog.services import certificate_expiry
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import slugify, today_vn, utcnow
@@ -29,36 +33,47 @@ def _n() -> int:
     return next(_seq)
 
 
-def make_area(**kw) -> Area:
-    name = kw.pop("name", None) or f"xã Thử Nghiệm {_n()}"
-    area = Area(name=name, slug=kw.pop("slug", None) or slugify(name), kind=kw.pop("kind", "commune"), **kw)
-    db.session.add(area)
+def _added(obj):
+    db.session.add(obj)
     db.session.flush()
-    return area
+    return obj
+
+
+def build_area(**kw) -> Area:
+    name = kw.pop("name", None) or f"xã Thử Nghiệm {_n()}"
+    return Area(name=name, slug=kw.pop("slug", None) or slugify(name), kind=kw.pop("kind", "commune"), **kw)
+
+
+def make_area(**kw) -> Area:
+    return _added(build_area(**kw))
+
+
+def build_category(**kw) -> Category:
+    name = kw.pop("name", None) or f"Danh mục {_n()}"
+    return Category(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
 
 
 def make_category(**kw) -> Category:
-    name = kw.pop("name", None) or f"Danh mục {_n()}"
-    category = Category(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
-    db.session.add(category)
-    db.session.flush()
-    return category
+    return _added(build_category(**kw))
 
 
-def make_seller(**kw) -> Seller:
+def build_seller(**kw) -> Seller:
     name = kw.pop("name", None) or f"HTX chè Thử Nghiệm {_n()}"
     kw.setdefault("kind", "cooperative")
     kw.setdefault("status", "approved")
     kw.setdefault("phone", "0912345678")
     if "area" not in kw and "area_id" not in kw:
         kw["area"] = make_area()
-    seller = Seller(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
-    db.session.add(seller)
-    db.session.flush()
-    return seller
+    return Seller(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
 
 
-def make_product(**kw) -> Product:
+def make_seller(**kw) -> Seller:
+    return _added(build_seller(**kw))
+
+
+def build_product(**kw) -> Product:
+    """A product; its ``search_text`` from the seller, category and area objects given
+    (``make_product`` builds it again from the rows once flushed, for ids given instead)."""
     name = kw.pop("name", None) or f"Chè móc câu Thử Nghiệm {_n()}"
     if "seller" not in kw and "seller_id" not in kw:
         kw["seller"] = make_seller()
@@ -76,6 +91,13 @@ def make_product(**kw) -> Product:
         product = Product(name=name, slug=kw.pop("slug", None) or slugify(name), **kw)
         if product.area is None and product.area_id is None and product.seller is not None:
             product.area = product.seller.area
+        product.search_text = build_search_text(product)
+    return product
+
+
+def make_product(**kw) -> Product:
+    with db.session.no_autoflush:
+        product = build_product(**kw)
         db.session.add(product)
     db.session.flush()
     product.search_text = build_search_text(product)
@@ -83,7 +105,8 @@ def make_product(**kw) -> Product:
     return product
 
 
-def make_certification(product: Product, **kw) -> OcopCertification:
+def build_certification(product: Product, **kw) -> OcopCertification:
+    """The product's OCOP certificate (set as ``product.certification``)."""
     issued = kw.pop("issued_on", None) or (today_vn() - timedelta(days=200))
     kw.setdefault("stars", 4)
     kw.setdefault("score", {3: 60, 4: 78, 5: 92}.get(kw["stars"], 40))
@@ -96,19 +119,22 @@ def make_certification(product: Product, **kw) -> OcopCertification:
     )
     kw.setdefault("expires_on", certificate_expiry(issued))
     kw.setdefault("verified_at", utcnow())
-    cert = OcopCertification(product=product, issued_on=issued, **kw)
-    db.session.add(cert)
-    db.session.flush()
-    return cert
+    return OcopCertification(product=product, issued_on=issued, **kw)
+
+
+def make_certification(product: Product, **kw) -> OcopCertification:
+    return _added(build_certification(product, **kw))
+
+
+def build_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:
+    """The product's rural-industry recognition (set as ``product.rural_industry``)."""
+    kw.setdefault("level", "province")
+    kw.setdefault("year", 2023)
+    return RuralIndustryRecognition(product=product, **kw)
 
 
 def make_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:
-    kw.setdefault("level", "province")
-    kw.setdefault("year", 2023)
-    rec = RuralIndustryRecognition(product=product, **kw)
-    db.session.add(rec)
-    db.session.flush()
-    return rec
+    return _added(build_rural_industry(product, **kw))
 
 
 def make_collection(products=(), **kw):
@@ -165,6 +191,12 @@ def make_lot(product: Product, **kw):
 
 __all__ = [
     "make_lot",
+    "build_area",
+    "build_category",
+    "build_seller",
+    "build_product",
+    "build_certification",
+    "build_rural_industry",
     "make_area",
     "make_category",
     "make_seller",

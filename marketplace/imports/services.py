@@ -18,13 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..catalog.models import Area, AreaAlias, Category, Product, ProductRevision
-from ..catalog.services import (
-    PRODUCT_FIELDS,
-    REVIEWED_FIELDS,
-    ProductBatch,
-    pending_revision,
-    update_product,
-)
+from ..catalog.product_data import PRODUCT_FIELDS, REVIEWED_FIELDS, validate_product_data
+from ..catalog.services import ProductBatch, pending_revision, update_product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import fold
@@ -381,8 +376,6 @@ def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table,
 
 def _collect_service_errors(seller, data: dict, product: Product | None, outcome: RowOutcome, table: Table) -> None:
     """Run the catalog validation without writing, to list a bad row's other problems."""
-    from ..catalog.services import validate_product_data
-
     data = {k: v for k, v in data.items() if not (k in ("category_id", "area_id") and v is None)}
     try:
         with db.session.no_autoflush:

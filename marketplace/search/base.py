@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "popular")
-FACETS = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+# The facet filters are declared in search/filters.py.
 
 # Price bands for the facet: (key, min inclusive, max exclusive or None)
 PRICE_BANDS: tuple[tuple[str, int, int | None], ...] = (

@@ -9,7 +9,8 @@ equals the total you get by selecting that value (filters include descendants).
 ``rolled_up`` is the roll-up for every backend that counts by id (database, FTS5);
 Meilisearch gets the same numbers from its ``category_slugs``/``area_slugs`` arrays,
 which hold the value and its ancestors. ``pack_facets``/``disjunctive_counts`` are
-the FTS5 engine's one-pass counting over packed facet keys.
+the FTS5 engine's one-pass counting over packed facet keys. The facets themselves
+are declared in ``filters.py``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from functools import lru_cache
 
 from .base import PRICE_BANDS
 
-FACET_NAMES = ("category", "area", "ocop_stars", "rural_industry", "price_band")
+# The facets packed into one key (``pack_facets``), in their order there.
+PACKED = ("category", "area", "ocop_stars", "rural_industry", "price_band")
 BAND_KEYS = tuple(key for key, _, _ in PRICE_BANDS)
 
 
@@ -45,16 +47,6 @@ def rolled_up(counts: Mapping[int, int], parent_of: Mapping[int, int | None], sl
     return total
 
 
-def empty_facets() -> dict[str, dict[str, int]]:
-    return {
-        "category": {},
-        "area": {},
-        "ocop_stars": {"3": 0, "4": 0, "5": 0},
-        "rural_industry": {"true": 0, "false": 0},
-        "price_band": {key: 0 for key in BAND_KEYS},
-    }
-
-
 # -- packed keys (FTS5) -----------------------------------------------------------
 
 
@@ -78,10 +70,10 @@ Predicate = Callable[[tuple], bool]
 
 def disjunctive_counts(rows: Mapping[int, int], preds: Mapping[str, Predicate]) -> tuple[int, list[dict]]:
     """Exact total and disjunctive counts per facet (by id / value index, in
-    FACET_NAMES order) from document counts per packed facet key."""
-    counts: list[dict] = [{} for _ in FACET_NAMES]
+    PACKED order) from document counts per packed facet key."""
+    counts: list[dict] = [{} for _ in PACKED]
     total = 0
-    active = [(FACET_NAMES.index(name), pred) for name, pred in preds.items()]
+    active = [(PACKED.index(name), pred) for name, pred in preds.items()]
     passed = rows  # keys that every filter accepts
     if active:
         passed = {}

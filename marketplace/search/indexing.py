@@ -189,7 +189,7 @@ def _before_commit(session: Session) -> None:
 def _refresh_search_text(session: Session, ids: set[int]) -> None:
     """Recompute ``Product.search_text`` for these products inside the transaction
     (a renamed seller, category or area changes it too)."""
-    from ..catalog.services import build_search_text
+    from ..catalog.product_data import build_search_text
     from .documents import load_products_for_documents
 
     conn = session.connection()

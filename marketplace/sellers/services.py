@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..catalog.models import Area
-from ..catalog.services import unique_slug
+from ..slugs import unique_slug
 from ..validation import ValidationError, _
 from ..extensions import db
 from ..text import utcnow

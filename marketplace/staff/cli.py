@@ -1,5 +1,11 @@
-"""`flask certificates remind`: mail sellers 90 and 30 days before an OCOP certificate
-expires. Idempotent (each reminder is recorded), safe to run daily."""
+"""Staff decisions from the command line.
+
+`flask certificates remind`: mail sellers 90 and 30 days before an OCOP certificate
+expires. Idempotent (each reminder is recorded), safe to run daily.
+
+`flask products publish|reject ID`: the review decision of the staff queue. The
+``products`` group may be shared with other features (spreadsheet import): the commands
+are added to an existing group of that name instead of replacing it."""
 from __future__ import annotations
 
 import logging
@@ -7,9 +13,9 @@ from datetime import datetime
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from ..catalog.models import OcopCertification
+from ..catalog.models import Product
 from ..validation import ValidationError
 from ..extensions import db
 from ..text import today_vn
@@ -56,5 +62,39 @@ def remind_command(day: str | None) -> None:
         raise SystemExit(1)
 
 
+def _get_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise click.ClickException(f"No product with id {product_id}.")
+    return product
+
+
+@click.command("publish")
+@click.argument("product_id", type=int)
+@with_appcontext
+def publish_command(product_id: int) -> None:
+    """Publish pending product ID (public once its seller is approved)."""
+    product = _get_product(product_id)
+    commit_decision(lambda: services.approve_product(product))
+    click.echo(f"Published {product.id} {product.slug}.")
+
+
+@click.command("reject")
+@click.argument("product_id", type=int)
+@click.option("--reason", required=True, help="Lý do (the seller reads it).")
+@with_appcontext
+def reject_command(product_id: int, reason: str) -> None:
+    """Reject pending product ID (back to the seller, who may edit and resubmit)."""
+    product = _get_product(product_id)
+    commit_decision(lambda: services.reject_product(product, reason))
+    click.echo(f"Rejected {product.id} {product.slug}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(certificates)
+    group = app.cli.commands.get("products")
+    if not isinstance(group, click.Group):
+        group = AppGroup("products", help="Sản phẩm (products).")
+        app.cli.add_command(group)
+    group.add_command(publish_command)
+    group.add_command(reject_command)

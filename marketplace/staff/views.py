@@ -18,9 +18,9 @@ from ..accounts.forms import apply_errors
 from ..accounts.models import User
 from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries
-from ..catalog.models import PRODUCT_STATUS_LABELS, OcopCertification, Product, ProductRevision
+from ..catalog.models import ISSUING_LEVEL_LABELS, PRODUCT_STATUS_LABELS, OcopCertification, Product, ProductRevision
 from ..validation import ValidationError
-from ..dashboard.forms import ISSUING_LEVEL_LABELS, make_product_form
+from ..catalog.forms import make_product_form
 from ..extensions import db
 from ..sellers.models import SELLER_STATUS_LABELS, Seller
 from ..text import VN_TZ, today_vn
@@ -192,7 +192,7 @@ def products():
     text = (request.args.get("q") or "").strip()[:200]
     pagination = _paginate(queries.products_queue(status, text))
     return render_template("staff/products.html", pagination=pagination, status=status, q=text,
-                           form=ReasonForm())
+                           queues=queries.PRODUCT_QUEUES, form=ReasonForm())
 
 
 @bp.post("/san-pham/hang-loat")

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..catalog.models import Product
-from ..catalog.services import parse_price_vnd
+from ..catalog.product_data import parse_price_vnd
 from ..extensions import db
 from ..text import fold, format_date, today_vn, utcnow
 from ..validation import ValidationError, _

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField
+from wtforms import DateField, DateTimeField, IntegerField
+from wtforms.fields.choices import SelectChoice
 
 
 def optional_int(value):
@@ -44,3 +45,27 @@ class VnDateField(_VietnameseParseError, DateField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
         super().__init__(*args, **kwargs)
+
+
+class VnDateTimeField(_VietnameseParseError, DateTimeField):
+    """The browser's datetime-local value or "dd/mm/yyyy HH:MM" (or a bare date, at 00:00),
+    a wall-clock time in Asia/Ho_Chi_Minh."""
+
+    default_invalid_message = _l("Thời điểm không hợp lệ (dd/mm/yyyy HH:MM).")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+                                     "%Y-%m-%d"])
+        kwargs.setdefault("render_kw", {"type": "datetime-local"})
+        super().__init__(*args, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+def choice_list(pairs, empty: str | None = None) -> list[SelectChoice]:
+    """(value, label) pairs as SelectChoice objects, with an optional empty first option."""
+    out = [SelectChoice("", empty)] if empty is not None else []
+    return out + [SelectChoice(value, label) for value, label in pairs]

@@ -26,11 +26,12 @@ from marketplace.catalog import generation
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.search import get_search
-from marketplace.search import meili as meili_module
+from marketplace.search.meili import delivery as meili_delivery
 from marketplace.search.base import SearchQuery
 from marketplace.search.meili import MeiliSearch, settings_payload
 from marketplace.search.outbox import SearchOutbox, enqueue
 from marketplace.search.synonyms import add_synonym
+from marketplace.text import utcnow
 from tests.conftest import make_test_config
 from tests.factories import make_category, make_product, make_seller
 from tests.search.meili_standin import StandInMeili
@@ -147,7 +148,7 @@ class LiveFaults(StandInFaults):
 
     def refuse(self, monkeypatch, product_id: int) -> None:
         """The engine refuses a document whose id is not a valid document id."""
-        build = meili_module.meili_document
+        build = meili_delivery.meili_document
 
         def with_bad_id(product):
             doc = build(product)
@@ -155,7 +156,7 @@ class LiveFaults(StandInFaults):
                 doc["id"] = f"bad id {product_id}!"
             return doc
 
-        monkeypatch.setattr(meili_module, "meili_document", with_bad_id)
+        monkeypatch.setattr(meili_delivery, "meili_document", with_bad_id)
 
     def documents(self) -> dict[int, dict]:
         from meilisearch.errors import MeilisearchApiError
@@ -319,7 +320,7 @@ def test_popularity_is_acknowledged_by_its_own_task(engine, faults, monkeypatch)
 
 def test_a_sellers_edit_overtakes_ten_thousand_popularity_rows(engine, faults):
     products = catalog(3)
-    now = meili_module.utcnow() - timedelta(minutes=1)
+    now = utcnow() - timedelta(minutes=1)
     db.session.execute(sa.insert(SearchOutbox.__table__), [
         {"product_id": products[i % 3].id, "op": "popularity", "created_at": now, "attempts": 0}
         for i in range(10_000)

@@ -15,6 +15,7 @@ from marketplace.search.meili import (
     MeiliSearch,
     build_filter,
     escape_filter_value,
+    facet_counts,
     filter_groups,
     format_highlight,
     settings_differ,
@@ -212,7 +213,7 @@ def test_highlight_escapes_html_then_marks():
 
 
 def test_facets_shaped_like_the_database_backend():
-    shaped = MeiliSearch._facets(
+    shaped = facet_counts(
         {
             "category_slugs": {"do-uong": 7, "che": 5},
             "area_slugs": {"dong-hy": 2},

@@ -1,34 +1,10 @@
 """A page cache for anonymous visitors: exact, shared by the workers of a machine, and
 invalidated in proportion to what changed.
 
-Buyer pages (``CACHED_ENDPOINTS``) are rendered once and then served to every anonymous
-visitor until something they show changes:
-
-* **Keys** (``keys.py``): locale, today's date in Việt Nam (certificate validity and
-  anything else dated), the canonical URL (parameters the page does not read dropped,
-  repeated or reordered ones folded).
-* **Exact, in proportion.** While a page renders, the code that reads the catalog notes
-  the *scopes* it depends on (``catalog.generation.depends``: ``p:7``, ``lc:12``,
-  ``lall``…). The entry keeps them with the generation read before rendering; database
-  triggers move a scope with every write that changes what it covers
-  (``catalog/generation.py``), so an entry is served only while none of its scopes moved
-  — checked with one statement when the catalog generation moved since the entry was last
-  found valid, with none otherwise. A product edit renders anew its page, its seller's,
-  the listings and searches that may show it and pages with its card; every other page
-  stays a hit. Holds across processes and machines sharing one database. An entry also
-  ends at the next collection schedule boundary (a collection starting at 08:00).
-* **Per-visitor parts are never cached** (``slots.py``): the CSRF token, the cart count,
-  the view figures, the search-click reference are markers filled per response, on a hit
-  and on a fresh render alike, by whichever process serves it. Logged-in visitors and
-  requests with flashed messages are not served from or stored in the cache.
-* **Two levels** (``store.py``): per process in memory (``PAGE_CACHE_MAX_BYTES``, keys
-  and notes counted) and per machine in files (``PAGE_CACHE_DIR``, bounded by
-  ``PAGE_CACHE_DIR_MAX_BYTES`` across every process).
-* ``X-Page-Cache: hit`` / ``miss`` tells which; with ``PAGE_CACHE_PROCESS_HEADERS`` (tests)
-  ``X-Page-Rendered-By`` and ``X-Served-By`` name the processes.
-* **Every view is still counted.** A hit restores what the view noted for analytics
-  (the page and the search it ran, with a fresh click token), and the ``after_request``
-  recording runs as for a rendered page.
+Buyer pages (``CACHED_ENDPOINTS``) are rendered once and served to every anonymous
+visitor until a scope they noted (``catalog.generation.depends``) moves. Keys are
+``keys.py``, per-visitor markers ``slots.py``, the two storage levels ``store.py``.
+How it works, its settings and headers: docs/pagecache.md.
 """
 from __future__ import annotations
 
@@ -45,6 +21,7 @@ from flask.globals import request_ctx
 from flask_login import current_user
 
 from ...catalog import generation as catalog_generation
+from ...catalog import showcase
 from ...extensions import db
 from ...text import today_vn, utcnow
 from . import slots
@@ -203,7 +180,7 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
         # Collections start and end on a schedule, without a write: a page showing them
         # ends at the next boundary.
         shows_collections = any(s == "colls" or s.startswith("coll:") for s in scopes)
-        expires = catalog_generation.next_boundary(db.session, now) if shows_collections else None
+        expires = showcase.provider().next_boundary(db.session, now) if shows_collections else None
     except Exception:  # noqa: BLE001
         db.session.rollback()
         return

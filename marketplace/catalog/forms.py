@@ -1,0 +1,86 @@
+"""The product edit form, shared by the seller dashboard and the staff product edit.
+Forms shape input; services decide."""
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..traceability.gs1 import display_gtin
+from ..web.forms import VnIntegerField, choice_list, optional_int
+from . import queries
+from .models import RURAL_LEVEL_LABELS, RURAL_LEVELS
+from .product_data import parse_price_vnd
+from .services import pending_revision
+
+PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
+
+
+def whole_vnd(form, field) -> None:
+    try:
+        parse_price_vnd(field.data)
+    except (TypeError, ValueError):
+        raise ValidationError(PRICE_MESSAGE) from None
+
+
+class ProductEditForm(FlaskForm):
+    name = StringField(_l("Tên sản phẩm"), validators=[
+        DataRequired(message=_l("Vui lòng nhập tên sản phẩm.")),
+        Length(min=3, max=200, message=_l("Tên sản phẩm phải dài từ 3 đến 200 ký tự.")),
+    ])
+    code = StringField(_l("Mã sản phẩm (không bắt buộc)"), validators=[
+        Optional(), Length(max=64, message=_l("Mã sản phẩm tối đa 64 ký tự."))])
+    category_id = SelectField(_l("Danh mục"), coerce=optional_int, validate_choice=False,
+                              validators=[DataRequired(message=_l("Vui lòng chọn danh mục."))])
+    gtin = StringField(_l("Mã vạch GTIN (không bắt buộc)"), validators=[
+        Optional(), Length(max=20, message=_l("Mã GTIN (mã vạch) gồm 8, 12, 13 hoặc 14 chữ số, ví dụ 8931234567895."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "893…"})
+    price_vnd = StringField(_l("Giá (₫)"), validators=[DataRequired(message=PRICE_MESSAGE), whole_vnd],
+                            render_kw={"inputmode": "numeric", "placeholder": "150.000"})
+    unit = StringField(_l("Đơn vị tính / quy cách"), validators=[
+        DataRequired(message=_l("Vui lòng nhập đơn vị tính / quy cách (ví dụ: hộp 200 g).")),
+        Length(max=100, message=_l("Đơn vị tính tối đa 100 ký tự.")),
+    ], render_kw={"placeholder": _l("hộp 200 g")})
+    description = TextAreaField(_l("Mô tả"), validators=[
+        Optional(), Length(max=10000, message=_l("Mô tả tối đa 10.000 ký tự."))], render_kw={"rows": 6})
+    area_id = SelectField(_l("Khu vực sản xuất"), coerce=optional_int, validate_choice=False)
+    rural_level = SelectField(_l("Cấp công nhận"), validate_choice=False,
+                              choices=[SelectChoice("", _l("Không"))]
+                              + [SelectChoice(k, RURAL_LEVEL_LABELS[k]) for k in RURAL_LEVELS])
+    rural_year = VnIntegerField(_l("Năm công nhận"), validators=[Optional()],
+                                invalid_message=_l("Năm công nhận phải từ 2000 đến năm nay."),
+                              render_kw={"inputmode": "numeric"})
+    # The product version the form was shown with (optimistic locking, see product_edit).
+    version = HiddenField()
+    submit = SubmitField(_l("Lưu"))
+
+    def product_data(self) -> dict:
+        return {key: self.data[key] for key in
+                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin")}
+
+    def rural_data(self) -> dict:
+        return {"level": self.data["rural_level"], "year": self.data["rural_year"]}
+
+
+def make_product_form(product=None, *, prefill: bool, with_revision: bool = False) -> ProductEditForm:
+    """The product form with its choices; ``prefill`` fills it from ``product`` (GET),
+    overlaid with the values of its pending revision when ``with_revision``."""
+    if product is not None and prefill:
+        form = ProductEditForm(obj=product)
+        form.version.data = str(product.version)
+        form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
+        form.gtin.data = display_gtin(product.gtin)
+        if product.rural_industry is not None:
+            form.rural_level.data = product.rural_industry.level
+            form.rural_year.data = product.rural_industry.year
+        revision = pending_revision(product) if with_revision else None
+        for key, value in (revision.fields if revision is not None else {}).items():
+            form[key].data = value
+    else:
+        form = ProductEditForm()
+    form.category_id.choices = choice_list(queries.category_choices(), gettext("— Chọn danh mục —"))
+    form.area_id.choices = choice_list(queries.area_choices(), gettext("— Như địa chỉ cơ sở —"))
+    return form

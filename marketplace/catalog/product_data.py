@@ -1,0 +1,159 @@
+"""What a product's fields may hold, and what is derived from them: the limits, the
+price a person types, the validation every product write shares (dashboard, spreadsheet
+import, CLI; Vietnamese messages, shown to sellers as they are) and the folded text the
+database search matches against."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..text import fold
+from ..validation import ValidationError, _
+from .models import Area, Category, Product
+
+PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin")
+# Changing one of these on a published product sends it back to review: they change
+# what the listing claims. Price, unit, code and area are routine facts and stay live.
+REVIEWED_FIELDS = ("name", "description", "category_id")
+MIN_PRICE, MAX_PRICE = 1, 1_000_000_000
+NAME_MIN, NAME_MAX = 3, 200
+UNIT_MAX = 100
+CODE_MAX = 64
+DESCRIPTION_MAX = 10_000
+
+_PRICE_SEPARATORS = re.compile(r"[.\s\u00a0_,]")
+_PRICE_SUFFIX = re.compile(r"\s*(₫|đ|vnd|vnđ|dong|đồng)\s*$", re.IGNORECASE)
+_CODE_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+def price_message() -> str:
+    return _("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
+
+
+def parse_price_vnd(value: Any) -> int:
+    """A whole number of VND typed by a person: "150.000", "150 000", "150000 ₫", 150000.
+
+    Raises ValueError for decimals, negatives, text or out-of-range values.
+    """
+    if isinstance(value, bool):
+        raise ValueError("bool")
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("decimal")
+        amount = int(value)
+    else:
+        text = _PRICE_SUFFIX.sub("", str(value or "").strip())
+        # "150.000" and "1.500.000" use dots for thousands; "150,5" or "150.5" are decimals.
+        if re.fullmatch(r"\d{1,3}([.,\s\u00a0]\d{3})+", text) or re.fullmatch(r"\d+", text):
+            amount = int(_PRICE_SEPARATORS.sub("", text))
+        else:
+            raise ValueError("not a whole number")
+    if not MIN_PRICE <= amount <= MAX_PRICE:
+        raise ValueError("out of range")
+    return amount
+
+
+def clean_text(value: Any) -> str:
+    return re.sub(r"[ \t]+", " ", str(value or "")).strip()
+
+
+def _optional_int(value: Any) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return int(value)
+
+
+def validate_product_data(
+    seller, data: dict, *, product: Product | None = None, codes_in_use: set[str] | None = None
+) -> dict:
+    """Clean and check product data; returns the cleaned values of the keys given
+    (all keys when creating). Raises ValidationError with every problem found.
+    ``codes_in_use``: the seller's codes, already loaded (a batch); no query then."""
+    creating = product is None
+    keys = [k for k in PRODUCT_FIELDS if creating or k in data]
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+
+    if "name" in keys:
+        name = clean_text(data.get("name"))
+        if not NAME_MIN <= len(name) <= NAME_MAX:
+            errors["name"] = _("Tên sản phẩm phải dài từ 3 đến 200 ký tự.")
+        clean["name"] = name
+    if "code" in keys:
+        code = clean_text(data.get("code")) or None
+        if code is not None:
+            if len(code) > CODE_MAX or not _CODE_RE.match(code):
+                errors["code"] = _("Mã sản phẩm chỉ gồm chữ không dấu, số và . _ - / (tối đa 64 ký tự).")
+            else:
+                if codes_in_use is not None:
+                    taken = code in codes_in_use
+                else:
+                    stmt = sa.select(Product.id).where(Product.seller_id == seller.id, Product.code == code)
+                    if product is not None and product.id is not None:
+                        stmt = stmt.where(Product.id != product.id)
+                    taken = db.session.scalar(stmt) is not None
+                if taken:
+                    errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
+        clean["code"] = code
+    if "gtin" in keys:
+        from ..traceability.services import validate_gtin  # GS1 rules live with the lots
+
+        try:
+            clean["gtin"] = validate_gtin(data.get("gtin"), product=product)
+        except ValidationError as exc:
+            errors["gtin"] = exc.message
+    if "category_id" in keys:
+        try:
+            category_id = _optional_int(data.get("category_id"))
+        except (TypeError, ValueError):
+            category_id = None
+        if category_id is None or db.session.get(Category, category_id) is None:
+            errors["category_id"] = _("Vui lòng chọn danh mục.")
+        clean["category_id"] = category_id
+    if "price_vnd" in keys:
+        try:
+            clean["price_vnd"] = parse_price_vnd(data.get("price_vnd"))
+        except (TypeError, ValueError):
+            errors["price_vnd"] = price_message()
+    if "unit" in keys:
+        unit = clean_text(data.get("unit"))
+        if not unit:
+            errors["unit"] = _("Vui lòng nhập đơn vị tính / quy cách (ví dụ: hộp 200 g).")
+        elif len(unit) > UNIT_MAX:
+            errors["unit"] = _("Đơn vị tính tối đa 100 ký tự.")
+        clean["unit"] = unit
+    if "description" in keys:
+        description = str(data.get("description") or "").replace("\r\n", "\n").strip()
+        if len(description) > DESCRIPTION_MAX:
+            errors["description"] = _("Mô tả tối đa 10.000 ký tự.")
+        clean["description"] = description
+    if "area_id" in keys:
+        try:
+            area_id = _optional_int(data.get("area_id"))
+        except (TypeError, ValueError):
+            area_id = -1
+        if area_id is not None and (area_id < 0 or db.session.get(Area, area_id) is None):
+            errors["area_id"] = _("Khu vực không hợp lệ.")
+        clean["area_id"] = area_id
+    if errors:
+        raise ValidationError.from_errors(errors)
+    return clean
+
+
+def build_search_text(product: Product) -> str:
+    """Folded text the database search matches against (name first)."""
+    parts = [product.name, product.code or "", product.unit]
+    if product.category is not None:
+        parts.append(product.category.name)
+    if product.seller is not None:
+        parts.append(product.seller.name)
+    if product.area is not None:
+        parts.append(product.area.name)
+        parts.extend(alias.name for alias in product.area.aliases)
+    parts.append(product.description)
+    return fold(" ".join(p for p in parts if p))

@@ -1,0 +1,124 @@
+"""The FTS5 engine's filters, facet counts and sorts.
+
+``conditions`` is where a filter becomes SQL on ``f`` (``search_facets``) and, for
+a facet filter, a predicate on the packed facet key's values (``facets.pack_facets``)
+that the disjunctive counting uses; ``facet_counts`` turns those counts into the
+``SearchResult.facets`` shape. A new filter: docs/search.md, "Adding a filter"."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+
+from ...sellers.models import Seller
+from ..base import SearchQuery
+from ..facets import BAND_KEYS, disjunctive_counts, rolled_up, tree
+
+TreeRows = Callable[[], list]  # (id, parent_id, slug) rows of the category or area tree
+
+# Parameters of the filters that are not facets (they narrow the grouped rows in SQL,
+# so they are part of the grouped rows' cache key).
+NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
+
+# The packed facet key with the stars digit zeroed unless the certificate is valid
+# today (an expired certificate shows no badge and counts in no star facet).
+VALID_FKEY = "fkey - CASE WHEN {until} >= :today THEN 0 ELSE (fkey / 100 % 10) * 100 END"
+
+
+def conditions(session, query: SearchQuery, today: int, category_rows: TreeRows,
+               area_rows: TreeRows) -> tuple[dict[str, str], dict, dict]:
+    """SQL conditions on ``f`` (search_facets) keyed by filter name, their
+    parameters, and Python predicates of the facet filters for unpacked facet keys
+    ``(category_id, area_id, stars, rural, band)``."""
+    conds: dict[str, str] = {}
+    params: dict = {"today": today}
+    preds: dict = {}
+
+    def in_list(name: str, column: str, values: Sequence) -> str:
+        keys = []
+        for i, v in enumerate(values):
+            key = f"{name}_{i}"
+            params[key] = v
+            keys.append(":" + key)
+        return f"{column} IN ({', '.join(keys)})" if keys else "0"
+
+    if query.categories:
+        cats = subtree_ids(category_rows(), query.categories)
+        conds["category"] = in_list("cat", "f.category_id", cats)
+        preds["category"] = lambda row, s=frozenset(cats): row[0] in s
+    if query.areas:
+        areas = subtree_ids(area_rows(), query.areas)
+        conds["area"] = in_list("area", "f.area_id", areas)
+        preds["area"] = lambda row, s=frozenset(areas): row[1] in s
+    if query.ocop_stars:
+        stars = sorted({int(s) for s in query.ocop_stars})
+        conds["ocop_stars"] = "(" + in_list("stars", "f.stars", stars) + " AND f.stars_until >= :today)"
+        preds["ocop_stars"] = lambda row, s=frozenset(stars): row[2] in s
+    if query.rural_industry is not None:
+        want = 1 if query.rural_industry else 0
+        params["rural"] = want
+        conds["rural_industry"] = "f.rural = :rural"
+        preds["rural_industry"] = lambda row, w=want: row[3] == w
+    if query.price_bands:
+        bands = [i for i, key in enumerate(BAND_KEYS) if key in set(query.price_bands)]
+        conds["price_band"] = in_list("band", "f.band", bands)
+        preds["price_band"] = lambda row, s=frozenset(bands): row[4] in s
+    if query.seller:
+        seller_id = session.execute(sa.select(Seller.id).where(Seller.slug == query.seller)).scalar()
+        params["seller"] = seller_id if seller_id is not None else -1
+        conds["seller"] = "f.seller_id = :seller"
+    if query.min_price is not None:
+        params["min_price"] = int(query.min_price)
+        conds["min_price"] = "f.price >= :min_price"
+    if query.max_price is not None:
+        params["max_price"] = int(query.max_price)
+        conds["max_price"] = "f.price <= :max_price"
+    return conds, params, preds
+
+
+def facet_counts(rows: dict[int, int], preds, category_rows: TreeRows,
+                 area_rows: TreeRows) -> tuple[int, dict[str, dict[str, int]]]:
+    """Exact total and disjunctive facet counts from the counts per packed facet
+    key; category and area counts rolled up to every ancestor (``facets.py``)."""
+    total, (by_cat, by_area, by_stars, by_rural, by_band) = disjunctive_counts(rows, preds)
+    category = rolled_up(by_cat, *tree(category_rows())) if by_cat else {}
+    area = rolled_up(by_area, *tree(area_rows())) if by_area else {}
+    stars = {"3": 0, "4": 0, "5": 0}
+    for s, n in by_stars.items():
+        stars[str(s)] = stars.get(str(s), 0) + n
+    return total, {
+        "category": category,
+        "area": area,
+        "ocop_stars": stars,
+        "rural_industry": {"true": by_rural.get(1, 0), "false": by_rural.get(0, 0)},
+        "price_band": {key: by_band.get(i, 0) for i, key in enumerate(BAND_KEYS)},
+    }
+
+
+def order_by(sort: str) -> str:
+    if sort == "price_asc":
+        return "f.price ASC, f.id ASC"
+    if sort == "price_desc":
+        return "f.price DESC, f.id DESC"
+    if sort == "newest":
+        return "f.published DESC, f.id DESC"  # NULLs sort last in DESC
+    if sort == "popular":
+        return "f.views DESC, f.id DESC"
+    return "f.featured DESC, f.views DESC, f.id DESC"
+
+
+def subtree_ids(rows, slugs: Sequence[str]) -> list[int]:
+    """Ids of the nodes named by ``slugs`` and of all their descendants."""
+    children: dict[int | None, list[int]] = {}
+    for oid, parent, _ in rows:
+        children.setdefault(parent, []).append(oid)
+    wanted = set(slugs)
+    stack = [oid for oid, _, slug in rows if slug in wanted]
+    out: set[int] = set()
+    while stack:
+        oid = stack.pop()
+        if oid in out:
+            continue
+        out.add(oid)
+        stack.extend(children.get(oid, []))
+    return sorted(out)
