@@ -20,6 +20,8 @@ One place decides what a buyer's query *is* before any engine sees it:
 * ``analyse`` — the terms of a query: folded words, the last one a prefix whatever
   its length, multi-word synonym groups, and the marks the buyer typed. Backends
   add what depends on their index (typo corrections from their vocabulary).
+* ``match_last`` — when nothing matches, trailing words dropped one at a time
+  (every backend, after its own typo step).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..text import fold
 from .base import MAX_QUERY_CHARS, MAX_TOKENS
@@ -262,3 +265,31 @@ def analyse(text: str | None, synonyms: SynonymLookup | None = None) -> Analysis
 def expand_synonyms(mapping: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     """A synonym map as Meilisearch's ``synonyms`` setting wants it (sorted lists)."""
     return {term: sorted(set(values)) for term, values in sorted(mapping.items())}
+
+
+# -- nothing matched ------------------------------------------------------------------
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def match_last(
+    run: Callable[[T], R],
+    terms: T,
+    *,
+    found: Callable[[R], bool],
+    result: R | None = None,
+    shorter: Callable[[T], T] = lambda terms: terms[:-1],  # type: ignore[index]
+    size: Callable[[T], int] = len,  # type: ignore[assignment]
+) -> tuple[R, T]:
+    """Meilisearch's ``matchingStrategy: "last"``, as every backend applies it after
+    its own typo step (corrections from its vocabulary, words nothing holds dropped):
+    ``run(terms)`` (unless ``result`` is already its answer); while that finds nothing
+    and more than one term is left, the last term is dropped and ``run`` again.
+    Returns the last answer and the terms it used."""
+    if result is None:
+        result = run(terms)
+    while not found(result) and size(terms) > 1:
+        terms = shorter(terms)
+        result = run(terms)
+    return result, terms

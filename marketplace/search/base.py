@@ -93,6 +93,11 @@ class SearchResult:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @classmethod
+    def page_of(cls, query: SearchQuery, ids: list[int], total: int, **extra) -> SearchResult:
+        """The result of ``query``'s page (its page number and size)."""
+        return cls(ids=ids, total=total, page=query.page, per_page=query.per_page, **extra)
+
 
 @dataclass(frozen=True)
 class Suggestion:

@@ -34,6 +34,31 @@ def tree(rows: Iterable[tuple[int, int | None, str]]) -> tuple[dict[int, int | N
     return parent_of, slug_of
 
 
+def descendants(pairs: Iterable[tuple[int, int | None]], roots: Iterable[int]) -> set[int]:
+    """``roots`` and every node below them, from ``(id, parent_id)`` pairs."""
+    children: dict[int | None, list[int]] = {}
+    for oid, parent in pairs:
+        children.setdefault(parent, []).append(oid)
+    out: set[int] = set()
+    stack = list(roots)
+    while stack:
+        oid = stack.pop()
+        if oid in out:
+            continue
+        out.add(oid)
+        stack.extend(children.get(oid, []))
+    return out
+
+
+def subtree_ids(rows: Iterable[tuple[int, int | None, str]], slugs: Iterable[str]) -> list[int]:
+    """Ids of the nodes named by ``slugs`` and of all their descendants, from
+    ``(id, parent_id, slug)`` rows (category or area)."""
+    rows = list(rows)
+    wanted = set(slugs)
+    return sorted(descendants(((oid, parent) for oid, parent, _ in rows),
+                              (oid for oid, _, slug in rows if slug in wanted)))
+
+
 def rolled_up(counts: Mapping[int, int], parent_of: Mapping[int, int | None], slug_of: Mapping[int, str]) -> dict[str, int]:
     """Counts per node id → counts per slug, each added to every ancestor too."""
     total: dict[str, int] = {}

@@ -39,6 +39,7 @@ from ..catalog.models import (
     RuralIndustryRecognition,
 )
 from ..sellers.models import Seller
+from .facets import descendants
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +127,7 @@ def _collect(session: Session, flush_context) -> None:
 
 
 def _descendants(session: Session, model, ids: set[int]) -> set[int]:
-    rows = session.execute(sa.select(model.id, model.parent_id)).all()
-    children: dict[int, list[int]] = {}
-    for oid, parent in rows:
-        if parent is not None:
-            children.setdefault(parent, []).append(oid)
-    out: set[int] = set()
-    stack = list(ids)
-    while stack:
-        oid = stack.pop()
-        if oid in out:
-            continue
-        out.add(oid)
-        stack.extend(children.get(oid, []))
-    return out
+    return descendants(session.execute(sa.select(model.id, model.parent_id)).all(), ids)
 
 
 def _resolve(session: Session, pending: dict[str, set[int]]) -> set[int]:

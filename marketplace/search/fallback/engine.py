@@ -14,6 +14,7 @@ from ...catalog import queries as cq
 from ...extensions import db
 from ...catalog.models import Product
 from ...sellers.models import Seller
+from ..analysis import match_last
 from ..base import Health, SearchBackend, SearchQuery, SearchResult, Suggestion
 from . import rows
 from .filters import Subtrees, filter_conditions, subtrees
@@ -57,21 +58,11 @@ class DatabaseSearch(SearchBackend):
                     tolerant = self._tolerant_terms(terms, known, probe=True)
                     if tolerant == tried:
                         tolerant = tolerant[:-1]
-            while tolerant:
-                retry = self._run(query, tolerant, trees)
+            if tolerant:
+                retry, _ = match_last(lambda ts: self._run(query, ts, trees), tolerant, found=lambda r: r[0] > 0)
                 if retry[0]:
                     total, ids, facets = retry
-                    break
-                tolerant = tolerant[:-1]
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            degraded=degraded,
-            backend=self.name,
-        )
+        return SearchResult.page_of(query, ids, total, facets=facets, degraded=degraded, backend=self.name)
 
     def _run(self, query: SearchQuery, terms: list[Term], trees: Subtrees) -> tuple[int, list[int], dict]:
         conds = filter_conditions(query, terms, trees)

@@ -14,6 +14,7 @@ from ...catalog.models import Area, OcopCertification, Product
 from ...extensions import db
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
+from ..facets import subtree_ids
 from ..filters import FACET_NAMES
 from .terms import Term, query_tokens, term_condition
 
@@ -104,20 +105,7 @@ def filter_conditions(
 
 def area_descendant_ids(slugs: Iterable[str]) -> list[int]:
     """Ids of the named areas and all their descendants (the area list is small)."""
-    wanted = set(slugs)
-    rows = db.session.execute(sa.select(Area.id, Area.parent_id, Area.slug)).all()
-    children: dict[int | None, list[int]] = {}
-    for aid, parent, _ in rows:
-        children.setdefault(parent, []).append(aid)
-    stack = [aid for aid, _, slug in rows if slug in wanted]
-    result: set[int] = set()
-    while stack:
-        aid = stack.pop()
-        if aid in result:
-            continue
-        result.add(aid)
-        stack.extend(children.get(aid, []))
-    return sorted(result)
+    return subtree_ids(db.session.execute(sa.select(Area.id, Area.parent_id, Area.slug)).all(), slugs)
 
 
 def price_band_of(price: int) -> str | None:

@@ -14,14 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ...catalog import queries as cq
-from ...catalog.models import Area, Category, Product
+from ...catalog.models import Product
 from ...extensions import db
 from ...text import utcnow
 from .. import index_state, outbox
 from ..base import Progress, SearchUnavailable
+from ..documents import load_products_for_documents
 from .filters import strip_highlight_markers
 from .settings import PRIMARY_KEY
 from .tasks import ENGINE_FAILURE_CODES, EngineError, Waiter, engine_errors
@@ -46,24 +47,6 @@ def meili_document(product: Product) -> dict[str, Any]:
     expires = doc.get("ocop_expires_on") if doc.get("ocop_stars") else None
     doc["ocop_until"] = int(str(expires).replace("-", "")) if expires else 0
     return doc
-
-
-def _load_products(session: Session, ids: Sequence[int]) -> list[Product]:
-    if not ids:
-        return []
-    stmt = (
-        sa.select(Product)
-        .where(Product.id.in_(list(ids)))
-        .options(
-            selectinload(Product.seller),
-            selectinload(Product.category).selectinload(Category.parent),
-            selectinload(Product.area).selectinload(Area.aliases),
-            selectinload(Product.area).selectinload(Area.parent),
-            selectinload(Product.certification),
-            selectinload(Product.rural_industry),
-        )
-    )
-    return list(session.scalars(stmt))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -145,7 +128,7 @@ class Delivery:
 
     def _public_documents(self, session: Session, product_ids: Sequence[int]) -> list[tuple[int, dict[str, Any]]]:
         """(product id, document) of the public ones among these products."""
-        pairs = [(p.id, meili_document(p)) for p in _load_products(session, product_ids)]
+        pairs = [(p.id, meili_document(p)) for p in load_products_for_documents(product_ids, session)]
         return [(pid, doc) for pid, doc in pairs if doc.get("is_public")]
 
     def _send_documents(self, session: Session, product_ids: list[int], uid: str, timeout: int) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ...extensions import db
 from ...text import utcnow
 from .. import index_state, outbox
-from ..analysis import adjacent_swaps, query_words
+from ..analysis import adjacent_swaps, match_last, query_words
 from ..base import Health, SearchBackend, SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from .delivery import Delivery
 from .filters import (
@@ -226,11 +226,10 @@ class MeiliSearch(Delivery, SearchBackend):
         if result.total or not words:
             return result
         kept, corrected = self._known_words(words)
-        if kept != words and kept:
-            result = self._run(query, " ".join(kept))
-        while result.total == 0 and len(kept) > 1:
-            kept = kept[:-1]
-            result = self._run(query, " ".join(kept))
+        result, kept = match_last(
+            lambda ws: self._run(query, " ".join(ws)), kept, found=lambda r: r.total > 0,
+            result=None if kept != words and kept else result,
+        )
         if corrected and result.total:
             result.corrected_text = " ".join(kept)
         return result
@@ -302,15 +301,7 @@ class MeiliSearch(Delivery, SearchBackend):
                 formatted = (hit.get("_formatted") or {}).get("name")
                 if formatted:
                     highlights[int(hit["id"])] = format_highlight(formatted)
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            highlights=highlights,
-            backend=self.name,
-        )
+        return SearchResult.page_of(query, ids, total, facets=facets, highlights=highlights, backend=self.name)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         text = query_text(prefix)

@@ -14,7 +14,7 @@ from ...extensions import db
 from ...sellers.models import Seller
 from ...text import fold, today_vn
 from .. import ranking
-from ..analysis import Analysis, words_of
+from ..analysis import Analysis, match_last, words_of
 from ..base import (
     MAX_QUERY_CHARS,
     Health,
@@ -118,16 +118,14 @@ class SqliteFtsSearch(SearchBackend):
         def run(p: Analysis | None) -> SearchResult:
             return self._run(session, query, p, conds, dict(params), preds)
 
-        result = run(plan)
-        # matchingStrategy "last": drop trailing words while nothing matches.
-        while result.total == 0 and plan is not None and len(plan.terms) > 1:
-            plan = plan.without_last()
-            result = run(plan)
+        # The planner made the typo step; then trailing words go while nothing matches.
+        result, _ = match_last(run, plan, found=lambda r: r.total > 0, shorter=Analysis.without_last,
+                               size=lambda p: len(p.terms) if p is not None else 0)
         return result
 
     def _empty(self, query: SearchQuery) -> SearchResult:
         facets = empty_facets() if query.with_facets else {}
-        return SearchResult(ids=[], total=0, page=query.page, per_page=query.per_page, facets=facets, backend=self.name)
+        return SearchResult.page_of(query, [], 0, facets=facets, backend=self.name)
 
     def _grouped(self, session, source: str, sql_only: list[str], params: dict) -> dict[int, int]:
         """Document counts per packed facet key (``pack_facets``; the stars digit is
@@ -209,14 +207,8 @@ class SqliteFtsSearch(SearchBackend):
         highlights: dict[int, str] = {}
         if plan is not None and ids:
             highlights = highlighted(session, ids, plan)
-        return SearchResult(
-            ids=ids,
-            total=total,
-            page=query.page,
-            per_page=query.per_page,
-            facets=facets,
-            highlights=highlights,
-            backend=self.name,
+        return SearchResult.page_of(
+            query, ids, total, facets=facets, highlights=highlights, backend=self.name,
             corrected_text=plan.corrected_text if plan is not None else None,
         )
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ...sellers.models import Seller
 from ..base import SearchQuery
-from ..facets import BAND_KEYS, disjunctive_counts, rolled_up, tree
+from ..facets import BAND_KEYS, disjunctive_counts, rolled_up, subtree_ids, tree
 
 TreeRows = Callable[[], list]  # (id, parent_id, slug) rows of the category or area tree
 
@@ -106,19 +106,3 @@ def order_by(sort: str) -> str:
         return "f.views DESC, f.id DESC"
     return "f.featured DESC, f.views DESC, f.id DESC"
 
-
-def subtree_ids(rows, slugs: Sequence[str]) -> list[int]:
-    """Ids of the nodes named by ``slugs`` and of all their descendants."""
-    children: dict[int | None, list[int]] = {}
-    for oid, parent, _ in rows:
-        children.setdefault(parent, []).append(oid)
-    wanted = set(slugs)
-    stack = [oid for oid, _, slug in rows if slug in wanted]
-    out: set[int] = set()
-    while stack:
-        oid = stack.pop()
-        if oid in out:
-            continue
-        out.add(oid)
-        stack.extend(children.get(oid, []))
-    return sorted(out)

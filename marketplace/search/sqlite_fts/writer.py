@@ -22,16 +22,10 @@ from .schema import DOC_COLUMNS, FACET_COLUMNS, TEXT_COLUMNS, TRIGGER_NAMES, cre
 
 def write(conn, ids: Sequence[int]) -> None:
     """Replace these products' rows with their current state (public ones only)."""
-    docs, facets = [], []
     # A fresh session on the same connection sees the flushed rows of this
     # transaction without the caller's possibly stale relationship state.
     with reader(conn) as session:
-        for product in load_products_for_documents(ids, session=session):
-            doc = product_to_document(product)
-            if doc["is_public"]:
-                d, f = document_rows(doc)
-                docs.append(d)
-                facets.append(f)
+        docs, facets = public_rows(session, ids)
     delete(conn, ids)
     insert(conn, docs, facets)
     bump_generation(conn)
@@ -45,6 +39,26 @@ def delete(conn, ids: Sequence[int]) -> None:
                 sa.text(f"DELETE FROM {table} WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
                 {"ids": chunk},
             )
+
+
+def public_rows(session, ids: Sequence[int]) -> tuple[list[dict], list[dict]]:
+    """The search_documents and search_facets rows of the public ones among these products."""
+    docs, facets = [], []
+    for product in load_products_for_documents(ids, session=session):
+        doc = product_to_document(product)
+        if doc["is_public"]:
+            d, f = document_rows(doc)
+            docs.append(d)
+            facets.append(f)
+    return docs, facets
+
+
+def count_terms(docs: list[dict], counts: dict[str, int]) -> dict[str, int]:
+    """Add to ``counts`` the number of these documents holding each word."""
+    for row in docs:
+        for term in set(words_of(" ".join(row[c] for c in TEXT_COLUMNS))):
+            counts[term] = counts.get(term, 0) + 1
+    return counts
 
 
 def document_rows(doc: dict) -> tuple[dict, dict]:
@@ -103,11 +117,7 @@ def insert(conn, docs: list[dict], facets: list[dict], *, update_terms: bool = T
         facets,
     )
     if update_terms:
-        counts: dict[str, int] = {}
-        for row in docs:
-            for term in set(words_of(" ".join(row[c] for c in TEXT_COLUMNS))):
-                counts[term] = counts.get(term, 0) + 1
-        upsert_terms(conn, counts)
+        upsert_terms(conn, count_terms(docs, {}))
 
 
 def rebuild(conn, progress: Progress | None = None, batch_size: int = 2000) -> int:
@@ -133,15 +143,8 @@ def rebuild(conn, progress: Progress | None = None, batch_size: int = 2000) -> i
     with reader(conn) as session:
         for start in range(0, len(ids), batch_size):
             chunk = ids[start:start + batch_size]
-            docs, facets = [], []
-            for product in load_products_for_documents(chunk, session=session):
-                doc = product_to_document(product)
-                if doc["is_public"]:
-                    d, f = document_rows(doc)
-                    docs.append(d)
-                    facets.append(f)
-                    for term in set(words_of(" ".join(d[c] for c in TEXT_COLUMNS))):
-                        terms[term] = terms.get(term, 0) + 1
+            docs, facets = public_rows(session, chunk)
+            count_terms(docs, terms)
             insert(conn, docs, facets, update_terms=False)
             count += len(docs)
             # Drop this batch's products (and, by cascade, their certificates,
