@@ -222,10 +222,11 @@ def grow_catalog(app, total: int, seed: int = 100_000) -> int:
                     if r < 0.06:
                         stars = rng.choices((3, 4, 5), (62, 35, 3))[0]
                         issued = (now - timedelta(days=rng.randrange(10, 900))).date()
-                        certs.append({"product_id": pid, "stars": stars, "score": 50 + stars * 9,
-                                      "product_group": "thuc-pham", "decision_number": f"{pid}/QĐ-UBND",
+                        certs.append({"kind": "ocop", "seller_id": rows[k]["seller_id"], "scope": "products",
+                                      "product_id": pid, "stars": stars, "score": 50 + stars * 9,
+                                      "product_group": "thuc-pham", "number": f"{pid}/QĐ-UBND",
                                       "issued_on": issued, "expires_on": issued + timedelta(days=1095),
-                                      "issuing_level": "province", "issuing_body": "UBND tỉnh Thái Nguyên",
+                                      "issuing_level": "province", "issuer": "UBND tỉnh Thái Nguyên",
                                       "verified_at": now})
                     elif r < 0.09:
                         rurals.append({"product_id": pid, "level": "province", "year": 2020 + pid % 6})

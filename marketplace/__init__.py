@@ -25,6 +25,7 @@ FEATURES = (
     "collections",
     "analytics",
     "ops",
+    "certifications",
 )
 
 

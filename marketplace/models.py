@@ -29,8 +29,9 @@ from .analytics.models import (  # noqa: F401
     VisitorMark,
 )
 from .catalog.models import ProductRevision  # noqa: F401,E402
+from .certifications.models import Certification, CertificationProduct  # noqa: F401,E402
 from .staff.models import CertificateReminder  # noqa: F401,E402
 from .media.models import UploadEvent  # noqa: F401
 from .catalog.generation import CacheScope, CatalogGeneration  # noqa: F401,E402
 from .jobs.models import JobLease, JobRun  # noqa: F401,E402
-from .traceability.models import Lot, LotRevision  # noqa: F401,E402
+from .traceability.models import Lot, LotCertification, LotRevision  # noqa: F401,E402

@@ -9,5 +9,6 @@ from marketplace.demo.factories import (  # noqa: F401
     make_product,
     make_rural_industry,
     make_seller,
+    make_seller_certification,
     make_user,
 )

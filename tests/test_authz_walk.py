@@ -41,7 +41,8 @@ from marketplace.sellers.models import Seller
 ANY_USER_ENDPOINTS = {"dashboard.home", "dashboard.profile", "imports.template_csv", "imports.lot_template_csv"}
 OWNER_NAME = "Chè bí mật của chủ sở hữu"
 OWNER_CODE = "OWNER-ONLY-77"
-ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry", "lot_id": "lot"}
+ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry",
+           "cert_id": "cert", "lot_id": "lot"}
 
 
 
@@ -107,6 +108,12 @@ def build_world(app, kinds: set[str]) -> dict:
             from tests.factories import make_lot
 
             world["lot"] = make_lot(product, code=f"LOT-{secrets.token_hex(4).upper()}").id
+        if "cert" in kinds:  # a certification of another kind than OCOP (the seller's certificate pages)
+            from factories import make_seller_certification
+
+            other_cert = make_seller_certification(owner_seller, "vietgap", number="VG-OWNER-1")
+            other_cert.scan_key = cert.scan_key
+            world["cert"] = other_cert.id
         db.session.commit()
     return world
 
@@ -118,7 +125,8 @@ def snapshot(app, world) -> tuple:
         products = db.session.scalars(
             sa.select(Product).where(Product.seller_id == seller.id).order_by(Product.id)).all()
         certs = db.session.execute(sa.select(OcopCertification.product_id, OcopCertification.decision_number,
-                                             OcopCertification.verified_at)).all()
+                                             OcopCertification.verified_at)
+                                   .where(OcopCertification.seller_id == seller.id)).all()
         photos = db.session.execute(sa.select(ProductPhoto.id, ProductPhoto.product_id, ProductPhoto.position)
                                     .order_by(ProductPhoto.id)).all()
         from marketplace.traceability.models import Lot
@@ -128,7 +136,7 @@ def snapshot(app, world) -> tuple:
         state = [
             (seller.name, seller.phone, seller.status, seller.logo_key), lots,
             [(p.id, p.name, p.status, p.price_vnd, p.code, p.updated_at) for p in products],
-            sorted(certs), photos,
+            sorted(certs, key=repr), photos,
         ]
         if "inquiry" in world:
             from marketplace.inquiries.models import Inquiry
@@ -183,6 +191,18 @@ def _cert_payload():
             "issued_on": "2024-06-01", "issuing_level": "central", "issuing_body": "Thủ tướng Chính phủ"}
 
 
+def _other_cert_payload(number: str) -> dict:
+    return {"kind": "globalgap", "number": number, "issuer": "Control Union Vietnam", "issued_on": "01/06/2025",
+            "expires_on": "01/06/2026", "scope": "seller"}
+
+
+def _other_cert(number: str, seller_id: int):
+    from marketplace.certifications.models import Certification
+
+    return db.session.scalar(sa.select(Certification).where(Certification.number == number,
+                                                            Certification.seller_id == seller_id))
+
+
 def _profile_payload(world, phone="0987654321"):
     return {"kind": "cooperative", "name": "HTX Đổi Tên", "address": "Xóm 3", "area_id": str(world["area_id"]),
             "phone": phone}
@@ -214,6 +234,11 @@ def _owner_lots(world) -> int:
 
 # endpoint → (payload builder, check(world) run in an app context after the owner's POST)
 OWNER_POSTS = {
+    "certifications.new": (lambda w: _other_cert_payload("GGN-NEW"),
+                           lambda w: _other_cert("GGN-NEW", w["owner_seller"]) is not None),
+    "certifications.edit": (lambda w: _other_cert_payload("GGN-EDIT"),
+                            lambda w: _other_cert("GGN-EDIT", w["owner_seller"]).id == w["cert"]),
+    "certifications.delete": (lambda w: {}, lambda w: _other_cert("VG-OWNER-1", w["owner_seller"]) is None),
     "dashboard.product_new": (
         lambda w: _product_payload(w, name="Sản phẩm mới của chủ", code="NEW-1"),
         lambda w: db.session.scalar(sa.select(sa.func.count()).select_from(Product)

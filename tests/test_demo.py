@@ -125,7 +125,7 @@ def test_at_least_300_sellers_of_every_kind(demo):
 
 def test_exactly_173_valid_ocop_certificates(demo):
     assert _count(_valid_cert_products()) == 173
-    certs = db.session.scalars(sa.select(OcopCertification)).all()
+    certs = db.session.scalars(sa.select(OcopCertification).where(OcopCertification.kind == "ocop")).all()
     valid = [c for c in certs if c.is_valid()]
     assert len(valid) == 173
     assert all(c.product.is_public for c in valid)
@@ -144,7 +144,8 @@ def test_exactly_173_valid_ocop_certificates(demo):
 
 
 def test_star_mix_and_realistic_certificates(demo):
-    valid = [c for c in db.session.scalars(sa.select(OcopCertification)).all() if c.is_valid()]
+    valid = [c for c in db.session.scalars(sa.select(OcopCertification).where(OcopCertification.kind == "ocop")).all()
+             if c.is_valid()]
     stars = Counter(c.stars for c in valid)
     assert set(stars) == {3, 4, 5}
     assert stars[3] > stars[4] > stars[5] >= 2
@@ -327,6 +328,32 @@ def test_demo_accounts_get_one_time_passwords_in_a_private_file(demo):
     assert path.read_bytes() == before
 
 
+def test_certifications_beyond_ocop_from_the_facts(demo):
+    """The Tân Cương GI for the tea of its communes, the tea collective marks, a few
+    hundred VietGAP tea areas, organic and GlobalGAP sellers; all but a few verified."""
+    from marketplace.certifications import queries as cert_queries
+    from marketplace.certifications.models import Certification
+    from marketplace.catalog.models import Area
+
+    certs = db.session.scalars(sa.select(Certification).where(Certification.kind != "ocop")).all()
+    kinds = Counter(c.kind for c in certs)
+    assert 200 <= kinds["vietgap"] <= 400 and kinds["organic"] >= 5 and kinds["globalgap"] >= 3
+    gis = [c for c in certs if c.kind == "geographical_indication"]
+    assert gis and all(c.scheme == "Tân Cương" and c.expires_on is None and c.is_valid() for c in gis)
+    assert all(w in gis[0].place for w in ("Phúc Xuân", "Phúc Trìu", "Tân Cương"))
+    gi_areas = {db.session.get(Area, c.seller.area_id).name for c in gis}
+    assert gi_areas <= {"xã Tân Cương", "xã Đại Phúc"}
+    marks = {c.scheme for c in certs if c.kind == "collective_mark"}
+    assert {"Chè Thái Nguyên", "Chè La Bằng", "Chè Trại Cài", "Chè Vô Tranh"} <= marks
+    # Real producers get no invented VietGAP, organic or GlobalGAP claim.
+    assert not [c for c in certs if c.seller.is_demo and c.kind in ("vietgap", "organic", "globalgap")
+                and c.seller.slug.startswith("htx-che-hao-dat")]
+    states = Counter(c.state for c in certs)
+    assert states["pending"] >= 3 and states["rejected"] == 1 and states["expired"] >= 5
+    # Buyers find them: products holding a valid VietGAP, seller-wide or listed.
+    assert _count(cq.public_products().where(Product.id.in_(cert_queries.product_ids_with_kinds(["vietgap"])))) > 300
+
+
 def test_queues_have_work_for_the_staff(demo):
     pending_products = db.session.scalar(
         sa.select(sa.func.count()).select_from(Product).where(Product.status == "pending"))
@@ -446,15 +473,15 @@ def test_an_aged_demo_keeps_its_promises_after_the_refresh_job(demo):
     def snapshot():
         db.session.expire_all()
         certs = db.session.scalars(sa.select(OcopCertification).order_by(OcopCertification.id)).all()
-        return [(c.id, c.is_valid(), (c.expires_on - today_vn()).days) for c in certs]
+        return [(c.id, c.is_valid(), (c.expires_on - today_vn()).days if c.expires_on else None) for c in certs]
 
     before = snapshot()
     assert anchor() == today_vn()
     age = timedelta(days=400)
     table = OcopCertification.__table__
     for cid, issued, expires in db.session.execute(sa.select(table.c.id, table.c.issued_on, table.c.expires_on)).all():
-        db.session.execute(table.update().where(table.c.id == cid).values(issued_on=issued - age,
-                                                                          expires_on=expires - age))
+        db.session.execute(table.update().where(table.c.id == cid).values(
+            issued_on=issued - age, expires_on=expires - age if expires is not None else None))
     db.session.get(Setting, ANCHOR).value = (today_vn() - age).toordinal()
     db.session.commit()
     assert _count(_valid_cert_products()) < 173  # what an unrefreshed demo shows after 400 days (121)

@@ -202,6 +202,27 @@ def test_a_lot_edit_or_hiding_renders_the_scan_pages_of_its_product_and_nothing_
         assert "CHE-HB-01" not in state(client, PAGES["tea lot 2"])[1]  # no longer among "other lots"
 
 
+def test_a_vietgap_certificate_verified_shows_its_badge_where_the_sellers_products_are_shown(app, workers, floor):
+    """A seller-wide certification of another kind: its verification renders anew the
+    pages showing the seller's products (badges, chips, cert filters), nothing else."""
+    from marketplace.certifications.models import Certification
+    from tests.factories import make_seller_certification
+
+    with app.app_context():
+        cert_id = make_seller_certification(db.session.get(Seller, floor["tea_seller"]), "vietgap",
+                                            number="VG-TN-0042", verified_at=None).id
+        db.session.commit()
+
+    def verify():
+        db.session.get(Certification, cert_id).verified_at = utcnow()
+
+    assert "VG-TN-0042" not in state(workers[0], PAGES["tea"])[1]
+    assert rendered(after_write(app, workers, verify)) == LISTED_TEA
+    for client in workers:
+        assert "VG-TN-0042" in state(client, PAGES["tea"])[1]
+        assert "cert-chip cert-vietgap" in state(client, PAGES["tea category"])[1]
+
+
 def test_a_certificate_that_expires_stops_counting_the_next_day(app, client, floor, monkeypatch):
     from marketplace.web import pagecache
 

@@ -125,6 +125,18 @@ def parse_stars(args: MultiDict, name: str = "ocop_stars") -> tuple[int, ...]:
     return tuple(sorted(set(stars)))
 
 
+def parse_cert_kinds(args: MultiDict, name: str = "cert") -> tuple[str, ...]:
+    """``cert=vietgap&cert=organic`` (or ``cert=vietgap,organic``): certification kinds."""
+    kinds = FACETS["cert"].values
+    found: list[str] = []
+    for raw in _values(args, name):
+        if raw not in kinds:
+            raise ParamError(name, _("“%(name)s” chỉ nhận một trong: %(choices)s.", name=name,
+                                     choices=", ".join(kinds)))
+        found.append(raw)
+    return tuple(k for k in kinds if k in found)
+
+
 def clean_text(raw: str | None) -> str:
     """A search text that never fails: control/format characters → spaces, ≤ 200 chars."""
     if not raw:
@@ -166,6 +178,7 @@ def product_search_query(args: MultiDict) -> SearchQuery:
         categories=parse_slugs(args, "category"),
         areas=parse_slugs(args, "area"),
         ocop_stars=parse_stars(args),
+        cert_kinds=parse_cert_kinds(args),
         rural_industry=parse_bool(args, "rural_industry"),
         seller=parse_slug(args, "seller"),
         min_price=min_price,

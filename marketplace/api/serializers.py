@@ -88,6 +88,25 @@ def ocop_json(cert: OcopCertification | None) -> dict | None:
     }
 
 
+def certification_json(cert) -> dict:  # noqa: ANN001
+    """One certification as the API lists it (any kind; ``verified`` is staff's check,
+    ``valid`` also needs it unexpired today and, for OCOP, 3–5★)."""
+    return {
+        "id": cert.id,
+        "kind": cert.kind,
+        "label": cert.label,
+        "number": cert.number,
+        "issuer": cert.issuer or None,
+        "scheme": cert.scheme,
+        "place": cert.place,
+        "scope": cert.scope,
+        "issued_on": _iso_date(cert.issued_on),
+        "valid_until": _iso_date(cert.expires_on) if cert.expires_on else None,
+        "verified": cert.verified_at is not None,
+        "valid": cert.is_valid(),
+    }
+
+
 def rural_json(rec: RuralIndustryRecognition | None) -> dict | None:
     if rec is None:
         return None
@@ -139,27 +158,26 @@ def _history_value(field: str, value):  # noqa: ANN001, ANN202
 
 
 def lot_certifications_json(lot) -> list[dict]:  # noqa: ANN001
-    """The certificates that apply to a lot, each with its verification state (the
-    product's OCOP certificate)."""
-    cert = lot.product.certification
-    if cert is None:
-        return []
-    return [{
-        "kind": "ocop",
-        "number": cert.decision_number,
-        "issuer": cert.issuing_body or None,
-        "valid_until": _iso_date(cert.expires_on),
-        "verified": cert.verified_at is not None,
-        "valid": cert.is_valid(),
-        "stars": cert.stars,
-    }]
+    """The certificates that apply to a lot (the product's, the seller-wide ones, the
+    ones the lot links), each with its verification state (and stars for OCOP)."""
+    from ..certifications.queries import for_lot
+
+    return [certification_json(cert) | ({"stars": cert.stars} if cert.kind == "ocop" else {})
+            for cert in for_lot(lot.id, lot.product)]
 
 
-def product_json(product: Product, *, detail: bool = False, lots: list | None = None) -> dict:
-    """A product as the list shows it; ``detail=True`` adds description and images;
-    ``lots``: its latest public lots (``traceability.queries.latest_public_lots``)."""
+def product_json(product: Product, *, detail: bool = False, certifications: list | None = None,
+                 lots: list | None = None) -> dict:
+    """A product as the list shows it; ``detail=True`` adds description and images.
+    ``certifications``: the product's, loaded for a whole page at once
+    (``certifications.queries.shown_by_product``); looked up when not given. ``lots``: its
+    latest public lots (``traceability.queries.latest_public_lots``)."""
     from ..traceability.gs1 import display_gtin
 
+    if certifications is None:
+        from ..certifications.queries import shown_by_product
+
+        certifications = shown_by_product([product])[product.id]
     cover = product.cover
     data = {
         "id": product.id,
@@ -172,6 +190,7 @@ def product_json(product: Product, *, detail: bool = False, lots: list | None = 
         "seller": seller_ref(product.seller),
         "ocop": ocop_json(product.certification),
         "rural_industry": rural_json(product.rural_industry),
+        "certifications": [certification_json(c) for c in certifications],
         "featured": bool(product.featured),
         "published_at": _iso_datetime(product.published_at),
         "url": product_url(product.slug),

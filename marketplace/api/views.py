@@ -17,6 +17,7 @@ from ..search.base import max_page
 from ..search.filters import complete as complete_facets
 from . import queries as aq
 from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
+from ..certifications.queries import shown_by_product
 from ..traceability import queries as lotq
 from ..traceability import services as lot_services
 from .serializers import area_json, category_tree, collection_json, lot_json, product_json, seller_json
@@ -60,9 +61,10 @@ def products():
     query = product_search_query(request.args)
     result = get_search().search(query)
     # The index may lag a commit by a moment: never let a non-public row through.
-    shown = [p for p in cq.products_by_ids(result.ids) if p.is_public]
-    lots = lotq.latest_public_lots([p.id for p in shown])
-    items = [product_json(p, lots=lots.get(p.id)) for p in shown]
+    public = [p for p in cq.products_by_ids(result.ids) if p.is_public]
+    certs = shown_by_product(public)
+    lots = lotq.latest_public_lots([p.id for p in public])
+    items = [product_json(p, certifications=certs[p.id], lots=lots.get(p.id)) for p in public]
     return jsonify(
         {
             "items": items,
@@ -142,8 +144,10 @@ def collection(slug: str):
         return _error(404, _("Không tìm thấy bộ sưu tập."))
     products = db.paginate(collq.public_item_products(found.id), page=page, per_page=per_page, error_out=False)
     data = collection_json(found, product_count=products.total or 0)
+    certs = shown_by_product(products.items)
+    lots = lotq.latest_public_lots([p.id for p in products.items])
     data.update(
-        products=[product_json(p) for p in products.items],
+        products=[product_json(p, certifications=certs[p.id], lots=lots.get(p.id)) for p in products.items],
         page=page,
         per_page=per_page,
         pages=products.pages,

@@ -28,6 +28,8 @@ from ..sellers.models import Seller
 from ..text import today_vn
 from ..web.urls import url_for_value
 from . import generation, queries
+from ..certifications import queries as cert_queries
+from ..certifications.models import KINDS, OCOP
 from .models import OcopCertification, Product, ProductPhoto, RuralIndustryRecognition
 
 
@@ -53,6 +55,8 @@ class Card:
     stars: int | None  # of a valid OCOP certificate, else None
     rural_industry: bool
     cover: CardPhoto | None
+    # Kinds of its valid certifications other than OCOP (VietGAP, organic…), in KINDS order.
+    cert_kinds: tuple[str, ...] = ()
 
     def url(self, ref: str | None = None) -> str:
         """The product page (``ref``: the search result token, see analytics.search_ref)."""
@@ -105,10 +109,12 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
     if not ids:
         return []
     by_id: dict[int, Card] = {}
-    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today_vn()})
+    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today_vn()}).all()
+    kinds = cert_queries.valid_kinds_by_product([row[0] for row in rows])
     for pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt in rows:
         cover = CardPhoto(key, width, height, alt or "") if key is not None else None
-        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover)
+        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover,
+                          cert_kinds=tuple(k for k in KINDS if k in kinds[pid] and k != OCOP))
     # A page showing a card changes with the product and with its seller's name; a
     # product asked for but not public shows nothing until it is published again.
     generation.depends(*(f"p:{i}" for i in ids), *(f"s:{c.seller_id}" for c in by_id.values()))

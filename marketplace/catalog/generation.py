@@ -71,6 +71,7 @@ SCOPES = {
     "ms:ID / mc:ID / ma:ID / members": "which products are public, per seller / category / area / at all",
     "pop": "the popularity order of public products (moved by the analytics rollup)",
     "coll:ID / colls": "one collection / which collections are shown where",
+    "cert:ID": "one certification (pages showing it: its lots' scan pages)",
     "syn": "search synonyms",
     "lp:ID": "the public lots of one product (its scan pages, its lots on the product page)",
     "search": "a search engine delivery (Meilisearch outbox)",
@@ -119,6 +120,10 @@ _LISTS = ("'p:' || P.id", "'ls:' || P.seller_id", "'lc:' || P.category_id", "'la
 _MEMBERS = ("'ms:' || P.seller_id", "'mc:' || P.category_id", "'ma:' || P.area_id", "'members'")
 _OWNER = " FROM products P WHERE P.id = R.product_id AND P.status = 'published'"
 _SELLER_PRODUCTS = " FROM products P WHERE P.seller_id = R.id AND P.status = 'published'"
+_CERT_SELLER_PRODUCTS = (" FROM products P WHERE R.scope = 'seller' AND P.seller_id = R.seller_id"
+                         " AND P.status = 'published'")
+_CERT_LINKED_PRODUCTS = (" FROM certification_products CP JOIN products P ON P.id = CP.product_id"
+                         " WHERE CP.certification_id = R.id AND P.status = 'published'")
 
 
 def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
@@ -139,9 +144,26 @@ RULES: tuple[Rule, ...] = (
     ),
     # Photos: the product's own page and its cards.
     Rule("product_photos", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects(_LISTS[:1], _OWNER)),
-    # Certificates: cards, star filters and counts.
-    *(Rule(table, shown=f"EXISTS (SELECT 1{_OWNER})", columns=None, scopes=_selects((*_LISTS, *_MEMBERS), _OWNER))
-      for table in ("ocop_certifications", "rural_industry_recognitions")),
+    # Certificates: cards, star and certification filters and counts.
+    Rule("rural_industry_recognitions", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=_selects((*_LISTS, *_MEMBERS), _OWNER)),
+    # Certifications of every kind: an OCOP row's product; a seller-wide one's published
+    # products; a products-scoped one's linked products; always the seller's profile and
+    # ``cert:ID`` (the pages showing that certification, e.g. a lot's scan page).
+    Rule(
+        "certifications",
+        shown=f"R.product_id IS NULL OR EXISTS (SELECT 1{_OWNER})",
+        columns=None,
+        scopes=(
+            *_selects((*_LISTS, *_MEMBERS), _OWNER),
+            *_selects((*_LISTS, *_MEMBERS), _CERT_SELLER_PRODUCTS),
+            *_selects((*_LISTS, *_MEMBERS), _CERT_LINKED_PRODUCTS),
+            "SELECT 's:' || R.seller_id AS s",
+            "SELECT 'cert:' || R.id AS s",
+        ),
+    ),
+    Rule("certification_products", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=(*_selects((*_LISTS, *_MEMBERS), _OWNER), "SELECT 'cert:' || R.certification_id AS s")),
     Rule(
         "sellers",
         shown="R.status = 'approved'",
@@ -174,6 +196,9 @@ RULES: tuple[Rule, ...] = (
          columns=("product_id", "code", "harvested_on", "quantity", "unit", "origin", "best_before",
                   "packing_facility", "notes", "photo_key", "status", "hidden_reason"),
          scopes=("SELECT 'lp:' || R.product_id AS s",)),
+    Rule("lot_certifications",
+         shown="EXISTS (SELECT 1 FROM lots L WHERE L.id = R.lot_id AND L.status = 'published')", columns=None,
+         scopes=("SELECT 'lp:' || L.product_id AS s FROM lots L WHERE L.id = R.lot_id",)),
     Rule("search_synonyms", shown=None, columns=None, scopes=("SELECT 'syn' AS s",)),
     # A delivery to Meilisearch (row marked delivered, or removed undelivered) changes what
     # searches return; queueing a row does not (the write that queued it moved its scopes).
@@ -182,6 +207,12 @@ RULES: tuple[Rule, ...] = (
          ops=("UPDATE", "DELETE")),
 )
 TABLES = tuple(rule.table for rule in RULES)
+# Rules of tables that no longer exist, for migrations going back to them (and drop_ddl).
+RETIRED_RULES: tuple[Rule, ...] = (
+    # ocop_certifications until 0023_certifications moved its rows into certifications.
+    Rule("ocop_certifications", shown=f"EXISTS (SELECT 1{_OWNER})", columns=None,
+         scopes=_selects((*_LISTS, *_MEMBERS), _OWNER)),
+)
 
 
 def _row(fragment: str, alias: str) -> str:
@@ -283,7 +314,7 @@ def trigger_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return [s for rule in rules for s in _sqlite_ddl(rule)]
 
 
-def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
+def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES + RETIRED_RULES) -> list[str]:
     if dialect == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)} ON {r.table}" for r in rules] + [
             f"DROP FUNCTION IF EXISTS {_trigger_name(r.table)}_fn()" for r in rules] + [
@@ -291,12 +322,18 @@ def drop_ddl(dialect: str, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {_trigger_name(r.table)}_{op.lower()}" for r in rules for op in r.ops]
 
 
+# The tables of migration 0015's triggers (before 0023 moved ocop_certifications into certifications).
+_LEGACY_TABLES = ("products", "product_photos", "ocop_certifications", "rural_industry_recognitions", "sellers",
+                  "categories", "areas", "area_aliases", "collections", "collection_items", "search_synonyms",
+                  "search_outbox")
+
+
 def drop_legacy_ddl(dialect: str) -> list[str]:
     """The triggers of migration 0015 (one generation for every write), replaced by 0017."""
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS catalog_generation_{t} ON {t}" for t in TABLES] + [
+        return [f"DROP TRIGGER IF EXISTS catalog_generation_{t} ON {t}" for t in _LEGACY_TABLES] + [
             "DROP FUNCTION IF EXISTS catalog_generation_bump()"]
-    return [f"DROP TRIGGER IF EXISTS catalog_generation_{t}_{op}" for t in TABLES
+    return [f"DROP TRIGGER IF EXISTS catalog_generation_{t}_{op}" for t in _LEGACY_TABLES
             for op in ("insert", "update", "delete")]
 
 
@@ -331,7 +368,8 @@ def present_rules(conn) -> tuple[Rule, ...]:  # noqa: ANN001
 
 def create_triggers(conn) -> None:  # noqa: ANN001
     """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
-    ``create_all``'s connection)."""
+    ``create_all``'s connection). Rules of tables a migration has not created yet are
+    left for the migration that creates them (which calls this again)."""
     create_row(conn)
     rules = present_rules(conn)
     for statement in drop_ddl(conn.dialect.name, rules):

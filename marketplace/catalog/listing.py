@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
+from ..certifications.models import KIND_LABELS as CERT_KIND_LABELS, KINDS as CERT_KINDS
 from ..search import SearchQuery, SearchResult, get_search
 from ..search.base import MAX_QUERY_CHARS, PRICE_BANDS, SORTS, max_page
 from ..search.filters import BY_NAME as FACETS
@@ -189,6 +190,8 @@ def parse_query(
     rural = True if args.get(FACETS["rural_industry"].page_param) in ("1", "true", "on") else None
     bands_filter = FACETS["price_band"]
     bands = tuple(k for k in bands_filter.values if k in _multi(args, bands_filter.page_param))
+    certs_filter = FACETS["cert"]
+    cert_kinds = tuple(k for k in certs_filter.values if k in _multi(args, certs_filter.page_param))
 
     min_price, ok_min = parse_price(args.get("min_price"))
     max_price, ok_max = parse_price(args.get("max_price"))
@@ -214,6 +217,7 @@ def parse_query(
         min_price=min_price,
         max_price=max_price,
         price_bands=bands,
+        cert_kinds=cert_kinds,
         sort=sort,
         page=parse_page(args.get("page"), per_page),
         per_page=per_page,
@@ -272,7 +276,7 @@ def page_scopes(query: SearchQuery, *, category: Category | None, area: Area | N
     if category is not None:
         return scopes + [f"lc:{i}" for i in category_tree().descendant_ids([category.slug])]
     narrowed = (query.text, query.categories, query.ocop_stars, query.rural_industry, query.min_price,
-                query.max_price, query.price_bands)
+                query.max_price, query.price_bands, query.cert_kinds)
     if area is not None and not any(v not in (None, "", ()) for v in narrowed):
         return scopes + ["members"] + [f"la:{i}" for i in area_tree().descendant_ids([area.slug])]
     return scopes + ["lall"]
@@ -356,6 +360,17 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
         band_options.append(FacetOption(key, label, band_counts.get(key, 0), selected))
         if selected:
             chips.append(Chip(label, "price", key))
+    cert_counts = facets.get("cert", {})
+    cert_options = []
+    for kind in CERT_KINDS:
+        if kind == "ocop":
+            continue  # the stars above
+        selected = kind in q.cert_kinds
+        label = str(CERT_KIND_LABELS[kind])
+        if cert_counts.get(kind, 0) or selected:
+            cert_options.append(FacetOption(kind, label, cert_counts.get(kind, 0), selected))
+        if selected:
+            chips.append(Chip(label, "cert", kind))
     if q.min_price is not None:
         chips.append(Chip(_("Từ %(p)s", p=format_vnd(q.min_price)), "min_price", None))
     if q.max_price is not None:
@@ -369,6 +384,7 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
         "stars": star_options,
         "rural": rural_options,
         "price": band_options,
+        "cert": cert_options,
     }
     listing.chips = chips
     listing.has_filters = bool(chips)

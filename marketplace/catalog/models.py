@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..certifications.models import CERTIFIED_STARS, Certification  # noqa: F401
 from ..extensions import db
 from ..text import today_vn, utcnow
 
@@ -49,7 +50,6 @@ ISSUING_LEVEL_LABELS = {
 }
 RURAL_LEVEL_LABELS = {"province": _l("Cấp tỉnh"), "region": _l("Cấp vùng"), "national": _l("Cấp quốc gia")}
 AREA_KINDS = ("province", "district", "commune", "ward")
-CERTIFIED_STARS = (3, 4, 5)
 
 # The six OCOP product groups of Decision 148/QĐ-TTg (24/02/2023).
 OCOP_GROUPS = {
@@ -179,7 +179,8 @@ class Product(db.Model):
     photos: Mapped[list[ProductPhoto]] = relationship(
         back_populates="product", order_by="ProductPhoto.position", cascade="all, delete-orphan"
     )
-    certification: Mapped[OcopCertification | None] = relationship(
+    # The product's OCOP certificate (other kinds: certifications.queries).
+    certification: Mapped[Certification | None] = relationship(
         back_populates="product", uselist=False, cascade="all, delete-orphan"
     )
     rural_industry: Mapped[RuralIndustryRecognition | None] = relationship(
@@ -191,7 +192,7 @@ class Product(db.Model):
         return self.photos[0] if self.photos else None
 
     @property
-    def valid_certification(self) -> OcopCertification | None:
+    def valid_certification(self) -> Certification | None:
         cert = self.certification
         return cert if cert is not None and cert.is_valid() else None
 
@@ -236,56 +237,11 @@ class ProductPhoto(db.Model):
     product: Mapped[Product] = relationship(back_populates="photos")
 
 
-class OcopCertification(db.Model):
-    """The current OCOP certificate of a product (0..1 per product)."""
-
-    __tablename__ = "ocop_certifications"
-    __table_args__ = (
-        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
-        CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="score_range"),
-        CheckConstraint(f"issuing_level IN {ISSUING_LEVELS!r}", name="issuing_level"),
-        CheckConstraint("expires_on > issued_on", name="expiry_after_issue"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), unique=True)
-    stars: Mapped[int] = mapped_column(SmallInteger)
-    score: Mapped[int | None] = mapped_column(SmallInteger)
-    product_group: Mapped[str] = mapped_column(String(30))  # key of OCOP_GROUPS
-    decision_number: Mapped[str] = mapped_column(String(100))
-    issued_on: Mapped[date] = mapped_column(Date)
-    expires_on: Mapped[date] = mapped_column(Date)
-    issuing_level: Mapped[str] = mapped_column(String(20))
-    issuing_body: Mapped[str] = mapped_column(String(200), default="")
-    scan_key: Mapped[str | None] = mapped_column(String(120))
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Staff rejection (reason shown to the seller); cleared when the seller edits it.
-    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    review_note: Mapped[str | None] = mapped_column(Text)
-
-    product: Mapped[Product] = relationship(back_populates="certification")
-    verified_by: Mapped[User | None] = relationship()
-
-    @property
-    def group_name(self) -> str:
-        return OCOP_GROUPS.get(self.product_group, self.product_group)
-
-    def is_expired(self, on: date | None = None) -> bool:
-        """Past its expiry day (Vietnamese date; valid through the expiry day itself)."""
-        return self.expires_on < (on or today_vn())
-
-    def days_left(self, on: date | None = None) -> int:
-        return (self.expires_on - (on or today_vn())).days
-
-    def is_valid(self, on: date | None = None) -> bool:
-        """Shows a badge: certified stars (3–5), verified by staff, not expired."""
-        on = on or today_vn()
-        return (
-            self.stars in CERTIFIED_STARS
-            and self.verified_at is not None
-            and self.issued_on <= on <= self.expires_on
-        )
+# The OCOP certificate is one kind of the unified certifications table (migration
+# 0023_certifications moved the rows, ids kept): an OCOP row names its product in
+# ``product_id`` (no other kind does), so ``Product.certification`` and every join on
+# ``OcopCertification.product_id`` see OCOP certificates only. The catalog keeps the name.
+OcopCertification = Certification
 
 
 class RuralIndustryRecognition(db.Model):

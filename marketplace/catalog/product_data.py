@@ -145,8 +145,16 @@ def validate_product_data(
     return clean
 
 
-def build_search_text(product: Product) -> str:
-    """Folded text the database search matches against (name first)."""
+def build_search_text(product: Product, cert_words: str | None = None) -> str:
+    """Folded text the database search matches against (name first). ``cert_words``:
+    the words of the product's valid certifications ("VietGAP", "chỉ dẫn địa lý Tân
+    Cương"…), looked up when not given (a product not yet flushed has none)."""
+    if cert_words is None:
+        cert_words = ""
+        if product.id is not None:
+            from ..certifications.queries import search_words_by_product
+
+            cert_words = search_words_by_product([product.id]).get(product.id, "")
     parts = [product.name, product.code or "", product.unit]
     if product.category is not None:
         parts.append(product.category.name)
@@ -156,4 +164,5 @@ def build_search_text(product: Product) -> str:
         parts.append(product.area.name)
         parts.extend(alias.name for alias in product.area.aliases)
     parts.append(product.description)
+    parts.append(cert_words)
     return fold(" ".join(p for p in parts if p))

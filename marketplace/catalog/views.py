@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from jinja2 import pass_context
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..certifications import queries as cert_queries
 from ..extensions import db
 from ..media.images import WIDTHS
 from ..signals import page_viewed, product_viewed, search_performed
@@ -172,6 +173,7 @@ def product(slug: str):
     return render_template(
         "catalog/product.html",
         product=item,
+        certifications=cert_queries.badges([item])[item.id],
         related=related,
         lots=product_lots(item.id, limit=LATEST_LOTS),
         jsonld=seo.product_jsonld(item),

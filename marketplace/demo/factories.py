@@ -22,6 +22,7 @@ from ..catalog.models import (
 )
 from ..catalog.product_data import build_search_text
 from ..catalog.services import certificate_expiry
+from ..certifications.models import Certification
 from ..extensions import db
 from ..sellers.models import Seller
 from ..text import slugify, today_vn, utcnow
@@ -131,6 +132,27 @@ def build_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:
     kw.setdefault("level", "province")
     kw.setdefault("year", 2023)
     return RuralIndustryRecognition(product=product, **kw)
+
+
+def make_seller_certification(seller: Seller, kind: str = "vietgap", **kw) -> Certification:
+    """A certification of another kind than OCOP; seller-wide unless ``products`` given."""
+    from ..certifications.models import NO_EXPIRY
+
+    products = kw.pop("products", None)
+    issued = kw.pop("issued_on", None) or (today_vn() - timedelta(days=200))
+    kw.setdefault("scope", "products" if products else "seller")
+    kw.setdefault("number", f"{kind.upper()}-{_n():05d}")
+    kw.setdefault("issuer", "Trung tâm Chứng nhận Phù hợp (QUACERT)")
+    kw.setdefault("expires_on", None if kind in NO_EXPIRY else issued + timedelta(days=3 * 365))
+    kw.setdefault("verified_at", utcnow())
+    if kind == "organic":
+        kw.setdefault("scheme", "TCVN 11041")
+    cert = Certification(seller_id=seller.id, kind=kind, issued_on=issued, **kw)
+    if products:
+        cert.products = list(products)
+    db.session.add(cert)
+    db.session.flush()
+    return cert
 
 
 def make_rural_industry(product: Product, **kw) -> RuralIndustryRecognition:

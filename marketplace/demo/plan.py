@@ -83,6 +83,8 @@ class ProductPlan:
 class CatalogPlan:
     sellers: list[SellerPlan] = field(default_factory=list)
     products: list[ProductPlan] = field(default_factory=list)
+    # Certifications of other kinds than OCOP (demo/certifications.py).
+    certifications: list = field(default_factory=list)
 
     def seller(self, slug: str) -> SellerPlan:
         return self._sellers_by_slug[slug]
@@ -529,6 +531,9 @@ def build_plan(today: date | None = None) -> CatalogPlan:
     _plan_rural_industry(rng, plan)
     _plan_featured(rng, plan)
     _plan_near_expiry(plan, today or today_vn())
+    from .certifications import plan_certifications
+
+    plan.certifications = plan_certifications(plan)
     return plan
 
 

@@ -71,12 +71,12 @@ def refresh_dates(today: date | None = None) -> int:
     certs = db.session.execute(
         sa.select(OcopCertification.id, OcopCertification.issued_on, OcopCertification.expires_on,
                   OcopCertification.verified_at, OcopCertification.rejected_at)
-        .where(OcopCertification.id <= last)
+        .where(OcopCertification.id <= last, OcopCertification.expires_on.is_not(None))
     ).all()
     table = OcopCertification.__table__
     for cid, issued, expires, verified_at, rejected_at in certs:
         db.session.execute(table.update().where(table.c.id == cid).values(
-            issued_on=issued + shift, expires_on=expires + shift,
+            issued_on=issued + shift, expires_on=expires + shift if expires is not None else None,
             verified_at=_later(verified_at, shift), rejected_at=_later(rejected_at, shift),
         ))
     reminders = CertificateReminder.__table__

@@ -17,6 +17,7 @@ from ..search.synonym_seed import seed_synonyms
 from ..sellers.models import Seller
 from ..text import add_months, fold
 from . import data as d
+from .certifications import insert_certifications
 from .factories import (
     build_area,
     build_category,
@@ -31,7 +32,7 @@ from .plan import BASE_MOMENT, CatalogPlan, ProductPlan, collection_picks, vn_mo
 FLUSH_EVERY = 500
 
 CATALOG_TABLES = (
-    "collection_items", "collections", "product_photos", "ocop_certifications", "rural_industry_recognitions", "products",
+    "collection_items", "collections", "product_photos", "certification_products", "certifications", "rural_industry_recognitions", "products",
     "sellers", "area_aliases", "areas", "categories",
 )
 
@@ -163,6 +164,7 @@ def insert_plan(
                 batch = []
         if batch:
             _flush(batch, progress)
+    insert_certifications(plan.certifications, sellers, products)
     insert_collections(plan, products)
     seed_synonyms()
 

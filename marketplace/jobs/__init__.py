@@ -87,13 +87,18 @@ def _analytics_rollup() -> str:
 
 
 def _certificates_remind() -> str:
+    from ..certifications.services import reindex_lapsed
+    from ..extensions import db
     from ..staff.services import send_due_reminders
     from ..text import today_vn
 
     sent, skipped, failed = send_due_reminders(today_vn())
+    # Certifications that lapsed lately: their words leave the search documents.
+    lapsed = reindex_lapsed(today_vn())
+    db.session.commit()
     if failed:
         raise RuntimeError(f"{failed} reminder(s) failed ({sent} sent)")
-    return f"{sent} sent, {skipped} without e-mail"
+    return f"{sent} sent, {skipped} without e-mail, {lapsed} lapsed certification(s) reindexed"
 
 
 def _demo_refresh() -> str:
@@ -107,7 +112,7 @@ def _demo_refresh() -> str:
 BUILT_IN: tuple[Job, ...] = (
     Job("search_deliver", 60, 120, _search_deliver, "Gửi thay đổi sang máy tìm kiếm"),
     Job("analytics_rollup", 300, 600, _analytics_rollup, "Độ phổ biến và dọn dữ liệu thống kê"),
-    Job("certificates_remind", 86400, 1800, _certificates_remind, "Nhắc chứng nhận OCOP sắp hết hạn"),
+    Job("certificates_remind", 86400, 1800, _certificates_remind, "Nhắc chứng nhận sắp hết hạn"),
     Job("demo_refresh", 86400, 600, _demo_refresh, "Giữ ngày của dữ liệu mẫu theo hôm nay"),
 )
 

@@ -64,6 +64,8 @@ class SearchQuery:
     min_price: int | None = None
     max_price: int | None = None
     price_bands: tuple[str, ...] = ()  # keys of PRICE_BANDS
+    # Kinds of certification (certifications.models.KINDS); only valid ones count.
+    cert_kinds: tuple[str, ...] = ()
     sort: str = "relevance"
     page: int = 1
     per_page: int = 24

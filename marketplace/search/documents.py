@@ -19,6 +19,11 @@ from ..text import fold
 from .base import PRICE_BANDS
 
 
+# The attribute load_products_for_documents sets on each product: its valid certifications.
+SEARCH_CERTS = "_search_certifications"
+NO_EXPIRY = 99991231  # cert_until of a certification without expiry (a geographical indication)
+
+
 def price_band(price_vnd: int) -> str:
     """Key of the PRICE_BANDS entry the price falls in."""
     for key, low, high in PRICE_BANDS:
@@ -67,6 +72,9 @@ def product_to_document(product: Product) -> dict:
       seller {slug, name, kind},
       ocop_stars 3|4|5 (valid certificate only) | None,
       ocop_expires_on ISO date of that certificate's expiry | None,
+      cert_kinds [kinds of its certifications valid today, OCOP included],
+      cert_until {kind: expiry as the number YYYYMMDD, 99991231 without expiry} of those,
+      cert_words the search words of those other than OCOP ("VietGAP", "hữu cơ organic…"),
       rural_industry bool, rural_industry_level str | None,
       price_vnd int, price_band key, published_at unix seconds | None,
       view_count int, featured bool, is_public bool
@@ -77,6 +85,15 @@ def product_to_document(product: Product) -> dict:
     seller = product.seller
     cert = product.valid_certification
     rural = product.rural_industry
+    certs = getattr(product, SEARCH_CERTS, None)
+    if certs is None:  # not loaded with load_products_for_documents: one lookup
+        from ..certifications.queries import valid_by_product
+
+        certs = valid_by_product([product], sa.inspect(product).session)[product.id]
+    until: dict[str, int] = {}
+    for c in certs:
+        value = int(c.expires_on.strftime("%Y%m%d")) if c.expires_on else NO_EXPIRY
+        until[c.kind] = max(until.get(c.kind, 0), value)
     return {
         "id": product.id,
         "slug": product.slug,
@@ -95,6 +112,9 @@ def product_to_document(product: Product) -> dict:
         "seller": {"slug": seller.slug, "name": seller.name, "kind": seller.kind},
         "ocop_stars": cert.stars if cert is not None else None,
         "ocop_expires_on": cert.expires_on.isoformat() if cert is not None else None,
+        "cert_kinds": sorted(until),
+        "cert_until": until,
+        "cert_words": " ".join(dict.fromkeys(c.search_words for c in certs if c.search_words)),
         "rural_industry": rural is not None,
         "rural_industry_level": rural.level if rural is not None else None,
         "price_vnd": int(product.price_vnd),
@@ -124,7 +144,13 @@ def load_products_for_documents(product_ids: Iterable[int], session=None) -> lis
             selectinload(Product.rural_industry),
         )
     )
-    return list(session.scalars(stmt))
+    products = list(session.scalars(stmt))
+    from ..certifications.queries import valid_by_product
+
+    certs = valid_by_product(products, session)
+    for product in products:
+        setattr(product, SEARCH_CERTS, certs[product.id])
+    return products
 
 
 def documents_for(product_ids: Sequence[int], session=None) -> list[dict]:

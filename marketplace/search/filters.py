@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..certifications.models import KINDS as CERT_KINDS
 from .base import PRICE_BANDS
 
 
@@ -32,6 +33,8 @@ FACET_FILTERS: tuple[FacetFilter, ...] = (
     FacetFilter("ocop_stars", "ocop_stars", "stars", "ocop_stars", values=("3", "4", "5")),
     FacetFilter("rural_industry", "rural_industry", "rural", "rural_industry", values=("true", "false")),
     FacetFilter("price_band", "price_bands", "price", "price_band", values=tuple(key for key, _, _ in PRICE_BANDS)),
+    # Certifications (issue 18): a product holding a valid one of any selected kind.
+    FacetFilter("cert", "cert_kinds", "cert", "cert", values=CERT_KINDS),
 )
 
 FACET_NAMES: tuple[str, ...] = tuple(f.name for f in FACET_FILTERS)

@@ -105,6 +105,11 @@ def _collect(session: Session, flush_context) -> None:
         if isinstance(obj, Product):
             if obj.id is not None:
                 pending["products"].add(obj.id)
+        elif isinstance(obj, OcopCertification) and obj.product_id is None and obj.product is None:
+            # A certification of another kind: its words and kind are in the documents of
+            # the seller's products (all of them: a superset of its scope, links included).
+            if obj.seller_id is not None:
+                pending["sellers"].add(obj.seller_id)
         elif isinstance(obj, (OcopCertification, RuralIndustryRecognition, ProductPhoto)):
             if obj.product_id is not None:
                 pending["products"].add(obj.product_id)
@@ -178,13 +183,15 @@ def _refresh_search_text(session: Session, ids: set[int]) -> None:
     """Recompute ``Product.search_text`` for these products inside the transaction
     (a renamed seller, category or area changes it too)."""
     from ..catalog.product_data import build_search_text
+    from ..certifications.queries import search_words_by_product
     from .documents import load_products_for_documents
 
     conn = session.connection()
     changes = []
     with Session(bind=conn, join_transaction_mode="rollback_only", autoflush=False) as reader:
+        words = search_words_by_product(ids, session=reader)
         for product in load_products_for_documents(ids, session=reader):
-            text = build_search_text(product)
+            text = build_search_text(product, cert_words=words.get(product.id, ""))
             if text != product.search_text:
                 changes.append({"pid": product.id, "text": text})
     if changes:

@@ -27,7 +27,7 @@ class CertificateReminder(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(
-        ForeignKey("ocop_certifications.id", ondelete="CASCADE"), index=True)
+        ForeignKey("certifications.id", ondelete="CASCADE"), index=True)
     expires_on: Mapped[date] = mapped_column(Date)
     days_before: Mapped[int] = mapped_column(SmallInteger)
     sent_to: Mapped[str] = mapped_column(db.String(200), default="")

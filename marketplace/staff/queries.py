@@ -60,10 +60,11 @@ def certificates_queue(queue: str, today: date) -> sa.Select:
     """``unverified``: waiting for staff (not rejected); ``expiring``: verified, expiring
     within 90 days (today included); ``expired``: past their expiry; ``rejected``;
     ``verified``: verified and valid. Dates are Vietnamese dates."""
-    C = OcopCertification
-    stmt = sa.select(C).options(selectinload(C.product).selectinload(Product.seller))
+    C = OcopCertification  # every kind: the OCOP ones name their product
+    unexpired = sa.or_(C.expires_on.is_(None), C.expires_on >= today)  # a GI never expires
+    stmt = sa.select(C).options(selectinload(C.product).selectinload(Product.seller), selectinload(C.seller))
     if queue == "unverified":
-        stmt = stmt.where(C.verified_at.is_(None), C.rejected_at.is_(None), C.expires_on >= today)
+        stmt = stmt.where(C.verified_at.is_(None), C.rejected_at.is_(None), unexpired)
         order = C.id.asc()
     elif queue == "expiring":
         stmt = stmt.where(C.verified_at.is_not(None), C.expires_on >= today,
@@ -76,8 +77,8 @@ def certificates_queue(queue: str, today: date) -> sa.Select:
         stmt = stmt.where(C.rejected_at.is_not(None), C.verified_at.is_(None))
         order = C.rejected_at.desc()
     else:
-        stmt = stmt.where(C.verified_at.is_not(None), C.expires_on >= today)
-        order = C.expires_on.asc()
+        stmt = stmt.where(C.verified_at.is_not(None), unexpired)
+        order = C.expires_on.asc().nulls_last()
     return stmt.order_by(order, C.id)
 
 

@@ -341,6 +341,11 @@ def reject_revision(revision: ProductRevision, reason: str | None, *, actor=None
 CERT_AUDIT_FIELDS = ("verified_at", "verified_by_id", "rejected_at", "review_note")
 
 
+def _cert_name(cert: OcopCertification) -> str:
+    """"Chứng nhận VietGAP số 12/2024/VG" (call in Vietnamese)."""
+    return _("Chứng nhận %(kind)s số %(number)s", kind=cert.kind_label, number=cert.number)
+
+
 def verify_certificate(cert: OcopCertification, *, actor) -> OcopCertification:
     """The details match the scan: the badge shows (while the certificate is unexpired)."""
     if cert.verified_at is not None:
@@ -350,6 +355,16 @@ def verify_certificate(cert: OcopCertification, *, actor) -> OcopCertification:
     record("certificate.verify", "certificate", cert.id, actor=actor, before=before,
            after=snapshot(cert, CERT_AUDIT_FIELDS))
     product = cert.product
+    if product is None:  # a kind other than OCOP: the seller's certificate
+        with _vietnamese():
+            name = _cert_name(cert)
+            _mail_seller(cert.seller, _("%(cert)s đã được xác minh", cert=name), [
+                _("%(cert)s của cơ sở đã được xác minh; người mua thấy huy hiệu %(kind)s.",
+                  cert=name, kind=cert.kind_label),
+                _("Chứng nhận có hiệu lực đến %(date)s.", date=format_date(cert.expires_on))
+                if cert.expires_on else _("Chứng nhận không có thời hạn."),
+            ])
+        return cert
     with _vietnamese():
         _mail_seller(product.seller, _("Chứng nhận OCOP của “%(name)s” đã được xác minh", name=product.name), [
             _("Chứng nhận OCOP %(stars)s sao của sản phẩm “%(name)s” đã được xác minh.",
@@ -371,6 +386,17 @@ def reject_certificate(cert: OcopCertification, reason: str | None, *, actor) ->
     record("certificate.reject", "certificate", cert.id, actor=actor, before=before,
            after=snapshot(cert, CERT_AUDIT_FIELDS), reason=reason)
     product = cert.product
+    if product is None:
+        with _vietnamese():
+            name = _cert_name(cert)
+            _mail_seller(cert.seller, _("%(cert)s chưa được xác minh", cert=name), [
+                _("%(cert)s của cơ sở chưa được xác minh nên chưa hiển thị huy hiệu.",
+                  cert=name),
+                *_reason_lines(reason), "",
+                _("Hãy sửa thông tin hoặc tải lại bản quét: %(link)s",
+                  link=_link("certifications.edit", cert_id=cert.id)),
+            ])
+        return cert
     with _vietnamese():
         _mail_seller(product.seller, _("Chứng nhận OCOP của “%(name)s” chưa được xác minh", name=product.name), [
             _("Chứng nhận OCOP của sản phẩm “%(name)s” chưa được xác minh nên chưa hiển thị huy hiệu.",
@@ -389,7 +415,8 @@ def due_reminders(today: date) -> list[tuple[OcopCertification, int]]:
     horizon = today + timedelta(days=max(REMINDER_DAYS))
     certs = db.session.scalars(
         sa.select(OcopCertification)
-        .where(OcopCertification.stars >= 3, OcopCertification.expires_on >= today,
+        .where(sa.or_(OcopCertification.kind != "ocop", OcopCertification.stars >= 3),
+               OcopCertification.expires_on >= today,
                OcopCertification.expires_on <= horizon)
         .order_by(OcopCertification.expires_on, OcopCertification.id)
     ).all()
@@ -413,12 +440,32 @@ def due_reminders(today: date) -> list[tuple[OcopCertification, int]]:
 def send_expiry_reminder(cert: OcopCertification, days: int, today: date) -> bool:
     """Mail the seller now and record the reminder (and any earlier one it supersedes).
     The caller commits right after; a failed delivery raises and records nothing."""
-    seller = cert.product.seller
+    seller = cert.seller
     if not seller.email:
         return False
     left = (cert.expires_on - today).days
     site = current_app.config["SITE_NAME"]
     product = cert.product
+    if product is None:  # a kind other than OCOP
+        with _vietnamese():
+            name = _cert_name(cert)
+            subject = _("[%(site)s] %(cert)s sắp hết hạn", site=site, cert=name)
+            body = "\n".join([
+                _("Kính gửi %(seller)s,", seller=seller.name), "",
+                _("%(cert)s của cơ sở hết hạn ngày %(date)s, còn %(days)d ngày.",
+                  cert=name, date=format_date(cert.expires_on), days=left),
+                _("Sau ngày này sản phẩm không còn hiển thị huy hiệu %(kind)s. Hãy gia hạn và cập nhật "
+                  "chứng nhận mới trên sàn.", kind=cert.kind_label),
+                _link("certifications.edit", cert_id=cert.id), "",
+                _("Trân trọng,"), site,
+            ]) + "\n"
+    else:
+        subject, body = _ocop_reminder(cert, seller, product, left, site)
+    return _record_and_send(cert, seller, days, subject, body)
+
+
+def _ocop_reminder(cert: OcopCertification, seller: Seller, product: Product, left: int,
+                   site: str) -> tuple[str, str]:
     with _vietnamese():
         subject = _("[%(site)s] Chứng nhận OCOP của “%(name)s” sắp hết hạn", site=site, name=product.name)
         body = "\n".join([
@@ -431,6 +478,10 @@ def send_expiry_reminder(cert: OcopCertification, days: int, today: date) -> boo
             _link("dashboard.product_certification", product_id=product.id), "",
             _("Trân trọng,"), site,
         ]) + "\n"
+    return subject, body
+
+
+def _record_and_send(cert: OcopCertification, seller: Seller, days: int, subject: str, body: str) -> bool:
     recorded = set(db.session.scalars(
         sa.select(CertificateReminder.days_before).where(CertificateReminder.certification_id == cert.id,
                                                          CertificateReminder.expires_on == cert.expires_on)))

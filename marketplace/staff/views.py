@@ -19,6 +19,7 @@ from ..accounts.models import User
 from ..audit.queries import audit_entries
 from ..catalog import queries as catalog_queries
 from ..catalog.models import ISSUING_LEVEL_LABELS, PRODUCT_STATUS_LABELS, OcopCertification, Product, ProductRevision
+from ..certifications.models import SCOPE_LABELS as CERT_SCOPE_LABELS
 from ..validation import ValidationError
 from ..catalog.forms import make_product_form
 from ..extensions import db
@@ -50,7 +51,7 @@ CERT_QUEUE_LABELS = {
 def _labels() -> dict:
     return {"status_labels": PRODUCT_STATUS_LABELS, "seller_status_labels": SELLER_STATUS_LABELS,
             "seller_queue_labels": SELLER_QUEUE_LABELS, "cert_queue_labels": CERT_QUEUE_LABELS,
-            "issuing_level_labels": ISSUING_LEVEL_LABELS}
+            "issuing_level_labels": ISSUING_LEVEL_LABELS, "scope_labels": CERT_SCOPE_LABELS}
 
 
 def _actor() -> User:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..web.forms import optional_int
 
@@ -27,9 +28,11 @@ class LotForm(FlaskForm):
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
     photo = FileField(_l("Ảnh lô hàng hoặc giấy chứng nhận (JPEG, PNG, WebP)"),
                       render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    certification_ids = SelectMultipleField(_l("Chứng nhận áp dụng"), coerce=int, validate_choice=False,
+                                            widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     version = HiddenField()
     submit = SubmitField(_l("Lưu lô hàng"))
 
     def lot_data(self) -> dict:
         return {key: self.data[key] for key in ("product_id", "code", "harvested_on", "quantity", "unit", "origin",
-                                                "best_before", "packing_facility", "notes")}
+                                                "best_before", "packing_facility", "notes", "certification_ids")}

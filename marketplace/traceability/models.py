@@ -13,6 +13,7 @@ from ..text import utcnow
 if TYPE_CHECKING:
     from ..accounts.models import User
     from ..catalog.models import Product
+    from ..certifications.models import Certification
 
 LOT_STATUSES = ("published", "hidden")
 
@@ -63,6 +64,10 @@ class Lot(db.Model):
         back_populates="lot", order_by="LotRevision.id", cascade="all, delete-orphan"
     )
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+    # The seller's certifications it links as applying to this lot (besides the
+    # product's own and the seller-wide ones: certifications.queries.for_lot).
+    certifications: Mapped[list[Certification]] = relationship(
+        secondary="lot_certifications", order_by="Certification.id")
 
     @property
     def is_public(self) -> bool:
@@ -70,6 +75,17 @@ class Lot(db.Model):
 
     def __repr__(self) -> str:
         return f"<Lot {self.code}>"
+
+
+class LotCertification(db.Model):
+    """A certification of the lot's seller that applies to the lot (the form's
+    "certificates that apply")."""
+
+    __tablename__ = "lot_certifications"
+
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"), primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certifications.id", ondelete="CASCADE"),
+                                                  primary_key=True, index=True)
 
 
 class LotRevision(db.Model):

@@ -47,6 +47,16 @@ def public_lot(code: str) -> Lot | None:
     return lot
 
 
+def lot_certifications(lot: Lot) -> list:
+    """Every certification applying to the lot (the product's, the seller-wide ones, the
+    ones the lot links), each with its state; the page depends on each."""
+    from ..certifications.queries import for_lot
+
+    certs = for_lot(lot.id, lot.product)
+    generation.depends(*(f"cert:{c.id}" for c in certs))
+    return certs
+
+
 def public_lot_by_gtin(gtin: str, code: str) -> Lot | None:
     """The public lot ``code`` of the public product carrying ``gtin``."""
     return db.session.scalars(public_lots().where(Product.gtin == gtin, Lot.code == code)).first()

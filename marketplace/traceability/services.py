@@ -24,7 +24,7 @@ from .models import Lot, LotRevision
 LOT_FIELDS = ("product_id", "code", "harvested_on", "quantity", "unit", "origin", "best_before",
               "packing_facility", "notes")
 # Changes kept in the visible history (the product and code never change after recording).
-HISTORY_FIELDS = LOT_FIELDS[2:] + ("photo",)
+HISTORY_FIELDS = LOT_FIELDS[2:] + ("photo", "certifications")
 CODE_MAX = 20  # GS1 AI 10 (batch/lot) holds 20 characters
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 UNIT_MAX, ORIGIN_MAX, FACILITY_MAX, NOTES_MAX = 30, 200, 200, 2000
@@ -189,6 +189,38 @@ def validate_lot_data(seller, data: dict, *, lot: Lot | None = None, codes_in_us
     return clean
 
 
+def resolve_certifications(seller, ids: Any) -> list:
+    """The seller's own certifications among ``ids`` (any other id: ValidationError on
+    ``certification_ids``). OCOP certificates apply through their product, not here."""
+    from ..certifications.models import OCOP, Certification
+
+    try:
+        wanted = sorted({int(i) for i in (ids or []) if str(i).strip()})
+    except (TypeError, ValueError):
+        wanted = [-1]
+    if not wanted:
+        return []
+    found = list(db.session.scalars(
+        sa.select(Certification).where(Certification.id.in_(wanted), Certification.seller_id == seller.id,
+                                       Certification.kind != OCOP).order_by(Certification.id)))
+    if len(found) != len(wanted):
+        raise ValidationError("certification_ids", _("Chỉ chọn được chứng nhận của chính cơ sở."))
+    return found
+
+
+def _certificate_labels(certs) -> list[str]:  # noqa: ANN001
+    return [f"{c.label} {c.number}".strip() for c in certs]
+
+
+def _link_certifications(lot: Lot, certs: list, changes: dict | None) -> None:
+    before = sorted(c.id for c in lot.certifications)
+    if before == [c.id for c in certs]:
+        return
+    if changes is not None:
+        changes["certifications"] = [_certificate_labels(lot.certifications), _certificate_labels(certs)]
+    lot.certifications = certs
+
+
 def _history_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -200,9 +232,12 @@ def create_lot(seller, data: dict, *, actor=None, codes_in_use: set[str] | None 
 
     with db.session.no_autoflush:
         clean = validate_lot_data(seller, data, codes_in_use=codes_in_use, products=products)
+        certs = resolve_certifications(seller, data.get("certification_ids")) if "certification_ids" in data else []
     lot = Lot(seller_id=seller.id, status="published", created_by_id=getattr(actor, "id", None), is_demo=is_demo,
               **clean)
     db.session.add(lot)
+    if certs:
+        lot.certifications = certs
     db.session.flush()
     if codes_in_use is not None:
         codes_in_use.add(lot.code)
@@ -226,12 +261,16 @@ def update_lot(lot: Lot, data: dict, *, actor=None) -> Lot:
 
     with db.session.no_autoflush:
         clean = validate_lot_data(lot.product.seller, data, lot=lot)
+        certs = (resolve_certifications(lot.product.seller, data.get("certification_ids"))
+                 if "certification_ids" in data else None)
     changes = {key: [_history_value(getattr(lot, key)), _history_value(value)]
                for key, value in clean.items() if key in HISTORY_FIELDS and getattr(lot, key) != value}
-    if not changes:
-        return lot
     for key in changes:
         setattr(lot, key, clean[key])
+    if certs is not None:
+        _link_certifications(lot, certs, changes)
+    if not changes:
+        return lot
     _append_history(lot, changes, actor)
     db.session.flush()
     record("lot.update", "lot", lot.id, actor=actor, before={k: v[0] for k, v in changes.items()},

@@ -70,6 +70,7 @@ FIELD_LABELS = {
     "packing_facility": _l("Cơ sở đóng gói"),
     "notes": _l("Ghi chú"),
     "photo": _l("Ảnh"),
+    "certifications": _l("Chứng nhận áp dụng"),
 }
 
 
@@ -89,6 +90,8 @@ def lot_history_value(field: str, value) -> str:  # noqa: ANN001
         return format_date(date.fromisoformat(value))
     if field == "quantity":
         return thousands(value)
+    if isinstance(value, list):
+        return ", ".join(value) or "–"
     return str(value)
 
 
@@ -105,14 +108,12 @@ def scan(code: str):
         return _not_resolved(_("Không tìm thấy lô hàng %(code)s trên sàn (mã sai, hoặc lô đã bị ẩn).", code=code), 404)
     product = lot.product
     page_viewed.send(current_app._get_current_object(), kind="lot", object_id=lot.id, seller_id=product.seller_id)
-    cert = product.certification
     return render_template(
         "traceability/scan.html",
         lot=lot,
         product=product,
         seller=product.seller,
-        ocop=cert,
-        ocop_valid=cert is not None and cert.is_valid(),
+        certs=queries.lot_certifications(lot),
         others=queries.product_lots(product.id, exclude_id=lot.id),
         digital_link=link_path(product.gtin, lot.code) if product.gtin else None,
     )
@@ -163,6 +164,21 @@ def _product_choices(seller) -> list[tuple[int | str, str]]:
     return [("", _("— Chọn sản phẩm —"))] + [(pid, name) for pid, name in rows]
 
 
+def _certificate_choices(seller) -> list[tuple[int, str]]:
+    """The seller's own certifications a lot may link (not rejected, not expired; OCOP
+    certificates apply through their product), with their verification state."""
+    from ..certifications.models import OCOP
+    from ..certifications.queries import seller_certifications
+
+    choices = []
+    for cert in db.session.scalars(seller_certifications(seller.id, usable_only=True)):
+        if cert.kind == OCOP:
+            continue
+        state = _("đã xác minh") if cert.verified_at is not None else _("chờ xác minh")
+        choices.append((cert.id, f"{cert.label} · {cert.number} ({state})"))
+    return choices
+
+
 @bp.get("/dashboard/lo-hang")
 @login_required
 def lots():
@@ -211,6 +227,7 @@ def lot_new():
     seller = require_seller()
     form = LotForm()
     form.product_id.choices = _product_choices(seller)
+    form.certification_ids.choices = _certificate_choices(seller)
     if request.method == "GET":
         from ..text import today_vn
 
@@ -232,8 +249,10 @@ def lot_edit(lot_id: int):
     seller = require_seller()
     form = LotForm(obj=lot) if request.method == "GET" else LotForm()
     form.product_id.choices = [(lot.product_id, lot.product.name)]
+    form.certification_ids.choices = _certificate_choices(seller)
     if request.method == "GET":
         form.version.data = str(lot.version)
+        form.certification_ids.data = [c.id for c in lot.certifications]
         form.harvested_on.data = lot.harvested_on.isoformat()
         form.best_before.data = lot.best_before.isoformat() if lot.best_before else ""
         form.quantity.data = str(lot.quantity)

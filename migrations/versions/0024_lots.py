@@ -1,7 +1,7 @@
 """production lots: lots, lot_revisions, products.gtin; page-cache triggers for lots
 
 Revision ID: 0024_lots
-Revises: 0022_related_index
+Revises: 0023b_certification_place
 Create Date: 2026-12-07 04:50:00
 
 """
@@ -13,7 +13,7 @@ from marketplace.catalog.generation import create_triggers, drop_ddl, present_ru
 
 # revision identifiers, used by Alembic.
 revision = '0024_lots'
-down_revision = '0022_related_index'
+down_revision = '0023b_certification_place'
 branch_labels = None
 depends_on = None
 
@@ -76,11 +76,24 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_lot_revisions')),
     )
     op.create_index(op.f('ix_lot_revisions_lot_id'), 'lot_revisions', ['lot_id'])
+    op.create_table(
+        'lot_certifications',
+        sa.Column('lot_id', sa.Integer(), nullable=False),
+        sa.Column('certification_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_lot_certifications_lot_id_lots'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['certification_id'], ['certifications.id'],
+                                name=op.f('fk_lot_certifications_certification_id_certifications'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('lot_id', 'certification_id', name=op.f('pk_lot_certifications')),
+    )
+    op.create_index(op.f('ix_lot_certifications_certification_id'), 'lot_certifications', ['certification_id'])
     # The products trigger watches gtin now, and lots get theirs.
     create_triggers(op.get_bind())
 
 
 def downgrade():
+    op.drop_table('lot_certifications')
     op.drop_table('lot_revisions')
     op.drop_table('lots')
     bind = op.get_bind()

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
+from marketplace.certifications.models import KINDS
 from marketplace.search.base import MAX_RESULT_WINDOW, PRICE_BANDS, SearchQuery
 from marketplace.search.meili import (
     FACET_ATTRIBUTES,
@@ -195,11 +196,14 @@ def test_facet_requests_remove_only_their_own_filter():
     assert main["filter"] == ["is_public = true", 'category_slugs = "che"', 'area_slugs = "dong-hy"']
     assert (main["page"], main["hitsPerPage"], main["sort"]) == (2, 12, ["price_vnd:asc", "id:asc"])
     assert main["locales"] == ["vie"] and "ocop_stars" not in main["facets"]
-    assert groups == ["category", "area", "ocop_stars"]
+    assert groups == ["category", "area", "ocop_stars", *(f"cert:{kind}" for kind in KINDS)]
     by_group = dict(zip(groups, queries[1:]))
     assert by_group["category"]["filter"] == ["is_public = true", 'area_slugs = "dong-hy"']
     assert by_group["area"]["filter"] == ["is_public = true", 'category_slugs = "che"']
     assert by_group["ocop_stars"]["filter"][-1] == "ocop_until >= 20261129"
+    # Certification counts: one per kind, valid today, with every other filter.
+    assert by_group["cert:organic"]["filter"] == [*main["filter"], "cert_until.organic >= 20261129"]
+    assert by_group["cert:organic"]["facets"] == ["rural_industry"]
     assert all(q["hitsPerPage"] == 0 and q["q"] == "chè" for q in queries[1:])
 
 
@@ -228,4 +232,5 @@ def test_facets_shaped_like_the_database_backend():
         "ocop_stars": {"3": 0, "4": 3, "5": 1},
         "rural_industry": {"true": 2, "false": 0},
         "price_band": {key: (6 if key == "100k-300k" else 0) for key, _, _ in PRICE_BANDS},
+        "cert": {kind: 0 for kind in KINDS},
     }

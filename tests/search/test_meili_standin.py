@@ -189,6 +189,9 @@ def test_search_sends_one_multi_search_and_reads_the_answer(live, standin):
             },
             {"indexUid": "products", "hits": [], "totalHits": 40, "facetDistribution": {"category_slugs": {"che": 31, "mien": 9}}},
             {"indexUid": "products", "hits": [], "totalHits": 20, "facetDistribution": {"ocop_stars": {"4": 12, "5": 1}}},
+            # One count per certification kind (valid today), in KINDS order.
+            *({"indexUid": "products", "hits": [], "totalHits": n,
+               "facetDistribution": {"rural_industry": {"true": 0, "false": n}}} for n in range(8)),
         ]
     }
     result = get_search().search(
@@ -197,19 +200,24 @@ def test_search_sends_one_multi_search_and_reads_the_answer(live, standin):
 
     [call] = standin.calls("POST", r"/multi-search")
     queries = call.body["queries"]
-    assert len(queries) == 3
+    assert len(queries) == 3 + 8
     assert queries[0]["filter"] == ["is_public = true", 'category_slugs = "che"']
     assert queries[0]["sort"] == ["price_vnd:asc", "id:asc"]
     assert (queries[0]["page"], queries[0]["hitsPerPage"]) == (1, 2)
     assert queries[0]["highlightPreTag"] == "\u0002" and queries[0]["attributesToHighlight"] == ["name"]
     assert queries[1]["facets"] == ["category_slugs"] and queries[1]["filter"] == ["is_public = true"]
     assert queries[2]["facets"] == ["ocop_stars"]
+    assert queries[4]["filter"][:2] == ["is_public = true", 'category_slugs = "che"']
+    assert queries[4]["filter"][-1].startswith("cert_until.vietgap >= ") and queries[4]["hitsPerPage"] == 0
 
     assert result.degraded is False and result.backend == "meilisearch"
     assert (result.ids, result.total, result.pages) == ([7, 3], 31, 16)
     assert result.facets["category"] == {"che": 31, "mien": 9}  # from the disjunctive query
     assert result.facets["ocop_stars"] == {"3": 0, "4": 12, "5": 1}
     assert result.facets["rural_industry"] == {"true": 1, "false": 30}
+    assert result.facets["cert"] == {"ocop": 0, "vietgap": 1, "globalgap": 2, "organic": 3,
+                                     "geographical_indication": 4, "collective_mark": 5, "growing_area_code": 6,
+                                     "haccp_iso22000": 7}
     assert result.highlights[7] == Markup("<mark>Chè</mark> &lt;b&gt;")
 
 

@@ -107,6 +107,14 @@ ROUTES = {
     "dashboard.product_certification_delete POST": "L 404 302 404 404 404",
     # Staff verify certificates: they read the scan too.
     "dashboard.product_certification_scan GET": "L 404 200 404 200 200",
+    # The seller's other certifications: the list and the new form for any seller (its own).
+    "certifications.index GET": "L 404 200 200 404 404",
+    "certifications.new GET": "L 404 200 200 404 404",
+    "certifications.new POST": "L 404 400 400 404 404",
+    "certifications.edit GET": "L 404 200 404 404 404",
+    "certifications.edit POST": "L 404 400 404 404 404",
+    "certifications.delete POST": "L 404 302 404 404 404",
+    "certifications.scan GET": "L 404 200 404 200 200",
     "media.photos GET": "L 404 200 404 404 404",
     "media.photos POST": "L 404 400 404 404 404",
     "media.cover POST": "L 404 302 404 404 404",
@@ -243,7 +251,14 @@ def matrix_world(app, rule) -> dict:
             area_slug=db.session.get(Area, world["area_id"]).slug,
             staff=make_user(role="staff").id, admin=make_user(role="admin").id,
         )
-        if "cert_id" in rule.arguments:
+        if "cert_id" in rule.arguments and rule.endpoint.startswith("certifications."):
+            from tests.factories import make_seller_certification
+
+            owned = make_seller_certification(db.session.get(Seller, world["owner_seller"]), "vietgap")
+            owned.scan_key = db.session.scalar(
+                sa.select(OcopCertification.scan_key).where(OcopCertification.product_id == world["product"]))
+            world["cert"] = owned.id
+        elif "cert_id" in rule.arguments:
             world["cert"] = db.session.scalar(
                 sa.select(OcopCertification.id).where(OcopCertification.product_id == world["product"]))
         if "code" in rule.arguments:

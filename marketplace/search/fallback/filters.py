@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ...catalog import queries as cq
 from ...catalog.models import Area, OcopCertification, Product
+from ...certifications import queries as cert_queries
 from ...extensions import db
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
@@ -100,6 +101,8 @@ def filter_conditions(
         conds["max_price"] = Product.price_vnd <= query.max_price
     if query.price_bands:
         conds["price_band"] = _price_band_condition(query.price_bands)
+    if query.cert_kinds:
+        conds["cert"] = Product.id.in_(cert_queries.product_ids_with_kinds(query.cert_kinds))
     return conds
 
 
@@ -134,4 +137,7 @@ def predicates(query: SearchQuery, trees: Subtrees) -> dict[str, Callable[[Row],
     if query.price_bands:
         bands = frozenset(query.price_bands)
         preds["price_band"] = lambda r: price_band_of(r.price) in bands
+    if query.cert_kinds:
+        kinds = frozenset(query.cert_kinds)
+        preds["cert"] = lambda r: not kinds.isdisjoint(r.certs)
     return preds

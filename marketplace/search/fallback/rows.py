@@ -20,6 +20,8 @@ from ...extensions import db
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
 from ..facets import rolled_up
+from ...certifications import queries as cert_queries
+from ...certifications.models import KINDS as CERT_KINDS
 from .filters import FACET_FILTERS, Subtrees, predicates, price_band_of
 from .terms import Term, relevance_columns
 
@@ -41,6 +43,7 @@ class Row(NamedTuple):
     starts: int
     name_words: int
     contains: int
+    certs: frozenset = frozenset()  # kinds of its valid certifications (added after the load)
 
 
 def top(sort: str, rows: list[Row], n: int) -> list[Row]:
@@ -110,8 +113,13 @@ def candidate_rows(query: SearchQuery, conds: dict, terms: list[Term]) -> list[R
     )
     # Core execution: plain tuples, no ORM row processing; one fetchall (iterating
     # the result fetches row by row, a driver call each).
-    rows = list(map(Row._make, db.session.connection().execute(stmt).all()))
-    return None if len(rows) > MAX_ROWS_IN_MEMORY else rows
+    rows = list(map(Row._make, (tuple(r) + (frozenset(),) for r in db.session.connection().execute(stmt).all())))
+    if len(rows) > MAX_ROWS_IN_MEMORY:
+        return None
+    # The kinds of every product's valid certifications: one statement (a few thousand
+    # pairs), attached to the rows that have some.
+    kinds = cert_queries.valid_kinds_all()
+    return [r._replace(certs=kinds[r.id]) if r.id in kinds else r for r in rows]
 
 
 def search_rows(query: SearchQuery, rows: list[Row], trees: Subtrees) -> tuple[int, list[int], dict]:
@@ -153,4 +161,9 @@ def facets_from_rows(matched: list[Row], near: dict[str, list[Row]]) -> dict[str
         band = price_band_of(r.price)
         if band is not None:
             bands[band] += 1
-    return {"category": category, "area": area, "ocop_stars": stars, "rural_industry": rural, "price_band": bands}
+    certs = {kind: 0 for kind in CERT_KINDS}
+    for r in pool("cert"):
+        for kind in r.certs:
+            certs[kind] += 1
+    return {"category": category, "area": area, "ocop_stars": stars, "rural_industry": rural, "price_band": bands,
+            "cert": certs}

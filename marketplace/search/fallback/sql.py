@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from ...certifications import queries as cert_queries
+from ...certifications.models import KINDS as CERT_KINDS
+
 from ...catalog import queries as cq
 from ...catalog.models import Area, Category, OcopCertification, Product, RuralIndustryRecognition
 from ...extensions import db
@@ -90,7 +93,14 @@ def facet_counts(conds: dict[str, sa.ColumnElement[bool]]) -> dict[str, dict[str
     bands = {key: 0 for key, _, _ in PRICE_BANDS}
     bands.update(grouped("price_band", band_col))
     bands.pop("other", None)
+    cert_sub = base(others("cert")).subquery()
+    pairs = cert_queries.valid_pairs().subquery()
+    certs = {kind: 0 for kind in CERT_KINDS}
+    certs.update({kind: n for kind, n in db.session.execute(
+        sa.select(pairs.c.kind, sa.func.count()).join(cert_sub, cert_sub.c.id == pairs.c.product_id)
+        .group_by(pairs.c.kind)).all()})
     return {
+        "cert": certs,
         "category": category,
         "area": area,
         "ocop_stars": stars,

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ...certifications.models import KINDS as CERT_KINDS
 from ...extensions import db
 from ...text import utcnow
 from .. import index_state, outbox
@@ -38,6 +39,7 @@ from .filters import (
     query_text,
     today_number,
     valid_certificate_filter,
+    valid_kind_filter,
 )
 from .settings import PRIMARY_KEY, settings_differ, settings_payload
 from .tasks import SETTINGS_LOST_CODES, EngineError, IndexUnusable, TaskTimeout, engine_errors, task_uid
@@ -168,7 +170,7 @@ class MeiliSearch(Delivery, SearchBackend):
             params["sort"] = list(sort)
         if query.with_facets:
             # Star counts need "certificate still valid today": a query of their own.
-            params["facets"] = [a for g, a in FACET_ATTRIBUTES.items() if g != "ocop_stars"]
+            params["facets"] = [a for g, a in FACET_ATTRIBUTES.items() if g not in ("ocop_stars", "cert")]
         else:
             params["facets"] = [TOTAL_FACET]  # the exact total (see exact_total)
         if params["q"].strip():  # like the embedded engine: names highlighted whenever there is text
@@ -195,6 +197,17 @@ class MeiliSearch(Delivery, SearchBackend):
         if query.with_facets:
             selected = filter_groups(query, today=today)
             for group, attribute in FACET_ATTRIBUTES.items():
+                if group == "cert":
+                    # Each kind valid today: a count of its own (several kinds per
+                    # document, each with its own expiry).
+                    for kind in CERT_KINDS:
+                        filt = build_filter(query, without="cert", today=today)
+                        filt.append(valid_kind_filter(kind, today))
+                        queries.append({"indexUid": self.index_uid, "q": main["q"], "filter": filt, "page": 1,
+                                        "hitsPerPage": 0, "facets": [TOTAL_FACET], "matchingStrategy": "all",
+                                        "locales": ["vie"]})
+                        groups.append(f"cert:{kind}")
+                    continue
                 if group not in selected and group != "ocop_stars":
                     continue
                 filt = build_filter(query, without=group, today=today)
@@ -291,10 +304,15 @@ class MeiliSearch(Delivery, SearchBackend):
         facets: dict[str, dict[str, int]] = {}
         if query.with_facets:
             distribution = dict(main.get("facetDistribution") or {})
+            certs = {kind: 0 for kind in CERT_KINDS}
             for group, extra in zip(groups, results[1:]):
+                if group.startswith("cert:"):
+                    certs[group[5:]] = exact_total(extra)
+                    continue
                 attribute = FACET_ATTRIBUTES[group]
                 distribution[attribute] = (extra.get("facetDistribution") or {}).get(attribute, {})
             facets = facet_counts(distribution)
+            facets["cert"] = certs
         highlights: dict[int, str] = {}
         if "attributesToHighlight" in queries[0]:
             for hit in main.get("hits", []):

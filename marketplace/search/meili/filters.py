@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ...certifications.models import KINDS as CERT_KINDS
 from ...text import today_vn
 from ..analysis import query_words
 from ..base import PRICE_BANDS, SearchQuery
@@ -27,6 +28,7 @@ FACET_ATTRIBUTES: dict[str, str] = {
     "ocop_stars": "ocop_stars",
     "rural_industry": "rural_industry",
     "price_band": "price_band",
+    "cert": "cert_kinds",
 }
 
 SORTS: dict[str, list[str]] = {
@@ -48,6 +50,8 @@ FILTERABLE_ATTRIBUTES = [
     "rural_industry",
     "price_vnd",
     "price_band",
+    "cert_kinds",
+    "cert_until",  # {kind: YYYYMMDD}: filtered as cert_until.<kind> >= today
 ]
 
 
@@ -68,6 +72,15 @@ def today_number() -> int:
 
 def valid_certificate_filter(today: int | None = None) -> str:
     return f"ocop_until >= {int(today if today is not None else today_number())}"
+
+
+def valid_kind_filter(kind: str, today: int | None = None) -> str:
+    """A certification of ``kind`` valid today (``kind`` one of KINDS: never user text)."""
+    from ...certifications.models import KINDS
+
+    if kind not in KINDS:
+        return "id < 0"
+    return f"cert_until.{kind} >= {int(today if today is not None else today_number())}"
 
 
 FilterPart = str | list[str]  # a string is AND-ed; a list's strings are OR-ed
@@ -103,6 +116,8 @@ def filter_groups(query: SearchQuery, *, today: int | None = None) -> dict[str, 
         bands = [_eq("price_band", key) for key in query.price_bands if key in known]
         # Only unknown band keys: nothing matches, as in the database backend.
         groups["price_band"] = [_any_of(bands) if bands else "id < 0"]
+    if query.cert_kinds:
+        groups["cert"] = [_any_of([valid_kind_filter(k, today) for k in query.cert_kinds])]
     return groups
 
 
@@ -178,4 +193,6 @@ def facet_counts(distribution: dict[str, dict[str, int]]) -> dict[str, dict[str,
         "ocop_stars": stars,
         "rural_industry": {"true": rural.get("true", 0), "false": rural.get("false", 0)},
         "price_band": bands,
+        # Counted by one query per kind (valid today), filled in by the engine.
+        "cert": {kind: 0 for kind in CERT_KINDS},
     }

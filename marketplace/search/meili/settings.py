@@ -32,6 +32,7 @@ SEARCHABLE_ATTRIBUTES = [
     "seller.name",
     "area.name",
     "area_aliases",
+    "cert_words",  # the words of its valid certifications ("VietGAP", "hữu cơ", "chỉ dẫn địa lý Tân Cương")
     "description",
 ]
 SORTABLE_ATTRIBUTES = ["id", "price_vnd", "published_at", "view_count", "name_folded"]

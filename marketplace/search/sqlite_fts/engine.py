@@ -179,6 +179,8 @@ class SqliteFtsSearch(SearchBackend):
             total, facets = filters.facet_counts(
                 rows, preds, lambda: self._category_rows(session), lambda: self._area_rows(session)
             )
+            others = [c for k, c in conds.items() if k not in filters.SQL_COUNTED]
+            facets["cert"] = filters.cert_counts(session, " AND ".join([source, *others]), params)
         else:  # only the exact total: one count, no grouping
             where = " AND ".join([source, *conds.values()])
             total = session.execute(sa.text(f"SELECT count(*) FROM {where}"), params).scalar() or 0

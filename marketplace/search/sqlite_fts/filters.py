@@ -18,7 +18,46 @@ TreeRows = Callable[[], list]  # (id, parent_id, slug) rows of the category or a
 
 # Parameters of the filters that are not facets (they narrow the grouped rows in SQL,
 # so they are part of the grouped rows' cache key).
-NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
+NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price", "cert_day")
+
+# Facets counted by a query of their own instead of the packed key: certification
+# kinds (several per product, each valid until its own day) are read from the
+# application's tables, which live in the same SQLite database as the index. The
+# filter narrows the grouped rows in SQL (its kinds are in the condition's text, so
+# in the cache key; ``cert_day`` too); a verification reindexes the seller's
+# products, so the index generation moves with it.
+SQL_COUNTED = ("cert",)
+_VALID = ("c.verified_at IS NOT NULL AND c.issued_on <= :cert_day AND (c.expires_on IS NULL OR"
+          " c.expires_on >= :cert_day) AND (c.kind <> 'ocop' OR c.stars IN (3, 4, 5))")
+# (id, kind) of every product's valid certifications, once each.
+CERT_PAIRS = (
+    f"SELECT c.product_id AS id, c.kind AS kind FROM certifications c WHERE c.product_id IS NOT NULL AND {_VALID}"
+    f" UNION SELECT p.id, c.kind FROM products p JOIN certifications c ON c.seller_id = p.seller_id"
+    f" AND c.scope = 'seller' WHERE {_VALID}"
+    f" UNION SELECT cp.product_id, c.kind FROM certification_products cp JOIN certifications c"
+    f" ON c.id = cp.certification_id WHERE c.scope = 'products' AND {_VALID}"
+)
+
+
+def cert_condition(kinds: Sequence[str]) -> str:
+    """``f`` holds a valid certification of one of ``kinds`` (known kinds only: they
+    are written into the SQL as literals)."""
+    from ...certifications.models import KINDS
+
+    wanted = ", ".join(f"'{k}'" for k in KINDS if k in set(kinds)) or "NULL"
+    return f"f.id IN (SELECT id FROM ({CERT_PAIRS}) AS certs WHERE kind IN ({wanted}))"
+
+
+def cert_counts(session, where: str, params: dict) -> dict[str, int]:
+    """Matches per certification kind over ``FROM {where}`` (the search with every
+    other filter applied: disjunctive)."""
+    from ...certifications.models import KINDS
+
+    sql = (f"SELECT certs.kind, count(*) FROM (SELECT f.id AS id FROM {where}) AS m"
+           f" JOIN ({CERT_PAIRS}) AS certs ON certs.id = m.id GROUP BY certs.kind")
+    counts = {kind: 0 for kind in KINDS}
+    counts.update({kind: int(n) for kind, n in session.execute(sa.text(sql), params).all()})
+    return counts
 
 # The packed facet key with the stars digit zeroed unless the certificate is valid
 # today (an expired certificate shows no badge and counts in no star facet).
@@ -31,7 +70,7 @@ def conditions(session, query: SearchQuery, today: int, category_rows: TreeRows,
     parameters, and Python predicates of the facet filters for unpacked facet keys
     ``(category_id, area_id, stars, rural, band)``."""
     conds: dict[str, str] = {}
-    params: dict = {"today": today}
+    params: dict = {"today": today, "cert_day": f"{today // 10000:04d}-{today // 100 % 100:02d}-{today % 100:02d}"}
     preds: dict = {}
 
     def in_list(name: str, column: str, values: Sequence) -> str:
@@ -63,6 +102,8 @@ def conditions(session, query: SearchQuery, today: int, category_rows: TreeRows,
         bands = [i for i, key in enumerate(BAND_KEYS) if key in set(query.price_bands)]
         conds["price_band"] = in_list("band", "f.band", bands)
         preds["price_band"] = lambda row, s=frozenset(bands): row[4] in s
+    if query.cert_kinds:
+        conds["cert"] = cert_condition(query.cert_kinds)
     if query.seller:
         seller_id = session.execute(sa.select(Seller.id).where(Seller.slug == query.seller)).scalar()
         params["seller"] = seller_id if seller_id is not None else -1

@@ -75,7 +75,9 @@ def document_rows(doc: dict) -> tuple[dict, dict]:
         "category": fast_fold(" ".join(doc["category_names"])),
         "seller": fast_fold(doc["seller"]["name"]),
         "area": fast_fold(" ".join(area_parts)),
-        "description": fast_fold(doc["description"]),
+        # The words of its valid certifications ("VietGAP", "chỉ dẫn địa lý Tân Cương")
+        # are matched like the description.
+        "description": fast_fold(" ".join(filter(None, (doc["description"], doc.get("cert_words"))))),
         "marks": marks_text(doc["name"]),
     }
     until = doc.get("ocop_expires_on")

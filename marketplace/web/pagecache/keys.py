@@ -18,7 +18,7 @@ from flask import request
 from werkzeug.datastructures import ImmutableMultiDict
 
 _LISTING_SINGLE = ("q", "rural", "min_price", "max_price", "sort", "page", "lang")
-_LISTING_MULTI = ("category", "area", "stars", "price")
+_LISTING_MULTI = ("category", "area", "stars", "price", "cert")
 # endpoint: (single-valued, multi-valued, kept out of the key)
 PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "catalog.home": (("lang",), (), ()),
