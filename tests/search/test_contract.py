@@ -230,6 +230,8 @@ def _select(kw: dict, facet: str, value: str) -> dict:
         kw["ocop_stars"] = (int(value),)
     elif facet == "rural_industry":
         kw["rural_industry"] = value == "true"
+    elif facet == "cert":
+        kw["cert_kinds"] = (value,)
     else:
         kw["price_bands"] = (value,)
     return kw
@@ -238,7 +240,7 @@ def _select(kw: dict, facet: str, value: str) -> dict:
 @pytest.mark.parametrize("kw", FACET_PARITY_QUERIES, ids=lambda kw: ",".join(kw) or "all")
 def test_every_facet_count_is_the_total_of_selecting_it(cat, kw):
     facets = search(**kw).facets
-    assert set(facets) == {"category", "area", "ocop_stars", "rural_industry", "price_band"}
+    assert set(facets) == {"category", "area", "ocop_stars", "rural_industry", "price_band", "cert"}
     for facet, counts in facets.items():
         for value, count in counts.items():
             total = search(**_select(kw, facet, value), with_facets=False).total
