@@ -3,7 +3,7 @@ lot with a reason (shown to the seller), as products are taken down."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 from ..catalog.models import Product
 from ..extensions import db
 from ..staff.access import staff_blueprint
-from ..staff.views import _decide
+from ..staff.forms import ReasonForm
+from ..validation import ValidationError
 from . import queries, services
 from .models import Lot
 
@@ -30,6 +31,26 @@ def index():
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
     return render_template("traceability/staff_lots.html", page=page, q=q,
                            scans=queries.lot_scan_counts([lot.id for lot in page.items]))
+
+
+def _decide(action, success: str, back: str):
+    """One staff decision from a ReasonForm POST: commit on success, or roll back and
+    show the service's message (as the product decisions do)."""
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        if not form.is_submitted() or "csrf_token" in form.errors:
+            abort(400)
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    try:
+        action(form.reason.data)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(back)
 
 
 def _lot_or_404(lot_id: int) -> Lot:
