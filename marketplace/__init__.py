@@ -20,6 +20,7 @@ FEATURES = (
     "media",
     "imports",
     "labels",
+    "traceability",
     "staff",
     "collections",
     "analytics",

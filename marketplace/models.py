@@ -36,3 +36,4 @@ from .catalog.generation import CacheScope, CatalogGeneration  # noqa: F401,E402
 from .jobs.models import JobLease, JobRun  # noqa: F401,E402
 from .sourcing.models import BuyerProfile, SourcingMatch, SourcingOffer, SourcingRequest  # noqa: F401,E402
 from .alerts.models import AlertDigest, AlertSubscriber, AlertSubscription  # noqa: F401,E402
+from .traceability.models import Lot, LotCertification, LotRevision  # noqa: F401,E402

@@ -5,6 +5,7 @@ from marketplace.demo.factories import (  # noqa: F401
     make_category,
     make_certification,
     make_collection,
+    make_lot,
     make_product,
     make_rural_industry,
     make_seller,

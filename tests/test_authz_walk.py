@@ -19,6 +19,8 @@ Nobody but the owner changes anything of the owner's.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import io
 import re
 import secrets
@@ -37,11 +39,11 @@ from marketplace.sourcing.models import SourcingOffer
 # Open to any logged-in user: a buyer is on-boarded as a seller at the first two; the
 # spreadsheet template is a blank file with example headers (no seller data). Adding
 # an endpoint here is a deliberate, reviewed decision.
-ANY_USER_ENDPOINTS = {"dashboard.home", "dashboard.profile", "imports.template_csv"}
+ANY_USER_ENDPOINTS = {"dashboard.home", "dashboard.profile", "imports.template_csv", "imports.lot_template_csv"}
 OWNER_NAME = "Chè bí mật của chủ sở hữu"
 OWNER_CODE = "OWNER-ONLY-77"
 ID_ARGS = {"product_id": "product", "id": "product", "photo_id": "photo", "inquiry_id": "inquiry",
-           "request_id": "sourcing_request", "cert_id": "cert"}
+           "request_id": "sourcing_request", "cert_id": "cert", "lot_id": "lot"}
 
 
 
@@ -126,6 +128,10 @@ def build_world(app, kinds: set[str]) -> dict:
         if "sourcing_request" in kinds:
             world["sourcing_request"], world["sourcing_offer"] = _make_sourcing_request(owner_seller, category,
                                                                                              world["buyer"])
+        if "lot" in kinds:
+            from tests.factories import make_lot
+
+            world["lot"] = make_lot(product, code=f"LOT-{secrets.token_hex(4).upper()}").id
         if "cert" in kinds:  # a certification of another kind than OCOP (the seller's certificate pages)
             from factories import make_seller_certification
 
@@ -147,8 +153,12 @@ def snapshot(app, world) -> tuple:
                                    .where(OcopCertification.seller_id == seller.id)).all()
         photos = db.session.execute(sa.select(ProductPhoto.id, ProductPhoto.product_id, ProductPhoto.position)
                                     .order_by(ProductPhoto.id)).all()
+        from marketplace.traceability.models import Lot
+
+        lots = db.session.execute(sa.select(Lot.id, Lot.quantity, Lot.origin, Lot.status, Lot.version)
+                                  .where(Lot.seller_id == seller.id).order_by(Lot.id)).all()
         state = [
-            (seller.name, seller.phone, seller.status, seller.logo_key),
+            (seller.name, seller.phone, seller.status, seller.logo_key), lots,
             [(p.id, p.name, p.status, p.price_vnd, p.code, p.updated_at) for p in products],
             sorted(certs, key=repr), photos,
         ]
@@ -231,6 +241,26 @@ def _owner_product(world) -> Product:
     return db.session.get(Product, world["product"])
 
 
+def _lot_model():
+    from marketplace.traceability.models import Lot
+
+    return Lot
+
+
+def _lot_payload(world, **kw):
+    from marketplace.text import today_vn
+
+    data = {"product_id": str(world["product"]), "harvested_on": (today_vn() - timedelta(days=10)).isoformat(),
+            "quantity": "120", "unit": "kg", "origin": "Xóm Hồng Thái, Tân Cương"}
+    data.update(kw)
+    return data
+
+
+def _owner_lots(world) -> int:
+    lot = _lot_model()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(lot).where(lot.seller_id == world["owner_seller"]))
+
+
 # endpoint → (payload builder, check(world) run in an app context after the owner's POST)
 OWNER_POSTS = {
     "certifications.new": (lambda w: _other_cert_payload("GGN-NEW"),
@@ -263,6 +293,14 @@ OWNER_POSTS = {
     "dashboard.profile": (
         lambda w: _profile_payload(w),
         lambda w: db.session.get(Seller, w["owner_seller"]).phone == "0987654321",
+    ),
+    "traceability.lot_new": (
+        lambda w: _lot_payload(w),
+        lambda w: _owner_lots(w) == 1,
+    ),
+    "traceability.lot_edit": (
+        lambda w: _lot_payload(w, quantity="77"),
+        lambda w: db.session.get(_lot_model(), w["lot"]).quantity == 77,
     ),
     "media.delete": (
         lambda w: {}, lambda w: db.session.get(ProductPhoto, w["photo"]) is None),

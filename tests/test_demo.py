@@ -549,3 +549,33 @@ def test_demo_follows_real_seasons_and_states_supply(demo):
     client = demo.test_client()
     for month in (1, 4, 8, 12):
         assert "class=\"season-category\"" in client.get(f"/mua-vu?thang={month}").get_data(as_text=True)
+
+
+def test_at_least_500_lots_over_18_months_following_the_harvest_seasons(demo):
+    from biip.gtin import Gtin
+
+    from marketplace.traceability.demo import SEASONS, _kind
+    from marketplace.traceability.models import Lot
+    from marketplace.traceability.services import CODE_RE
+
+    lots = db.session.scalars(sa.select(Lot)).all()
+    assert len(lots) >= 500
+    today = today_vn()
+    assert all(today - timedelta(days=550) <= lot.harvested_on < today for lot in lots)
+    assert {lot.harvested_on.month for lot in lots} >= {3, 5, 7, 9, 11}  # spread over the year
+    plans = {p.slug: p for p in build_plan().products}
+    kinds = Counter()
+    for lot in lots:
+        product = db.session.get(Product, lot.product_id)
+        assert product.is_public and CODE_RE.match(lot.code) and lot.quantity > 0
+        kind = _kind(plans[product.slug].family, product.name)
+        kinds[kind] += 1
+        months = SEASONS[kind].months + (SEASONS["tea-winter"].months if kind == "tea" else ())
+        assert lot.harvested_on.month in months, (product.name, lot.harvested_on)
+    assert set(kinds) == {"tea", "na", "mien", "honey", "rice"} and kinds["tea"] > kinds["na"]
+    gtins = db.session.scalars(sa.select(Product.gtin).where(Product.gtin.is_not(None))).all()
+    assert gtins and all(Gtin.parse(g).prefix.value == "893" for g in gtins)
+    client = demo.test_client()
+    lot = lots[0]
+    assert client.get(f"/truy-xuat/{lot.code}").status_code == 200
+    assert f"{len(lots)} lô hàng" in demo.seed_output

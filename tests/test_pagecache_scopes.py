@@ -20,6 +20,7 @@ from tests.factories import (
     make_category,
     make_certification,
     make_collection,
+    make_lot,
     make_product,
     make_seller,
 )
@@ -39,7 +40,13 @@ PAGES = {
     "listing": "/san-pham",
     "search": "/san-pham?q=mat+ong",
     "collection": "/bo-suu-tap/qua-mat-ong",
+    "tea lot": "/truy-xuat/CHE-HB-01",
+    "tea lot 2": "/truy-xuat/CHE-HB-02",
+    "honey lot": "/truy-xuat/MO-DH-01",
 }
+# A lot's scan page shows its product (name, price, certificate), its seller and the
+# product's other lots.
+TEA_LOTS = {"tea lot", "tea lot 2"}
 
 
 @pytest.fixture
@@ -58,8 +65,11 @@ def floor(app):
                                seller=honey_seller, category=honey_cat, price_vnd=80_000 + i)
                   for i in range(1, 10)]  # nine newer products: the tea is not on the home page
         make_collection(honeys[:2], title="Quà mật ong", slug="qua-mat-ong")
+        tea_lot = make_lot(tea, code="CHE-HB-01")
+        make_lot(tea, code="CHE-HB-02")
+        make_lot(honeys[0], code="MO-DH-01")
         db.session.commit()
-        return {"tea": tea.id, "tea_seller": tea_seller.id, "honey": honeys[0].id}
+        return {"tea": tea.id, "tea_seller": tea_seller.id, "honey": honeys[0].id, "tea_lot": tea_lot.id}
 
 
 @pytest.fixture(params=["one machine", "two machines"])
@@ -123,7 +133,7 @@ def test_a_product_edit_renders_its_pages_anew_and_nothing_else(app, workers, fl
     # The price stays in its band (100k–300k): the search for honey, which does not show
     # the tea, stays a hit (test below: it is what a render gives now).
     assert rendered(after_write(app, workers, edit)) == {
-        "tea", "tea seller", "tea category", "tea area", "listing"}
+        "tea", "tea seller", "tea category", "tea area", "listing", *TEA_LOTS}
     for client in workers:
         assert "175.000 ₫" in state(client, PAGES["tea"])[1]
         assert "175.000 ₫" in state(client, PAGES["tea category"])[1]
@@ -173,7 +183,8 @@ def test_a_price_change_renders_the_pages_showing_it_or_ordered_by_price(app, ap
 
 # Where the tea product was public: what a take-down or its seller's suspension renders anew
 # (the honey area page counts public products per area; the collection counts its items).
-LISTED_TEA = {"home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection"}
+LISTED_TEA = {"home", "tea", "tea seller", "tea category", "tea area", "honey area", "listing", "search", "collection",
+              *TEA_LOTS}
 
 
 def _take_down(floor) -> None:
@@ -202,6 +213,37 @@ def test_a_certificate_verified_shows_its_badge_where_the_product_is_shown(app, 
     before = state(workers[0], PAGES["tea"])[1]
     assert rendered(after_write(app, workers, verify)) == LISTED_TEA
     assert state(workers[1], PAGES["tea"])[1] != before
+
+
+def test_a_lot_edit_or_hiding_renders_the_scan_pages_of_its_product_and_nothing_else(app, workers, floor):
+    from marketplace.accounts.models import User
+    from marketplace.traceability import services
+    from marketplace.traceability.models import Lot
+    from tests.factories import make_user
+
+    def edit():
+        services.update_lot(db.session.get(Lot, floor["tea_lot"]), {"quantity": "250", "origin": "VT-TN-0042"})
+
+    # The tea's scan pages ("other lots") and its product page (its latest lots).
+    assert rendered(after_write(app, workers, edit)) == {"tea", *TEA_LOTS}
+    for client in workers:
+        page = state(client, PAGES["tea lot"])[1]
+        assert "250 kg" in page and "VT-TN-0042" in page and "Lịch sử chỉnh sửa" in page
+        assert "Xóm Hồng Thái, Tân Cương → VT-TN-0042" in page
+
+    with app.app_context():
+        staff_id = make_user(role="staff").id
+        db.session.commit()
+
+    def hide():
+        services.hide_lot(db.session.get(Lot, floor["tea_lot"]), "Ảnh chứng nhận không khớp",
+                          actor=db.session.get(User, staff_id))
+
+    assert rendered(after_write(app, workers, hide)) == {"tea", *TEA_LOTS}
+    for client in workers:
+        assert state(client, PAGES["tea lot"])[1] == "404"
+        assert "CHE-HB-01" not in state(client, PAGES["tea"])[1]
+        assert "CHE-HB-01" not in state(client, PAGES["tea lot 2"])[1]  # no longer among "other lots"
 
 
 def test_a_vietgap_certificate_verified_shows_its_badge_where_the_sellers_products_are_shown(app, workers, floor):

@@ -82,7 +82,12 @@ def top_objects(kind: str, rng: DateRange, limit: int | None = 20, object_ids: l
     rows = db.session.execute(stmt).all()
     model = NAMED_KINDS.get(kind)
     names: dict[int, tuple[str, str]] = {}
-    if model is not None and rows:
+    if kind == "lot" and rows:  # a lot is named and addressed by its code (/truy-xuat/<code>)
+        from ..traceability.models import Lot
+
+        names = {oid: (code, code) for oid, code in db.session.execute(
+            sa.select(Lot.id, Lot.code).where(Lot.id.in_([r[0] for r in rows])))}
+    elif model is not None and rows:
         names = {
             oid: (name, slug)
             for oid, name, slug in db.session.execute(
@@ -304,3 +309,11 @@ def seller_products(seller: Seller, rng: DateRange) -> list[SellerProductRow]:
     rows = [SellerProductRow(pid, name, slug, views.get(pid, 0), int(asked.get(pid, 0))) for pid, name, slug in products]
     rows.sort(key=lambda r: (-r.views, -r.inquiries, r.name))
     return rows
+
+
+def seller_lot_scans(seller: Seller, rng: DateRange) -> list[TopRow]:
+    """The seller's lots scanned in the range (views of their scan pages), most first."""
+    from ..traceability.models import Lot
+
+    ids = list(db.session.scalars(sa.select(Lot.id).where(Lot.seller_id == seller.id)))
+    return top_objects("lot", rng, limit=None, object_ids=ids) if ids else []

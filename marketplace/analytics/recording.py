@@ -75,6 +75,8 @@ COUNTED_PAGES: dict[str, PageKind] = {
     "catalog.category": PageKind("category"),
     "catalog.area": PageKind("area"),
     "collections.detail": PageKind("collection", lookup=("collections", "slug")),
+    # A lot's scan page (traceability): a "scan" of its QR code.
+    "traceability.scan": PageKind("lot"),
 }
 
 BOT_PATTERN = re.compile(

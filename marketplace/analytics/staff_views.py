@@ -18,7 +18,7 @@ from .forms import PRESETS, BaselineForm, RemoveSynonymForm, SynonymForm, parse_
 
 bp = staff_blueprint("analytics_staff", __name__, "/nhan-vien/thong-ke")
 
-TOP_KINDS = ("product", "seller", "category", "area")
+TOP_KINDS = ("product", "seller", "category", "area", "lot")
 TOP_LIMIT = 10
 
 
@@ -152,7 +152,7 @@ def _pct(value: float) -> str:
 @bp.get("/xuat/<name>.csv")
 def export(name: str):
     rng, _messages = parse_range(request.args)
-    kinds = {"san-pham": "product", "co-so": "seller", "danh-muc": "category", "khu-vuc": "area"}
+    kinds = {"san-pham": "product", "co-so": "seller", "danh-muc": "category", "khu-vuc": "area", "lo-hang": "lot"}
     if name == "ngay":
         rows = [(p.day.isoformat(), p.views, p.visitors) for p in queries.site_series(rng)]
         return csv_response("luot-truy-cap", rng, [_("Ngày"), _("Lượt xem"), _("Khách (ước tính)")], rows)

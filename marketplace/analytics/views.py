@@ -37,6 +37,7 @@ def seller():
     rng, messages = parse_range(request.args)
     series = queries.seller_series(shop, rng)
     products = queries.seller_products(shop, rng)
+    lot_scans = queries.seller_lot_scans(shop, rng)
     export = request.args.get("xuat")
     if export == "ngay":
         return csv_response("thong-ke-ngay", rng, [_("Ngày"), _("Lượt xem sản phẩm"), _("Lượt xem trang cơ sở"),
@@ -54,7 +55,7 @@ def seller():
     chart = day_chart(_("Lượt xem và hỏi hàng mỗi ngày"), [p.day for p in series], [p.views for p in series],
                       [p.inquiries for p in series], bar_name=_("Lượt xem"), line_name=_("Hỏi hàng"))
     return render_template(
-        "analytics/seller.html", seller=shop, rng=rng, presets=PRESETS, products=products,
+        "analytics/seller.html", seller=shop, rng=rng, presets=PRESETS, products=products, lot_scans=lot_scans,
         series_rows=[(format_date(p.day), p.product_views, p.page_views, p.inquiries) for p in series],
         chart=chart, views=views, page_views=sum(p.page_views for p in series), inquiries=inquiries,
         ratio=(inquiries / views) if views else None,

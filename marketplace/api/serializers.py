@@ -113,10 +113,67 @@ def rural_json(rec: RuralIndustryRecognition | None) -> dict | None:
     return {"level": rec.level, "year": rec.year}
 
 
-def product_json(product: Product, *, detail: bool = False, certifications: list | None = None) -> dict:
+def lot_url(code: str) -> str:
+    return external_url("traceability.scan", f"/truy-xuat/{code}", code=code)
+
+
+def lot_json(lot, *, detail: bool = False) -> dict:  # noqa: ANN001 — a traceability Lot
+    """A public lot; ``detail=True`` adds its product, seller, certificates and history."""
+    from ..traceability.gs1 import display_gtin, link_path
+
+    product = lot.product
+    data = {
+        "code": lot.code,
+        "harvested_on": _iso_date(lot.harvested_on),
+        "quantity": int(lot.quantity),
+        "unit": lot.unit,
+        "origin": lot.origin,
+        "best_before": _iso_date(lot.best_before),
+        "url": lot_url(lot.code),
+        "digital_link": site_url(link_path(product.gtin, lot.code)) if product.gtin else None,
+    }
+    if detail:
+        data.update(
+            packing_facility=lot.packing_facility or None,
+            notes=lot.notes or None,
+            photo_url=media_url(rendition_name(lot.photo_key, COVER_WIDTH)) if lot.photo_key else None,
+            recorded_at=_iso_datetime(lot.created_at),
+            product={"slug": product.slug, "name": product.name, "gtin": display_gtin(product.gtin) or None,
+                     "url": product_url(product.slug)},
+            seller=seller_ref(product.seller),
+            certifications=lot_certifications_json(lot),
+            history=[{"changed_at": _iso_datetime(r.changed_at),
+                      "changes": {k: {"before": _history_value(k, v[0]), "after": _history_value(k, v[1])}
+                                  for k, v in r.changes.items()}}
+                     for r in lot.revisions],
+        )
+    return data
+
+
+def _history_value(field: str, value):  # noqa: ANN001, ANN202
+    """A history value as stored (ISO dates, numbers, text); a photo as its URL."""
+    if field == "photo":
+        return media_url(rendition_name(value, COVER_WIDTH)) if value else None
+    return value
+
+
+def lot_certifications_json(lot) -> list[dict]:  # noqa: ANN001
+    """The certificates that apply to a lot (the product's, the seller-wide ones, the
+    ones the lot links), each with its verification state (and stars for OCOP)."""
+    from ..certifications.queries import for_lot
+
+    return [certification_json(cert) | ({"stars": cert.stars} if cert.kind == "ocop" else {})
+            for cert in for_lot(lot.id, lot.product)]
+
+
+def product_json(product: Product, *, detail: bool = False, certifications: list | None = None,
+                 lots: list | None = None) -> dict:
     """A product as the list shows it; ``detail=True`` adds description and images.
     ``certifications``: the product's, loaded for a whole page at once
-    (``certifications.queries.shown_by_product``); looked up when not given."""
+    (``certifications.queries.shown_by_product``); looked up when not given. ``lots``: its
+    latest public lots (``traceability.queries.latest_public_lots``)."""
+    from ..traceability.gs1 import display_gtin
+
     if certifications is None:
         from ..certifications.queries import shown_by_product
 
@@ -140,6 +197,8 @@ def product_json(product: Product, *, detail: bool = False, certifications: list
         "image_url": media_url(rendition_name(cover.key, COVER_WIDTH)) if cover is not None else None,
         "supply": supply_json(product),
         "season": season_json(product),
+        "gtin": display_gtin(product.gtin) or None,
+        "lots": [lot_json(lot) for lot in (lots or [])],
     }
     if detail:
         data["description"] = product.description

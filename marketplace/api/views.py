@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, jsonify, request, session
 from flask_babel import gettext as _
 
 from ..catalog import queries as cq
-from ..certifications.queries import shown_by_product
 from ..collections import queries as collq
 from ..collections.models import PLACEMENTS
 from ..extensions import db
@@ -17,11 +16,15 @@ from ..search import get_search
 from ..search.base import max_page
 from ..search.filters import complete as complete_facets
 from . import queries as aq
+from ..certifications.queries import shown_by_product
+from ..traceability import queries as lotq
+from ..traceability import services as lot_services
 from .params import ParamError, parse_choice, parse_int, parse_page, parse_slug, product_search_query
 from .serializers import (
     area_json,
     category_tree,
     collection_json,
+    lot_json,
     product_json,
     seller_json,
     sourcing_request_json,
@@ -68,7 +71,8 @@ def products():
     # The index may lag a commit by a moment: never let a non-public row through.
     public = [p for p in cq.products_by_ids(result.ids) if p.is_public]
     certs = shown_by_product(public)
-    items = [product_json(p, certifications=certs[p.id]) for p in public]
+    lots = lotq.latest_public_lots([p.id for p in public])
+    items = [product_json(p, certifications=certs[p.id], lots=lots.get(p.id)) for p in public]
     return jsonify(
         {
             "items": items,
@@ -88,7 +92,20 @@ def product(slug: str):
     found = cq.get_public_product(slug)
     if found is None:
         return _error(404, _("Không tìm thấy sản phẩm."))
-    return jsonify(product_json(found, detail=True))
+    lots = lotq.latest_public_lots([found.id]).get(found.id)
+    return jsonify(product_json(found, detail=True, lots=lots))
+
+
+@bp.get("/lots/<code>")
+def lot(code: str):
+    """One public lot (what its scan page shows)."""
+    canonical = lot_services.normalize_code(code)
+    if len(canonical) > lot_services.CODE_MAX or not lot_services.CODE_RE.match(canonical):
+        return _error(400, lot_services.code_message(), "code")
+    found = lotq.public_lot(canonical)
+    if found is None:
+        return _error(404, _("Không tìm thấy lô hàng."))
+    return jsonify(lot_json(found, detail=True))
 
 
 @bp.get("/sellers/<slug:slug>")
@@ -136,8 +153,9 @@ def collection(slug: str):
     products = db.paginate(collq.public_item_products(found.id), page=page, per_page=per_page, error_out=False)
     data = collection_json(found, product_count=products.total or 0)
     certs = shown_by_product(products.items)
+    lots = lotq.latest_public_lots([p.id for p in products.items])
     data.update(
-        products=[product_json(p, certifications=certs[p.id]) for p in products.items],
+        products=[product_json(p, certifications=certs[p.id], lots=lots.get(p.id)) for p in products.items],
         page=page,
         per_page=per_page,
         pages=products.pages,

@@ -10,6 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..traceability.gs1 import display_gtin
 from ..web.forms import VnIntegerField, choice_list, optional_int
 from . import queries
 from .models import RURAL_LEVEL_LABELS, RURAL_LEVELS
@@ -36,6 +37,9 @@ class ProductEditForm(FlaskForm):
         Optional(), Length(max=64, message=_l("Mã sản phẩm tối đa 64 ký tự."))])
     category_id = SelectField(_l("Danh mục"), coerce=optional_int, validate_choice=False,
                               validators=[DataRequired(message=_l("Vui lòng chọn danh mục."))])
+    gtin = StringField(_l("Mã vạch GTIN (không bắt buộc)"), validators=[
+        Optional(), Length(max=20, message=_l("Mã GTIN (mã vạch) gồm 8, 12, 13 hoặc 14 chữ số, ví dụ 8931234567895."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "893…"})
     price_vnd = StringField(_l("Giá (₫)"), validators=[DataRequired(message=PRICE_MESSAGE), whole_vnd],
                             render_kw={"inputmode": "numeric", "placeholder": "150.000"})
     unit = StringField(_l("Đơn vị tính / quy cách"), validators=[
@@ -77,7 +81,7 @@ class ProductEditForm(FlaskForm):
 
     def product_data(self) -> dict:
         return {key: self.data[key] for key in
-                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id",
+                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin",
                  "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging")} | {
             "season_mask": list(self.data["season_months"] or [])}
 
@@ -93,6 +97,7 @@ def make_product_form(product=None, *, prefill: bool, with_revision: bool = Fals
         form.version.data = str(product.version)
         form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
         form.season_months.data = [str(m) for m in months_of(product)]
+        form.gtin.data = display_gtin(product.gtin)
         if product.rural_industry is not None:
             form.rural_level.data = product.rural_industry.level
             form.rural_year.data = product.rural_industry.year

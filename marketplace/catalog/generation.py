@@ -75,6 +75,7 @@ SCOPES = {
     "coll:ID / colls": "one collection / which collections are shown where",
     "cert:ID": "one certification (pages showing it: its lots' scan pages)",
     "syn": "search synonyms",
+    "lp:ID": "the public lots of one product (its scan pages, its lots on the product page)",
     "search": "a search engine delivery (Meilisearch outbox)",
 }
 
@@ -140,7 +141,7 @@ def _selects(expressions: Iterable[str], source: str = "") -> tuple[str, ...]:
     return tuple(f"SELECT {e if source else e.replace('P.', 'R.')} AS s{source}" for e in expressions)
 
 
-_PRODUCT_COLUMNS = ("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
+_PRODUCT_COLUMNS = ("seller_id", "category_id", "area_id", "code", "gtin", "name", "slug", "description", "price_vnd",
                     "unit", "status", "featured", "search_text", "created_at", "published_at",
                     # supply capacity and season (issue 19): the product page and cards show them
                     "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask")
@@ -225,6 +226,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("collection_items", shown="EXISTS (SELECT 1 FROM collections C WHERE C.id = R.collection_id AND C.published)",
          columns=None, scopes=("SELECT 'coll:' || R.collection_id AS s",)),
+    # Lots (traceability): the scan pages of the product's lots ("other lots") and the
+    # product page's list of lots. Public lots only (a hidden lot moves it once, leaving).
+    Rule("lots", shown="R.status = 'published'",
+         columns=("product_id", "code", "harvested_on", "quantity", "unit", "origin", "best_before",
+                  "packing_facility", "notes", "photo_key", "status", "hidden_reason"),
+         scopes=("SELECT 'lp:' || R.product_id AS s",)),
+    Rule("lot_certifications",
+         shown="EXISTS (SELECT 1 FROM lots L WHERE L.id = R.lot_id AND L.status = 'published')", columns=None,
+         scopes=("SELECT 'lp:' || L.product_id AS s FROM lots L WHERE L.id = R.lot_id",)),
     Rule("search_synonyms", shown=None, columns=None, scopes=("SELECT 'syn' AS s",)),
     # A delivery to Meilisearch (row marked delivered, or removed undelivered) changes what
     # searches return; queueing a row does not (the write that queued it moved its scopes).
@@ -380,13 +390,33 @@ def create_row(conn) -> None:  # noqa: ANN001
                      {"id": ROW_ID, "epoch": secrets.token_hex(8)})
 
 
+def present_rules(conn) -> tuple[Rule, ...]:  # noqa: ANN001
+    """The rules whose table exists, limited to the columns that exist: an earlier
+    migration (``0017_cache_scopes``) installs the triggers of the schema it has, and the
+    migration that adds a table or a watched column installs them again."""
+    from dataclasses import replace
+
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    rules = []
+    for rule in RULES:
+        if rule.table not in tables:
+            continue
+        columns = {c["name"] for c in inspector.get_columns(rule.table)}
+        rules.append(replace(
+            rule,
+            columns=None if rule.columns is None else tuple(c for c in rule.columns if c in columns),
+            membership=tuple(c for c in rule.membership if c in columns),
+        ))
+    return tuple(rules)
+
+
 def create_triggers(conn) -> None:  # noqa: ANN001
     """The generation row (if missing) and the triggers, on ``conn`` (a migration's or
     ``create_all``'s connection). Rules of tables a migration has not created yet are
     left for the migration that creates them (which calls this again)."""
     create_row(conn)
-    existing = set(sa.inspect(conn).get_table_names())
-    rules = tuple(rule for rule in RULES if rule.table in existing)
+    rules = present_rules(conn)
     for statement in drop_ddl(conn.dialect.name, rules):
         conn.exec_driver_sql(statement)
     for statement in trigger_ddl(conn.dialect.name, _rules_for_schema(conn, rules)):

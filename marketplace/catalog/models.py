@@ -151,6 +151,9 @@ class Product(db.Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     # The seller's own product code (SKU); re-imports match on it.
     code: Mapped[str | None] = mapped_column(String(64))
+    # GS1 GTIN in its 14-digit form (traceability.gs1), unique on the floor; the lots'
+    # GS1 Digital Links are built on it.
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")

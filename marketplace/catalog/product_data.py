@@ -16,7 +16,7 @@ from .models import Area, Category, Product
 
 # Supply capacity (issue 19): all optional, routine facts (never sent to review).
 CAPACITY_FIELDS = ("monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask")
-PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id") + CAPACITY_FIELDS
+PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id", "gtin") + CAPACITY_FIELDS
 # Changing one of these on a published product sends it back to review: they change
 # what the listing claims. Price, unit, code and area are routine facts and stay live.
 REVIEWED_FIELDS = ("name", "description", "category_id")
@@ -102,6 +102,13 @@ def validate_product_data(
                 if taken:
                     errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
         clean["code"] = code
+    if "gtin" in keys:
+        from ..traceability.services import validate_gtin  # GS1 rules live with the lots
+
+        try:
+            clean["gtin"] = validate_gtin(data.get("gtin"), product=product)
+        except ValidationError as exc:
+            errors["gtin"] = exc.message
     if "category_id" in keys:
         try:
             category_id = _optional_int(data.get("category_id"))

@@ -169,12 +169,15 @@ def product(slug: str):
         remote_addr=request.remote_addr,
         user_agent=request.headers.get("User-Agent", ""),
     )
+    from ..traceability.queries import LATEST_LOTS, product_lots  # its lots' scan pages
+
     return render_template(
         "catalog/product.html",
         product=item,
         certifications=cert_queries.badges([item])[item.id],
         related=related,
         supply=supply_view(item),
+        lots=product_lots(item.id, limit=LATEST_LOTS),
         jsonld=seo.product_jsonld(item),
         breadcrumb=seo.product_breadcrumb(item),
         opengraph=seo.product_opengraph(item),

@@ -71,6 +71,9 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
                 echo("Đã xóa danh mục cũ: " + ", ".join(f"{table} {n}" for table, n in deleted.items() if n))
             with click.progressbar(length=len(plan.products), label="Ghi cơ sở dữ liệu") as bar:
                 insert_plan(plan, results, progress=bar.update)
+            from ..traceability.demo import seed_demo_lots
+
+            lots = seed_demo_lots(plan)
             new_accounts = ensure_demo_accounts()
             seed_analytics_demo()
             seed_sourcing_demo()
@@ -95,7 +98,8 @@ def run_seed(*, reset: bool = False, if_empty: bool = False, photos: bool = True
     echo(
         f"Đã tạo danh mục mẫu: {len(plan.sellers)} người bán, {len(plan.products)} sản phẩm "
         f"({public} công khai), {sum(1 for p in plan.products if p.cert)} giấy chứng nhận OCOP, "
-        f"{sum(1 for p in plan.products if p.rural)} sản phẩm CNNT tiêu biểu trong {elapsed:.1f} giây."
+        f"{sum(1 for p in plan.products if p.rural)} sản phẩm CNNT tiêu biểu, {lots} lô hàng "
+        f"trong {elapsed:.1f} giây."
     )
     echo("Thời gian: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     echo(f"Mã kiểm tra: {catalog_digest()[:16]}")

@@ -194,7 +194,25 @@ def make_user(**kw) -> User:
     return user
 
 
+def make_lot(product: Product, **kw):
+    """A public lot of ``product`` harvested 10 days ago (built directly, like the other
+    factories; ``traceability.services.create_lot`` is what sellers go through)."""
+    from ..traceability.models import Lot
+
+    kw.setdefault("code", f"LOT-{_n()}")
+    kw.setdefault("harvested_on", today_vn() - timedelta(days=10))
+    kw.setdefault("quantity", 120)
+    kw.setdefault("unit", "kg")
+    kw.setdefault("origin", "Xóm Hồng Thái, Tân Cương")
+    kw.setdefault("status", "published")
+    lot = Lot(product=product, seller_id=product.seller_id, **kw)
+    db.session.add(lot)
+    db.session.flush()
+    return lot
+
+
 __all__ = [
+    "make_lot",
     "build_area",
     "build_category",
     "build_seller",

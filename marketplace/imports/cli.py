@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..extensions import db
 from ..sellers.models import Seller
-from .services import apply_import
+from .services import run_import
 from .spreadsheet import MAX_FILE_BYTES, ImportFileError, read_table
 
 
@@ -35,7 +35,7 @@ def import_command(file: Path, seller_slug: str, dry_run: bool) -> None:
         with click.progressbar(rows, label=f"Đang kiểm tra {len(rows)} dòng") as bar:
             yield from bar
 
-    result = apply_import(seller, table, progress=progress)
+    result = run_import(seller, table, progress=progress)
     for row, column, message in result.problems:
         click.echo(f"Dòng {row}, cột {column or '-'}: {message}", err=True)
     summary = f"{result.counts_text()}; đọc {result.rows_read} dòng, bỏ qua {result.blank_rows} dòng trống"

@@ -73,6 +73,7 @@ class ImportResult:
     rows: list[RowOutcome]
     ignored_headers: list[str]
     blank_rows: int = 0  # blank lines after the header, skipped (never counted as products)
+    kind: str = "products"  # or "lots" (imports.lots)
 
     @property
     def rows_read(self) -> int:
@@ -369,10 +370,21 @@ def apply_import(
     return ImportResult(rows=outcomes, ignored_headers=table.ignored_headers, blank_rows=table.blank_rows)
 
 
-def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table) -> None:
-    """Add the service's messages, one per column (a more specific one already there wins)."""
+def run_import(seller: Seller, table: Table, **kw) -> ImportResult:
+    """The products or the production lots of ``table``, as its header says."""
+    if table.spec.kind == "lots":
+        from .lots import apply_lot_import
+
+        return apply_lot_import(seller, table, **kw)
+    return apply_import(seller, table, **kw)
+
+
+def _add_errors(outcome: RowOutcome, exc: ValidationError, table: Table,
+                fields: dict[str, str] = SERVICE_TO_FIELD) -> None:
+    """Add the service's messages, one per column (a more specific one already there
+    wins); ``fields``: service field → spreadsheet field."""
     for service_field, message in exc.errors.items():
-        fld = SERVICE_TO_FIELD.get(service_field)
+        fld = fields.get(service_field)
         column = table.header(fld) if fld else service_field
         if all(existing != column for existing, _message in outcome.problems):
             outcome.problems.append((column, message))

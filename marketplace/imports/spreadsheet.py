@@ -47,7 +47,43 @@ REQUIRED = ("code", "name", "category", "price", "unit")
 # Columns an export writes that an import reads past on purpose.
 IGNORED = ("trang_thai", "status", "duong_dan", "url", "ngay_cap_nhat")
 
-_ALIASES = {alias: fld for fld, (_, aliases) in COLUMNS.items() for alias in aliases}
+# Production lots (traceability): one row per lot. A file whose header has a lot column
+# (``ma_lo``, ``ngay_thu_hoach``, ``vung_trong``…) is a lot file.
+LOT_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "product_code": COLUMNS["code"],
+    "lot_code": ("ma_lo", ("ma_lo", "ma_lo_hang", "so_lo", "lo", "lot", "lot_code", "batch")),
+    "harvested_on": ("ngay_thu_hoach", ("ngay_thu_hoach", "ngay_san_xuat", "ngay_thu_hai", "ngay_nsx", "nsx",
+                                        "harvest_date", "harvested_on", "production_date")),
+    "quantity": ("so_luong", ("so_luong", "sl", "quantity", "khoi_luong", "san_luong")),
+    "unit": COLUMNS["unit"],
+    "origin": ("vung_trong", ("vung_trong", "ma_vung_trong", "ma_so_vung_trong", "noi_thu_hoach", "noi_san_xuat",
+                              "dia_diem", "origin", "growing_area")),
+    "best_before": ("han_su_dung", ("han_su_dung", "hsd", "han_dung", "best_before", "expiry")),
+    "packing_facility": ("co_so_dong_goi", ("co_so_dong_goi", "noi_dong_goi", "dong_goi", "packing_facility")),
+    "notes": ("ghi_chu", ("ghi_chu", "notes", "note")),
+}
+LOT_REQUIRED = ("product_code", "harvested_on", "quantity", "unit", "origin")
+_LOT_MARKERS = {alias for fld in ("lot_code", "harvested_on", "origin") for alias in LOT_COLUMNS[fld][1]}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one kind of spreadsheet holds: its fields (header, aliases) and the
+    required ones."""
+
+    kind: str  # "products" or "lots"
+    columns: dict[str, tuple[str, tuple[str, ...]]]
+    required: tuple[str, ...]
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return {alias: fld for fld, (_, aliases) in self.columns.items() for alias in aliases}
+
+
+PRODUCTS = Spec("products", COLUMNS, REQUIRED)
+LOTS = Spec("lots", LOT_COLUMNS, LOT_REQUIRED)
+
+_ALIASES = PRODUCTS.aliases
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -76,9 +112,10 @@ class Table:
     ignored_headers: list[str] = field(default_factory=list)
     kind: str = "csv"
     blank_rows: int = 0  # blank lines after the header, skipped
+    spec: Spec = PRODUCTS
 
     def header(self, fld: str) -> str:
-        return self.columns.get(fld) or COLUMNS[fld][0]
+        return self.columns.get(fld) or self.spec.columns[fld][0]
 
 
 def normalise_header(value: object) -> str:
@@ -255,15 +292,25 @@ def read_table(data: bytes) -> Table:
     positions: dict[str, int] = {}
     columns: dict[str, str] = {}
     ignored: list[str] = []
+    spec = LOTS if any(normalise_header(h) in _LOT_MARKERS for h in headers) else PRODUCTS
+    aliases = spec.aliases
     for index, header in enumerate(headers):
         key = normalise_header(header)
-        fld = _ALIASES.get(key)
+        fld = aliases.get(key)
         if fld and fld not in positions:
             positions[fld] = index
             columns[fld] = str(header).strip()
         elif key and key not in IGNORED:
             ignored.append(str(header).strip())
-    missing = [COLUMNS[f][0] for f in REQUIRED if f not in positions]
+    missing = [spec.columns[f][0] for f in spec.required if f not in positions]
+    if missing and spec is LOTS:
+        raise ImportFileError(
+            _(
+                "Thiếu cột bắt buộc: %(cols)s. Tệp lô hàng cần các cột: ma_san_pham, ngay_thu_hoach, so_luong, "
+                "don_vi, vung_trong (ma_lo, han_su_dung, co_so_dong_goi, ghi_chu không bắt buộc).",
+                cols=", ".join(missing),
+            )
+        )
     if missing:
         raise ImportFileError(
             _(
@@ -292,7 +339,7 @@ def read_table(data: bytes) -> Table:
         rows.append((number, {fld: (row[i] if i < len(row) else "") for fld, i in positions.items()}))
     if not rows:
         raise ImportFileError(_("Tệp chỉ có dòng tiêu đề, chưa có sản phẩm nào."))
-    return Table(columns=columns, rows=rows, ignored_headers=ignored, kind=kind, blank_rows=blank_rows)
+    return Table(columns=columns, rows=rows, ignored_headers=ignored, kind=kind, blank_rows=blank_rows, spec=spec)
 
 
 # --- export ---------------------------------------------------------------

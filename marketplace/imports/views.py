@@ -17,7 +17,7 @@ from ..text import today_vn
 from ..web.auth import require_seller
 from . import storage
 from .forms import ImportCommitForm, ImportUploadForm
-from .services import apply_import, export_csv
+from .services import run_import, export_csv
 from .spreadsheet import MAX_FILE_BYTES, COLUMNS, ImportFileError, read_table
 
 bp = Blueprint("imports", __name__)
@@ -77,7 +77,7 @@ def upload():
     except ImportFileError as exc:
         form.file.errors = [exc.message]
         return _upload_page(form, 400, seller)
-    result = apply_import(seller, table)
+    result = run_import(seller, table)
     db.session.rollback()  # a preview writes nothing
     token = None
     if result.ok:
@@ -122,7 +122,7 @@ def commit():
         table = read_table(data)
     except ImportFileError:
         abort(400)
-    result = apply_import(seller, table, actor=current_user._get_current_object())
+    result = run_import(seller, table, actor=current_user._get_current_object())
     if not result.ok:
         # The catalog changed since the preview (e.g. a code taken meanwhile): nothing saved.
         db.session.rollback()
@@ -157,6 +157,27 @@ def export():
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+@bp.get("/dashboard/nhap-du-lieu/mau-lo-hang.csv")
+@login_required
+def lot_template_csv():
+    """An empty lot template (one row per production lot) with one example row."""
+    import csv
+    import io
+
+    from .spreadsheet import LOT_COLUMNS
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([header for header, _aliases in LOT_COLUMNS.values()])
+    writer.writerow(["CHE-001", "", today_vn().strftime("%d/%m/%Y"), "120", "kg", "VT-TN-0123 (xóm Hồng Thái)",
+                     "", "", ""])
+    return Response(
+        b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="mau-nhap-lo-hang.csv"'},
     )
 
 

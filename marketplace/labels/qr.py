@@ -15,6 +15,18 @@ def product_url(product: Product) -> str:
     return url_for("catalog.product", slug=product.slug, _external=True)
 
 
+def lot_url(lot) -> str:  # noqa: ANN001 — a traceability Lot
+    """What a lot label's QR code encodes: the GS1 Digital Link
+    (``https://host/01/<GTIN-14>/10/<lot>``) when the product has a GTIN, else the lot's
+    scan page (``https://host/truy-xuat/<lot>``). Both open the scan page."""
+    from ..traceability.gs1 import link_path
+
+    product = lot.product
+    if product.gtin:
+        return url_for("catalog.home", _external=True).rstrip("/") + link_path(product.gtin, lot.code)
+    return url_for("traceability.scan", code=lot.code, _external=True)
+
+
 def make_qr(data: str) -> segno.QRCode:
     """A regular (not micro) QR code, error correction at least M (segno may raise it)."""
     return segno.make(data, error="m", micro=False)

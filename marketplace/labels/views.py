@@ -13,7 +13,7 @@ from ..dashboard.access import get_owned_product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..web.auth import require_seller
-from .qr import product_url, qr_inline_svg, qr_png, qr_svg
+from .qr import lot_url, product_url, qr_inline_svg, qr_png, qr_svg
 
 bp = Blueprint("labels", __name__)
 
@@ -105,3 +105,42 @@ def sheet():
         copies=copies,
         staff_seller=request.args.get("seller") if getattr(current_user, "is_staff", False) else None,
     )
+
+
+# ------------------------------------------------------------------------ lots
+
+
+def _owned_lot(lot_id: int):
+    from ..traceability.models import Lot
+
+    seller = require_seller()
+    lot = db.session.get(Lot, lot_id)
+    if lot is None or lot.seller_id != seller.id:
+        abort(404)
+    return lot
+
+
+@bp.get("/dashboard/lo-hang/<id:lot_id>/qr.png")
+@login_required
+def lot_png(lot_id: int):
+    lot = _owned_lot(lot_id)
+    disposition = "attachment" if request.args.get("tai") else "inline"
+    return Response(qr_png(lot_url(lot)), mimetype="image/png", headers={
+        "Content-Disposition": f'{disposition}; filename="qr-lo-{lot.code}.png"',
+        "Cache-Control": "private, max-age=300",
+    })
+
+
+@bp.get("/dashboard/lo-hang/<id:lot_id>/nhan")
+@login_required
+def lot_sheet(lot_id: int):
+    """An A4 sheet of one lot's labels: product, seller, lot code, harvest date and the
+    QR code (GS1 Digital Link when the product has a GTIN)."""
+    lot = _owned_lot(lot_id)
+    copies = max(1, min(request.args.get("so_ban", type=int) or 24, MAX_LABELS))
+    url = lot_url(lot)
+    cert = lot.product.valid_certification
+    label = {"lot": lot, "product": lot.product, "url": url, "qr": qr_inline_svg(url),
+             "stars": cert.stars if cert else None}
+    return render_template("labels/lot_sheet.html", lot=lot, seller=lot.product.seller, labels=[label] * copies,
+                           copies=copies, url=url)

@@ -231,6 +231,9 @@ def referenced_keys(connection, keys: set[str]) -> set[str]:
         for k in connection.execute(sa.select(Collection.cover_key).where(Collection.cover_key.in_(keys))).scalars()
         if k
     }
+    from ..traceability.models import Lot  # a lot's one photo
+
+    used |= {k for k in connection.execute(sa.select(Lot.photo_key).where(Lot.photo_key.in_(keys))).scalars() if k}
     scan_names = {name: key for key in keys for name in rendition_names(key, WIDTHS)}
     for name in connection.execute(
         sa.select(OcopCertification.scan_key).where(OcopCertification.scan_key.in_(list(scan_names)))

@@ -523,7 +523,7 @@ def seller_contact(seller: Seller) -> dict[str, str]:
 
 
 def contact_lines(contact: dict[str, str]) -> list[str]:
-    labels = {"name": _("Người liên hệ"), "organisation": _("Đơn vị"), "phone": _("Điện thoại"),
+    labels = {"name": _("Người liên hệ"), "organisation": _("Tên đơn vị"), "phone": _("Điện thoại"),
               "email": _("Email"), "address": _("Địa chỉ")}
     return [f"- {labels[k]}: {v}" for k, v in contact.items() if v]
 

@@ -5,7 +5,7 @@ ends fulfilled (an offer accepted), rejected or closed (deadline, buyer). Matche
 removed seller's row (removed_at) so the record stays whole.
 
 Revision ID: 0026_sourcing
-Revises: 0023b_certification_place
+Revises: 0024_lots
 Create Date: 2026-12-07 04:20:59.990708
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026_sourcing'
-down_revision = '0023b_certification_place'
+down_revision = '0024_lots'
 branch_labels = None
 depends_on = None
 

@@ -48,6 +48,21 @@ ROUTES = {
     "api.seller GET": "200 200 200 200 200 200",
     "api.categories GET": "200 200 200 200 200 200",
     "api.areas GET": "200 200 200 200 200 200",
+    "api.lot GET": "200 200 200 200 200 200",
+    # Lots: the scan page is public; an unknown GS1 Digital Link is a 404 page.
+    "traceability.scan GET": "200 200 200 200 200 200",
+    "traceability.resolve GET": "404 404 404 404 404 404",
+    "traceability.lots GET": "L 404 200 200 404 404",
+    "traceability.lot_new GET": "L 404 200 200 404 404",
+    "traceability.lot_new POST": "L 404 400 400 404 404",
+    "traceability.lot_edit GET": "L 404 200 404 404 404",
+    "traceability.lot_edit POST": "L 404 400 404 404 404",
+    "labels.lot_sheet GET": "L 404 200 404 404 404",
+    "labels.lot_png GET": "L 404 200 404 404 404",
+    "imports.lot_template_csv GET": "L 200 200 200 200 200",
+    "traceability_staff.index GET": "L 403 403 403 200 200",
+    "traceability_staff.hide POST": "L 403 403 403 302 302",
+    "traceability_staff.show POST": "L 403 403 403 302 302",
     # Inquiries and the cart: open to all; an empty form is a 400, the confirmation page
     # only for the browser that sent it (404 for an unknown reference).
     "inquiries.inquire GET": "200 200 200 200 200 200",
@@ -235,6 +250,9 @@ ARGS = {
     "reference": lambda w, endpoint: "HH-2345-6789-ABCD",
     "name": lambda w, endpoint: "tu-khoa" if endpoint == "analytics_staff.export" else w["media_name"],
     "filename": lambda w, endpoint: "css/site.css",
+    "lot_id": lambda w, endpoint: w["lot"],
+    "code": lambda w, endpoint: w["lot_code"],
+    "rest": lambda w, endpoint: "08930000000019/10/KHONG-CO",
     "number": lambda w, endpoint: 1,
 }
 
@@ -257,6 +275,8 @@ def matrix_world(app, rule) -> dict:
         kinds.add("inquiry")
     if "request_id" in rule.arguments:
         kinds.add("sourcing_request")
+    if "lot_id" in rule.arguments:
+        kinds.add("lot")
     world = build_world(app, kinds)
     with app.app_context():
         from marketplace.catalog.models import Area, Category, OcopCertification, Product
@@ -283,6 +303,10 @@ def matrix_world(app, rule) -> dict:
         elif "cert_id" in rule.arguments:
             world["cert"] = db.session.scalar(
                 sa.select(OcopCertification.id).where(OcopCertification.product_id == world["product"]))
+        if "code" in rule.arguments:
+            from tests.factories import make_lot
+
+            world["lot_code"] = make_lot(public, code=f"CONG-KHAI-{secrets.token_hex(3).upper()}").code
         if "revision_id" in rule.arguments:
             world["revision"] = propose_revision(public, {"name": "Tên mới chờ duyệt"}).id
         if "collection_id" in rule.arguments or rule.endpoint in ("collections.detail", "api.collection"):

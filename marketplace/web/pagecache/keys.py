@@ -29,6 +29,7 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
     "sellers.profile": (_LISTING_SINGLE, _LISTING_MULTI, ()),
     "collections.detail": (("page", "lang"), (), ()),
     "seasons.calendar_page": (("thang", "lang"), (), ()),
+    "traceability.scan": (("lang",), (), ()),
 }
 
 

@@ -1,0 +1,71 @@
+"""Staff side of lots (/nhan-vien/lo-hang): the newest lots, most scanned, and hiding a
+lot with a reason (shown to the seller), as products are taken down."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from ..catalog.models import Product
+from ..extensions import db
+from ..staff.access import staff_blueprint
+from ..staff.forms import ReasonForm
+from ..validation import ValidationError
+from . import queries, services
+from .models import Lot
+
+bp = staff_blueprint("traceability_staff", __name__, "/nhan-vien/lo-hang")
+
+
+@bp.get("/")
+def index():
+    q = services.normalize_code(request.args.get("q", ""))[:40]
+    stmt = sa.select(Lot).options(joinedload(Lot.product).joinedload(Product.seller))
+    if q:
+        stmt = stmt.where(Lot.code.contains(q, autoescape=True))
+    if request.args.get("an"):
+        stmt = stmt.where(Lot.status == "hidden")
+    stmt = stmt.order_by(Lot.created_at.desc(), Lot.id.desc())
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("traceability/staff_lots.html", page=page, q=q,
+                           scans=queries.lot_scan_counts([lot.id for lot in page.items]))
+
+
+def _decide(action, success: str, back: str):
+    """One staff decision from a ReasonForm POST: commit on success, or roll back and
+    show the service's message (as the product decisions do)."""
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        if not form.is_submitted() or "csrf_token" in form.errors:
+            abort(400)
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    try:
+        action(form.reason.data)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(back)
+
+
+def _lot_or_404(lot_id: int) -> Lot:
+    return db.get_or_404(Lot, lot_id)
+
+
+@bp.post("/<id:lot_id>/an")
+def hide(lot_id: int):
+    lot = _lot_or_404(lot_id)
+    return _decide(lambda reason: services.hide_lot(lot, reason or "", actor=current_user._get_current_object()),
+                   _("Đã ẩn lô %(code)s.", code=lot.code), url_for(".index"))
+
+
+@bp.post("/<id:lot_id>/hien")
+def show(lot_id: int):
+    lot = _lot_or_404(lot_id)
+    return _decide(lambda _reason: services.show_lot(lot, actor=current_user._get_current_object()),
+                   _("Lô %(code)s hiển thị lại.", code=lot.code), url_for(".index"))
