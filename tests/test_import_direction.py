@@ -1,11 +1,16 @@
-"""The dependency arrows between feature packages run one way.
+"""The dependency arrows between the packages of marketplace/ run one way.
 
-Features above the catalog (staff, collections, the seller dashboard, imports, …) may
-import the catalog; the catalog imports none of them. It may read the schema of the
-features its rows belong to (``sellers.models``, ``accounts.models``: a product has a
-seller), nothing else of theirs. Shared pieces live below every feature
-(``marketplace/validation.py``, ``text.py``, ``web/``), so no feature reaches into
-another's views or private names. Read from the source with ``ast``: nothing is imported.
+``LAYERS`` below is the one declaration of the layer order: base (extensions, text,
+validation, …) < the tables (every ``models`` module) < the catalog's read side (what search
+indexes and the page cache keys on) < infrastructure (audit, media, web, config, search,
+jobs) < catalog < sellers, accounts < the features < the app. Every import of every module
+is checked against it, and the few arrows that run upward are listed in ``EXCEPTIONS`` with
+their reason. A new package takes its place in the table.
+
+Besides: the catalog imports no feature above it and reads the schema of the features its
+rows belong to (``sellers.models``, ``accounts.models``), nothing else of theirs; no feature
+reaches into another's views or private names. Read from the source with ``ast``: nothing
+is imported.
 """
 from __future__ import annotations
 
