@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app marketplace
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run dev test test-pg test-e2e test-load install install-test seed reindex bench clean translations translations-update screenshots
+.PHONY: run dev test test-slow test-pg test-pg-slow test-e2e test-load install install-test seed reindex bench clean translations translations-update screenshots
 
 # Debian's python3 may come without ensurepip (package python3-venv): then the venv is
 # made without pip and the system pip installs into it; failing both, say what to do.
@@ -41,8 +41,13 @@ dev: install
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
+# The whole suite but the slow, load and browser tests (those run in .ci/run).
 test: install-test
-	$(BIN)/python -m pytest -q -m "not e2e and not load"
+	$(BIN)/python -m pytest -q -m "not e2e and not load and not slow"
+
+# Subprocesses, sleeps, full demo seeds, heavy Hypothesis and hashing runs, the migration walk.
+test-slow: install-test
+	$(BIN)/python -m pytest -q -m "slow and not e2e and not load"
 
 # Real gunicorn servers: bursts of concurrent requests, backups while serving, faults.
 test-load: install-test
@@ -51,7 +56,10 @@ test-load: install-test
 # The same suite against PostgreSQL (the CI machine provides 127.0.0.1:5432/test).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-pg: install-test
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e and not load"
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not e2e and not load and not slow"
+
+test-pg-slow: install-test
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "slow and not e2e and not load"
 
 # Browser tests in Debian's Chromium (apt-get install -y chromium).
 test-e2e: install-test

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -90,11 +91,121 @@ def runner(app):
 
 
 @pytest.fixture
-def auth(client):
-    """``auth.login(user_or_id)``: the client logged in (see tests/auth.py)."""
+def auth(client, request):
+    """``auth.login(email, password)``, ``auth.logout()``, ``auth.log_in_as(user)`` and
+    ``auth.as_buyer()`` / ``as_seller()`` / ``as_staff()`` (see tests/auth.py)."""
     from auth import AuthActions
 
-    return AuthActions(client)
+    return AuthActions(client, request)
+
+
+# ---------------------------------------------------------------- shared accounts and catalog
+# Ids, not ORM objects: tests use them across app contexts and test clients.
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    password: str
+    seller_id: int | None = None
+    seller_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    id: int
+    slug: str
+    name: str
+    seller_id: int
+    category_id: int
+    owner_id: int  # the seller's account
+
+
+def _account(**kw) -> Account:
+    from factories import make_user
+
+    password = kw.pop("password", "mat-khau-123")
+    user = make_user(password=password, **kw)
+    db.session.commit()
+    seller = user.seller
+    return Account(user.id, user.email, password, seller.id if seller else None, seller.slug if seller else None)
+
+
+@pytest.fixture
+def buyer_account(app) -> Account:
+    with app.app_context():
+        return _account(email="mua@example.vn", name="Người Mua", role="buyer")
+
+
+@pytest.fixture
+def staff_account(app) -> Account:
+    with app.app_context():
+        return _account(email="nhan-vien@example.vn", name="Cán bộ Xúc tiến", role="staff")
+
+
+@pytest.fixture
+def area_id(app) -> int:
+    """xã Tân Cương, tỉnh Thái Nguyên."""
+    from factories import make_area
+
+    with app.app_context():
+        area = make_area(name="xã Tân Cương", parent=make_area(name="tỉnh Thái Nguyên", kind="province"))
+        db.session.commit()
+        return area.id
+
+
+@pytest.fixture
+def category_id(app) -> int:
+    """Chè, in the OCOP food group."""
+    from factories import make_category
+
+    with app.app_context():
+        category = make_category(name="Chè", slug="che", ocop_group="thuc-pham", name_en="Tea")
+        db.session.commit()
+        return category.id
+
+
+@pytest.fixture
+def seller_account(app, area_id) -> Account:
+    """An approved cooperative in Tân Cương and its owner's account."""
+    from factories import make_seller
+
+    with app.app_context():
+        seller = make_seller(name="HTX Chè Tân Cương", slug="htx-che-tan-cuong", area_id=area_id,
+                             email="htx-che@example.vn")
+        return _account(email="chu-htx@example.vn", name="Chủ HTX", role="seller", seller=seller)
+
+
+def _seller(account: Account):
+    from marketplace.sellers.models import Seller
+
+    return db.session.get(Seller, account.seller_id)
+
+
+@pytest.fixture
+def product(app, seller_account, category_id) -> Listing:
+    """The seller's published product with a verified 4-star OCOP certificate."""
+    from factories import make_certification, make_product
+
+    with app.app_context():
+        item = make_product(name="Chè móc câu Tân Cương", seller=_seller(seller_account),
+                            category_id=category_id, price_vnd=150_000, unit="hộp 200 g")
+        make_certification(item, stars=4)
+        db.session.commit()
+        return Listing(item.id, item.slug, item.name, item.seller_id, item.category_id, seller_account.id)
+
+
+@pytest.fixture
+def draft_product(app, seller_account, category_id) -> Listing:
+    """A draft of the same seller, not yet sent for review."""
+    from factories import make_product
+
+    with app.app_context():
+        item = make_product(name="Chè búp bản nháp", seller=_seller(seller_account),
+                            category_id=category_id, status="draft")
+        db.session.commit()
+        return Listing(item.id, item.slug, item.name, item.seller_id, item.category_id, seller_account.id)
 
 
 @pytest.fixture

@@ -11,18 +11,13 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
+from auth import PASSWORD, AuthActions
 from conftest import make_test_config
 from factories import make_category, make_product, make_seller, make_user
 from marketplace.accounts.models import User
 from marketplace.accounts.tokens import RESET_SALT, load_reset_token, make_reset_token
 from marketplace.extensions import db
 from marketplace.sellers.models import Seller
-
-PASSWORD = "mat-khau-123"
-
-
-def login(client, email, password=PASSWORD, **extra):
-    return client.post("/dang-nhap", data={"email": email, "password": password, **extra})
 
 
 def user_count() -> int:
@@ -47,7 +42,7 @@ def _confirm_link(app) -> str:
     return match.group(1)
 
 
-def test_register_creates_an_unconfirmed_buyer_confirmed_by_the_mailed_link(client, app):
+def test_register_creates_an_unconfirmed_buyer_confirmed_by_the_mailed_link(client, app, auth):
     response = client.post("/dang-ky", data={
         "name": "Nguyễn Thị Lan", "email": "Lan@Example.vn", "password": "tra-xanh-2024", "confirm": "tra-xanh-2024",
     })
@@ -60,7 +55,7 @@ def test_register_creates_an_unconfirmed_buyer_confirmed_by_the_mailed_link(clie
         assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
         assert "tra-xanh-2024" not in user.password_hash
     assert client.get("/tai-khoan").status_code == 302  # not logged in before confirming
-    refused = login(client, "lan@example.vn", "tra-xanh-2024")
+    refused = auth.login("lan@example.vn", "tra-xanh-2024")
     assert refused.status_code == 403 and "chưa được xác nhận" in refused.get_data(as_text=True)
     link = _confirm_link(app)
     assert client.get(link).status_code == 200  # a page with a button: opening the link confirms nothing
@@ -117,46 +112,37 @@ def test_register_with_an_existing_email_answers_the_same_and_mails_the_owner(cl
 # ------------------------------------------------------------------------ login/out
 
 
-def test_login_logout_round_trip(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
+def test_login_logout_round_trip(client, app, buyer_account, auth):
     assert client.get("/tai-khoan").status_code == 302
-    response = login(client, "MUA@example.vn")
+    response = auth.login("MUA@example.vn")
     assert response.status_code == 302
     assert client.get("/tai-khoan").status_code == 200
     with app.app_context():
         assert db.session.scalars(sa.select(User)).one().last_login_at is not None
     # Logging out is a POST; a GET does nothing.
     assert client.get("/dang-xuat").status_code == 405
-    assert client.post("/dang-xuat").status_code == 302
+    assert auth.logout().status_code == 302
     assert client.get("/tai-khoan").status_code == 302
 
 
-def test_wrong_password_and_unknown_email_get_the_same_message(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
-    wrong = login(client, "mua@example.vn", "sai-mat-khau")
-    unknown = login(client, "khong-co@example.vn", "sai-mat-khau")
+def test_wrong_password_and_unknown_email_get_the_same_message(client, app, buyer_account, auth):
+    wrong = auth.login("mua@example.vn", "sai-mat-khau")
+    unknown = auth.login("khong-co@example.vn", "sai-mat-khau")
     for response in (wrong, unknown):
         assert response.status_code == 400
         assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)
     assert client.get("/tai-khoan").status_code == 302
 
 
-def test_inactive_account_cannot_log_in(client, app):
+def test_inactive_account_cannot_log_in(client, app, auth):
     with app.app_context():
         make_user(email="khoa@example.vn", active=False)
         db.session.commit()
-    assert login(client, "khoa@example.vn").status_code == 400
+    assert auth.login("khoa@example.vn").status_code == 400
     assert client.get("/tai-khoan").status_code == 302
 
 
-def test_login_follows_only_local_next(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
+def test_login_follows_only_local_next(client, app, buyer_account):
     ok = client.post("/dang-nhap?next=/tai-khoan/mat-khau", data={"email": "mua@example.vn", "password": PASSWORD})
     assert ok.headers["Location"] == "/tai-khoan/mat-khau"
     client.post("/dang-xuat")
@@ -175,11 +161,8 @@ def test_dashboard_redirects_anonymous_to_login_with_vietnamese_message(client):
     assert "Vui lòng đăng nhập để tiếp tục." in page.get_data(as_text=True)
 
 
-def test_remember_me_sets_a_persistent_httponly_cookie(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
-    response = login(client, "mua@example.vn", remember="y")
+def test_remember_me_sets_a_persistent_httponly_cookie(client, app, buyer_account, auth):
+    response = auth.login("mua@example.vn", remember="y")
     cookies = response.headers.getlist("Set-Cookie")
     remember = [c for c in cookies if c.startswith("remember_token=")]
     assert remember, cookies
@@ -189,19 +172,13 @@ def test_remember_me_sets_a_persistent_httponly_cookie(client, app):
     assert client.get("/tai-khoan").status_code == 200
 
 
-def test_without_remember_me_no_remember_cookie(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
-    response = login(client, "mua@example.vn")
+def test_without_remember_me_no_remember_cookie(client, app, buyer_account, auth):
+    response = auth.login("mua@example.vn")
     assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
 
 
-def test_session_cookie_is_httponly_lax(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
-    cookie = [c for c in login(client, "mua@example.vn").headers.getlist("Set-Cookie") if c.startswith("session=")][0]
+def test_session_cookie_is_httponly_lax(client, app, buyer_account, auth):
+    cookie = [c for c in auth.login("mua@example.vn").headers.getlist("Set-Cookie") if c.startswith("session=")][0]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in development
 
@@ -233,10 +210,11 @@ def test_login_is_rate_limited_with_a_vietnamese_429(tmp_path):
         make_user(email="mua@example.vn")
         db.session.commit()
     client = app.test_client()
+    auth = AuthActions(client)
     for _ in range(5):
-        assert login(client, "mua@example.vn", "sai-mat-khau").status_code == 400
-    assert login(client, "mua@example.vn", "sai-mat-khau").status_code == 429  # now a delay
-    blocked = login(client, "mua@example.vn")  # even the right password is refused during it
+        assert auth.login("mua@example.vn", "sai-mat-khau").status_code == 400
+    assert auth.login("mua@example.vn", "sai-mat-khau").status_code == 429  # now a delay
+    blocked = auth.login("mua@example.vn")  # even the right password is refused during it
     assert blocked.status_code == 429
     assert "Bạn đã đăng nhập sai quá nhiều lần" in blocked.get_data(as_text=True)
     assert client.get("/tai-khoan").status_code == 302
@@ -257,10 +235,7 @@ def _reset_link(app) -> str:
     return match.group(0).split("://", 1)[1].split("/", 1)[1]
 
 
-def test_password_reset_by_mailed_link_works_once(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
+def test_password_reset_by_mailed_link_works_once(client, app, buyer_account, auth):
     response = client.post("/quen-mat-khau", data={"email": "mua@example.vn"})
     assert response.status_code == 200
     assert "Kiểm tra email" in response.get_data(as_text=True)
@@ -275,8 +250,8 @@ def test_password_reset_by_mailed_link_works_once(client, app):
     again = client.get(path)
     assert again.status_code == 400
     assert "không hợp lệ, đã hết hạn hoặc đã được sử dụng" in again.get_data(as_text=True)
-    assert login(client, "mua@example.vn", PASSWORD).status_code == 400
-    assert login(client, "mua@example.vn", "mat-khau-moi-456").status_code == 302
+    assert auth.login("mua@example.vn", PASSWORD).status_code == 400
+    assert auth.login("mua@example.vn", "mat-khau-moi-456").status_code == 302
 
 
 def test_reset_for_unknown_email_looks_the_same_and_sends_nothing(client, app):
@@ -307,13 +282,10 @@ def test_reset_page_with_garbage_token_is_a_friendly_400(client):
 # ----------------------------------------------------------------- change password
 
 
-def test_change_password_logs_out_other_sessions(app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
+def test_change_password_logs_out_other_sessions(app, buyer_account, auth):
     phone, laptop = app.test_client(), app.test_client()
-    login(phone, "mua@example.vn")
-    login(laptop, "mua@example.vn")
+    auth.login("mua@example.vn", client=phone)
+    auth.login("mua@example.vn", client=laptop)
     wrong = laptop.post("/tai-khoan/mat-khau", data={
         "current_password": "sai", "new_password": "mat-khau-moi-456", "confirm": "mat-khau-moi-456"})
     assert wrong.status_code == 400
@@ -344,14 +316,11 @@ class TestCsrf:
         with app.app_context():
             assert user_count() == 0
 
-    def test_login_and_logout_need_the_token(self, client, app):
-        with app.app_context():
-            make_user(email="mua@example.vn")
-            db.session.commit()
-        assert login(client, "mua@example.vn").status_code == 400
+    def test_login_and_logout_need_the_token(self, client, app, buyer_account, auth):
+        assert auth.login("mua@example.vn").status_code == 400
         page = client.get("/dang-nhap").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        assert login(client, "mua@example.vn", csrf_token=token).status_code == 302
+        assert auth.login("mua@example.vn", csrf_token=token).status_code == 302
         assert client.post("/dang-xuat").status_code == 400  # no token: still logged in
         assert client.get("/tai-khoan").status_code == 200
         account = client.get("/tai-khoan").get_data(as_text=True)
@@ -363,7 +332,7 @@ class TestCsrf:
 # ----------------------------------------------------------------------------- CLI
 
 
-def test_cli_users_create_every_role(runner, app):
+def test_cli_users_create_every_role(runner, app, auth):
     with app.app_context():
         make_seller(slug="htx-tan-cuong")
         db.session.commit()
@@ -380,8 +349,7 @@ def test_cli_users_create_every_role(runner, app):
         assert users["ban@example.vn"].role == "seller" and users["ban@example.vn"].seller.slug == "htx-tan-cuong"
         assert users["canbo@example.vn"].role == "staff" and users["canbo@example.vn"].seller_id is None
         assert users["mua@example.vn"].role == "buyer"
-    client = app.test_client()
-    assert login(client, "ban@example.vn", "tra-xanh-2024").headers["Location"] == "/dashboard/"
+    assert auth.login("ban@example.vn", "tra-xanh-2024").headers["Location"] == "/dashboard/"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -430,10 +398,7 @@ class _UnreachableMailer:
         raise ConnectionRefusedError("smtp down")
 
 
-def test_reset_when_the_mail_server_is_down_says_so_instead_of_500(client, app):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
+def test_reset_when_the_mail_server_is_down_says_so_instead_of_500(client, app, buyer_account):
     app.extensions["mailer"] = _UnreachableMailer()
     response = client.post("/quen-mat-khau", data={"email": "mua@example.vn"})
     assert response.status_code == 503

@@ -319,6 +319,7 @@ def test_bot_patterns(ua, bot):
     assert is_bot(ua) is bot
 
 
+@pytest.mark.slow  # the full demo seed (without photos)
 def test_demo_history_has_baseline_90_days_and_consistent_popularity(app, runner):
     result = runner.invoke(args=["seed-demo", "--no-photos"])
     assert result.exit_code == 0, result.output

@@ -56,6 +56,7 @@ def _check(resp):
         assert set(body["facets"]["ocop_stars"]) == {"3", "4", "5"}
 
 
+@pytest.mark.slow  # Hypothesis: one HTTP request per example
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=pairs)
 def test_any_parameters(client, small_catalog, pairs):
@@ -63,6 +64,7 @@ def test_any_parameters(client, small_catalog, pairs):
     _check(client.get(f"/api/v1/products?{query}"))
 
 
+@pytest.mark.slow  # Hypothesis: one HTTP request per example
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=raw_bytes, name=st.sampled_from(PARAMS))
 def test_raw_percent_encoded_bytes(client, small_catalog, data, name):

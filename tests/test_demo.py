@@ -36,6 +36,8 @@ from marketplace.text import add_months, fold, today_vn
 from tests.conftest import make_test_config, reset_schema
 from tests.factories import make_user
 
+pytestmark = pytest.mark.slow  # the full demo seed (2,760 products, photos), several times
+
 VIETNAMESE_MARKS = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 MOJIBAKE = ("Ã", "Â", "Æ", "áº", "á»", "\ufffd", "Ä‘")
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import sqlalchemy as sa
 from flask import g, render_template, render_template_string
 
+from auth import is_login_redirect
 from auth import log_in as login
 from marketplace.extensions import db
 from marketplace.inquiries.models import Inquiry, InquiryItem, InquiryStatusChange
@@ -557,9 +558,8 @@ def test_another_sellers_inquiry_is_404(client, catalog):
 
 def test_inbox_needs_a_seller(client, catalog):
     mine, _ = make_inquiries(client, catalog)
-    anonymous = client.get("/dashboard/hoi-hang")
-    assert anonymous.status_code in (302, 401)
-    assert client.get(f"/dashboard/hoi-hang/{mine.id}").status_code in (302, 401)
+    assert is_login_redirect(client.get("/dashboard/hoi-hang"), "/dashboard/hoi-hang")
+    assert is_login_redirect(client.get(f"/dashboard/hoi-hang/{mine.id}"), f"/dashboard/hoi-hang/{mine.id}")
     login(client, catalog["buyer"])
     assert client.get("/dashboard/hoi-hang").status_code == 404
     assert client.get(f"/dashboard/hoi-hang/{mine.id}").status_code == 404
@@ -622,7 +622,7 @@ def test_control_characters_and_junk_slugs_never_reach_the_database(client, app,
     assert client.post("/gio-hoi-hang/gui", data=cart_form([("1\x00", 1)])).status_code == 400
     huge = "9" * 30
     assert client.post("/gio-hoi-hang/gui", data=cart_form([(huge, 1)])).status_code == 400
-    assert client.post("/gio-hoi-hang/cap-nhat", data=cart_form([(huge, 1)])).status_code in (302, 400)
+    assert client.post("/gio-hoi-hang/cap-nhat", data=cart_form([(huge, 1)])).status_code == 400  # the cart again
     assert count(Inquiry) == 1
 
 

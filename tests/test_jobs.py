@@ -9,7 +9,6 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from factories import make_user
 from marketplace import create_app
 from marketplace.analytics.models import Setting
 from marketplace.extensions import db
@@ -150,23 +149,19 @@ def test_downtime_is_caught_up_once(app):
         assert CALLS == ["ran", "ran"]
 
 
-def test_status_command_and_the_staff_home_warn_about_a_late_job(app, client):
+def test_status_command_and_the_staff_home_warn_about_a_late_job(app, client, auth):
     with app.app_context():
         for name in ("search_deliver", "analytics_rollup"):
             db.session.add(JobLease(name=name, next_run=time.time() + 30, created=time.time() - 7200,
                                     last_ok=time.time() - 30, last_error=None, failures=0, runs=3))
         db.session.get(JobLease, "analytics_rollup").last_ok = time.time() - 3600  # 5-minute job, 1 h ago
         db.session.get(JobLease, "analytics_rollup").last_error = "OperationalError: disk I/O error"
-        staff = make_user(email="nv-jobs@example.vn", role="staff")
         db.session.commit()
-        staff_id = staff.get_id()
         late = {s.name: s.late for s in status(app)}
         assert late["analytics_rollup"] is True and late["search_deliver"] is False
     output = app.test_cli_runner().invoke(args=["jobs", "status"]).output
     assert "analytics_rollup: mỗi 300 s" in output and "disk I/O error" in output and "TRỄ" in output
-    with client.session_transaction() as session:
-        session["_user_id"] = staff_id
-        session["_fresh"] = True
+    auth.as_staff()
     html = client.get("/nhan-vien/").get_data(as_text=True)
     assert "Việc định kỳ bị trễ" in html and "analytics_rollup" in html and "disk I/O error" in html
 

@@ -211,6 +211,7 @@ def _assert_rows_kept(conn, seeded: dict[str, dict]) -> None:
                 assert found[0][column] == value, f"{name}.{column}: {value!r} became {found[0][column]!r}"
 
 
+@pytest.mark.slow  # every revision: an upgrade with a row in every table, a downgrade, an upgrade
 @pytest.mark.parametrize("parent, revision", _revisions(), ids=[rev for _p, rev in _revisions()])
 def test_each_revision_upgrades_with_data_in_place_and_downgrades_one_step(tmp_path, parent, revision):
     app = _fresh_app(tmp_path)

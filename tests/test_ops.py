@@ -19,6 +19,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auth import log_in
 from marketplace import create_app
 from marketplace.catalog.models import ProductPhoto
 from marketplace.extensions import db
@@ -119,6 +120,7 @@ def _flask(env: dict, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # four `flask` subprocesses
 def test_production_from_the_environment_and_quiet_cli(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "UPLOAD_FOLDER": str(tmp_path / "up"),
            "SECRET_KEY": "", "APP_ENV": "production"}
@@ -292,9 +294,7 @@ def _seller_client(app) -> tuple:
         db.session.commit()
         user_id, product_id = user.id, product.id
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    log_in(client, user_id)
     return client, product_id
 
 

@@ -175,15 +175,14 @@ def test_csrf_tokens_on_cached_pages_are_each_visitors_own(tmp_path):
         assert alice.post(f"/gio-hoi-hang/them/{slug}", data={"csrf_token": alice_token}).status_code == 302
 
 
-def test_logged_in_visitors_get_their_own_page_and_it_is_never_cached(app, client, shop):
+def test_logged_in_visitors_get_their_own_page_and_it_is_never_cached(app, client, auth, shop):
     with app.app_context():
         make_user(email="mua@example.vn", password="mat-khau-123", name="Chị Lan")
         db.session.commit()
     product_path = f"/san-pham/{shop['product']}"
     anonymous = get(client, product_path)
     assert "Đăng nhập" in anonymous
-    response = client.post("/dang-nhap", data={"email": "mua@example.vn", "password": "mat-khau-123"})
-    assert response.status_code == 302
+    assert auth.login("mua@example.vn").status_code == 302
     before = hits(app)
     mine = get(client, product_path)
     assert hits(app) == before  # not served from the anonymous cache
@@ -251,6 +250,7 @@ def test_locale_and_date_are_part_of_the_key(app, client, shop, monkeypatch):
     assert hits(app) == before  # a new day renders again (certificates expire by date)
 
 
+@pytest.mark.slow  # sleeps 1.6 s
 def test_a_scheduled_collection_appears_when_its_start_passes(app, client, shop):
     with app.app_context():
         from marketplace.catalog.models import Product
@@ -521,11 +521,11 @@ def test_long_urls_and_odd_parameters_get_a_normal_page_and_are_not_stored(app, 
                  f"/co-so/{shop['seller']}?page=-4&area=%%%", "/?lang=xx&lang=en"):
         for _ in range(2):
             response = client.get(path, headers={"User-Agent": BROWSER})
-            assert response.status_code in (200, 400, 404), (path, response.status_code)
+            assert response.status_code == 200, (path, response.status_code)  # the page, odd parameters ignored
     assert all(len(key) < 2200 for key in cache._entries)
 
 
-def test_a_marker_shaped_search_kept_in_analytics_never_breaks_the_staff_pages(app, client, shop):
+def test_a_marker_shaped_search_kept_in_analytics_never_breaks_the_staff_pages(app, client, shop, auth):
     """Once a marker-shaped query sat in search analytics, the staff's search report
     answered 500 (the filler ran on it): staff pages fill only what their render made.
     Three distinct visitors search it (a text is shown from SEARCH_TEXT_MIN_VISITORS on),
@@ -533,13 +533,7 @@ def test_a_marker_shaped_search_kept_in_analytics_never_breaks_the_staff_pages(a
     planted = f"_pc{'ab' * 8}_views-a-{'9' * 6}_"
     for visitor in range(3):
         get(client, f"/san-pham?q={planted}", environ_base={"REMOTE_ADDR": f"203.0.113.{visitor + 1}"})
-    with app.app_context():
-        staff = make_user(email="nhanvien-cache@example.vn", role="staff")
-        db.session.commit()
-        staff_id = staff.get_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = staff_id
-        session["_fresh"] = True
+    auth.as_staff()
     for _ in range(3):
         response = client.get("/nhan-vien/thong-ke/tim-kiem")
         assert response.status_code == 200

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from auth import log_in
 from factories import make_user
 from marketplace import create_app
 from marketplace.analytics import services
@@ -16,7 +17,7 @@ from marketplace.analytics.models import SearchDaily, SearchEvent, SearchVisitor
 from marketplace.analytics.privacy import EMAIL, NUMBER, PHONE, URL, mask_personal
 from marketplace.extensions import db
 from marketplace.text import today_vn
-from test_analytics import BROWSER, get, log_in, shop  # noqa: F401 (fixture)
+from test_analytics import BROWSER, get, shop  # noqa: F401 (fixture)
 
 PERSONAL = "0912345678 nguyen.van.a@example.com"
 

@@ -249,6 +249,7 @@ def test_a_document_that_cannot_be_built_is_kept_and_reported(ctx, caplog):
     assert all(r.delivered_at is None and r.attempts == 1 for r in rows())
 
 
+@pytest.mark.slow  # threads and a 0.5 s sleep
 @pytest.mark.skipif(
     not (TEST_DATABASE_URL or "").startswith("postgresql"),
     reason="row locks (SELECT … FOR UPDATE) are the PostgreSQL path; set TEST_DATABASE_URL to run",

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from factories import make_category, make_product, make_seller, make_user
+from factories import make_category, make_product, make_seller
 from marketplace.audit.models import AuditEntry
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
@@ -47,14 +47,13 @@ def a_concurrent_save_before_the_flush(app, product_id: int, price_vnd: int):
 
 
 @pytest.fixture
-def pending(app):
+def pending(app, staff_account):
     with app.app_context():
         seller = make_seller(name="HTX Chè Đua Nhau", email="htx-dua-nhau@example.vn")
         product = make_product(seller=seller, category=make_category(), name="Chè búp đua", status="pending",
                                price_vnd=150_000)
-        staff = make_user(role="staff")
         db.session.commit()
-        return {"product": product.id, "staff": staff.id}
+        return {"product": product.id, "staff": staff_account.id}
 
 
 def _audit_count(product_id: int) -> int:

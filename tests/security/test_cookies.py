@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace import create_app
-from marketplace.extensions import db
 from tests.conftest import make_test_config
-from tests.factories import make_user
 
 
 @pytest.fixture
@@ -29,17 +27,13 @@ def _assert_hardened(headers: list[str]) -> None:
         assert attrs.get("samesite", "").lower() == "lax", header
 
 
-def test_every_cookie_is_secure_httponly_and_samesite(app, client):
-    with app.app_context():
-        make_user(email="mua@example.vn")
-        db.session.commit()
-    response = client.post("/dang-nhap", data={"email": "mua@example.vn", "password": "mat-khau-123",
-                                               "remember": "y"})
+def test_every_cookie_is_secure_httponly_and_samesite(app, client, auth, buyer_account):
+    response = auth.login(buyer_account.email, remember="y")
     cookies = response.headers.getlist("Set-Cookie")
     assert {c.split("=", 1)[0] for c in cookies} >= {"session", "remember_token"}
     _assert_hardened(cookies)
     # The cookie that deletes remember_token on logout is hardened as well.
-    logout = client.post("/dang-xuat", data={})
+    logout = auth.logout()
     _assert_hardened(logout.headers.getlist("Set-Cookie"))
 
 

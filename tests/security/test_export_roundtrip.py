@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from auth import log_in
 from marketplace.catalog.models import Category, Product
 from marketplace.extensions import db
 from marketplace.imports.spreadsheet import _FORMULA_START, safe_cell, unescape_cell
 from marketplace.sellers.models import Seller
 
 from factories import make_product, make_seller
-from test_import import login, post_file, products, token_of, world  # noqa: F401  (fixture)
+from test_import import post_file, products, token_of, world  # noqa: F401  (fixture)
 
 TRICKY = [
     # (code, name, description)
@@ -57,7 +58,7 @@ def snapshot(app, seller_id) -> list[tuple]:
 def test_export_then_import_is_an_exact_round_trip(app, client, world):
     seed(app, world)
     before = snapshot(app, world["seller_id"])
-    login(client, world["user_id"])
+    log_in(client, world["user_id"])
     exported = client.get("/dashboard/xuat-du-lieu.csv").data
     rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
     by_name_cell = {r[1]: r for r in rows[1:]}
@@ -76,7 +77,7 @@ def test_export_then_import_is_an_exact_round_trip(app, client, world):
 
 def test_products_without_a_code_are_updated_through_the_exported_id(app, client, world):
     ids = seed(app, world)
-    login(client, world["user_id"])
+    log_in(client, world["user_id"])
     exported = client.get("/dashboard/xuat-du-lieu.csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(exported)))
     header = rows[0]
@@ -100,7 +101,7 @@ def test_an_id_of_another_sellers_product_is_refused(app, client, world):
     with app.app_context():
         other = db.session.scalars(sa.select(Product).where(Product.name == "Của người khác")).one()
         other_id = other.id
-    login(client, world["user_id"])
+    log_in(client, world["user_id"])
     content = (
         "ma_san_pham,ten_san_pham,danh_muc,gia,don_vi,id\r\n"
         f",Chiếm sản phẩm người khác,Đồ uống,1000,hộp,{other_id}\r\n"

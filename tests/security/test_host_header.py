@@ -13,7 +13,7 @@ import pytest
 from marketplace import create_app
 from marketplace.extensions import db
 from tests.conftest import built_app, make_test_config
-from tests.factories import make_product, make_user
+from tests.factories import make_product
 
 from .mailbox import body, read_mails
 
@@ -26,17 +26,8 @@ def app_config(tmp_path):
     return make_test_config(tmp_path, SITE_URL=SITE + "/")
 
 
-@pytest.fixture
-def shop(app):
-    with app.app_context():
-        product = make_product(name="Chè móc câu Tân Cương")
-        make_user(email="chu-tai-khoan@example.vn")
-        db.session.commit()
-        return {"product": product.slug, "seller": product.seller.slug}
-
-
-def test_password_reset_mail_links_to_site_url_whatever_the_host(app, client, shop, tmp_path):
-    response = client.post("/quen-mat-khau", data={"email": "chu-tai-khoan@example.vn"}, headers=EVIL)
+def test_password_reset_mail_links_to_site_url_whatever_the_host(app, client, buyer_account, tmp_path):
+    response = client.post("/quen-mat-khau", data={"email": buyer_account.email}, headers=EVIL)
     assert response.status_code == 200
     [mail] = read_mails(tmp_path / "mail")
     text = body(mail)
@@ -48,7 +39,7 @@ def test_password_reset_mail_links_to_site_url_whatever_the_host(app, client, sh
     assert client.get(path).status_code == 200
 
 
-def test_sitemap_robots_canonical_and_api_use_site_url(client, shop):
+def test_sitemap_robots_canonical_and_api_use_site_url(client, product):
     sitemap = client.get("/sitemap.xml", headers=EVIL).get_data(as_text=True)
     locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
     assert locs and all(loc.startswith(SITE + "/") for loc in locs), locs
@@ -58,26 +49,19 @@ def test_sitemap_robots_canonical_and_api_use_site_url(client, shop):
         assert all(loc.startswith(SITE + "/") for loc in re.findall(r"<loc>([^<]+)</loc>", inner))
     assert f"Sitemap: {SITE}/sitemap.xml" in client.get("/robots.txt", headers=EVIL).get_data(as_text=True)
 
-    page = client.get(f"/san-pham/{shop['product']}", headers=EVIL).get_data(as_text=True)
-    assert f'<link rel="canonical" href="{SITE}/san-pham/{shop["product"]}">' in page
+    page = client.get(f"/san-pham/{product.slug}", headers=EVIL).get_data(as_text=True)
+    assert f'<link rel="canonical" href="{SITE}/san-pham/{product.slug}">' in page
     assert "evil.example" not in page
 
-    api = client.get(f"/api/v1/products/{shop['product']}", headers=EVIL)
+    api = client.get(f"/api/v1/products/{product.slug}", headers=EVIL)
     assert "evil.example" not in api.get_data(as_text=True)
-    assert api.get_json()["url"] == f"{SITE}/san-pham/{shop['product']}"
+    assert api.get_json()["url"] == f"{SITE}/san-pham/{product.slug}"
     listing = client.get("/api/v1/products", headers=EVIL).get_data(as_text=True)
     assert "evil.example" not in listing and SITE in listing
 
 
-def test_inquiry_mail_to_the_seller_links_to_site_url(app, client, shop, tmp_path):
-    with app.app_context():
-        from marketplace.sellers.models import Seller
-        import sqlalchemy as sa
-
-        seller = db.session.scalars(sa.select(Seller).where(Seller.slug == shop["seller"])).one()
-        seller.email = "htx@example.vn"
-        db.session.commit()
-    response = client.post(f"/hoi-hang/{shop['product']}", headers=EVIL, data={
+def test_inquiry_mail_to_the_seller_links_to_site_url(app, client, product, tmp_path):
+    response = client.post(f"/hoi-hang/{product.slug}", headers=EVIL, data={
         "name": "Nguyễn Văn Hỏi", "phone": "0912345678", "message": "Giá sỉ?", "quantity": "3"})
     assert response.status_code == 302
     [mail] = read_mails(tmp_path / "mail")

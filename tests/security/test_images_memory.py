@@ -20,12 +20,12 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auth import log_in
 from marketplace.extensions import db
 from marketplace.media.images import DECODE_MIN_SIDE, ImageRejected, _decode_slots, process_upload
 
 import media_samples as samples
 from factories import make_product, make_seller, make_user
-from test_import import login
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +68,7 @@ def measure(data: bytes) -> dict:
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_the_small_file_6245_square_png_is_refused_without_decoding():
     data = solid_png(6245, 6245)
     assert len(data) < 300 * 1024  # a small file…
@@ -76,6 +77,7 @@ def test_the_small_file_6245_square_png_is_refused_without_decoding():
     assert result["grew_mib"] < 20  # …that is never decoded (117 MiB of pixels before)
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_the_largest_accepted_png_is_reduced_as_soon_as_it_is_decoded():
     result = measure(solid_png(4000, 3000))
     width, height = result["outcome"]
@@ -83,6 +85,7 @@ def test_the_largest_accepted_png_is_reduced_as_soon_as_it_is_decoded():
     assert result["grew_mib"] < 80  # the 4000 × 3000 bitmap (34 MiB) and small copies only
 
 
+@pytest.mark.slow  # a fresh Python process measures the decode
 def test_a_large_jpeg_is_decoded_at_reduced_scale():
     image = Image.new("RGB", (7000, 5000), (30, 120, 60))
     buf = io.BytesIO()
@@ -148,7 +151,7 @@ def test_hourly_upload_quota_per_account_counts_failures_and_holds_across_proces
 
     user_id, product_id = seller_product
     client = app.test_client()
-    login(client, user_id)
+    log_in(client, user_id)
     assert upload(client, product_id, b"not a picture").status_code == 400  # refused, still counted
     assert upload(client, product_id, samples.png_bytes()).status_code == 302
     response = upload(client, product_id, samples.png_bytes(samples.two_colour_image(320, 240)),
@@ -159,7 +162,7 @@ def test_hourly_upload_quota_per_account_counts_failures_and_holds_across_proces
     # Another process (a second app on the same database) sees the same count.
     other = create_app(app_config)
     other_client = other.test_client()
-    login(other_client, user_id)
+    log_in(other_client, user_id)
     assert upload(other_client, product_id, samples.png_bytes(samples.two_colour_image(340, 240))).status_code == 302
     assert upload(other_client, product_id, samples.png_bytes(samples.two_colour_image(350, 240))).status_code == 429
     with other.app_context():

@@ -8,24 +8,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from marketplace.extensions import db
+from auth import is_login_redirect, log_in
 from marketplace.web.integers import MAX_DB_INT, MAX_ID, NotAnInteger, OutOfRange, page_number, parse_int
 
-from factories import make_product, make_seller, make_user
-from test_import import login
 
 HUGE = "9" * 5000  # beyond Python's 4,300-digit int() limit
 BIG_VALUES = [HUGE, str(2**63), str(2**64 + 1), "1" + "0" * 30, "0" * 4999 + "1" * 25]
-
-
-@pytest.fixture
-def owner(app):
-    with app.app_context():
-        seller = make_seller(name="HTX Số Lớn")
-        user = make_user(role="seller", seller=seller)
-        product = make_product(seller=seller, name="Chè số lớn", status="published")
-        db.session.commit()
-        return {"user_id": user.id, "product_id": product.id, "slug": product.slug}
 
 
 @pytest.mark.parametrize("field", ["page", "per_page", "min_price", "max_price"])
@@ -38,27 +26,26 @@ def test_api_out_of_range_integers_are_400_naming_the_field(client, field, value
 
 
 @pytest.mark.parametrize("path", ["/san-pham", "/goi-y", "/api/v1/products"])
-def test_a_leading_zero_number_is_the_number(client, owner, path):
+def test_a_leading_zero_number_is_the_number(client, product, path):
     assert client.get(f"{path}?page={'0' * 5000}1&q=che").status_code == 200
 
 
 @pytest.mark.parametrize("query", [f"page={v}" for v in BIG_VALUES] + [f"min_price={v}" for v in BIG_VALUES]
                          + [f"max_price={v}&min_price={v}" for v in BIG_VALUES] + ["page=-" + HUGE])
-def test_html_listing_pages_never_fail_on_huge_numbers(client, owner, query):
+def test_html_listing_pages_never_fail_on_huge_numbers(client, product, query):
     for path in ("/san-pham", "/san-pham?q=che"):
         sep = "&" if "?" in path else "?"
         assert client.get(f"{path}{sep}{query}").status_code == 200, (path, query)
-    for path in ("/dashboard/", "/dashboard/hoi-hang"):  # anonymous: sent to log in, whatever the query
-        response = client.get(f"{path}?{query}")
-        assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"], (path, query)
-    login(client, owner["user_id"])
+    for path in ("/dashboard/", "/dashboard/hoi-hang"):  # anonymous: to log in, and back to the same URL
+        assert is_login_redirect(client.get(f"{path}?{query}"), f"{path}?{query}"), (path, query)
+    log_in(client, product.owner_id)
     for path in ("/dashboard/", "/dashboard/hoi-hang", "/dashboard/nhan-qr"):
         assert client.get(f"{path}?{query.replace('min_price', 'so_ban')}&trang={HUGE}").status_code == 200, path
 
 
-def test_ids_beyond_bigint_in_paths_are_404_on_every_route(app, client, owner):
-    login(client, owner["user_id"])
-    pid = owner["product_id"]
+def test_ids_beyond_bigint_in_paths_are_404_on_every_route(app, client, product):
+    log_in(client, product.owner_id)
+    pid = product.id
     id_rules = [r for r in app.url_map.iter_rules() if "<id:" in r.rule or "<int:" in r.rule]
     assert id_rules and not [r.rule for r in id_rules if "<int:" in r.rule]  # one converter everywhere
     for rule in id_rules:

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth import log_in
 from marketplace.catalog import services as catalog_services
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 
 from factories import make_category, make_product, make_seller, make_user
-from test_import import login
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def editor(app):
 
 def browser(app, user_id):
     client = app.test_client()
-    login(client, user_id)
+    log_in(client, user_id)
     return client
 
 

@@ -33,7 +33,7 @@ def _register(client, email, password="mat-khau-moi-456", environ=None):
                                          "confirm": password}, environ_base=environ or {})
 
 
-def test_registration_does_not_reveal_that_an_email_has_an_account(app, existing, tmp_path):
+def test_registration_does_not_reveal_that_an_email_has_an_account(app, existing, tmp_path, auth):
     new = _register(app.test_client(), "moi@example.vn", environ={"REMOTE_ADDR": "198.51.100.1"})
     old = _register(app.test_client(), "CHU@example.vn", environ={"REMOTE_ADDR": "198.51.100.2"})
     assert new.status_code == old.status_code == 200
@@ -52,11 +52,9 @@ def test_registration_does_not_reveal_that_an_email_has_an_account(app, existing
         owner = db.session.scalars(sa.select(User).where(User.email == "chu@example.vn")).one()
         assert owner.email_confirmed
     # The owner's password is untouched; the stranger's does not open the account.
-    client = app.test_client()
-    assert client.post("/dang-nhap", data={"email": "chu@example.vn", "password": "mat-khau-moi-456"},
-                       environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 400
-    assert client.post("/dang-nhap", data={"email": "chu@example.vn", "password": "mat-khau-cu-123"},
-                       environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 302
+    other_address = {"REMOTE_ADDR": "198.51.100.3"}
+    assert auth.login("chu@example.vn", "mat-khau-moi-456", environ_base=other_address).status_code == 400
+    assert auth.login("chu@example.vn", "mat-khau-cu-123", environ_base=other_address).status_code == 302
 
 
 def test_registration_is_rate_limited_per_client(app):
@@ -77,7 +75,7 @@ def test_bad_input_is_refused_the_same_way_for_new_and_existing_addresses(app, e
     assert "đã được đăng ký" not in old.get_data(as_text=True)
 
 
-def test_an_address_registered_by_someone_else_first_cannot_be_taken_over(app, tmp_path):
+def test_an_address_registered_by_someone_else_first_cannot_be_taken_over(app, tmp_path, auth):
     """Pre-hijacking: an attacker registers the victim's address with their own password
     and waits for the victim to confirm it. The confirmation needs the password chosen at
     registration, so the victim cannot confirm the attacker's account by mistake; the
@@ -94,13 +92,10 @@ def test_an_address_registered_by_someone_else_first_cannot_be_taken_over(app, t
         assert response.status_code == 400 and "lấy lại mật khẩu" in response.get_data(as_text=True)
     assert victim.get("/tai-khoan").status_code == 302
     # The attacker cannot log in either: the address was never confirmed.
-    assert attacker.post("/dang-nhap", data={"email": "nan-nhan@example.vn",
-                                             "password": "mat-khau-ke-gian"}).status_code == 403
+    assert auth.login("nan-nhan@example.vn", "mat-khau-ke-gian", client=attacker).status_code == 403
     # The victim resets the password from the mailbox: confirmed, and only theirs.
     victim.post("/quen-mat-khau", data={"email": "nan-nhan@example.vn"})
     reset = re.search(r"http://localhost(/dat-lai-mat-khau/\S+)", body(read_mails(tmp_path / "mail")[-1])).group(1)
     assert victim.post(reset, data={"password": "mat-khau-that-2", "confirm": "mat-khau-that-2"}).status_code == 302
-    assert victim.post("/dang-nhap", data={"email": "nan-nhan@example.vn",
-                                           "password": "mat-khau-that-2"}).status_code == 302
-    assert app.test_client().post("/dang-nhap", data={"email": "nan-nhan@example.vn",
-                                                      "password": "mat-khau-ke-gian"}).status_code == 400
+    assert auth.login("nan-nhan@example.vn", "mat-khau-that-2", client=victim).status_code == 302
+    assert auth.login("nan-nhan@example.vn", "mat-khau-ke-gian").status_code == 400

@@ -6,28 +6,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
+from auth import PASSWORD, log_in
 from marketplace.extensions import db
 from tests.factories import make_user
 
 from .mailbox import body, read_mails
 
-EMAIL, PASSWORD = "chu@example.vn", "mat-khau-123"
-
-
-@pytest.fixture
-def owner(app):
-    with app.app_context():
-        user = make_user(email=EMAIL, password=PASSWORD, name="Chủ tài khoản")
-        db.session.commit()
-        return user.id
-
-
-def _log_in(client, remember=True):
-    response = client.post("/dang-nhap", data={"email": EMAIL, "password": PASSWORD,
-                                               "remember": "y" if remember else ""})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+EMAIL = "mua@example.vn"  # the buyer_account fixture's
 
 
 def _signed_in(client) -> bool:
@@ -45,9 +30,9 @@ def _copy(source, names=("session", "remember_token")):
     return thief
 
 
-def test_copied_session_and_remember_cookies_stop_working_after_logout(app, owner):
+def test_copied_session_and_remember_cookies_stop_working_after_logout(app, auth, buyer_account):
     browser = app.test_client()
-    _log_in(browser)
+    assert auth.login(EMAIL, remember="y", client=browser).status_code == 302
     session_copy = _copy(browser, ("session",))
     remember_copy = _copy(browser, ("remember_token",))
     assert _signed_in(session_copy) and _signed_in(remember_copy)
@@ -60,14 +45,14 @@ def test_copied_session_and_remember_cookies_stop_working_after_logout(app, owne
     assert not _signed_in(session_copy), "a copied session cookie still works after logout"
     assert not _signed_in(remember_copy), "a copied remember_token still works after logout"
     # Logging in again works, and a fresh session is valid.
-    _log_in(browser)
+    assert auth.login(EMAIL, remember="y", client=browser).status_code == 302
     assert _signed_in(browser)
 
 
-def test_log_out_everywhere_from_the_account_page(app, owner):
+def test_log_out_everywhere_from_the_account_page(app, auth, buyer_account):
     phone, laptop = app.test_client(), app.test_client()
-    _log_in(phone)
-    _log_in(laptop)
+    assert auth.login(EMAIL, remember="y", client=phone).status_code == 302
+    assert auth.login(EMAIL, remember="y", client=laptop).status_code == 302
     page = laptop.get("/tai-khoan").get_data(as_text=True)
     assert "Đăng xuất khỏi mọi thiết bị" in page
     response = laptop.post("/tai-khoan/dang-xuat-moi-thiet-bi", data={})
@@ -81,19 +66,18 @@ def test_log_out_everywhere_is_a_csrf_protected_post(csrf_app):
     """A forged cross-site form cannot log a victim out of everything."""
     client = csrf_app.test_client()
     with csrf_app.app_context():
-        user = make_user(email=EMAIL, password=PASSWORD)
+        user = make_user(email=EMAIL)
         db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+        log_in(client, user)
     assert client.post("/tai-khoan/dang-xuat-moi-thiet-bi").status_code == 400
     assert _signed_in(client)
     assert client.get("/tai-khoan/dang-xuat-moi-thiet-bi").status_code == 405
 
 
-def test_password_change_ends_other_sessions_but_not_this_one(app, owner):
+def test_password_change_ends_other_sessions_but_not_this_one(app, auth, buyer_account):
     mine, other = app.test_client(), app.test_client()
-    _log_in(mine)
-    _log_in(other)
+    assert auth.login(EMAIL, remember="y", client=mine).status_code == 302
+    assert auth.login(EMAIL, remember="y", client=other).status_code == 302
     response = mine.post("/tai-khoan/mat-khau", data={"current_password": PASSWORD,
                                                      "new_password": "mat-khau-moi-456",
                                                      "confirm": "mat-khau-moi-456"})
@@ -102,9 +86,9 @@ def test_password_change_ends_other_sessions_but_not_this_one(app, owner):
     assert not _signed_in(other)
 
 
-def test_password_reset_ends_every_session(app, owner, tmp_path):
+def test_password_reset_ends_every_session(app, auth, buyer_account, tmp_path):
     other = app.test_client()
-    _log_in(other)
+    assert auth.login(EMAIL, remember="y", client=other).status_code == 302
     stranger = app.test_client()
     stranger.post("/quen-mat-khau", data={"email": EMAIL})
     [mail] = read_mails(tmp_path / "mail")
