@@ -24,6 +24,8 @@ FEATURES = (
     "collections",
     "analytics",
     "ops",
+    "seasons",
+    "alerts",
 )
 
 

@@ -49,21 +49,21 @@ _OUTBOX_KEY = "mail_after_commit"
 _listening = False
 
 
-def send_after_commit(to: str, subject: str, body: str) -> None:
+def send_after_commit(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
     """Queue a message on the current database session; it is sent once the session
     commits (a rolled-back decision mails nobody). A delivery failure is logged, never
     raised: the committed change stands."""
     from .extensions import db
 
     if to:
-        db.session.info.setdefault(_OUTBOX_KEY, []).append((to, subject, body))
+        db.session.info.setdefault(_OUTBOX_KEY, []).append((to, subject, body, headers))
 
 
 def _deliver_queued(session) -> None:  # noqa: ANN001
     queued = session.info.pop(_OUTBOX_KEY, None)
-    for to, subject, body in queued or ():
+    for to, subject, body, headers in queued or ():
         try:
-            send_mail(to, subject, body)
+            send_mail(to, subject, body, headers=headers)
         except Exception:  # noqa: BLE001 — the change is committed; delivery is best effort
             log.exception("mail to %s (%s) failed", to, subject)
 
@@ -94,10 +94,13 @@ def init_mail(app: Flask) -> None:
         app.extensions["mailer"] = FileMailer(app.config["MAIL_FOLDER"])
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def send_mail(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
+    """``headers``: extra header fields (List-Unsubscribe and the like)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     current_app.extensions["mailer"].send(message)

@@ -33,3 +33,4 @@ from .staff.models import CertificateReminder  # noqa: F401,E402
 from .media.models import UploadEvent  # noqa: F401
 from .catalog.generation import CacheScope, CatalogGeneration  # noqa: F401,E402
 from .jobs.models import JobLease, JobRun  # noqa: F401,E402
+from .alerts.models import AlertDigest, AlertSubscriber, AlertSubscription  # noqa: F401,E402

@@ -464,3 +464,25 @@ def test_an_aged_demo_keeps_its_promises_after_the_refresh_job(demo):
     assert [d for _c, _v, d in after] == [d for _c, _v, d in before]
     assert _count(_valid_cert_products()) == 173
     assert anchor() == today_vn() and refresh_dates() == 0  # once a day: nothing more to move
+
+
+def test_demo_follows_real_seasons_and_states_supply(demo):
+    """Tea March–November, custard apple of Võ Nhai August–September, glass noodles
+    November–January (the facts file's "Seasons"); the calendar has something every month."""
+    from marketplace.seasons import mask_to_months
+
+    with demo.app_context():
+        rows = db.session.execute(sa.select(Product.name, Product.season_mask, Product.monthly_volume,
+                                            Product.volume_unit, Product.min_order_qty)).all()
+    by_stem = {}
+    for name, mask, *_ in rows:
+        for stem in ("Chè móc câu", "Na dai", "Miến dong"):
+            if name.startswith(stem):
+                by_stem.setdefault(stem, set()).add(tuple(mask_to_months(mask)))
+    assert by_stem["Chè móc câu"] == {tuple(range(3, 12))}
+    assert by_stem["Na dai"] == {(8, 9)}
+    assert by_stem["Miến dong"] == {(1, 11, 12)}
+    assert sum(1 for r in rows if r.monthly_volume and r.volume_unit and r.min_order_qty) > 500
+    client = demo.test_client()
+    for month in (1, 4, 8, 12):
+        assert "class=\"season-category\"" in client.get(f"/mua-vu?thang={month}").get_data(as_text=True)

@@ -21,6 +21,7 @@ import media_samples as samples
 from factories import make_area, make_category, make_product, make_seller, make_user
 
 HEADER = ["ma_san_pham", "ten_san_pham", "danh_muc", "gia", "don_vi", "mo_ta", "khu_vuc"]
+CAPACITY_HEADER = ["san_luong_thang", "don_vi_san_luong", "don_toi_thieu", "so_ngay_chuan_bi", "dong_goi", "mua_vu"]
 ROWS = [
     ["CHE-001", "Chè búp Tân Cương đặc biệt", "Đồ uống", "150.000", "hộp 200 g", "Chè hái tay.", "Tân Cương (cũ)"],
     ["CHE-002", "Chè móc câu", "do-uong", "220000", "túi 500 g", "", "Phúc Xuân"],
@@ -323,7 +324,7 @@ def test_export_is_excel_friendly_utf8_with_bom_and_neutralises_formulas(app, cl
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == HEADER + ["trang_thai", "id"]
+    assert rows[0] == HEADER + CAPACITY_HEADER + ["trang_thai", "id"]
     by_code = {r[0]: r for r in rows[1:]}
     assert set(by_code) == {"F-1", "CHE-9"}
     assert by_code["F-1"][1] == "'=HYPERLINK(\"http://x\")"

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "marketplace"
 FEATURES = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
 
 # Features that build on the catalog; the catalog must not import them.
-ABOVE_CATALOG = ("analytics", "api", "collections", "dashboard", "demo", "imports", "inquiries", "jobs", "labels",
+ABOVE_CATALOG = ("alerts", "analytics", "api", "collections", "dashboard", "demo", "imports", "inquiries", "jobs", "labels",
                  "ops", "staff")
 # Features whose rows a product points at: the catalog reads their models only.
 CATALOG_READS_MODELS_OF = ("accounts", "sellers")

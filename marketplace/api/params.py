@@ -154,6 +154,21 @@ def parse_page(args: MultiDict) -> tuple[int, int]:
 
 
 
+def parse_season(args: MultiDict, name: str = "season") -> int | None:
+    """``now`` (this month, Asia/Ho_Chi_Minh) or a month 1–12."""
+    from ..seasons import current_month
+
+    raw = _value(args, name)
+    if raw is None:
+        return None
+    if raw.lower() == "now":
+        return current_month()
+    try:
+        return integers.parse_int(raw, low=1, high=12)
+    except ValueError:
+        raise ParamError(name, _("“%(name)s” phải là “now” hoặc một tháng từ 1 đến 12.", name=name)) from None
+
+
 def product_search_query(args: MultiDict) -> SearchQuery:
     """The SearchQuery of ``GET /api/v1/products``; raises ParamError on bad input."""
     page, per_page = parse_page(args)
@@ -170,6 +185,7 @@ def product_search_query(args: MultiDict) -> SearchQuery:
         seller=parse_slug(args, "seller"),
         min_price=min_price,
         max_price=max_price,
+        season=parse_season(args),
         sort=parse_sort(args),
         page=page,
         per_page=per_page,

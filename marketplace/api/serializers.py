@@ -112,12 +112,37 @@ def product_json(product: Product, *, detail: bool = False) -> dict:
         "published_at": _iso_datetime(product.published_at),
         "url": product_url(product.slug),
         "image_url": media_url(rendition_name(cover.key, COVER_WIDTH)) if cover is not None else None,
+        "supply": supply_json(product),
+        "season": season_json(product),
     }
     if detail:
         data["description"] = product.description
         data["code"] = product.code
         data["images"] = [photo_json(photo) for photo in product.photos]
     return data
+
+
+def supply_json(product: Product) -> dict:
+    """Supply capacity: every key always there, null when the seller did not say."""
+    return {
+        "monthly_volume": product.monthly_volume,
+        "volume_unit": product.volume_unit,
+        "min_order_qty": product.min_order_qty,
+        "lead_time_days": product.lead_time_days,
+        "packaging": product.packaging,
+    }
+
+
+def season_json(product: Product) -> dict:
+    """``months``: 1–12 the product is available in ([] not stated); ``year_round``;
+    ``in_season_now``: seasonal and in season this month (Asia/Ho_Chi_Minh)."""
+    from ..seasons import current_month, in_season, is_year_round, months_of
+
+    return {
+        "months": months_of(product),
+        "year_round": is_year_round(product.season_mask),
+        "in_season_now": in_season(product, current_month()),
+    }
 
 
 ALWAYS_LISTED_WIDTHS = (320, 800)  # every stored photo has these (uploads and the demo)

@@ -16,7 +16,7 @@ from ..search import get_search
 from ..search.base import max_page
 from ..search.filters import complete as complete_facets
 from . import queries as aq
-from .params import ParamError, parse_choice, parse_page, parse_slug, product_search_query
+from .params import ParamError, parse_choice, parse_int, parse_page, parse_slug, product_search_query
 from .serializers import area_json, category_tree, collection_json, product_json, seller_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -132,3 +132,35 @@ def collection(slug: str):
         pages=products.pages,
     )
     return jsonify(data)
+
+
+@bp.get("/calendar")
+def calendar():
+    """What is in season in ``month`` (1–12; default this month, Asia/Ho_Chi_Minh): the
+    public seasonal products by category with their sellers, and the months after."""
+    from ..seasons import calendar as seasons_calendar, current_month
+
+    month = parse_int(request.args, "month", default=None, low=1, high=12)
+    month = month if month is not None else current_month()
+    limit = parse_int(request.args, "per_category", default=seasons_calendar.PER_CATEGORY, low=1, high=50)
+    view = seasons_calendar.month_view(month, per_category=limit)
+    products = {p.id: p for p in cq.products_by_ids([pid for g in view.categories for pid in g.product_ids])}
+    return jsonify({
+        "month": month,
+        "total": view.total,
+        "categories": [
+            {
+                "category": {"slug": g.slug, "name": g.name, "name_en": g.name_en or None},
+                "total": g.total,
+                "sellers": [{"slug": slug, "name": name} for slug, name in g.sellers],
+                "products": [product_json(products[pid]) for pid in g.product_ids
+                             if pid in products and products[pid].is_public],
+            }
+            for g in view.categories
+        ],
+        "upcoming": [
+            {"month": u.month, "starting": u.starting,
+             "categories": [{"slug": slug, "name": name, "starting": n} for slug, name, n in u.by_category]}
+            for u in seasons_calendar.upcoming(month)
+        ],
+    })

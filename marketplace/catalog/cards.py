@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 
 from ..extensions import db
+from ..seasons import mask_in_season
 from ..sellers.models import Seller
 from ..text import today_vn
 from ..web.urls import url_for_value
@@ -53,6 +54,9 @@ class Card:
     stars: int | None  # of a valid OCOP certificate, else None
     rural_industry: bool
     cover: CardPhoto | None
+    # "Đang vào mùa": in season in today's month (Asia/Ho_Chi_Minh) when read; part of the
+    # card's identity, so a new month renders the card anew.
+    in_season: bool = False
 
     def url(self, ref: str | None = None) -> str:
         """The product page (``ref``: the search result token, see analytics.search_ref)."""
@@ -89,6 +93,7 @@ def _card_rows() -> sa.Select:
             ProductPhoto.width,
             ProductPhoto.height,
             ProductPhoto.alt,
+            Product.season_mask,
         )
         .join(Seller, Product.seller_id == Seller.id)
         .outerjoin(OcopCertification, OcopCertification.product_id == Product.id)
@@ -105,10 +110,12 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
     if not ids:
         return []
     by_id: dict[int, Card] = {}
-    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today_vn()})
-    for pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt in rows:
+    today = today_vn()
+    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today})
+    for pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt, season in rows:
         cover = CardPhoto(key, width, height, alt or "") if key is not None else None
-        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover)
+        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover,
+                          mask_in_season(season, today.month))
     # A page showing a card changes with the product and with its seller's name; a
     # product asked for but not public shows nothing until it is published again.
     generation.depends(*(f"p:{i}" for i in ids), *(f"s:{c.seller_id}" for c in by_id.values()))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -13,6 +14,7 @@ from ..web.forms import VnIntegerField, choice_list, optional_int
 from . import queries
 from .models import RURAL_LEVEL_LABELS, RURAL_LEVELS
 from .product_data import parse_price_vnd
+from ..seasons.months import months_of
 from .services import pending_revision
 
 PRICE_MESSAGE = _l("Giá phải là số nguyên từ 1 đến 1.000.000.000 ₫")
@@ -49,13 +51,35 @@ class ProductEditForm(FlaskForm):
     rural_year = VnIntegerField(_l("Năm công nhận"), validators=[Optional()],
                                 invalid_message=_l("Năm công nhận phải từ 2000 đến năm nay."),
                               render_kw={"inputmode": "numeric"})
+    # Supply capacity (issue 19): all optional; the catalog service parses and bounds them.
+    monthly_volume = StringField(_l("Sản lượng mỗi tháng"), validators=[Optional(), Length(max=20, message=_l(
+        "Sản lượng mỗi tháng phải là số nguyên từ 1 đến 100.000.000."))],
+        render_kw={"inputmode": "numeric", "placeholder": "2.000"})
+    volume_unit = StringField(_l("Đơn vị sản lượng"), validators=[
+        Optional(), Length(max=30, message=_l("Đơn vị sản lượng tối đa 30 ký tự (ví dụ: kg, tấn, hộp)."))],
+        render_kw={"placeholder": "kg"})
+    min_order_qty = StringField(_l("Đơn hàng tối thiểu"), validators=[Optional(), Length(max=20, message=_l(
+        "Đơn hàng tối thiểu phải là số nguyên từ 1 đến 100.000.000."))],
+        render_kw={"inputmode": "numeric", "placeholder": "50"})
+    lead_time_days = StringField(_l("Số ngày chuẩn bị hàng"), validators=[Optional(), Length(max=20, message=_l(
+        "Thời gian chuẩn bị hàng phải là số ngày nguyên từ 0 đến 365."))],
+        render_kw={"inputmode": "numeric", "placeholder": "7"})
+    packaging = StringField(_l("Quy cách đóng gói"), validators=[
+        Optional(), Length(max=200, message=_l("Quy cách đóng gói tối đa 200 ký tự."))],
+        render_kw={"placeholder": _l("túi 500 g, thùng 10 kg")})
+    season_months = SelectMultipleField(
+        _l("Các tháng có hàng"), coerce=str, validate_choice=False,
+        choices=[SelectChoice(str(m), _l("Th %(m)d", m=m)) for m in range(1, 13)],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     # The product version the form was shown with (optimistic locking, see product_edit).
     version = HiddenField()
     submit = SubmitField(_l("Lưu"))
 
     def product_data(self) -> dict:
         return {key: self.data[key] for key in
-                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")}
+                ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id",
+                 "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging")} | {
+            "season_mask": list(self.data["season_months"] or [])}
 
     def rural_data(self) -> dict:
         return {"level": self.data["rural_level"], "year": self.data["rural_year"]}
@@ -68,6 +92,7 @@ def make_product_form(product=None, *, prefill: bool, with_revision: bool = Fals
         form = ProductEditForm(obj=product)
         form.version.data = str(product.version)
         form.price_vnd.data = f"{product.price_vnd:,}".replace(",", ".")
+        form.season_months.data = [str(m) for m in months_of(product)]
         if product.rural_industry is not None:
             form.rural_level.data = product.rural_industry.level
             form.rural_year.data = product.rural_industry.year

@@ -131,7 +131,9 @@ RULES: tuple[Rule, ...] = (
         "products",
         shown="R.status = 'published'",
         columns=("seller_id", "category_id", "area_id", "code", "name", "slug", "description", "price_vnd",
-                 "unit", "status", "featured", "search_text", "created_at", "published_at"),
+                 "unit", "status", "featured", "search_text", "created_at", "published_at",
+                 # supply capacity and season (issue 19): the product page and cards show them
+                 "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask"),
         scopes=_selects(_LISTS),
         membership=("seller_id", "category_id", "area_id", "status", "featured", "published_at"),
         membership_scopes=_selects(_MEMBERS),
@@ -307,8 +309,24 @@ def create_triggers(conn) -> None:  # noqa: ANN001
     create_row(conn)
     for statement in drop_ddl(conn.dialect.name):
         conn.exec_driver_sql(statement)
-    for statement in trigger_ddl(conn.dialect.name):
+    for statement in trigger_ddl(conn.dialect.name, _rules_for_schema(conn)):
         conn.exec_driver_sql(statement)
+
+
+def _rules_for_schema(conn) -> tuple[Rule, ...]:  # noqa: ANN001
+    """RULES with the watched columns the database has: an older migration's downgrade
+    recreates the triggers on a schema without the columns later revisions added."""
+    from dataclasses import replace
+
+    inspector = sa.inspect(conn)
+    out = []
+    for rule in RULES:
+        if rule.columns:
+            present = {c["name"] for c in inspector.get_columns(rule.table)}
+            rule = replace(rule, columns=tuple(c for c in rule.columns if c in present),
+                           membership=tuple(c for c in rule.membership if c in present))
+        out.append(rule)
+    return tuple(out)
 
 
 def installed_triggers(conn) -> set[str]:  # noqa: ANN001

@@ -198,6 +198,11 @@ def parse_query(
         min_price, max_price = max_price, min_price
         messages.append(_("Giá từ lớn hơn giá đến nên đã được đổi chỗ cho nhau."))
 
+    season = parse_season(args.get("season"))
+    if season is False:
+        season = None
+        messages.append(_("Tháng mùa vụ không hợp lệ nên đã được bỏ qua. Hãy chọn “đang vào mùa” hoặc tháng 1–12."))
+
     per_page = int(current_app.config.get("PER_PAGE", 24))
     sort = args.get("sort", "")
     default_sort = "relevance" if text else "newest"
@@ -214,6 +219,7 @@ def parse_query(
         min_price=min_price,
         max_price=max_price,
         price_bands=bands,
+        season=season,
         sort=sort,
         page=parse_page(args.get("page"), per_page),
         per_page=per_page,
@@ -221,6 +227,22 @@ def parse_query(
         highlight=bool(text),
     )
     return query, messages
+
+
+def parse_season(raw: str | None) -> int | None | bool:
+    """``season=now`` → this month; ``1``–``12`` → that month; missing → None; anything
+    else → False (the page drops it with a message)."""
+    from ..seasons import current_month
+
+    text = (raw or "").strip().lower()
+    if not text:
+        return None
+    if text == "now":
+        return current_month()
+    try:
+        return integers.parse_int(text, low=1, high=12)
+    except ValueError:
+        return False
 
 
 def run_listing(
@@ -272,7 +294,7 @@ def page_scopes(query: SearchQuery, *, category: Category | None, area: Area | N
     if category is not None:
         return scopes + [f"lc:{i}" for i in category_tree().descendant_ids([category.slug])]
     narrowed = (query.text, query.categories, query.ocop_stars, query.rural_industry, query.min_price,
-                query.max_price, query.price_bands)
+                query.max_price, query.price_bands, query.season)
     if area is not None and not any(v not in (None, "", ()) for v in narrowed):
         return scopes + ["members"] + [f"la:{i}" for i in area_tree().descendant_ids([area.slug])]
     return scopes + ["lall"]
@@ -360,6 +382,11 @@ def _build_facets(listing: Listing, *, category: Category | None, area: Area | N
         chips.append(Chip(_("Từ %(p)s", p=format_vnd(q.min_price)), "min_price", None))
     if q.max_price is not None:
         chips.append(Chip(_("Đến %(p)s", p=format_vnd(q.max_price)), "max_price", None))
+    if q.season is not None:
+        from ..seasons import current_month
+
+        label = _("Đang vào mùa") if q.season == current_month() else _("Vào mùa tháng %(m)d", m=q.season)
+        chips.append(Chip(label, "season", None))
     if q.text:
         chips.insert(0, Chip("“" + q.text + "”", "q", None))
 

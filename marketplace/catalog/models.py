@@ -125,6 +125,10 @@ class Product(db.Model):
     __table_args__ = (
         CheckConstraint("price_vnd >= 0", name="price_non_negative"),
         CheckConstraint(f"status IN {PRODUCT_STATUSES!r}", name="status"),
+        CheckConstraint("season_mask IS NULL OR (season_mask BETWEEN 1 AND 4095)", name="season_mask_range"),
+        CheckConstraint("monthly_volume IS NULL OR monthly_volume > 0", name="monthly_volume_positive"),
+        CheckConstraint("min_order_qty IS NULL OR min_order_qty > 0", name="min_order_qty_positive"),
+        CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time_days_non_negative"),
         UniqueConstraint("seller_id", "code", name="uq_products_seller_code"),
         # Public products per category, area and seller (home figures) from the index alone.
         Index("ix_products_seller_status_category_area", "seller_id", "status", "category_id", "area_id"),
@@ -162,6 +166,16 @@ class Product(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # The staff's last decision reason the seller sees (rejection, take-down); NULL when none.
     review_note: Mapped[str | None] = mapped_column(Text)
+
+    # Supply capacity (issue 19), all optional. Volumes and the minimum order are counted
+    # in ``volume_unit`` ("kg", "tấn", "hộp"). The season is a 12-bit month mask (bit m-1 =
+    # month m; NULL = not stated; 4095 = year-round): read it through marketplace.seasons.
+    monthly_volume: Mapped[int | None] = mapped_column(Integer)
+    volume_unit: Mapped[str | None] = mapped_column(String(30))
+    min_order_qty: Mapped[int | None] = mapped_column(Integer)
+    lead_time_days: Mapped[int | None] = mapped_column(SmallInteger)
+    packaging: Mapped[str | None] = mapped_column(String(200))
+    season_mask: Mapped[int | None] = mapped_column(SmallInteger)
 
     # Optimistic locking: every ORM UPDATE of the row bumps it and is made conditional on
     # the value read (a concurrent change raises StaleDataError instead of being lost).

@@ -14,7 +14,9 @@ from ..text import fold
 from ..validation import ValidationError, _
 from .models import Area, Category, Product
 
-PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id")
+# Supply capacity (issue 19): all optional, routine facts (never sent to review).
+CAPACITY_FIELDS = ("monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging", "season_mask")
+PRODUCT_FIELDS = ("name", "code", "category_id", "price_vnd", "unit", "description", "area_id") + CAPACITY_FIELDS
 # Changing one of these on a published product sends it back to review: they change
 # what the listing claims. Price, unit, code and area are routine facts and stay live.
 REVIEWED_FIELDS = ("name", "description", "category_id")
@@ -133,9 +135,81 @@ def validate_product_data(
         if area_id is not None and (area_id < 0 or db.session.get(Area, area_id) is None):
             errors["area_id"] = _("Khu vực không hợp lệ.")
         clean["area_id"] = area_id
+    clean_capacity(data, keys, clean, errors)
     if errors:
         raise ValidationError.from_errors(errors)
     return clean
+
+
+# Bounds of the capacity fields (whole numbers; the database columns hold them).
+MAX_VOLUME = 100_000_000
+MAX_LEAD_DAYS = 365
+VOLUME_UNIT_MAX = 30
+PACKAGING_MAX = 200
+
+
+def parse_quantity(value: Any, *, low: int, high: int) -> int | None:
+    """A whole number a person typed ("1.500", "1 500", 1500) within ``low..high``;
+    None when empty. Raises ValueError otherwise (decimals, text, out of range)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("bool")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("decimal")
+        value = int(value)
+    if isinstance(value, int):
+        amount = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        if re.fullmatch(r"\d{1,3}([.\s\u00a0]\d{3})+", text):
+            text = _PRICE_SEPARATORS.sub("", text)
+        if not (text.isascii() and text.isdigit()) or len(text) > 12:
+            raise ValueError("not a whole number")
+        amount = int(text)
+    if not low <= amount <= high:
+        raise ValueError("out of range")
+    return amount
+
+
+def clean_capacity(data: dict, keys, clean: dict, errors: dict) -> None:
+    """The capacity fields among ``keys``: bounded whole numbers, short texts, a month set
+    (``marketplace.seasons.parse_months``: "3-10", [3, 4, 5], "quanh năm")."""
+    from ..seasons import parse_months
+
+    bounded = {
+        "monthly_volume": (1, MAX_VOLUME, _("Sản lượng mỗi tháng phải là số nguyên từ 1 đến 100.000.000.")),
+        "min_order_qty": (1, MAX_VOLUME, _("Đơn hàng tối thiểu phải là số nguyên từ 1 đến 100.000.000.")),
+        "lead_time_days": (0, MAX_LEAD_DAYS, _("Thời gian chuẩn bị hàng phải là số ngày nguyên từ 0 đến 365.")),
+    }
+    for key, (low, high, message) in bounded.items():
+        if key in keys:
+            try:
+                clean[key] = parse_quantity(data.get(key), low=low, high=high)
+            except (TypeError, ValueError):
+                errors[key] = message
+    if "volume_unit" in keys:
+        unit = clean_text(data.get("volume_unit")) or None
+        if unit is not None and len(unit) > VOLUME_UNIT_MAX:
+            errors["volume_unit"] = _("Đơn vị sản lượng tối đa 30 ký tự (ví dụ: kg, tấn, hộp).")
+        clean["volume_unit"] = unit
+    if "packaging" in keys:
+        packaging = clean_text(data.get("packaging")) or None
+        if packaging is not None and len(packaging) > PACKAGING_MAX:
+            errors["packaging"] = _("Quy cách đóng gói tối đa 200 ký tự.")
+        clean["packaging"] = packaging
+    if "season_mask" in keys:
+        try:
+            clean["season_mask"] = parse_months(data.get("season_mask"))
+        except (TypeError, ValueError):
+            errors["season_mask"] = _("Mùa vụ không hợp lệ: ghi các tháng từ 1 đến 12, ví dụ “3-10”, "
+                                      "“11-1” hoặc “quanh năm”.")
+    needs_unit = any(clean.get(key) is not None for key in ("monthly_volume", "min_order_qty"))
+    if needs_unit and "volume_unit" in clean and not clean["volume_unit"] and "volume_unit" not in errors:
+        errors["volume_unit"] = _("Vui lòng ghi đơn vị của sản lượng và đơn hàng tối thiểu (ví dụ: kg).")
 
 
 def build_search_text(product: Product) -> str:

@@ -26,13 +26,21 @@ from .models import (
     ProductRevision,
     RuralIndustryRecognition,
 )
-from .product_data import NAME_MAX, REVIEWED_FIELDS, build_search_text, clean_text, validate_product_data
+from .product_data import (
+    CAPACITY_FIELDS,
+    NAME_MAX,
+    REVIEWED_FIELDS,
+    build_search_text,
+    clean_text,
+    validate_product_data,
+)
 
 # ---------------------------------------------------------------------------
 # Product writes. Every product write (dashboard, spreadsheet import, CLI) goes
 # through these functions; they validate (``product_data``), keep slug and
 # search_text in step, and only flush.
 # ---------------------------------------------------------------------------
+
 
 
 def _refresh_product(product: Product) -> None:
@@ -207,6 +215,7 @@ def duplicate_product(product: Product) -> Product:
         price_vnd=product.price_vnd,
         unit=product.unit,
         status="draft",
+        **{key: getattr(product, key) for key in CAPACITY_FIELDS},
     )
     db.session.add(copy)
     _refresh_product(copy)

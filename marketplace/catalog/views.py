@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..media.images import WIDTHS
+from ..seasons.capacity import supply_view
 from ..signals import page_viewed, product_viewed, search_performed
 from ..web.formats import thousands
 from . import generation, queries, seo, showcase
@@ -170,6 +171,7 @@ def product(slug: str):
         "catalog/product.html",
         product=item,
         related=related,
+        supply=supply_view(item),
         jsonld=seo.product_jsonld(item),
         breadcrumb=seo.product_breadcrumb(item),
         opengraph=seo.product_opengraph(item),

@@ -152,6 +152,8 @@ def _save_product(form: ProductEditForm, seller, product: Product | None):
             errors["rural_level"] = errors.pop("level")
         if "year" in errors:
             errors["rural_year"] = errors.pop("year")
+        if "season_mask" in errors:
+            errors["season_months"] = errors.pop("season_mask")
         apply_errors(form, errors)
         return None
     except StaleDataError:

@@ -27,6 +27,7 @@ from .factories import (
     make_collection,
 )
 from .plan import BASE_MOMENT, CatalogPlan, ProductPlan, collection_picks, vn_moment
+from .seasons import supply_values
 
 FLUSH_EVERY = 500
 
@@ -118,7 +119,7 @@ def _build_product(p: ProductPlan, seller: Seller, category: Category,
         seller=seller, category=category, area=seller.area, code=p.code, name=p.name, slug=p.slug,
         description=p.description, price_vnd=p.price_vnd, unit=p.unit, status=p.status, featured=p.featured,
         view_count=p.view_count, created_at=p.created_at, updated_at=p.published_at or p.created_at,
-        published_at=p.published_at,
+        published_at=p.published_at, **supply_values(p.family, p.name, p.slug),
     )
     if photo is not None:
         key, width, height = photo

@@ -21,6 +21,7 @@ from ..catalog.models import Area, AreaAlias, Category, Product, ProductRevision
 from ..catalog.product_data import PRODUCT_FIELDS, REVIEWED_FIELDS, validate_product_data
 from ..catalog.services import ProductBatch, pending_revision, update_product
 from ..extensions import db
+from ..seasons import format_months
 from ..sellers.models import Seller
 from ..text import fold
 from ..validation import ValidationError
@@ -35,7 +36,15 @@ SERVICE_TO_FIELD = {
     "unit": "unit",
     "description": "description",
     "area_id": "area",
+    "monthly_volume": "monthly_volume",
+    "volume_unit": "volume_unit",
+    "min_order_qty": "min_order_qty",
+    "lead_time_days": "lead_time_days",
+    "packaging": "packaging",
+    "season_mask": "season",
 }
+# Capacity columns: read as written (the catalog service parses and bounds them).
+CAPACITY_COLUMNS = ("monthly_volume", "volume_unit", "min_order_qty", "lead_time_days", "packaging")
 # Area names are often written with or without their administrative prefix.
 _AREA_PREFIXES = ("xa ", "phuong ", "thi tran ", "huyen ", "thanh pho ", "tp ", "thi xa ", "tinh ")
 
@@ -194,6 +203,13 @@ def _row_data(values: dict[str, object], table: Table, lookups: Lookups) -> tupl
     if "price" in table.columns:
         price = unescape_cell(values.get("price"))
         data["price_vnd"] = price.strip() if isinstance(price, str) else price
+    for fld in CAPACITY_COLUMNS:
+        if fld in table.columns:
+            value = unescape_cell(values.get(fld))
+            data[fld] = value.strip() if isinstance(value, str) else value
+    if "season" in table.columns:
+        value = unescape_cell(values.get("season"))
+        data["season_mask"] = value.strip() if isinstance(value, str) else value
     if "category" in table.columns:
         text = _text(values.get("category"))
         if not text:
@@ -376,7 +392,8 @@ def _collect_service_errors(seller, data: dict, product: Product | None, outcome
 
 # --- export -----------------------------------------------------------------
 
-EXPORT_HEADERS = [COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area")] + [
+EXPORT_FIELDS = ("code", "name", "category", "price", "unit", "description", "area", *CAPACITY_COLUMNS, "season")
+EXPORT_HEADERS = [COLUMNS[f][0] for f in EXPORT_FIELDS] + [
     "trang_thai",
     COLUMNS["id"][0],
 ]
@@ -410,6 +427,8 @@ def export_csv(seller: Seller) -> bytes:
                     product.unit,
                     product.description,
                     product.area.name if product.area else "",
+                    *(getattr(product, f) if getattr(product, f) is not None else "" for f in CAPACITY_COLUMNS),
+                    format_months(product.season_mask, spreadsheet=True),
                     product.status,
                     product.id,
                 )

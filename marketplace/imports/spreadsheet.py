@@ -31,6 +31,15 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unit": ("don_vi", ("don_vi", "don_vi_tinh", "dvt", "quy_cach", "unit", "packaging")),
     "description": ("mo_ta", ("mo_ta", "mo_ta_san_pham", "description")),
     "area": ("khu_vuc", ("khu_vuc", "dia_ban", "xa_phuong", "area", "locality")),
+    # Supply capacity (issue 19), all optional.
+    "monthly_volume": ("san_luong_thang", ("san_luong_thang", "san_luong_moi_thang", "san_luong", "monthly_volume")),
+    "volume_unit": ("don_vi_san_luong", ("don_vi_san_luong", "dv_san_luong", "volume_unit")),
+    "min_order_qty": ("don_toi_thieu", ("don_toi_thieu", "don_hang_toi_thieu", "dat_toi_thieu", "moq",
+                                        "min_order", "min_order_qty")),
+    "lead_time_days": ("so_ngay_chuan_bi", ("so_ngay_chuan_bi", "thoi_gian_chuan_bi", "ngay_chuan_bi",
+                                            "lead_time", "lead_time_days")),
+    "packaging": ("dong_goi", ("dong_goi", "quy_cach_dong_goi", "packaging_options")),
+    "season": ("mua_vu", ("mua_vu", "thang_co_hang", "mua", "season", "season_months")),
     # The marketplace's own id, written by the export: rows without a code re-import.
     "id": ("id", ("id", "ma_he_thong", "product_id")),
 }

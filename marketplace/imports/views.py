@@ -169,8 +169,11 @@ def template_csv():
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area")])
-    writer.writerow(["CHE-001", "Chè búp Tân Cương đặc biệt", "Đồ uống", "150.000", "hộp 200 g", "Chè búp hái tay, sao thủ công.", ""])
+    writer.writerow([COLUMNS[f][0] for f in ("code", "name", "category", "price", "unit", "description", "area",
+                                             "monthly_volume", "volume_unit", "min_order_qty", "lead_time_days",
+                                             "packaging", "season")])
+    writer.writerow(["CHE-001", "Chè búp Tân Cương đặc biệt", "Đồ uống", "150.000", "hộp 200 g",
+                     "Chè búp hái tay, sao thủ công.", "", "2000", "kg", "50", "7", "hộp 200 g, túi 1 kg", "3-11"])
     return Response(
         b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"),
         mimetype="text/csv",

@@ -104,11 +104,24 @@ def _demo_refresh() -> str:
     return f"{shifted} certificates re-dated"
 
 
+def _alerts_digest() -> str:
+    from ..alerts.services import send_digests
+
+    report = send_digests()
+    summary = f"{report.sent} sent, {report.skipped} already sent today"
+    if report.stale:
+        summary += f", {report.stale} claimed but never confirmed sent (not retried)"
+    if report.failed:
+        raise RuntimeError(f"{report.failed} digest(s) failed ({summary})")
+    return summary
+
+
 BUILT_IN: tuple[Job, ...] = (
     Job("search_deliver", 60, 120, _search_deliver, "Gửi thay đổi sang máy tìm kiếm"),
     Job("analytics_rollup", 300, 600, _analytics_rollup, "Độ phổ biến và dọn dữ liệu thống kê"),
     Job("certificates_remind", 86400, 1800, _certificates_remind, "Nhắc chứng nhận OCOP sắp hết hạn"),
     Job("demo_refresh", 86400, 600, _demo_refresh, "Giữ ngày của dữ liệu mẫu theo hôm nay"),
+    Job("alerts_digest", 3600, 1800, _alerts_digest, "Gửi thư thông báo mùa vụ và sản phẩm mới"),
 )
 
 

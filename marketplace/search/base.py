@@ -64,6 +64,9 @@ class SearchQuery:
     min_price: int | None = None
     max_price: int | None = None
     price_bands: tuple[str, ...] = ()  # keys of PRICE_BANDS
+    # In season in this month (1–12): seasonal products whose months include it
+    # (marketplace.seasons.in_season); "now" is resolved to today's month by the caller.
+    season: int | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = 24

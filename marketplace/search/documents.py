@@ -69,7 +69,9 @@ def product_to_document(product: Product) -> dict:
       ocop_expires_on ISO date of that certificate's expiry | None,
       rural_industry bool, rural_industry_level str | None,
       price_vnd int, price_band key, published_at unix seconds | None,
-      view_count int, featured bool, is_public bool
+      view_count int, featured bool, is_public bool,
+      season_months [1–12] — the months the product is *in season* (seasonal products
+      only: [] when year-round or not stated; marketplace.seasons.in_season)
     """
     categories = _category_chain(product.category)
     areas = _area_chain(product.area)
@@ -103,7 +105,15 @@ def product_to_document(product: Product) -> dict:
         "view_count": int(product.view_count or 0),
         "featured": bool(product.featured),
         "is_public": bool(product.status == "published" and seller.status == "approved"),
+        "season_months": season_months(product),
     }
+
+
+def season_months(product: Product) -> list[int]:
+    """The months ``season=<month>`` finds the product in (the engines' shared rule)."""
+    from ..seasons import is_year_round, months_of
+
+    return [] if is_year_round(product.season_mask) else months_of(product)
 
 
 def load_products_for_documents(product_ids: Iterable[int], session=None) -> list[Product]:

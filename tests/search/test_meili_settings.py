@@ -68,6 +68,7 @@ def test_every_attribute_the_adapter_filters_facets_or_sorts_on_is_declared():
         min_price=1,
         max_price=2,
         price_bands=("under-100k",),
+        season=12,
     )
     used = set()
     for part in build_filter(query):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ...catalog import queries as cq
 from ...catalog.models import Area, OcopCertification, Product
 from ...extensions import db
+from ...seasons.months import season_mask_clause
 from ...sellers.models import Seller
 from ..base import PRICE_BANDS, SearchQuery
 from ..facets import subtree_ids
@@ -100,6 +101,8 @@ def filter_conditions(
         conds["max_price"] = Product.price_vnd <= query.max_price
     if query.price_bands:
         conds["price_band"] = _price_band_condition(query.price_bands)
+    if query.season is not None:  # issue 19: not a facet, so applied before counting
+        conds["season"] = season_mask_clause(Product.season_mask, int(query.season))
     return conds
 
 

@@ -48,6 +48,7 @@ FILTERABLE_ATTRIBUTES = [
     "rural_industry",
     "price_vnd",
     "price_band",
+    "season_months",  # issue 19: months a seasonal product is in season (documents.season_months)
 ]
 
 
@@ -103,6 +104,8 @@ def filter_groups(query: SearchQuery, *, today: int | None = None) -> dict[str, 
         bands = [_eq("price_band", key) for key in query.price_bands if key in known]
         # Only unknown band keys: nothing matches, as in the database backend.
         groups["price_band"] = [_any_of(bands) if bands else "id < 0"]
+    if query.season is not None:  # not a facet: every facet is counted within the season
+        groups["season"] = [f"season_months = {int(query.season)}"]
     return groups
 
 

@@ -18,7 +18,7 @@ TreeRows = Callable[[], list]  # (id, parent_id, slug) rows of the category or a
 
 # Parameters of the filters that are not facets (they narrow the grouped rows in SQL,
 # so they are part of the grouped rows' cache key).
-NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price")
+NON_FACET_PARAMS = ("today", "match", "seller", "min_price", "max_price", "season")
 
 # The packed facet key with the stars digit zeroed unless the certificate is valid
 # today (an expired certificate shows no badge and counts in no star facet).
@@ -73,6 +73,9 @@ def conditions(session, query: SearchQuery, today: int, category_rows: TreeRows,
     if query.max_price is not None:
         params["max_price"] = int(query.max_price)
         conds["max_price"] = "f.price <= :max_price"
+    if query.season is not None:  # issue 19: a non-facet filter (narrows before counting)
+        params["season"] = 1 << (int(query.season) - 1)
+        conds["season"] = "(f.season & :season) != 0"
     return conds, params, preds
 
 

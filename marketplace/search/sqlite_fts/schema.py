@@ -25,6 +25,7 @@ FACET_COLUMNS = (
     "featured",
     "published",
     "fkey",
+    "season",
 )
 
 
@@ -55,7 +56,8 @@ SCHEMA: tuple[str, ...] = (
         views INTEGER NOT NULL DEFAULT 0,
         featured INTEGER NOT NULL DEFAULT 0,
         published INTEGER,
-        fkey INTEGER NOT NULL DEFAULT 0
+        fkey INTEGER NOT NULL DEFAULT 0,
+        season INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_price ON search_facets (price)",
     "CREATE INDEX IF NOT EXISTS ix_search_facets_published ON search_facets (published)",

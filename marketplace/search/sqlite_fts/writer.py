@@ -92,6 +92,8 @@ def document_rows(doc: dict) -> tuple[dict, dict]:
         "views": doc["view_count"],
         "featured": 1 if doc["featured"] else 0,
         "published": doc["published_at"],
+        # Bit m-1: in season in month m (documents.season_months; 0 year-round or unstated).
+        "season": sum(1 << (m - 1) for m in doc.get("season_months") or ()),
     }
     facets["fkey"] = pack_facets(
         facets["category_id"], facets["area_id"], facets["stars"], facets["rural"], facets["band"]

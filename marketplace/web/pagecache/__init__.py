@@ -41,6 +41,7 @@ CACHED_ENDPOINTS = frozenset({
     "catalog.area",
     "sellers.profile",
     "collections.detail",
+    "seasons.calendar_page",  # /mua-vu: by month (?thang=), default this month (the key's date)
 })
 # What a view notes in ``g`` for the after_request hooks (analytics); restored on a hit.
 NOTED_KEYS = ("analytics_page", "analytics_search")

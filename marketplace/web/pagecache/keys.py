@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import request
 from werkzeug.datastructures import ImmutableMultiDict
 
-_LISTING_SINGLE = ("q", "rural", "min_price", "max_price", "sort", "page", "lang")
+_LISTING_SINGLE = ("q", "rural", "min_price", "max_price", "sort", "page", "lang", "season")
 _LISTING_MULTI = ("category", "area", "stars", "price")
 # endpoint: (single-valued, multi-valued, kept out of the key)
 PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -28,6 +28,7 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
     "catalog.area": (_LISTING_SINGLE, _LISTING_MULTI, ()),
     "sellers.profile": (_LISTING_SINGLE, _LISTING_MULTI, ()),
     "collections.detail": (("page", "lang"), (), ()),
+    "seasons.calendar_page": (("thang", "lang"), (), ()),
 }
 
 
