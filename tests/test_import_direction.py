@@ -125,14 +125,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # showcase slot. The documented exception to "infrastructure below the catalog": search
     # indexes and filters products through it and the page cache keys pages on it; neither
     # reaches the catalog's services, views or listing (those import search, web and media).
-    ("catalog read side", ("catalog.generation", "catalog.trees", "catalog.queries", "catalog.product_data",
-                           "catalog.showcase")),
+    # The season rules (seasons.months, capacity; the package re-exports them) sit here too:
+    # the catalog's field rules and cards and the search filters read a product's months.
+    ("catalog read side", ("catalog.generation", "catalog.trees", "catalog.queries", "seasons", "seasons.calendar",
+                           "catalog.product_data", "catalog.showcase")),
     # media: storage, renditions and the photo files' bookkeeping (media.views is a feature).
     ("infrastructure", ("audit", "media", "web", "config", "search", "jobs")),
     ("catalog", ("catalog",)),
     ("sellers and accounts", ("sellers", "accounts")),
     ("features", ("media.views", "labels", "staff", "inquiries", "imports", "collections", "analytics",
-                  "dashboard", "api", "ops", "demo")),
+                  "seasons.views", "alerts", "dashboard", "api", "ops", "demo")),
     # The app: the factory (marketplace/__init__.py), the CLI list and the module loading all models.
     ("app", ("models", "cli", "")),
 )
@@ -143,6 +145,7 @@ EXCEPTIONS = {
     ("jobs", "analytics.services"): "the built-in jobs (jobs/__init__.py) call the analytics rollup, lazily",
     ("jobs", "staff.services"): "the built-in jobs call the certificate reminders, lazily",
     ("jobs", "demo.refresh"): "the built-in jobs re-date the demo certificates, lazily",
+    ("jobs", "alerts.services"): "the built-in jobs send the season alerts' digests, lazily",
     ("accounts.cli", "models"): "`flask users` loads every model before it touches a user",
 }
 
