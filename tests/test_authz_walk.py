@@ -422,7 +422,7 @@ def test_get_owned_product_is_the_single_ownership_check(app):
     """Services and other features call access.get_owned_product: 404 for others."""
     from werkzeug.exceptions import NotFound
 
-    from marketplace.dashboard.access import get_owned_product
+    from marketplace.sellers.access import get_owned_product
 
     world = build_world(app, set())
     with app.app_context():

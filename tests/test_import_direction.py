@@ -1,11 +1,16 @@
-"""The dependency arrows between feature packages run one way.
+"""The dependency arrows between the packages of marketplace/ run one way.
 
-Features above the catalog (staff, collections, the seller dashboard, imports, …) may
-import the catalog; the catalog imports none of them. It may read the schema of the
-features its rows belong to (``sellers.models``, ``accounts.models``: a product has a
-seller), nothing else of theirs. Shared pieces live below every feature
-(``marketplace/validation.py``, ``text.py``, ``web/``), so no feature reaches into
-another's views or private names. Read from the source with ``ast``: nothing is imported.
+``LAYERS`` below is the one declaration of the layer order: base (extensions, text,
+validation, …) < the tables (every ``models`` module) < the catalog's read side (what search
+indexes and the page cache keys on) < infrastructure (audit, media, web, config, search,
+jobs) < catalog < sellers, accounts < the features < the app. Every import of every module
+is checked against it, and the few arrows that run upward are listed in ``EXCEPTIONS`` with
+their reason. A new package takes its place in the table.
+
+Besides: the catalog imports no feature above it and reads the schema of the features its
+rows belong to (``sellers.models``, ``accounts.models``), nothing else of theirs; no feature
+reaches into another's views or private names. Read from the source with ``ast``: nothing
+is imported.
 """
 from __future__ import annotations
 
@@ -104,3 +109,143 @@ def test_no_feature_uses_another_features_views_or_private_names(feature):
             if owner is not None and owner[0] != feature and name and name.startswith("_"):
                 wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {module}.{name} (a private name)")
     assert wrong == []
+
+
+# ---------------------------------------------------------------- the layer order
+# Every module of marketplace/ has a place in this table, lowest first; a module may import
+# only from places before its own (or from its own). Entries are module prefixes, the
+# longest one wins ("catalog.queries" before "catalog"). The order inside a layer counts as
+# well, so the arrows between two features also run one way. The one unordered layer is the
+# tables: every package's ``models`` module may name another's rows (foreign keys and
+# relationships; their imports are for type checking only).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("base", ("extensions", "text", "validation", "signals", "i18n", "mail", "slugs")),
+    ("tables", tuple(f"{p.parent.name}.models" for p in sorted(PACKAGE.glob("*/models.py")))),
+    # The catalog's read side: its change bookkeeping, trees, public queries, field rules and
+    # showcase slot. The documented exception to "infrastructure below the catalog": search
+    # indexes and filters products through it and the page cache keys pages on it; neither
+    # reaches the catalog's services, views or listing (those import search, web and media).
+    # The season rules (seasons.months, capacity; the package re-exports them) sit here too:
+    # the catalog's field rules and cards and the search filters read a product's months.
+    ("catalog read side", ("catalog.generation", "catalog.trees", "catalog.queries", "seasons", "seasons.calendar",
+                           "catalog.product_data", "catalog.showcase")),
+    # media: storage, renditions and the photo files' bookkeeping (media.views is a feature).
+    ("infrastructure", ("audit", "media", "web", "config", "search", "jobs")),
+    ("catalog", ("catalog",)),
+    ("sellers and accounts", ("sellers", "accounts")),
+    ("features", ("media.views", "labels", "staff", "inquiries", "imports", "collections", "analytics",
+                  "seasons.views", "alerts", "dashboard", "api", "ops", "demo")),
+    # The app: the factory (marketplace/__init__.py), the CLI list and the module loading all models.
+    ("app", ("models", "cli", "")),
+)
+UNORDERED_LAYERS = ("tables",)
+
+# (importing module, imported module): why this arrow runs upward. Keep it short.
+EXCEPTIONS = {
+    ("jobs", "analytics.services"): "the built-in jobs (jobs/__init__.py) call the analytics rollup, lazily",
+    ("jobs", "staff.services"): "the built-in jobs call the certificate reminders, lazily",
+    ("jobs", "demo.refresh"): "the built-in jobs re-date the demo certificates, lazily",
+    ("jobs", "alerts.services"): "the built-in jobs send the season alerts' digests, lazily",
+    ("accounts.cli", "models"): "`flask users` loads every model before it touches a user",
+}
+
+
+def _ranks() -> dict[str, tuple[int, int]]:
+    ranks = {}
+    for layer, (name, prefixes) in enumerate(LAYERS):
+        for position, prefix in enumerate(prefixes):
+            ranks[prefix] = (layer, 0 if name in UNORDERED_LAYERS else position)
+    return ranks
+
+
+RANKS = _ranks()
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def _place(module: str) -> str | None:
+    """The table entry of ``module`` (dotted, without ``marketplace.``; "" is the factory):
+    its longest prefix in the table."""
+    if module == "":
+        return ""
+    found = [prefix for prefix in RANKS if prefix and _within(module, prefix)]
+    return max(found, key=len) if found else None
+
+
+def _excepted(source: str, target: str) -> bool:
+    return any(_within(source, here) and _within(target, there) for here, there in EXCEPTIONS)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_module(module: str, name: str | None) -> str | None:
+    """What an import loads of marketplace, dotted without ``marketplace.``: the submodule
+    for ``from marketplace.catalog import queries``, else the module; None outside."""
+    if module != "marketplace" and not module.startswith("marketplace."):
+        return None
+    dotted = module[len("marketplace."):] if module != "marketplace" else ""
+    if name and name != "*":
+        candidate = PACKAGE.joinpath(*filter(None, dotted.split(".")), name)
+        if candidate.with_suffix(".py").is_file() or (candidate / "__init__.py").is_file():
+            return f"{dotted}.{name}".lstrip(".")
+    return dotted
+
+
+def upward_imports() -> tuple[list[str], list[str]]:
+    """(imports against the layer order, modules without a place in the table)."""
+    wrong, unplaced = [], []
+    for path in _modules(PACKAGE):
+        if "translations" in path.parts:
+            continue
+        source = _module_name(path)
+        here = _place(source)
+        if here is None:
+            unplaced.append(source)
+            continue
+        for module, name, line in imported_names(path):
+            target = _imported_module(module, name)
+            if target is None:
+                continue
+            there = _place(target)
+            if there is None:
+                unplaced.append(target)
+                continue
+            if there == here or RANKS[there] < RANKS[here]:
+                continue
+            if RANKS[there][0] == RANKS[here][0] and LAYERS[RANKS[here][0]][0] in UNORDERED_LAYERS:
+                continue
+            if _excepted(source, target):
+                continue
+            wrong.append(f"{path.relative_to(PACKAGE)}:{line} [{here or 'app'}] imports {target} [{there}]")
+    return wrong, sorted(set(unplaced))
+
+
+def test_every_module_has_a_place_in_the_layer_order():
+    # A new package joins the table (and so the check) in the layer it belongs to.
+    assert upward_imports()[1] == []
+
+
+def test_imports_run_down_the_layer_order():
+    wrong, _unplaced = upward_imports()
+    assert wrong == []
+
+
+def test_the_layer_check_sees_an_upward_import():
+    # A check that cannot fail proves nothing: known arrows, both ways.
+    assert _place("catalog.services") == "catalog" and _place("catalog.queries") == "catalog.queries"
+    assert _imported_module("marketplace.catalog", "queries") == "catalog.queries"
+    assert _imported_module("marketplace.web.auth", "require_seller") == "web.auth"
+    assert RANKS[_place("search.indexing")] < RANKS[_place("catalog.services")]
+    assert RANKS[_place("staff.cli")] > RANKS[_place("sellers.cli")]
+    assert RANKS[_place("dashboard.views")] > RANKS[_place("labels.views")]
+    assert _place("") == "" and _place("models") == "models" and _place("catalog.models") == "catalog.models"
+    assert _place("no_such_package.views") is None
+    for (here, there), reason in EXCEPTIONS.items():
+        assert RANKS[_place(there)] > RANKS[_place(here)], f"{here} -> {there} is not upward: drop it ({reason})"

@@ -19,7 +19,6 @@ from . import generation, queries, seo, showcase
 from .cards import card_html, cards_by_ids
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
-from .models import Category
 from .trees import area_tree, category_tree
 
 bp = Blueprint("catalog", __name__)

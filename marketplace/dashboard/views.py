@@ -22,12 +22,12 @@ from ..validation import ValidationError
 from ..extensions import db
 from ..sellers import services as seller_services
 from ..sellers.forms import SellerProfileForm
+from ..sellers.access import get_owned_product
 from ..sellers.models import SELLER_STATUS_LABELS
 from ..text import format_vnd
 from ..web import integers
 from ..web.auth import current_seller, require_seller
 from . import queries
-from .access import get_owned_product
 from ..catalog.forms import ProductEditForm, make_product_form
 from ..web.forms import choice_list
 from .forms import CertificationForm

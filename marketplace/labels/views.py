@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..catalog.models import Product
-from ..dashboard.access import get_owned_product
+from ..sellers.access import get_owned_product
 from ..extensions import db
 from ..sellers.models import Seller
 from ..web.auth import require_seller

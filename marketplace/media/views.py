@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..dashboard.access import get_owned_product
+from ..sellers.access import get_owned_product
 from ..extensions import db
 from ..web.auth import require_seller
 from . import get_storage

@@ -5,7 +5,11 @@ expires. Idempotent (each reminder is recorded), safe to run daily.
 
 `flask products publish|reject ID`: the review decision of the staff queue. The
 ``products`` group may be shared with other features (spreadsheet import): the commands
-are added to an existing group of that name instead of replacing it."""
+are added to an existing group of that name instead of replacing it.
+
+`flask sellers approve|suspend|reinstate SLUG`: the staff decisions on a seller (the same
+staff services as the staff area at /nhan-vien), added to the ``sellers`` group the same way
+(``flask sellers list`` is the sellers package's)."""
 from __future__ import annotations
 
 import logging
@@ -16,6 +20,8 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from ..catalog.models import Product
+from ..sellers.models import Seller
+from ..sellers.services import seller_by_slug
 from ..validation import ValidationError
 from ..extensions import db
 from ..text import today_vn
@@ -90,11 +96,59 @@ def reject_command(product_id: int, reason: str) -> None:
     click.echo(f"Rejected {product.id} {product.slug}.")
 
 
+def _get_seller(slug: str) -> Seller:
+    seller = seller_by_slug(slug)
+    if seller is None:
+        raise click.ClickException(f"No seller with slug {slug!r}.")
+    return seller
+
+
+@click.command("approve")
+@click.argument("slug")
+@with_appcontext
+def approve_seller_command(slug: str) -> None:
+    """Approve seller SLUG: its published products become public."""
+    seller = _get_seller(slug)
+    commit_decision(lambda: services.approve_seller(seller))
+    click.echo(f"Approved {seller.slug} ({seller.name}).")
+
+
+@click.command("suspend")
+@click.argument("slug")
+@click.option("--reason", required=True, help="Lý do (the seller reads it).")
+@with_appcontext
+def suspend_seller_command(slug: str, reason: str) -> None:
+    """Suspend seller SLUG: all its products disappear from public pages."""
+    seller = _get_seller(slug)
+    commit_decision(lambda: services.suspend_seller(seller, reason))
+    click.echo(f"Suspended {seller.slug} ({seller.name}).")
+
+
+@click.command("reinstate")
+@click.argument("slug")
+@with_appcontext
+def reinstate_seller_command(slug: str) -> None:
+    """Reinstate suspended seller SLUG: the products public before show again."""
+    seller = _get_seller(slug)
+    commit_decision(lambda: services.reinstate_seller(seller))
+    click.echo(f"Reinstated {seller.slug} ({seller.name}).")
+
+
+def _group(app: Flask, name: str, help_text: str) -> click.Group:
+    """The CLI group ``name``, shared with the feature that created it (or created here)."""
+    group = app.cli.commands.get(name)
+    if not isinstance(group, click.Group):
+        group = AppGroup(name, help=help_text)
+        app.cli.add_command(group)
+    return group
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(certificates)
-    group = app.cli.commands.get("products")
-    if not isinstance(group, click.Group):
-        group = AppGroup("products", help="Sản phẩm (products).")
-        app.cli.add_command(group)
+    group = _group(app, "products", "Sản phẩm (products).")
     group.add_command(publish_command)
     group.add_command(reject_command)
+    group = _group(app, "sellers", "Cơ sở bán hàng (sellers).")
+    group.add_command(approve_seller_command)
+    group.add_command(suspend_seller_command)
+    group.add_command(reinstate_seller_command)

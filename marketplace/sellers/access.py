@@ -1,4 +1,5 @@
-"""Ownership checks for the seller dashboard, in one place.
+"""Ownership checks for the seller workspace, in one place (the seller's counterpart of
+``staff/access.py``, the staff area's one rule), below the features that use it.
 
 Every dashboard route (and the photo, label, import and inquiry helpers) loads the
 objects it touches through these functions. Another seller's id gives 404 — never
