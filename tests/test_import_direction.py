@@ -127,14 +127,18 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # reaches the catalog's services, views or listing (those import search, web and media).
     # The season rules (seasons.months, capacity; the package re-exports them) sit here too:
     # the catalog's field rules and cards and the search filters read a product's months.
-    ("catalog read side", ("catalog.generation", "catalog.trees", "catalog.queries", "seasons", "seasons.calendar",
+    # GS1 parsing (traceability.gs1), a product's certifications and lots as shown (their
+    # queries) join it: the catalog's field rules and product page read them.
+    ("catalog read side", ("traceability.gs1", "certifications.queries", "catalog.generation", "catalog.trees",
+                           "catalog.queries", "traceability.queries", "seasons", "seasons.calendar",
                            "catalog.product_data", "catalog.showcase")),
     # media: storage, renditions and the photo files' bookkeeping (media.views is a feature).
     ("infrastructure", ("audit", "media", "web", "config", "search", "jobs")),
     ("catalog", ("catalog",)),
     ("sellers and accounts", ("sellers", "accounts")),
-    ("features", ("media.views", "labels", "staff", "inquiries", "imports", "collections", "analytics",
-                  "seasons.views", "alerts", "dashboard", "api", "ops", "demo")),
+    ("features", ("media.views", "labels", "staff", "certifications", "traceability", "inquiries", "imports",
+                  "collections", "analytics", "seasons.views", "alerts", "sourcing", "dashboard", "api", "ops",
+                  "demo")),
     # The app: the factory (marketplace/__init__.py), the CLI list and the module loading all models.
     ("app", ("models", "cli", "")),
 )
@@ -146,6 +150,10 @@ EXCEPTIONS = {
     ("jobs", "staff.services"): "the built-in jobs call the certificate reminders, lazily",
     ("jobs", "demo.refresh"): "the built-in jobs re-date the demo certificates, lazily",
     ("jobs", "alerts.services"): "the built-in jobs send the season alerts' digests, lazily",
+    ("jobs", "certifications.services"): "the built-in jobs re-index products whose certificates lapsed, lazily",
+    ("jobs", "sourcing.services"): "the built-in jobs close sourcing requests at their deadline, lazily",
+    ("catalog.generation", "search.base"): "the price scope (lprice) names the search facet's price bands, "
+                                           "lazily",
     ("accounts.cli", "models"): "`flask users` loads every model before it touches a user",
 }
 

@@ -103,8 +103,6 @@ def validate_product_data(
                     errors["code"] = _("Mã sản phẩm %(code)s đã được dùng cho một sản phẩm khác của bạn.", code=code)
         clean["code"] = code
     if "gtin" in keys:
-        from ..traceability.services import validate_gtin  # GS1 rules live with the lots
-
         try:
             clean["gtin"] = validate_gtin(data.get("gtin"), product=product)
         except ValidationError as exc:
@@ -240,3 +238,23 @@ def build_search_text(product: Product, cert_words: str | None = None) -> str:
     parts.append(product.description)
     parts.append(cert_words)
     return fold(" ".join(p for p in parts if p))
+
+
+def validate_gtin(value: Any, *, product: Product | None = None) -> str | None:
+    """The 14-digit GTIN of ``value`` (None when empty), unique on the floor; raises
+    ValidationError(field "gtin") with a Vietnamese message (the GS1 rules: traceability.gs1)."""
+    from ..traceability.gs1 import GtinError, display_gtin, normalize_gtin
+
+    if value in (None, "") or not str(value).strip():
+        return None
+    try:
+        gtin = normalize_gtin(value)
+    except GtinError as exc:
+        raise ValidationError("gtin", exc.message) from None
+    stmt = sa.select(Product.id).where(Product.gtin == gtin)
+    if product is not None and product.id is not None:
+        stmt = stmt.where(Product.id != product.id)
+    if db.session.scalar(stmt) is not None:
+        raise ValidationError("gtin", _("Mã GTIN %(gtin)s đã được gắn với một sản phẩm khác trên sàn.",
+                                        gtin=display_gtin(gtin)))
+    return gtin

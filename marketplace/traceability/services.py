@@ -325,26 +325,3 @@ def show_lot(lot: Lot, *, actor) -> Lot:
     db.session.flush()
     record("lot.show", "lot", lot.id, actor=actor, before={"status": "hidden"}, after={"status": "published"})
     return lot
-
-
-# --------------------------------------------------------------------------- GTIN
-
-
-def validate_gtin(value: Any, *, product: Product | None = None) -> str | None:
-    """The 14-digit GTIN of ``value`` (None when empty), unique on the floor; raises
-    ValidationError(field "gtin") with a Vietnamese message. Used by the product services."""
-    from .gs1 import GtinError, display_gtin, normalize_gtin
-
-    if value in (None, "") or not str(value).strip():
-        return None
-    try:
-        gtin = normalize_gtin(value)
-    except GtinError as exc:
-        raise ValidationError("gtin", exc.message) from None
-    stmt = sa.select(Product.id).where(Product.gtin == gtin)
-    if product is not None and product.id is not None:
-        stmt = stmt.where(Product.id != product.id)
-    if db.session.scalar(stmt) is not None:
-        raise ValidationError("gtin", _("Mã GTIN %(gtin)s đã được gắn với một sản phẩm khác trên sàn.",
-                                        gtin=display_gtin(gtin)))
-    return gtin
