@@ -149,9 +149,10 @@ BY_PRICE = {
 
 @pytest.mark.parametrize(("price", "moved"), [
     (175_000, {"tea", "tea seller", "tea category", "tea area", "listing", "by price", "honey by price",
-               "from 100k"}),
+               "from 100k", *TEA_LOTS}),
     (350_000, {"tea", "tea seller", "tea category", "tea area", "listing", "by price", "honey by price",
-               "from 100k", "search", "honey under 100k", "honey category", "honey area", "honey seller"}),
+               "from 100k", "search", "honey under 100k", "honey category", "honey area", "honey seller",
+               *TEA_LOTS}),
 ], ids=["within its price band", "into another band"])
 def test_a_price_change_renders_the_pages_showing_it_or_ordered_by_price(app, app_config, workers, floor, price,
                                                                           moved):

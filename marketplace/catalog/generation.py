@@ -483,7 +483,13 @@ def stamp(session=None) -> Stamp:  # noqa: ANN001
     """(epoch, generation) as this session's transaction sees them."""
     # On the driver's connection: read on every page, cached or not (SQLAlchemy's
     # execution path cost ~25 µs against ~5 µs for the statement). A constant statement.
-    row = _core(session).connection.driver_connection.execute(_READ.text).fetchone()
+    # A driver error is raised as SQLAlchemy's DBAPIError, as the ORM would raise it: the
+    # error pages (a locked or unreachable database gives a 503) and the navigation read it.
+    conn = _core(session)
+    try:
+        row = conn.connection.driver_connection.execute(_READ.text).fetchone()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(_READ.text, None, exc, conn.dialect.loaded_dbapi.Error) from exc
     return (row[1], int(row[0])) if row is not None else ("", 0)
 
 

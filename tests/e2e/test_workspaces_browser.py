@@ -58,7 +58,7 @@ def server(tmp_path_factory):
     from marketplace.inquiries.services import Line, submit_inquiry
     from marketplace.sellers.models import Seller
     from marketplace.text import today_vn
-    from tests.factories import make_collection, make_user
+    from tests.factories import make_collection, make_lot, make_user
 
     def prepare(data):
         seller = db.session.scalars(db.select(Seller).where(Seller.slug == data["seller"])).one()
@@ -90,6 +90,7 @@ def server(tmp_path_factory):
         db.session.commit()
         data.update(product_id=products[0].id, seller_id=seller.id, inquiry_id=inquiry.id,
                     collection_id=collection.id, request_id=request_id,
+                    lot_id=make_lot(products[0], code="TC-WALK-01").id,
                     cert_id=db.session.scalars(db.select(OcopCertification.id)).first())
 
     folder = tmp_path_factory.mktemp("workspaces-e2e")
