@@ -1,7 +1,9 @@
 """Which sellers are told about a sourcing request, ranked.
 
 A seller qualifies with at least one published product in the request's category (or
-one below it) that holds every required certification. Among those, ``rank_score``
+one below it) that holds every required certification (a certification kind: one
+verified and valid today covering the seller or that product, per
+``certifications.queries``). Among those, ``rank_score``
 orders them from one input per criterion, each in 0..1 or ``None`` (unknown):
 
 * ``category``: how much of the requested kind the seller lists (1 product → 0.5,
@@ -26,13 +28,16 @@ from sqlalchemy.orm import selectinload
 
 from ..catalog.models import Product
 from ..catalog.trees import category_tree
+from ..certifications.models import KINDS, OCOP
+from ..certifications.queries import valid_kinds_by_product
 from ..extensions import db
 from ..seasons import available_in
 from ..sellers.models import Seller
 from ..text import fold, today_vn
 
-# Required-certification codes until certification kinds exist (they keep these codes
-# or add their own; a code nobody knows is met by no product).
+# Required-certification codes besides the certification kinds (``certifications.models.
+# KINDS`` other than OCOP, whose code is the kind): OCOP by stars and rural industry. A
+# code nobody knows is met by no product.
 CERT_CODES = ("ocop3", "ocop4", "ocop5", "rural_industry")
 NEUTRAL = 0.5
 WEIGHTS = {"category": 0.4, "certifications": 0.3, "capacity": 0.15, "season": 0.15}
@@ -63,13 +68,21 @@ def rank_score(fit: Fit) -> int:
     return round(100 * total)
 
 
-def meets(product: Product, code: str, on=None) -> bool:
-    """Whether ``product`` holds the certification ``code``."""
+def meets(product: Product, code: str, on=None, valid_kinds: set[str] | None = None) -> bool:  # noqa: ANN001
+    """Whether ``product`` holds the certification ``code``. A certification kind
+    (VietGAP, organic, …) needs one of that kind, verified and valid on ``on`` (the
+    Vietnamese date), covering the whole seller or this product: ``valid_kinds`` is the
+    product's entry of ``certifications.queries.valid_kinds_by_product`` (looked up when
+    not given)."""
     if code.startswith("ocop") and code[4:].isdigit():
         cert = product.certification
         return cert is not None and cert.is_valid(on) and cert.stars >= int(code[4:])
     if code == "rural_industry":
         return product.rural_industry is not None
+    if code in KINDS and code != OCOP:
+        if valid_kinds is None:
+            valid_kinds = valid_kinds_by_product([product.id], on).get(product.id, set())
+        return code in valid_kinds
     return False
 
 
@@ -145,11 +158,14 @@ def candidates(request, *, exclude: Iterable[int] = ()) -> list[Candidate]:  # n
         .options(selectinload(Product.certification), selectinload(Product.rural_industry),
                  selectinload(Product.seller))
     ).all()
+    required = list(request.required_certs or ())
+    kinds = (valid_kinds_by_product([p.id for p in products if p.seller_id not in excluded], on)
+             if any(code in KINDS for code in required) else {})
     by_seller: dict[int, list[Product]] = defaultdict(list)
     for product in products:
         if product.seller_id in excluded:
             continue
-        if all(meets(product, code, on) for code in request.required_certs or ()):
+        if all(meets(product, code, on, kinds.get(product.id, set())) for code in required):
             by_seller[product.seller_id].append(product)
     found = []
     for qualifying in by_seller.values():

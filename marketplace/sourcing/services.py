@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from ..accounts.models import User
 from ..audit.services import record, snapshot
 from ..catalog.models import Category
+from ..certifications.models import KIND_LABELS, KINDS, OCOP
 from ..extensions import db
 from ..inquiries.services import format_phone, normalise_phone
 from ..mail import send_after_commit
@@ -105,13 +106,16 @@ def _coming_date(data: dict, field: str, today: date, max_days: int, errors: dic
 
 
 def known_cert_codes() -> dict[str, str]:
-    """Required-certification codes a request may name, with their labels."""
-    return {
+    """Required-certification codes a request may name, with their labels: OCOP by
+    stars, rural industry, then every other certification kind (its code is the kind)."""
+    codes = {
         "ocop3": _("OCOP từ 3 sao"),
         "ocop4": _("OCOP từ 4 sao"),
         "ocop5": _("OCOP 5 sao"),
         "rural_industry": _("Sản phẩm công nghiệp nông thôn tiêu biểu"),
     }
+    codes.update((kind, str(KIND_LABELS[kind])) for kind in KINDS if kind != OCOP)
+    return codes
 
 
 def clean_profile(data: dict) -> dict:
@@ -166,7 +170,11 @@ def clean_request(data: dict, today: date | None = None) -> dict:
         errors["frequency"] = _("Vui lòng chọn một lần hoặc mỗi tháng.")
     codes = known_cert_codes()
     certs = [str(c) for c in (data.get("required_certs") or [])]
-    if any(c not in codes for c in certs) or len(certs) > len(codes):
+    unknown = [c for c in certs if c not in codes]
+    if unknown:
+        errors["required_certs"] = _("Không có loại chứng nhận “%(codes)s”. Vui lòng chọn trong danh sách.",
+                                     codes=", ".join(c[:40] for c in unknown[:3]))
+    elif len(certs) > len(codes):
         errors["required_certs"] = _("Chứng nhận yêu cầu không hợp lệ.")
     certs = sorted(set(certs) & set(codes), key=list(codes).index)
     area = _text(data.get("delivery_area"))
