@@ -106,7 +106,7 @@ def _pages(app, prefix: str, ids: dict) -> list[str]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(prefix) or "GET" not in rule.methods or re.search(r"\.(csv|png|svg)$", rule.rule):
             continue
-        if rule.endpoint.endswith("_scan"):  # the certificate scan: an image or PDF, not a page
+        if rule.endpoint.endswith(("_scan", ".scan")):  # a certificate scan: an image or PDF, not a page
             continue
         urls.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule))
     return sorted(urls)
