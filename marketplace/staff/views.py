@@ -23,6 +23,7 @@ from ..certifications.models import SCOPE_LABELS as CERT_SCOPE_LABELS
 from ..validation import ValidationError
 from ..catalog.forms import make_product_form
 from ..extensions import db
+from .decisions import decide
 from ..sellers.models import SELLER_STATUS_LABELS, Seller
 from ..text import VN_TZ, today_vn
 from . import queries, services
@@ -65,25 +66,6 @@ def _page() -> int:
 def _paginate(stmt):
     return db.paginate(stmt, page=_page(), per_page=PER_PAGE, error_out=False)
 
-
-def _decide(action, success: str, back: str):
-    """Run one decision from a ReasonForm POST: commit on success, or roll back and
-    show the service's message."""
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        if not form.is_submitted() or "csrf_token" in form.errors:
-            abort(400)
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(back)
-    try:
-        action(form.reason.data)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(back)
 
 
 # ------------------------------------------------------------------------- home
@@ -155,7 +137,7 @@ def seller(seller_id: int):
 
 def _seller_decision(seller_id: int, fn, success: str):
     seller = _seller_or_404(seller_id)
-    return _decide(lambda reason: fn(seller, reason), success, url_for("staff.seller", seller_id=seller.id))
+    return decide(lambda reason: fn(seller, reason), success, url_for("staff.seller", seller_id=seller.id))
 
 
 @bp.post("/co-so/<id:seller_id>/duyet")
@@ -217,7 +199,7 @@ def product(product_id: int):
 
 def _product_decision(product_id: int, fn, success: str):
     product = _product_or_404(product_id)
-    return _decide(lambda reason: fn(product, reason), success, url_for("staff.product", product_id=product.id))
+    return decide(lambda reason: fn(product, reason), success, url_for("staff.product", product_id=product.id))
 
 
 @bp.post("/san-pham/<id:product_id>/duyet")
@@ -277,7 +259,7 @@ def revisions():
 def _revision_decision(revision_id: int, fn, success: str):
     revision = db.session.get(ProductRevision, revision_id) or abort(404)
     back = url_for("staff.product", product_id=revision.product_id)
-    return _decide(lambda reason: fn(revision, reason), success, back)
+    return decide(lambda reason: fn(revision, reason), success, back)
 
 
 @bp.post("/ban-sua/<id:revision_id>/duyet")
@@ -318,7 +300,7 @@ def certificate(cert_id: int):
 
 def _cert_decision(cert_id: int, fn, success: str):
     cert = _cert_or_404(cert_id)
-    return _decide(lambda reason: fn(cert, reason), success, url_for("staff.certificate", cert_id=cert.id))
+    return decide(lambda reason: fn(cert, reason), success, url_for("staff.certificate", cert_id=cert.id))
 
 
 @bp.post("/chung-nhan/<id:cert_id>/xac-minh")

@@ -3,7 +3,7 @@ lot with a reason (shown to the seller), as products are taken down."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -11,8 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..catalog.models import Product
 from ..extensions import db
 from ..staff.access import staff_blueprint
-from ..staff.forms import ReasonForm
-from ..validation import ValidationError
+from ..staff.decisions import decide
 from . import queries, services
 from .models import Lot
 
@@ -33,25 +32,6 @@ def index():
                            scans=queries.lot_scan_counts([lot.id for lot in page.items]))
 
 
-def _decide(action, success: str, back: str):
-    """One staff decision from a ReasonForm POST: commit on success, or roll back and
-    show the service's message (as the product decisions do)."""
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        if not form.is_submitted() or "csrf_token" in form.errors:
-            abort(400)
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(back)
-    try:
-        action(form.reason.data)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(back)
-
 
 def _lot_or_404(lot_id: int) -> Lot:
     return db.get_or_404(Lot, lot_id)
@@ -60,12 +40,12 @@ def _lot_or_404(lot_id: int) -> Lot:
 @bp.post("/<id:lot_id>/an")
 def hide(lot_id: int):
     lot = _lot_or_404(lot_id)
-    return _decide(lambda reason: services.hide_lot(lot, reason or "", actor=current_user._get_current_object()),
+    return decide(lambda reason: services.hide_lot(lot, reason or "", actor=current_user._get_current_object()),
                    _("Đã ẩn lô %(code)s.", code=lot.code), url_for(".index"))
 
 
 @bp.post("/<id:lot_id>/hien")
 def show(lot_id: int):
     lot = _lot_or_404(lot_id)
-    return _decide(lambda _reason: services.show_lot(lot, actor=current_user._get_current_object()),
+    return decide(lambda _reason: services.show_lot(lot, actor=current_user._get_current_object()),
                    _("Lô %(code)s hiển thị lại.", code=lot.code), url_for(".index"))
