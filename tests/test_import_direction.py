@@ -136,7 +136,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("infrastructure", ("audit", "media", "web", "config", "search", "jobs")),
     ("catalog", ("catalog",)),
     ("sellers and accounts", ("sellers", "accounts")),
-    ("features", ("media.views", "labels", "staff", "certifications", "traceability", "inquiries", "imports",
+    ("features", ("media.views", "labels", "certifications", "staff", "traceability", "inquiries", "imports",
                   "collections", "analytics", "seasons.views", "alerts", "sourcing", "dashboard", "api", "ops",
                   "demo")),
     # The app: the factory (marketplace/__init__.py), the CLI list and the module loading all models.

@@ -383,16 +383,6 @@ def remove_certification(product: Product, *, actor=None) -> None:
         db.session.flush()
 
 
-def verify_certification(cert: OcopCertification, user) -> OcopCertification:
-    """Staff confirm the certificate against its scan/decision."""
-    cert.verified_at = utcnow()
-    cert.verified_by_id = user.id if user is not None else None
-    cert.rejected_at = None
-    cert.review_note = None
-    db.session.flush()
-    return cert
-
-
 def set_rural_industry(product: Product, data: dict, *, actor=None) -> RuralIndustryRecognition | None:
     """Set the rural-industry recognition (level + year); an empty level removes it."""
     from ..audit.services import record

@@ -18,6 +18,7 @@ from flask import current_app, has_request_context, url_for
 from ..audit.services import record, snapshot
 from ..catalog import services as catalog
 from ..catalog.models import OcopCertification, Product, ProductRevision
+from ..certifications import services as certifications
 from ..validation import ValidationError, _
 from ..extensions import db
 from ..mail import send_after_commit, send_mail
@@ -351,7 +352,7 @@ def verify_certificate(cert: OcopCertification, *, actor) -> OcopCertification:
     if cert.verified_at is not None:
         raise DecisionError("status", _("Chứng nhận này đã được xác minh."))
     before = snapshot(cert, CERT_AUDIT_FIELDS)
-    catalog.verify_certification(cert, actor)
+    certifications.verify(cert, actor)
     record("certificate.verify", "certificate", cert.id, actor=actor, before=before,
            after=snapshot(cert, CERT_AUDIT_FIELDS))
     product = cert.product
