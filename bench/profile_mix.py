@@ -114,6 +114,44 @@ def writer(app, rng: random.Random):
     return write
 
 
+class SqlRecorder:
+    """Each statement's count and wall time (cursor execute to its return), by text."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, list[float]] = {}
+        self._started: list[float] = []
+
+    def before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self._started.append(time.perf_counter())
+
+    def after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        spent = time.perf_counter() - self._started.pop()
+        entry = self.stats.setdefault(" ".join(statement.split()), [0, 0.0])
+        entry[0] += 1
+        entry[1] += spent
+
+    def report(self, requests: int, top: int) -> None:
+        total = sum(t for _, t in self.stats.values())
+        count = sum(c for c, _ in self.stats.values())
+        print(f"\n  SQL through SQLAlchemy: {count / requests:.2f} statements and "
+              f"{1000 * total / requests:.3f} ms a request (driver's execute only)")
+        for text, (c, t) in sorted(self.stats.items(), key=lambda kv: -kv[1][1])[:top]:
+            print(f"  {1000 * t / requests:7.3f} ms/req {c / requests:6.2f}x  {1000000 * t / c:7.0f} µs  {text[:160]}")
+
+
+def sql_recorder(app) -> SqlRecorder:
+    import sqlalchemy as sa
+
+    from marketplace.extensions import db
+
+    recorder = SqlRecorder()
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", recorder.before)
+    sa.event.listen(engine, "after_cursor_execute", recorder.after)
+    return recorder
+
+
 def run(mode: str, args, seed: Path, workdir: Path) -> None:
     env = mixed.mode_instance(seed, workdir / mode)
     app = make_app(env, page_cache=mode != "off")
@@ -140,6 +178,7 @@ def run(mode: str, args, seed: Path, workdir: Path) -> None:
 
         profiler = Profiler(interval=0.0005)
     write_cpu = 0.0
+    sql = sql_recorder(app) if args.sql else None
     if args.callgrind:  # run under valgrind --tool=callgrind --collect-atstart=no: count only what follows
         import subprocess
 
@@ -172,6 +211,8 @@ def run(mode: str, args, seed: Path, workdir: Path) -> None:
         values = times[name]
         print(f"  {name:<12} {len(values):>6} req  mean {1000 * statistics.fmean(values):6.3f} ms  "
               f"median {1000 * statistics.median(values):6.3f} ms  share {100 * sum(values) / total:5.1f} %")
+    if sql is not None:
+        sql.report(n, args.top)
     if args.profile == "cprofile":
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -199,6 +240,8 @@ def main() -> None:
                         help="switch callgrind's collection on for the measured requests only (run the script "
                              "under valgrind --tool=callgrind --collect-atstart=no; callgrind_annotate the output)")
     parser.add_argument("--code", help="the checkout whose app is measured (default: this one)")
+    parser.add_argument("--sql", action="store_true",
+                        help="also list the statements run through SQLAlchemy, by total time")
     parser.add_argument("--html", help="pyinstrument: also write an HTML report here")
     args = parser.parse_args()
     seed = mixed.seeded_instance(Path(args.instance))

@@ -195,6 +195,36 @@ def test_url_for_value_gives_what_url_for_gives(app):
                         assert url_builder(endpoint, arg, external=external)(value) == expected
 
 
+def test_url_for_kept_per_process_gives_what_building_gives(app):
+    """``url_for`` keeps what it built (web/site.py); each call gives what the routing map
+    builds for the same arguments, application root, blueprint and scheme."""
+    from flask import Flask
+
+    cases = [
+        ("catalog.product", {"slug": "che-moc-cau"}),
+        ("catalog.product", {"slug": "che-moc-cau", "ref": "a b&c"}),
+        ("catalog.listing", {"q": "chè", "page": 2}),
+        ("catalog.listing", {"cert": ["vietgap", "organic"]}),  # unhashable: built each time
+        ("catalog.category", {"slug": "thuc-pham", "_anchor": "san-pham"}),
+        ("static", {"filename": "css/site.css"}),
+        (".product", {"slug": "che"}),  # relative to the request's blueprint
+    ]
+    for base_url, path in (("http://localhost/", "/san-pham"), ("http://example.vn/cho/", "/san-pham"),
+                           ("http://localhost/", "/api/v1/products")):
+        for _ in range(2):  # built, then kept
+            with app.test_request_context(path, base_url=base_url):
+                for endpoint, values in cases:
+                    for external in (False, True, None):
+                        expected = Flask.url_for(app, endpoint, _external=external, **values)
+                        assert url_for(endpoint, _external=external, **values) == expected, (base_url, endpoint)
+    with app.test_request_context("/san-pham"):
+        assert url_for(".product", slug="x") == "/san-pham/x"
+    with app.test_request_context("/api/v1/products"):
+        assert url_for(".product", slug="x") == "/api/v1/products/x"
+    with app.test_request_context("/", base_url="http://example.vn/cho/"):
+        assert url_for("catalog.product", slug="x") == "/cho/san-pham/x"
+
+
 def test_trees_are_read_once_per_transaction_and_follow_changes(app):
     with app.app_context():
         food = make_category(name="Thực phẩm", slug="thuc-pham", position=1)

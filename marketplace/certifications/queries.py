@@ -105,8 +105,8 @@ def for_lot(lot_id: int, product, *, valid_only: bool = False) -> list[Certifica
 
 def badges(products: Iterable) -> dict[int, list[Certification]]:
     """Product id → the valid certifications of other kinds than OCOP (whose stars the
-    cards already show) for many products in two statements (seller-wide ones, and the
-    products-scoped ones)."""
+    cards already show) for many products in one statement (the seller-wide ones and
+    the products-scoped ones listing them), built once per process."""
     products = list(products)
     if not products:
         return {}
@@ -114,18 +114,29 @@ def badges(products: Iterable) -> dict[int, list[Certification]]:
     sellers: dict[int, list[int]] = {}
     for p in products:
         sellers.setdefault(p.seller_id, []).append(p.id)
-    valid = valid_condition()
-    for cert in db.session.scalars(
-        sa.select(C).where(C.scope == "seller", C.seller_id.in_(list(sellers)), valid)
-    ):
-        for pid in sellers[cert.seller_id]:
+    params = {"sellers": list(sellers), "ids": list(by_product), "on": today_vn()}
+    for cert, pid in db.session.execute(_badges(), params):
+        if cert.scope == "seller":
+            for each in sellers.get(cert.seller_id, ()):
+                by_product[each].append(cert)
+        elif pid in by_product:
             by_product[pid].append(cert)
-    for pid, cert in db.session.execute(
-        sa.select(CP.product_id, C).join(C, C.id == CP.certification_id)
-        .where(CP.product_id.in_(list(by_product)), C.scope == "products", valid)
-    ):
-        by_product[pid].append(cert)
     return {pid: _ordered(certs) for pid, certs in by_product.items()}
+
+
+@functools.cache
+def _badges() -> sa.Select:
+    """(certification, listed product id or None) of the valid seller-wide certifications
+    of the ``sellers`` and the valid products-scoped ones listing one of the ``ids``: two
+    branches, each reading its own index."""
+    valid = valid_condition(sa.bindparam("on", type_=sa.Date()))
+    both = sa.union_all(
+        sa.select(C, sa.literal(None, sa.Integer).label("listed"))
+        .where(C.scope == "seller", C.seller_id.in_(sa.bindparam("sellers", expanding=True)), valid),
+        sa.select(C, CP.product_id.label("listed")).join(CP, CP.certification_id == C.id)
+        .where(CP.product_id.in_(sa.bindparam("ids", expanding=True)), C.scope == "products", valid),
+    )
+    return sa.select(C, sa.column("listed", sa.Integer)).from_statement(both)
 
 
 def _applying(products: Iterable, condition: sa.ColumnElement[bool], session=None) -> dict[int, list[Certification]]:  # noqa: ANN001

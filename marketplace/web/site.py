@@ -12,11 +12,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
+from flask.globals import _cv_request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .templating import MarketplaceEnvironment
 
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"
+URL_MEMO_ENTRIES = 4096  # built URLs kept per process (~100 B each); emptied when full
 
 
 def check_site_url(value: str) -> str:
@@ -66,6 +68,39 @@ class MarketplaceFlask(Flask):
         response = super().process_response(response)  # after_request hooks, session saved
         harden_cookies(response, self.config)
         return response
+
+    def url_for(self, /, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values) -> str:
+        """``Flask.url_for``, kept per process by everything the URL is made of.
+
+        A buyer page builds 40-50 URLs, most of them the same on every page (the header,
+        the category menu, the footer, static files), and each build walks the routing
+        map. In a request, with no ``url_defaults`` callbacks, the result depends only on
+        the arguments, the blueprint (relative endpoints), the script root and — for an
+        external URL — ``SITE_URL``, which never changes while the process lives. A
+        failed build is not kept (it raises, or goes to the build-error handlers each time)."""
+        ctx = _cv_request.get(None)
+        if ctx is None or any(self.url_default_functions.values()):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        try:
+            key = (endpoint, ctx.request.blueprint if endpoint[:1] == "." else None, _anchor, _method, _scheme,
+                   _external, ctx.url_adapter.script_name, tuple(sorted(values.items())))
+            url = self._url_memo.get(key)
+        except TypeError:  # an unhashable value (a list of query values): build it
+            key, url = None, None
+        if url is None:
+            url = super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                  _external=_external, **values)
+            if key is not None:
+                if len(self._url_memo) >= URL_MEMO_ENTRIES:
+                    self._url_memo.clear()
+                self._url_memo[key] = url
+        return url
+
+    @property
+    def _url_memo(self) -> dict:
+        return self.extensions.setdefault("url_memo", {})
 
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)

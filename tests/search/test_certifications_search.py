@@ -105,6 +105,25 @@ def test_the_cert_filter_keeps_valid_certifications_only_and_counts_stay_coheren
     assert with_text.total == 0
 
 
+@pytest.mark.parametrize("narrowed", [
+    {"seller": "htx-gao-phu-binh"},  # a seller's page
+    {"seller": "htx-khuon-ga"},
+    {"areas": ("xa-dai-phuc",)},  # an area's page
+    {"text": "che"},  # a search
+    {"text": "gao"},
+    {"text": "gao", "seller": "htx-khuon-ga"},
+    {},  # everything
+])
+def test_the_cert_counts_of_a_narrowed_page_are_the_totals_of_selecting_each_kind(floor, narrowed):
+    """Each engine counts the kinds from the matches of the page (a seller's products, an
+    area's, a search's): every count is what selecting that kind there finds."""
+    counts = get_search().search(SearchQuery(per_page=50, **narrowed)).facets["cert"]
+    for kind, n in counts.items():
+        assert get_search().search(SearchQuery(per_page=50, cert_kinds=(kind,), **narrowed)).total == n, kind
+    if narrowed == {"seller": "htx-gao-phu-binh"}:  # its organic certificate lists one of its two products
+        assert counts["organic"] == 1 and counts["vietgap"] == 0
+
+
 def test_an_expired_certification_leaves_the_filter_the_next_vietnamese_day(floor):
     from marketplace.certifications.models import Certification
 

@@ -164,6 +164,19 @@ class SqliteFtsSearch(SearchBackend):
             self._facet_cache.put(key, groups, len(groups))
         return groups
 
+    def _cert_counts(self, session, where: str, params: dict) -> dict[str, int]:
+        """``filters.cert_counts``, cached per index generation like the grouped rows (a
+        verification reindexes the seller's products, so it moves the generation;
+        ``cert_day`` is among the parameters, so a new day counts anew)."""
+        key = ("cert", self._generation(session), where, tuple(sorted(params.items())))
+        with self._cache_lock:
+            counts = self._facet_cache.get(key)
+        if counts is None:
+            counts = filters.cert_counts(session, where, params)
+            with self._cache_lock:
+                self._facet_cache.put(key, counts, len(counts))
+        return dict(counts)
+
     def _run(self, session, query: SearchQuery, plan: Analysis | None, conds, params, preds) -> SearchResult:
         sql_only = [c for k, c in conds.items() if k not in preds]
         if plan is not None:
@@ -180,7 +193,7 @@ class SqliteFtsSearch(SearchBackend):
                 rows, preds, lambda: self._category_rows(session), lambda: self._area_rows(session)
             )
             others = [c for k, c in conds.items() if k not in filters.SQL_COUNTED]
-            facets["cert"] = filters.cert_counts(session, " AND ".join([source, *others]), params)
+            facets["cert"] = self._cert_counts(session, " AND ".join([source, *others]), params)
         else:  # only the exact total: one count, no grouping
             where = " AND ".join([source, *conds.values()])
             total = session.execute(sa.text(f"SELECT count(*) FROM {where}"), params).scalar() or 0

@@ -50,14 +50,34 @@ def cert_condition(kinds: Sequence[str]) -> str:
 
 def cert_counts(session, where: str, params: dict) -> dict[str, int]:
     """Matches per certification kind over ``FROM {where}`` (the search with every
-    other filter applied: disjunctive)."""
+    other filter applied: disjunctive).
+
+    Browsing (no search words) starts from the matches: each branch looks up only the
+    matched products' certifications, which makes a seller's or a category's page cheap
+    (0.1 ms against 3–4 ms on the demo catalog); the matches are an inlined CTE, since a
+    materialised one costs more than it saves. A full-text match would be run once per
+    branch that way, so there the matches join every product's pairs instead."""
     from ...certifications.models import KINDS
 
-    sql = (f"SELECT certs.kind, count(*) FROM (SELECT f.id AS id FROM {where}) AS m"
-           f" JOIN ({CERT_PAIRS}) AS certs ON certs.id = m.id GROUP BY certs.kind")
+    if "MATCH" in where:
+        sql = (f"SELECT certs.kind, count(*) FROM (SELECT f.id AS id FROM {where}) AS m"
+               f" JOIN ({CERT_PAIRS}) AS certs ON certs.id = m.id GROUP BY certs.kind")
+    else:
+        sql = (f"WITH m AS NOT MATERIALIZED (SELECT f.id AS id FROM {where})"
+               f" SELECT kind, count(*) FROM ({_MATCHED_PAIRS}) AS certs GROUP BY kind")
     counts = {kind: 0 for kind in KINDS}
     counts.update({kind: int(n) for kind, n in session.execute(sa.text(sql), params).all()})
     return counts
+
+
+# (id, kind) of the matches' (``m``) valid certifications, once each.
+_MATCHED_PAIRS = (
+    f"SELECT c.product_id AS id, c.kind AS kind FROM m JOIN certifications c ON c.product_id = m.id WHERE {_VALID}"
+    f" UNION SELECT m.id, c.kind FROM m JOIN products p ON p.id = m.id JOIN certifications c"
+    f" ON c.seller_id = p.seller_id AND c.scope = 'seller' WHERE {_VALID}"
+    f" UNION SELECT m.id, c.kind FROM m JOIN certification_products cp ON cp.product_id = m.id"
+    f" JOIN certifications c ON c.id = cp.certification_id WHERE c.scope = 'products' AND {_VALID}"
+)
 
 # The packed facet key with the stars digit zeroed unless the certificate is valid
 # today (an expired certificate shows no badge and counts in no star facet).
