@@ -86,10 +86,14 @@ def get_public_product(slug: str) -> Product | None:
     return db.session.scalars(stmt).first()
 
 
+@functools.cache
+def _public_seller() -> sa.Select:
+    return (sa.select(Seller).where(Seller.slug == sa.bindparam("slug"), Seller.status == "approved")
+            .options(joinedload(Seller.area)))
+
+
 def get_public_seller(slug: str) -> Seller | None:
-    seller = db.session.scalars(
-        sa.select(Seller).where(Seller.slug == slug, Seller.status == "approved").options(joinedload(Seller.area))
-    ).first()
+    seller = db.session.scalars(_public_seller(), {"slug": slug}).first()
     if seller is not None:
         generation.depends(f"s:{seller.id}", f"ls:{seller.id}")  # its profile and its products
     return seller

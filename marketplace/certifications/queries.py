@@ -74,8 +74,13 @@ def seller_certifications(seller_id: int, *, kinds: Iterable[str] | None = None,
 
 def seller_wide(seller_id: int) -> list[Certification]:
     """The seller's valid certifications covering all its products (its public profile)."""
-    return _ordered(db.session.scalars(
-        sa.select(C).where(C.seller_id == seller_id, C.scope == "seller", valid_condition())))
+    return _ordered(db.session.scalars(_seller_wide(), {"seller_id": seller_id, "on": today_vn()}))
+
+
+@functools.cache
+def _seller_wide() -> sa.Select:
+    return sa.select(C).where(C.seller_id == sa.bindparam("seller_id"), C.scope == "seller",
+                              valid_condition(sa.bindparam("on", type_=sa.Date())))
 
 
 def _ordered(certs: Iterable[Certification]) -> list[Certification]:

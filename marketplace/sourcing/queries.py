@@ -3,6 +3,7 @@ queue, and the response metrics (seller badge, staff figures). Statements are re
 unexecuted where callers paginate."""
 from __future__ import annotations
 
+import functools
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -113,28 +114,41 @@ def seller_response(seller_id: int, now: datetime | None = None, days: int = MET
     """The median time a seller took to answer, over ``days``: inquiries (to their first
     status change) and sourcing requests (from the mail to the offer) together."""
     now = now or utcnow()
-    since = now - timedelta(days=days)
-    first_change = (
-        sa.select(InquiryStatusChange.inquiry_id, sa.func.min(InquiryStatusChange.changed_at).label("at"))
-        .group_by(InquiryStatusChange.inquiry_id).subquery()
-    )
-    pairs = list(db.session.execute(
-        sa.select(Inquiry.created_at, first_change.c.at)
-        .join(first_change, first_change.c.inquiry_id == Inquiry.id)
-        .where(Inquiry.seller_id == seller_id, Inquiry.created_at >= since)
-    ).all())
-    pairs += db.session.execute(
-        sa.select(sa.func.coalesce(SourcingMatch.notified_at, SourcingRequest.approved_at), SourcingOffer.created_at)
-        .join(SourcingRequest, SourcingRequest.id == SourcingOffer.request_id)
-        .outerjoin(SourcingMatch, sa.and_(SourcingMatch.request_id == SourcingOffer.request_id,
-                                          SourcingMatch.seller_id == SourcingOffer.seller_id))
-        .where(SourcingOffer.seller_id == seller_id, SourcingOffer.created_at >= since)
-    ).all()
+    params = {"seller_id": seller_id, "since": now - timedelta(days=days)}
+    pairs = [*db.session.execute(_inquiry_answers(), params), *db.session.execute(_offer_answers(), params)]
     hours = [max(0.0, (_aware(end) - _aware(start)).total_seconds() / 3600)
              for start, end in pairs if start is not None and end is not None]
     if not hours:
         return ResponseTime(None, 0)
     return ResponseTime(statistics.median(hours), len(hours))
+
+
+@functools.cache
+def _inquiry_answers() -> sa.Select:
+    """(sent, first status change) of the seller's inquiries sent since ``since``; built
+    once (every seller page asks). The first change is looked up per inquiry of the
+    seller, not grouped over every inquiry of the floor."""
+    first_change = (
+        sa.select(sa.func.min(InquiryStatusChange.changed_at))
+        .where(InquiryStatusChange.inquiry_id == Inquiry.id)
+        .correlate(Inquiry)
+        .scalar_subquery()
+    )
+    return (sa.select(Inquiry.created_at, first_change)
+            .where(Inquiry.seller_id == sa.bindparam("seller_id"), Inquiry.created_at >= sa.bindparam("since")))
+
+
+@functools.cache
+def _offer_answers() -> sa.Select:
+    """(told or approved, offered) of the seller's offers made since ``since``."""
+    return (
+        sa.select(sa.func.coalesce(SourcingMatch.notified_at, SourcingRequest.approved_at), SourcingOffer.created_at)
+        .join(SourcingRequest, SourcingRequest.id == SourcingOffer.request_id)
+        .outerjoin(SourcingMatch, sa.and_(SourcingMatch.request_id == SourcingOffer.request_id,
+                                          SourcingMatch.seller_id == SourcingOffer.seller_id))
+        .where(SourcingOffer.seller_id == sa.bindparam("seller_id"),
+               SourcingOffer.created_at >= sa.bindparam("since"))
+    )
 
 
 def requests_without_offers(now: datetime | None = None, days: int = SILENT_AFTER_DAYS) -> list[SourcingRequest]:

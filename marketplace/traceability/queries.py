@@ -2,6 +2,8 @@
 (published, seller approved). Public reads note their page-cache scopes."""
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -71,15 +73,20 @@ def public_product_by_gtin(gtin: str) -> Product | None:
 def product_lots(product_id: int, *, exclude_id: int | None = None, limit: int = OTHER_LOTS) -> list[Lot]:
     """A product's public lots, newest harvest first (the product itself is public)."""
     generation.depends(f"lp:{product_id}")
-    stmt = (
+    params = {"product_id": product_id, "exclude_id": -1 if exclude_id is None else exclude_id, "limit": limit}
+    return list(db.session.scalars(_product_lots(), params))
+
+
+@functools.cache
+def _product_lots() -> sa.Select:
+    """Built once: every product page asks."""
+    return (
         sa.select(Lot)
-        .where(Lot.product_id == product_id, Lot.status == "published")
+        .where(Lot.product_id == sa.bindparam("product_id"), Lot.status == "published",
+               Lot.id != sa.bindparam("exclude_id"))
         .order_by(Lot.harvested_on.desc(), Lot.id.desc())
-        .limit(limit)
+        .limit(sa.bindparam("limit"))
     )
-    if exclude_id is not None:
-        stmt = stmt.where(Lot.id != exclude_id)
-    return list(db.session.scalars(stmt))
 
 
 def seller_lots(seller_id: int) -> sa.Select:
