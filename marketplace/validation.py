@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context
-from flask_babel import gettext
+
+from .i18n import _translations
 
 
 def _(text: str, **variables: Any) -> str:
-    """gettext inside a request; the Vietnamese source text in the CLI (no locale there)."""
+    """gettext inside a request (Flask-Babel's, through the per-request lookup of
+    ``i18n._translations``); the Vietnamese source text in the CLI (no locale there)."""
     if has_request_context():
-        return gettext(text, **variables)
+        text = _translations().ugettext(text)
     return text % variables if variables else text
 
 
