@@ -136,7 +136,7 @@ def _badges() -> sa.Select:
     branches, each reading its own index."""
     valid = valid_condition(sa.bindparam("on", type_=sa.Date()))
     both = sa.union_all(
-        sa.select(C, sa.literal(None, sa.Integer).label("listed"))
+        sa.select(C, sa.cast(sa.null(), sa.Integer).label("listed"))
         .where(C.scope == "seller", C.seller_id.in_(sa.bindparam("sellers", expanding=True)), valid),
         sa.select(C, CP.product_id.label("listed")).join(CP, CP.certification_id == C.id)
         .where(CP.product_id.in_(sa.bindparam("ids", expanding=True)), C.scope == "products", valid),
