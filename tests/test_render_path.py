@@ -24,6 +24,7 @@ from tests.factories import (
     make_product,
     make_rural_industry,
     make_seller,
+    make_seller_certification,
 )
 
 
@@ -193,6 +194,46 @@ def test_url_for_value_gives_what_url_for_gives(app):
                     assert url_for_value(endpoint, arg, value, external=external, **query) == expected
                     if not query:
                         assert url_builder(endpoint, arg, external=external)(value) == expected
+
+
+def test_related_cards_are_the_cards_of_the_related_ids_in_one_statement(app, catalog):
+    """The product page reads its related products' cards with their ids (one statement):
+    the same cards, in the same order, as loading the related ids' cards."""
+    from marketplace.catalog import queries
+    from marketplace.catalog.cards import related_cards
+    from marketplace.catalog.models import Product
+    from marketplace.certifications.models import Certification
+
+    with app.app_context():
+        other_seller = make_seller(name="HTX Mật ong Tam Đảo")
+        honey = make_category(name="Mật ong", slug="mat-ong")
+        tea = db.session.get(Product, catalog["full"]).category
+        for i in range(7):  # more related products than a page shows, in both branches
+            product = make_product(name=f"Chè thêm {i}", seller=other_seller, category=tea)
+            product.view_count = (i * 37) % 11
+        make_product(name="Mật ong rừng", seller=db.session.get(Product, catalog["full"]).seller, category=honey)
+        make_seller_certification(other_seller, "vietgap")
+        db.session.commit()
+        ids = list(db.session.scalars(db.select(Product.id).where(Product.status == "published")))
+        assert db.session.scalars(db.select(Certification).where(Certification.scope == "seller")).first()
+    for pid in ids:
+        with app.test_request_context("/"):
+            product = db.session.get(Product, pid)
+            statements = []
+
+            def note(conn, cursor, statement, *args):  # noqa: ANN001
+                statements.append(statement)
+
+            sa.event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                cards = related_cards(product)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", note)
+            expected = cards_by_ids(queries.related_product_ids(product))
+            assert cards == expected, product.name
+            assert len(statements) == 1
+    with app.test_request_context("/"):
+        assert any(c.cert_kinds == ("vietgap",) for c in related_cards(db.session.get(Product, catalog["full"])))
 
 
 def test_url_for_kept_per_process_gives_what_building_gives(app):

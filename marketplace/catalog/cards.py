@@ -2,7 +2,8 @@
 related products), loaded as plain rows in one statement.
 
 A card needs a few columns of the product, its seller's name, the stars of a valid
-OCOP certificate, whether it holds a rural-industry mark and its cover photo; loading
+OCOP certificate, whether it holds a rural-industry mark, the kinds of its other valid
+certifications (``certifications.queries.valid_kind_columns``) and its cover photo; loading
 whole ORM objects with their relationships for that cost more than the rest of a
 listing. ``cards_by_ids`` reads exactly those columns with one flat ``SELECT`` (the
 cover is the photo first by position, as ``Product.cover``; the certificate rule is
@@ -82,6 +83,20 @@ def _cover_id() -> sa.ScalarSelect:
 def _card_rows() -> sa.Select:
     """One row per public product among the ``ids`` parameter with every column a card
     shows (built once; ``today`` is a parameter too)."""
+    return _card_columns().where(Product.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _related_card_rows(limit: int) -> sa.Select:
+    """The card rows of a product's related products (``queries.related_ranked``), in
+    their order: one statement for the ids and the cards."""
+    ranked = queries.related_ranked(limit)
+    return (_card_columns().join(ranked, ranked.c.id == Product.id)
+            .order_by(*queries.related_order(ranked)).limit(limit))
+
+
+def _card_columns() -> sa.Select:
+    """Every column a card shows, of public products (no condition on which)."""
     return (
         sa.select(
             Product.id,
@@ -98,12 +113,13 @@ def _card_rows() -> sa.Select:
             ProductPhoto.height,
             ProductPhoto.alt,
             Product.season_mask,
+            *cert_queries.valid_kind_columns(Product, queries.today_param()),
         )
         .join(Seller, Product.seller_id == Seller.id)
         .outerjoin(OcopCertification, OcopCertification.product_id == Product.id)
         .outerjoin(RuralIndustryRecognition, RuralIndustryRecognition.product_id == Product.id)
         .outerjoin(ProductPhoto, ProductPhoto.id == _cover_id())
-        .where(Product.id.in_(sa.bindparam("ids", expanding=True)), queries.public_condition())
+        .where(queries.public_condition())
     )
 
 
@@ -113,19 +129,35 @@ def cards_by_ids(ids: Sequence[int]) -> list[Card]:
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    by_id: dict[int, Card] = {}
     today = today_vn()
-    rows = db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today}).all()
-    kinds = cert_queries.valid_kinds_by_product([row[0] for row in rows])
-    for pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt, season in rows:
-        cover = CardPhoto(key, width, height, alt or "") if key is not None else None
-        by_id[pid] = Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover,
-                          mask_in_season(season, today.month),
-                          cert_kinds=tuple(k for k in KINDS if k in kinds[pid] and k != OCOP))
+    cards = _cards(db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today}), today)
+    by_id = {card.id: card for card in cards}
     # A page showing a card changes with the product and with its seller's name; a
     # product asked for but not public shows nothing until it is published again.
     generation.depends(*(f"p:{i}" for i in ids), *(f"s:{c.seller_id}" for c in by_id.values()))
     return [by_id[i] for i in ids if i in by_id]
+
+
+def related_cards(product, limit: int = 4) -> list[Card]:  # noqa: ANN001 — a Product
+    """The cards of ``queries.related_product_ids(product, limit)``, in that order, read
+    with them in one statement."""
+    today = today_vn()
+    params = {**queries.related_params(product), queries.TODAY_PARAM: today}
+    cards = _cards(db.session.execute(_related_card_rows(limit), params), today)
+    generation.depends(*(f"p:{c.id}" for c in cards), *(f"s:{c.seller_id}" for c in cards))
+    return cards
+
+
+def _cards(rows, today) -> list[Card]:  # noqa: ANN001
+    cards = []
+    for (pid, slug, name, price, unit, seller_id, seller, stars, rural, key, width, height, alt, season,
+         *kind_columns) in rows:
+        cover = CardPhoto(key, width, height, alt or "") if key is not None else None
+        kinds = cert_queries.kinds_of(*kind_columns)
+        cards.append(Card(pid, slug, name, price, unit or "", seller_id, seller, stars, rural is not None, cover,
+                          mask_in_season(season, today.month),
+                          cert_kinds=tuple(k for k in KINDS if k in kinds and k != OCOP)))
+    return cards
 
 
 # --------------------------------------------------------------------- rendered cards

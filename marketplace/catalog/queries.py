@@ -153,14 +153,14 @@ def public_product_detail(slug: str) -> Product | None:
     return product
 
 
-@functools.cache
-def _related_product_ids(limit: int) -> sa.Select:
-    """The same category's most viewed first, then the seller's other categories': two
-    branches of ``limit`` rows each, so each reads an index in its order and stops
-    (``ix_products_category_status_views``, ``ix_products_seller_status_category_area``),
-    instead of sorting every public product of the category (1,168 rows for the demo's
-    largest). The order is the one of ``ORDER BY category_id = :c DESC, view_count DESC,
-    id DESC`` over both."""
+def related_ranked(limit: int) -> sa.Subquery:
+    """(id, rank, view_count) of the related products of the parameters ``product_id``,
+    ``category_id`` and ``seller_id``: the same category's most viewed first, then the
+    seller's other categories'. Two branches of ``limit`` rows each, so each reads an index
+    in its order and stops (``ix_products_category_status_views``,
+    ``ix_products_seller_status_category_area``), instead of sorting every public product
+    of the category (1,168 rows for the demo's largest). Ordered by ``RELATED_ORDER``
+    over both, it is ``ORDER BY category_id = :c DESC, view_count DESC, id DESC``."""
     def branch(rank: int, condition: sa.ColumnElement[bool]) -> sa.Subquery:
         return (
             public_product_ids()
@@ -174,15 +174,30 @@ def _related_product_ids(limit: int) -> sa.Select:
     category = sa.bindparam("category_id")
     same = branch(0, Product.category_id == category)
     other = branch(1, sa.and_(Product.seller_id == sa.bindparam("seller_id"), Product.category_id != category))
-    both = sa.union_all(*(sa.select(b.c.id, b.c.rank, b.c.view_count) for b in (same, other))).subquery()
-    return sa.select(both.c.id).order_by(both.c.rank, both.c.view_count.desc(), both.c.id.desc()).limit(limit)
+    return sa.union_all(*(sa.select(b.c.id, b.c.rank, b.c.view_count) for b in (same, other))).subquery()
+
+
+def related_order(ranked: sa.Subquery) -> tuple:
+    return ranked.c.rank, ranked.c.view_count.desc(), ranked.c.id.desc()
+
+
+def related_params(product: Product) -> dict:
+    """The parameters of ``related_ranked`` for ``product``; the page depends on its
+    category's and seller's members and on popularity."""
+    generation.depends(f"mc:{product.category_id}", f"ms:{product.seller_id}", "pop")
+    return {"product_id": product.id, "category_id": product.category_id, "seller_id": product.seller_id}
+
+
+@functools.cache
+def _related_product_ids(limit: int) -> sa.Select:
+    ranked = related_ranked(limit)
+    return sa.select(ranked.c.id).order_by(*related_order(ranked)).limit(limit)
 
 
 def related_product_ids(product: Product, limit: int = 4) -> list[int]:
-    """Other public products of the same category (then same seller), most viewed first."""
-    params = {"product_id": product.id, "category_id": product.category_id, "seller_id": product.seller_id}
-    generation.depends(f"mc:{product.category_id}", f"ms:{product.seller_id}", "pop")
-    return list(db.session.scalars(_related_product_ids(limit), params))
+    """Other public products of the same category (then same seller), most viewed first
+    (the product page loads their cards at once: ``cards.related_cards``)."""
+    return list(db.session.scalars(_related_product_ids(limit), related_params(product)))
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from ..seasons.capacity import supply_view
 from ..signals import page_viewed, product_viewed, search_performed
 from ..web.formats import thousands
 from . import generation, queries, seo, showcase
-from .cards import card_html, cards_by_ids
+from .cards import card_html, related_cards
 from .home import home_page
 from .listing import category_label, decision_number, ocop_group_label, run_listing
 from .trees import area_tree, category_tree
@@ -160,7 +160,7 @@ def product(slug: str):
     item = queries.public_product_detail(slug)
     if item is None:
         abort(404)
-    related = cards_by_ids(queries.related_product_ids(item))
+    related = related_cards(item)
     product_viewed.send(
         current_app._get_current_object(),
         product_id=item.id,

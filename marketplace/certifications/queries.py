@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from ..extensions import db
 from ..text import today_vn
@@ -35,16 +35,43 @@ lot_certifications = sa.table("lot_certifications", sa.column("lot_id"), sa.colu
 _KIND_ORDER = sa.case({kind: i for i, kind in enumerate(KINDS)}, value=C.kind)
 
 
-def valid_condition(on: date | sa.BindParameter | None = None) -> sa.ColumnElement[bool]:
+def valid_condition(on: date | sa.BindParameter | None = None, cert=C) -> sa.ColumnElement[bool]:  # noqa: ANN001
     """SQL twin of ``Certification.is_valid``: verified, issued, not expired on ``on``
-    (a Vietnamese date; today by default), and 3–5★ for OCOP."""
+    (a Vietnamese date; today by default), and 3–5★ for OCOP. ``cert``: an alias of
+    ``Certification`` to test instead."""
     on = on if on is not None else today_vn()
     return sa.and_(
-        C.verified_at.is_not(None),
-        C.issued_on <= on,
-        sa.or_(C.expires_on.is_(None), C.expires_on >= on),
-        sa.or_(C.kind != OCOP, C.stars.in_(CERTIFIED_STARS)),
+        cert.verified_at.is_not(None),
+        cert.issued_on <= on,
+        sa.or_(cert.expires_on.is_(None), cert.expires_on >= on),
+        sa.or_(cert.kind != OCOP, cert.stars.in_(CERTIFIED_STARS)),
     )
+
+
+def valid_kind_columns(product, on: sa.BindParameter) -> tuple[sa.ScalarSelect, sa.ScalarSelect, sa.ScalarSelect]:  # noqa: ANN001
+    """Three columns for a statement over ``product`` (``Product`` or an alias of it), each
+    the comma-separated kinds of its certifications valid on ``on``: its own (OCOP), its
+    seller's seller-wide ones, the products-scoped ones listing it. Correlated lookups on
+    three indexes; ``kinds_of`` joins them. What ``valid_kinds_by_product`` gives, inside
+    the statement that reads the product (no statement of its own)."""
+    own, wide, listed = aliased(Certification), aliased(Certification), aliased(Certification)
+    cp = aliased(CertificationProduct)
+    return (
+        sa.select(sa.func.aggregate_strings(own.kind, ","))
+        .where(own.product_id == product.id, valid_condition(on, own)).correlate(product).scalar_subquery(),
+        sa.select(sa.func.aggregate_strings(wide.kind, ","))
+        .where(wide.scope == "seller", wide.seller_id == product.seller_id, valid_condition(on, wide))
+        .correlate(product).scalar_subquery(),
+        sa.select(sa.func.aggregate_strings(listed.kind, ","))
+        .join(cp, cp.certification_id == listed.id)
+        .where(cp.product_id == product.id, listed.scope == "products", valid_condition(on, listed))
+        .correlate(product).scalar_subquery(),
+    )
+
+
+def kinds_of(*columns: str | None) -> set[str]:
+    """The kinds named by the values of ``valid_kind_columns``."""
+    return {kind for value in columns if value for kind in value.split(",")}
 
 
 def applies_to_product(product_id, seller_id) -> sa.ColumnElement[bool]:  # noqa: ANN001
