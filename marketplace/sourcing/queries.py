@@ -115,7 +115,7 @@ def seller_response(seller_id: int, now: datetime | None = None, days: int = MET
     status change) and sourcing requests (from the mail to the offer) together."""
     now = now or utcnow()
     params = {"seller_id": seller_id, "since": now - timedelta(days=days)}
-    pairs = [*db.session.execute(_inquiry_answers(), params), *db.session.execute(_offer_answers(), params)]
+    pairs = db.session.execute(_answers(), params).all()
     hours = [max(0.0, (_aware(end) - _aware(start)).total_seconds() / 3600)
              for start, end in pairs if start is not None and end is not None]
     if not hours:
@@ -124,6 +124,11 @@ def seller_response(seller_id: int, now: datetime | None = None, days: int = MET
 
 
 @functools.cache
+def _answers() -> sa.CompoundSelect:
+    """(asked, answered) of both kinds in one statement."""
+    return sa.union_all(_inquiry_answers(), _offer_answers())
+
+
 def _inquiry_answers() -> sa.Select:
     """(sent, first status change) of the seller's inquiries sent since ``since``; built
     once (every seller page asks). The first change is looked up per inquiry of the
@@ -138,7 +143,6 @@ def _inquiry_answers() -> sa.Select:
             .where(Inquiry.seller_id == sa.bindparam("seller_id"), Inquiry.created_at >= sa.bindparam("since")))
 
 
-@functools.cache
 def _offer_answers() -> sa.Select:
     """(told or approved, offered) of the seller's offers made since ``since``."""
     return (
