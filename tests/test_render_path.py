@@ -245,6 +245,9 @@ def test_url_for_kept_per_process_gives_what_building_gives(app):
         ("catalog.product", {"slug": "che-moc-cau"}),
         ("catalog.product", {"slug": "che-moc-cau", "ref": "a b&c"}),
         ("catalog.listing", {"q": "chè", "page": 2}),
+        ("catalog.listing", {"page": 1}),
+        ("catalog.listing", {"page": True}),  # equal to 1 as a key, another URL
+        ("catalog.listing", {"page": 1.0}),
         ("catalog.listing", {"cert": ["vietgap", "organic"]}),  # unhashable: built each time
         ("catalog.category", {"slug": "thuc-pham", "_anchor": "san-pham"}),
         ("static", {"filename": "css/site.css"}),

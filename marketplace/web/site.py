@@ -76,16 +76,17 @@ class MarketplaceFlask(Flask):
         A buyer page builds 40-50 URLs, most of them the same on every page (the header,
         the category menu, the footer, static files), and each build walks the routing
         map. In a request, with no ``url_defaults`` callbacks, the result depends only on
-        the arguments, the blueprint (relative endpoints), the script root and — for an
-        external URL — ``SITE_URL``, which never changes while the process lives. A
-        failed build is not kept (it raises, or goes to the build-error handlers each time)."""
+        the arguments (with their types: ``True == 1`` as keys, not as URLs), the blueprint
+        (relative endpoints), the script root and — for an external URL — ``SITE_URL``,
+        which never changes while the process lives. A build that raises is not kept."""
         ctx = _cv_request.get(None)
         if ctx is None or any(self.url_default_functions.values()):
             return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
                                    _external=_external, **values)
         try:
             key = (endpoint, ctx.request.blueprint if endpoint[:1] == "." else None, _anchor, _method, _scheme,
-                   _external, ctx.url_adapter.script_name, tuple(sorted(values.items())))
+                   _external, ctx.url_adapter.script_name,
+                   tuple((name, type(value), value) for name, value in sorted(values.items())))
             url = self._url_memo.get(key)
         except TypeError:  # an unhashable value (a list of query values): build it
             key, url = None, None
