@@ -159,7 +159,7 @@ def related_ranked(limit: int) -> sa.Subquery:
     seller's other categories'. Two branches of ``limit`` rows each, so each reads an index
     in its order and stops (``ix_products_category_status_views``,
     ``ix_products_seller_status_category_area``), instead of sorting every public product
-    of the category (1,168 rows for the demo's largest). Ordered by ``RELATED_ORDER``
+    of the category (1,168 rows for the demo's largest). Ordered by ``related_order``
     over both, it is ``ORDER BY category_id = :c DESC, view_count DESC, id DESC``."""
     def branch(rank: int, condition: sa.ColumnElement[bool]) -> sa.Subquery:
         return (

@@ -48,6 +48,11 @@ def valid_condition(on: date | sa.BindParameter | None = None, cert=C) -> sa.Col
     )
 
 
+def _on_param() -> sa.BindParameter:
+    """The day (``on``) of the statements built once here."""
+    return sa.bindparam("on", type_=sa.Date())
+
+
 def valid_kind_columns(product, on: sa.BindParameter) -> tuple[sa.ScalarSelect, sa.ScalarSelect, sa.ScalarSelect]:  # noqa: ANN001
     """Three columns for a statement over ``product`` (``Product`` or an alias of it), each
     the comma-separated kinds of its certifications valid on ``on``: its own (OCOP), its
@@ -107,7 +112,7 @@ def seller_wide(seller_id: int) -> list[Certification]:
 @functools.cache
 def _seller_wide() -> sa.Select:
     return sa.select(C).where(C.seller_id == sa.bindparam("seller_id"), C.scope == "seller",
-                              valid_condition(sa.bindparam("on", type_=sa.Date())))
+                              valid_condition(_on_param()))
 
 
 def _ordered(certs: Iterable[Certification]) -> list[Certification]:
@@ -161,7 +166,7 @@ def _badges() -> sa.Select:
     """(certification, listed product id or None) of the valid seller-wide certifications
     of the ``sellers`` and the valid products-scoped ones listing one of the ``ids``: two
     branches, each reading its own index."""
-    valid = valid_condition(sa.bindparam("on", type_=sa.Date()))
+    valid = valid_condition(_on_param())
     both = sa.union_all(
         sa.select(C, sa.cast(sa.null(), sa.Integer).label("listed"))
         .where(C.scope == "seller", C.seller_id.in_(sa.bindparam("sellers", expanding=True)), valid),
@@ -239,13 +244,13 @@ def search_words_by_product(product_ids: Iterable[int], session=None) -> dict[in
 def valid_kinds_by_product(product_ids: Iterable[int], on: date | None = None) -> dict[int, set[str]]:
     """Product id → the kinds of its valid certifications (OCOP included): what a card
     shows as chips, what a search document carries and ``cert=`` filters on. One
-    statement whatever the number of products."""
+    statement whatever the number of products (``valid_kind_columns``)."""
     ids = list(product_ids)
     if not ids:
         return {}
     kinds: dict[int, set[str]] = {pid: set() for pid in ids}
-    for pid, kind in db.session.execute(_kinds_of_products(), {"ids": ids, "on": on or today_vn()}):
-        kinds[pid].add(kind)
+    for pid, *columns in db.session.execute(_kinds_of_products(), {"ids": ids, "on": on or today_vn()}):
+        kinds[pid] |= kinds_of(*columns)
     return kinds
 
 
@@ -253,15 +258,8 @@ def valid_kinds_by_product(product_ids: Iterable[int], on: date | None = None) -
 def _kinds_of_products() -> sa.Select:
     from ..catalog.models import Product
 
-    ids = sa.bindparam("ids", expanding=True)
-    valid = valid_condition(sa.bindparam("on", type_=sa.Date()))
-    return sa.union_all(
-        sa.select(C.product_id.label("product_id"), C.kind).where(C.product_id.in_(ids), valid),
-        sa.select(Product.id, C.kind).join(C, sa.and_(C.seller_id == Product.seller_id, C.scope == "seller"))
-        .where(Product.id.in_(ids), valid),
-        sa.select(CP.product_id, C.kind).join(C, C.id == CP.certification_id)
-        .where(CP.product_id.in_(ids), C.scope == "products", valid),
-    )
+    return (sa.select(Product.id, *valid_kind_columns(Product, _on_param()))
+            .where(Product.id.in_(sa.bindparam("ids", expanding=True))))
 
 
 def valid_pairs(on: date | sa.BindParameter | None = None) -> sa.Select:

@@ -164,7 +164,7 @@ class SqliteFtsSearch(SearchBackend):
             self._facet_cache.put(key, groups, len(groups))
         return groups
 
-    def _cert_counts(self, session, where: str, params: dict) -> dict[str, int]:
+    def _cert_counts(self, session, where: str, params: dict, *, full_text: bool) -> dict[str, int]:
         """``filters.cert_counts``, cached per index generation like the grouped rows (a
         verification reindexes the seller's products, so it moves the generation;
         ``cert_day`` is among the parameters, so a new day counts anew)."""
@@ -172,7 +172,7 @@ class SqliteFtsSearch(SearchBackend):
         with self._cache_lock:
             counts = self._facet_cache.get(key)
         if counts is None:
-            counts = filters.cert_counts(session, where, params)
+            counts = filters.cert_counts(session, where, params, full_text=full_text)
             with self._cache_lock:
                 self._facet_cache.put(key, counts, len(counts))
         return dict(counts)
@@ -193,7 +193,8 @@ class SqliteFtsSearch(SearchBackend):
                 rows, preds, lambda: self._category_rows(session), lambda: self._area_rows(session)
             )
             others = [c for k, c in conds.items() if k not in filters.SQL_COUNTED]
-            facets["cert"] = self._cert_counts(session, " AND ".join([source, *others]), params)
+            facets["cert"] = self._cert_counts(session, " AND ".join([source, *others]), params,
+                                               full_text=plan is not None)
         else:  # only the exact total: one count, no grouping
             where = " AND ".join([source, *conds.values()])
             total = session.execute(sa.text(f"SELECT count(*) FROM {where}"), params).scalar() or 0

@@ -48,7 +48,7 @@ def cert_condition(kinds: Sequence[str]) -> str:
     return f"f.id IN (SELECT id FROM ({CERT_PAIRS}) AS certs WHERE kind IN ({wanted}))"
 
 
-def cert_counts(session, where: str, params: dict) -> dict[str, int]:
+def cert_counts(session, where: str, params: dict, *, full_text: bool) -> dict[str, int]:
     """Matches per certification kind over ``FROM {where}`` (the search with every
     other filter applied: disjunctive).
 
@@ -56,10 +56,10 @@ def cert_counts(session, where: str, params: dict) -> dict[str, int]:
     matched products' certifications, which makes a seller's or a category's page cheap
     (0.1 ms against 3–4 ms on the demo catalog); the matches are an inlined CTE, since a
     materialised one costs more than it saves. A full-text match would be run once per
-    branch that way, so there the matches join every product's pairs instead."""
+    branch that way, so with ``full_text`` the matches join every product's pairs instead."""
     from ...certifications.models import KINDS
 
-    if "MATCH" in where:
+    if full_text:
         sql = (f"SELECT certs.kind, count(*) FROM (SELECT f.id AS id FROM {where}) AS m"
                f" JOIN ({CERT_PAIRS}) AS certs ON certs.id = m.id GROUP BY certs.kind")
     else:
