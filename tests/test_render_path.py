@@ -336,3 +336,44 @@ def test_a_rendered_card_is_kept_only_for_exactly_the_same_card(app, catalog):
     with app.test_request_context("/?lang=en"):
         english = card_html(card)
         assert english is not first
+
+
+def test_sessions_and_csrf_tokens_kept_serializers_follow_the_secret(tmp_path):
+    """The session's and the CSRF token's signing serializers are made once per secret: a
+    cookie signed with another secret is refused (a fresh session), one signed with a
+    fallback key is read, and a page's token posts only with its own session."""
+    from tests.conftest import built_app, make_test_config
+
+    def app_with(secret: str, **extra):
+        (tmp_path / secret).mkdir()
+        return built_app(make_test_config(tmp_path / secret, SECRET_KEY=secret, WTF_CSRF_ENABLED=True, **extra))
+
+    def visit(app) -> tuple[str, str]:
+        client = app.test_client()
+        with app.app_context():
+            if db.session.scalar(sa.select(Product.id).where(Product.slug == "che-tan-cuong")) is None:
+                make_product(name="Chè Tân Cương", slug="che-tan-cuong")
+                db.session.commit()
+        html = client.get("/san-pham/che-tan-cuong").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        return client.get_cookie("session").value, token
+
+    with app_with("first") as first:
+        cookie, token = visit(first)
+        client = first.test_client()
+        client.set_cookie("session", cookie)
+        assert client.post("/gio-hoi-hang/them/che-tan-cuong", data={"csrf_token": token}).status_code == 302
+    with app_with("second") as second:
+        second_app = second
+        client = second.test_client()
+        client.set_cookie("session", cookie)  # signed with "first": not this app's session
+        assert client.post("/gio-hoi-hang/them/che-tan-cuong", data={"csrf_token": token}).status_code == 400
+        own_cookie, own_token = visit(second)  # this app's own token, signed with its own secret
+        client.set_cookie("session", own_cookie)
+        assert client.post("/gio-hoi-hang/them/che-tan-cuong", data={"csrf_token": own_token}).status_code == 302
+    with app_with("third", SECRET_KEY_FALLBACKS=["first"]) as third:
+        for app, readable in ((third, True), (second_app, False)):
+            with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+                from flask import session
+
+                assert bool(session.get("csrf_token")) is readable

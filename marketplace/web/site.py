@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from flask.globals import _cv_request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .templating import MarketplaceEnvironment
@@ -57,12 +58,30 @@ def harden_cookies(response, config) -> None:
     response.headers.setlist("Set-Cookie", hardened)
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per secret
+    instead of twice a request (opened and saved): every anonymous newcomer gets a session
+    for the CSRF token of the page's forms, cached page or not."""
+
+    _kept: tuple[tuple, object] | None = None
+
+    def get_signing_serializer(self, app):  # noqa: ANN001, ANN201
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()), self.salt)
+        kept = self._kept
+        if kept is None or kept[0] != key:
+            kept = self._kept = (key, super().get_signing_serializer(app))
+        return kept[1]
+
+
 class MarketplaceFlask(Flask):
     """Flask whose URL adapters build external URLs on ``SITE_URL``: ``url_for(...,
     _external=True)`` in views, templates, mails and CLI commands alike; and whose
     responses carry only hardened cookies."""
 
     jinja_environment = MarketplaceEnvironment  # imports of macros without a per-import cost
+    session_interface = SessionInterface()
 
     def process_response(self, response):
         response = super().process_response(response)  # after_request hooks, session saved

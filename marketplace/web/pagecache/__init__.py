@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
 
 from ...catalog import generation as catalog_generation
 from ...catalog import showcase
@@ -214,10 +215,25 @@ def store_and_fill(response: Response) -> Response:
     return response
 
 
-def _csrf_token() -> str:
-    from flask_wtf.csrf import generate_csrf
+_csrf_serializers: dict[tuple[str | bytes, str], URLSafeTimedSerializer] = {}
 
-    return generate_csrf()
+
+def _csrf_token() -> str:
+    """``flask_wtf.csrf.generate_csrf()`` (same session key, same signed token, noted in
+    ``g`` where Flask-WTF's own ``csrf_token()`` finds it), with the serializer made once
+    per secret: this slot is filled on every page with a form, cached or not."""
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    if not secret:
+        raise RuntimeError("A secret key is required to use CSRF.")
+    if field not in g:
+        serializer = _csrf_serializers.get((secret, field))
+        if serializer is None:
+            serializer = _csrf_serializers[(secret, field)] = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+        if not isinstance(session.get(field), str):
+            session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+        setattr(g, field, serializer.dumps(session[field]))
+    return g.get(field)
 
 
 def init_pagecache(app: Flask) -> None:
