@@ -377,3 +377,22 @@ def test_sessions_and_csrf_tokens_kept_serializers_follow_the_secret(tmp_path):
                 from flask import session
 
                 assert bool(session.get("csrf_token")) is readable
+
+
+def test_ensure_sync_remembers_plain_functions_only(app):
+    """Hooks and views are asked once whether they are coroutine functions; a coroutine
+    function is never taken for a plain one (Flask wraps it, or says asgiref is missing)."""
+    def plain():
+        return "plain"
+
+    async def coroutine():
+        return "coroutine"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    for _ in range(2):
+        try:
+            wrapped = app.ensure_sync(coroutine)
+        except RuntimeError as exc:  # Flask without asgiref
+            assert "async" in str(exc)
+        else:
+            assert wrapped is not coroutine and wrapped() == "coroutine"

@@ -495,9 +495,10 @@ def after_request(response: Response) -> Response:
 
 def _forget() -> None:
     """What an earlier request in the same app context noted is not this request's."""
+    noted = vars(g._get_current_object())  # one context lookup, not one per key
     for key in ("analytics_page", "analytics_search", "analytics_counted", "analytics_figures", "analytics_recorded",
                 "analytics_shown"):
-        g.pop(key, None)
+        noted.pop(key, None)
 
 
 def init_recording(app: Flask) -> None:

@@ -20,6 +20,7 @@ from .templating import MarketplaceEnvironment
 
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"
 URL_MEMO_ENTRIES = 4096  # built URLs kept per process (~100 B each); emptied when full
+PLAIN_FUNCTIONS = 4096  # hooks and views known not to be coroutine functions; emptied when full
 
 
 def check_site_url(value: str) -> str:
@@ -82,6 +83,28 @@ class MarketplaceFlask(Flask):
 
     jinja_environment = MarketplaceEnvironment  # imports of macros without a per-import cost
     session_interface = SessionInterface()
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._plain_functions: set = set()
+        super().__init__(*args, **kwargs)
+
+    def ensure_sync(self, func):  # noqa: ANN001, ANN201
+        """``Flask.ensure_sync``, which asks ``inspect`` whether each hook and view is a
+        coroutine function on every call (~20 times a request); none here is one, so
+        plain functions are remembered as such (a coroutine function still goes through
+        Flask, every time)."""
+        plain = self._plain_functions
+        try:
+            if func in plain:
+                return func
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            if len(plain) >= PLAIN_FUNCTIONS:
+                plain.clear()
+            plain.add(func)
+        return wrapped
 
     def process_response(self, response):
         response = super().process_response(response)  # after_request hooks, session saved

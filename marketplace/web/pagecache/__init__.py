@@ -100,8 +100,9 @@ def _valid(entry: Entry, stamp: catalog_generation.Stamp, now: datetime) -> bool
 
 def serve_cached() -> Response | None:
     """before_request: a stored page for this anonymous GET, or None (render it)."""
+    noted = vars(g._get_current_object())  # one context lookup, not one per name
     for name in _REQUEST_KEYS:
-        g.pop(name, None)
+        noted.pop(name, None)
     if not _cacheable():
         return None
     from flask_babel import get_locale
@@ -196,18 +197,21 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
 def store_and_fill(response: Response) -> Response:
     """after_request (before analytics records the view): keep a fresh anonymous page,
     then fill the slots of whatever page is being sent."""
-    hit = g.get("pagecache_hit")
+    noted = g._get_current_object()
+    hit = noted.get("pagecache_hit")
     markers = hit.markers if hit is not None else slots.made()
-    if g.get("pagecache") is not None and hit is None:
+    pending = noted.get("pagecache") is not None and hit is None  # a cacheable page, rendered now
+    process_headers = current_app.config.get("PAGE_CACHE_PROCESS_HEADERS")
+    if pending:
         response.headers["X-Page-Cache"] = "miss"
-        if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+        if process_headers:
             response.headers["X-Page-Rendered-By"] = str(os.getpid())
-    if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+    if process_headers:
         response.headers["X-Served-By"] = str(os.getpid())
-    if not markers and (hit is not None or g.get("pagecache") is None):
+    if not markers and not pending:
         return response
     body = response.get_data()
-    if g.get("pagecache") is not None and hit is None and _storable(response):
+    if pending and _storable(response):
         _store(response, body, markers)
     if markers:
         slots.run_before_fill(response)
