@@ -54,6 +54,11 @@ def _translations():  # noqa: ANN202 — babel's Translations or NullTranslation
     return translations
 
 
+# Translated template strings without variables, formatted, per translations object.
+MARKUP_KEPT = 20_000
+_markup_kept: dict[int, tuple[object, dict[str, Markup]]] = {}
+
+
 def install_template_gettext(app) -> None:  # noqa: ANN001
     """The templates' ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext``: Flask-Babel's
     (installed by ``babel.init_app``) on ``_translations()``.
@@ -71,9 +76,23 @@ def install_template_gettext(app) -> None:  # noqa: ANN001
 
     @pass_context
     def gettext(context, string: str, **variables):  # noqa: ANN001, ANN202
-        rv = _translations().ugettext(string)
-        if context.eval_ctx.autoescape:
-            rv = Markup(rv)
-        return rv % variables
+        if not context.eval_ctx.autoescape:
+            return _translations().ugettext(string) % variables
+        # Kept per catalog (a translations object lives as long as its locale is loaded):
+        # most calls are a constant string without variables.
+        translations = _translations()
+        kept = _markup_kept.get(id(translations))
+        if kept is None or kept[0] is not translations:
+            if len(_markup_kept) >= 16:  # catalogs reloaded (tests make many apps): start again
+                _markup_kept.clear()
+            kept = _markup_kept[id(translations)] = (translations, {})
+        if not variables:
+            rv = kept[1].get(string)
+            if rv is None:
+                rv = Markup(translations.ugettext(string)) % variables  # newstyle: "%%" is "%" always
+                if len(kept[1]) < MARKUP_KEPT:
+                    kept[1][string] = rv
+            return rv
+        return Markup(translations.ugettext(string)) % variables
 
     app.jinja_env.globals.update(_=gettext, gettext=gettext)

@@ -347,3 +347,26 @@ def test_demo_history_has_baseline_90_days_and_consistent_popularity(app, runner
     assert html.count("<rect") >= 90, re.findall(r"<h1>.*?</h1>|<p class=\"flash[^<]*", html)
     html = get(client, "/").get_data(as_text=True)  # staff: shown, not counted
     assert footer_total(html) == baseline + site
+
+
+def test_kept_bot_answers_and_visitor_digests_are_what_computing_gives(app):
+    """A visitor's pages share one bot check and one digest; each is what computing it
+    anew gives, and a new day's salt gives new digests."""
+    import hashlib
+    from datetime import timedelta
+
+    from marketplace.analytics import recording
+
+    agents = ["Mozilla/5.0 (Linux; Android 13) Chrome/120.0 Mobile Safari/537.36", "Googlebot/2.1", "  ", "",
+              "curl/8.0", "Zalo-Link preview"]
+    for _ in range(2):
+        assert [recording.is_bot(a) for a in agents] == [False, True, True, True, True, True]
+    with app.app_context():
+        today = today_vn()
+        for day in (today, today + timedelta(days=1), today):
+            for address in ("203.0.113.5", None):
+                salt = recording.daily_salt(day)
+                expected = hashlib.sha256(f"{salt}|{address or '-'}|{agents[0]}".encode()).hexdigest()[:32]
+                assert recording.visitor_digest(day, address, agents[0]) == expected
+        assert recording.visitor_digest(today, "203.0.113.5", agents[0]) != recording.visitor_digest(
+            today + timedelta(days=1), "203.0.113.5", agents[0])

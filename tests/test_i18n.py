@@ -38,3 +38,19 @@ def test_template_gettext_follows_the_request_locale_force_locale_and_refresh(ap
             refresh()  # keeps the forced locale
             assert render_template_string("{{ _('Trang chủ') }}") == "Home"
         assert render_template_string("{{ _('Trang chủ') }}") == "Trang chủ"
+
+
+def test_template_gettext_kept_strings_format_and_escape_as_jinjas_newstyle_gettext(app):
+    """Constant strings are kept per catalog; a kept string is what Jinja's own newstyle
+    gettext gives: "%%" read as "%", variables escaped, raw text in an autoescape-off block."""
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        for _ in range(2):  # made, then kept
+            assert render_template_string("{{ _('100%%') }}") == "100%"
+            assert render_template_string("{{ _('Tìm') }}") == "Tìm"
+            assert render_template_string("{{ _('Lượt xem: %(n)s', n='<b>') }}") == "Lượt xem: &lt;b&gt;"
+            assert render_template_string(
+                "{% autoescape false %}{{ _('Lượt xem: %(n)s', n='<b>') }}{% endautoescape %}") == "Lượt xem: <b>"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string("{{ _('Tìm') }}") == "Search"  # another catalog, its own strings

@@ -408,6 +408,20 @@ def test_the_shared_folder_is_bounded_in_bytes_across_processes_and_keeps_one_da
     assert deployed.load("vi 2026-12-07 /p0", "other") is None
 
 
+def test_a_shared_folder_removed_under_a_process_is_made_again_at_its_next_save(tmp_path):
+    """The folder is made once per process, not at every save; when another process
+    removed it (a purge by a newer deploy), the failed save makes it again next time."""
+    import shutil
+
+    store = pagecache.SharedStore(tmp_path, "code1", max_bytes=1_000_000)
+    store.save("vi 2026-12-07 /a", _entry())
+    assert store.load("vi 2026-12-07 /a", "e") is not None
+    shutil.rmtree(tmp_path / "code1-e")
+    store.save("vi 2026-12-07 /b", _entry())  # fails: the folder is gone
+    store.save("vi 2026-12-07 /c", _entry())
+    assert store.load("vi 2026-12-07 /c", "e") is not None
+
+
 def _folder_bytes(root) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and p.name != ".sweep.lock")
 

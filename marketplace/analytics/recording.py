@@ -90,8 +90,20 @@ REF_PATTERN = re.compile(r"^([A-Za-z0-9_-]{12})\.([0-9]{1,5})$")
 RETRIES = 5
 
 
+_KEPT = 4096  # answers kept per process for the pure functions below; emptied when full
+_bot_answers: dict[str, bool] = {}
+
+
 def is_bot(user_agent: str | None) -> bool:
-    return not user_agent or not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
+    if not user_agent:
+        return True
+    answer = _bot_answers.get(user_agent)  # a page view asks once; a visitor's pages share the answer
+    if answer is None:
+        answer = not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
+        if len(_bot_answers) >= _KEPT:
+            _bot_answers.clear()
+        _bot_answers[user_agent] = answer
+    return answer
 
 
 def is_prefetch(headers) -> bool:  # noqa: ANN001
@@ -291,9 +303,22 @@ def daily_salt(day: date) -> str:
     return salt
 
 
+# Today's digests by (salt, address, User-Agent), today's salt only: a visitor's pages hash
+# once. In memory only, and forgotten with the day (the salt), like the marks themselves.
+_digests: dict[tuple[str, str | None, str | None], str] = {}
+_digests_salt: list[str] = [""]
+
+
 def visitor_digest(day: date, address: str | None, user_agent: str | None) -> str:
-    raw = f"{daily_salt(day)}|{address or '-'}|{user_agent or ''}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    salt = daily_salt(day)
+    if _digests_salt[0] != salt or len(_digests) >= _KEPT:
+        _digests.clear()
+        _digests_salt[0] = salt
+    digest = _digests.get((salt, address, user_agent))
+    if digest is None:
+        raw = f"{salt}|{address or '-'}|{user_agent or ''}"
+        digest = _digests[(salt, address, user_agent)] = hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return digest
 
 
 def _insert(conn, table: sa.Table):  # noqa: ANN001

@@ -518,6 +518,15 @@ def changed_since(as_of: int, scopes: Iterable[str], session=None) -> bool:  # n
     return latest(scopes, session) > as_of
 
 
+def moved_since(seen: Stamp, scopes: Iterable[str], session=None) -> bool:  # noqa: ANN001
+    """Whether any of ``scopes`` moved after the stamp ``seen`` was read. One constant
+    statement when the generation has not moved at all (no scope can have): the page
+    cache asks this of every page it stores."""
+    if stamp(session) == seen:
+        return False
+    return changed_since(seen[1], scopes, session)
+
+
 def depends(*scopes: str) -> None:
     """Note that what this request renders depends on ``scopes`` (``"p:7"``, ``"lall"``…).
     The page cache stores them with the page; outside a request nothing happens."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 def is_english() -> bool:
     from flask_babel import get_locale
 
-    return str(get_locale()) == "en"
+    locale = get_locale()  # babel's Locale: its language, not its formatted name (~10 calls a page)
+    return locale is not None and locale.language == "en" and not locale.territory
 
 
 def thousands(value: int | None, english: bool | None = None) -> str:

@@ -9,6 +9,7 @@ ignored, so nobody can pick their own address for rate limits and analytics.
 """
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
@@ -31,6 +32,11 @@ def check_site_url(value: str) -> str:
         raise RuntimeError(f"SITE_URL={value!r} must look like https://san-ocop.example.vn "
                            "(http or https, a host, an optional port, no path).")
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+@functools.lru_cache(maxsize=8)
+def _site_parts(value: str):  # noqa: ANN202 — urlsplit's result, per SITE_URL (read on every request)
+    return urlsplit(value)
 
 
 def site_url(path: str = "") -> str:
@@ -147,7 +153,7 @@ class MarketplaceFlask(Flask):
 
     def create_url_adapter(self, request):
         adapter = super().create_url_adapter(request)
-        site = urlsplit(self.config["SITE_URL"])
+        site = _site_parts(self.config["SITE_URL"])
         if adapter is None and request is None:  # app context without SERVER_NAME (CLI)
             return self.url_map.bind(site.netloc, script_name=self.config["APPLICATION_ROOT"],
                                      url_scheme=site.scheme)

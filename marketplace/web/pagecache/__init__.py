@@ -178,7 +178,7 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
     try:
         # A write that committed while this page rendered may or may not be in it: keep
         # only a page none of whose scopes moved since the generation read before it.
-        if catalog_generation.changed_since(stamp[1], scopes):
+        if catalog_generation.moved_since(stamp, scopes):
             return
         # Collections start and end on a schedule, without a write: a page showing them
         # ends at the next boundary.

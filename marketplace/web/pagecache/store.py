@@ -129,6 +129,7 @@ class SharedStore:
     def __init__(self, root: Path, code: str, max_bytes: int) -> None:
         self.root, self.code, self.max_bytes = root, code, max_bytes
         self._folder: Path | None = None
+        self._made: Path | None = None  # the folder this process made (or found) last
         self._written = 0
         self._sweeping = threading.Lock()
 
@@ -191,10 +192,13 @@ class SharedStore:
         path = folder / self._name(key)
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            if folder != self._made:  # made once per folder, again after any failed write
+                folder.mkdir(parents=True, exist_ok=True)
+                self._made = folder
             temporary.write_bytes(data)
             os.replace(temporary, path)
         except OSError:
+            self._made = None
             temporary.unlink(missing_ok=True)
             return
         self._written += len(data)
