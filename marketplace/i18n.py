@@ -7,6 +7,7 @@ Outside a request (CLI commands, background work) the default locale applies.
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -29,6 +30,25 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+def _babel_note():  # noqa: ANN202 — Flask-Babel's per-request SimpleNamespace, or None
+    """``g._flask_babel`` read from the app context itself (no ``g`` proxy lookups: this
+    runs ~70 times a page), None before Flask-Babel made it or outside an app context."""
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else getattr(app_ctx.g, "_flask_babel", None)
+
+
+def current_locale():  # noqa: ANN201 — babel's Locale or None
+    """``flask_babel.get_locale()``: the locale Flask-Babel noted for this request (or
+    forced), else Flask-Babel's own lookup."""
+    note = _babel_note()
+    locale = getattr(note, "babel_locale", None) if note is not None else None
+    if locale is not None:
+        return locale
+    from flask_babel import get_locale
+
+    return get_locale()
+
+
 def _translations():  # noqa: ANN202 — babel's Translations or NullTranslations
     """``flask_babel.get_translations()``, looked up once per request and locale.
 
@@ -37,12 +57,10 @@ def _translations():  # noqa: ANN202 — babel's Translations or NullTranslation
     locale and domain (what ``force_locale`` and ``refresh`` change), so it is noted on
     Flask-Babel's per-request namespace with both and used while they are the same objects.
     """
-    from flask import g
     from flask_babel import get_translations
 
-    try:
-        ctx = g._flask_babel
-    except (AttributeError, RuntimeError):  # no locale chosen yet, or outside an app context
+    ctx = _babel_note()
+    if ctx is None:  # no locale chosen yet, or outside an app context
         return get_translations()
     noted = getattr(ctx, "marketplace_translations", None)
     locale, domain = getattr(ctx, "babel_locale", None), getattr(ctx, "babel_domain", None)

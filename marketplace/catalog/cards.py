@@ -176,7 +176,7 @@ def card_html(card: Card, highlight: str | None = None, ref: str | None = None) 
     catalog change a page re-renders only the cards that changed. Off while templates
     reload (development)."""
     from flask import current_app
-    from flask_babel import get_locale
+    from ..i18n import current_locale as get_locale
 
     from ..web.pagecache import slots
 

@@ -37,7 +37,7 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def inject_site() -> dict:
-        from flask_babel import get_locale
+        from ..i18n import current_locale as get_locale
         return {"site_name": app.config["SITE_NAME"], "current_locale": str(get_locale())}
 
     @app.after_request

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def is_english() -> bool:
-    from flask_babel import get_locale
+    from ..i18n import current_locale
 
-    locale = get_locale()  # babel's Locale: its language, not its formatted name (~10 calls a page)
+    locale = current_locale()  # babel's Locale: its language, not its formatted name (~10 calls a page)
     return locale is not None and locale.language == "en" and not locale.territory
 
 

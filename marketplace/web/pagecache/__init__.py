@@ -105,7 +105,7 @@ def serve_cached() -> Response | None:
         noted.pop(name, None)
     if not _cacheable():
         return None
-    from flask_babel import get_locale
+    from ...i18n import current_locale as get_locale
 
     try:
         stamp = catalog_generation.of_request()  # read before anything a render would read
