@@ -175,6 +175,51 @@ def test_csrf_tokens_on_cached_pages_are_each_visitors_own(tmp_path):
         assert alice.post(f"/gio-hoi-hang/them/{slug}", data={"csrf_token": alice_token}).status_code == 302
 
 
+def test_every_form_on_a_cached_page_carries_the_visitors_own_token(tmp_path):
+    """Not only the inquiry forms: the "tell me when it is in season" form of a seasonal
+    product too. A token written into the page itself would be the first visitor's for
+    everyone the page is served to, and their posts would fail."""
+    from tests.conftest import built_app
+
+    with built_app(make_test_config(tmp_path, WTF_CSRF_ENABLED=True)) as app:
+        with app.app_context():
+            product = make_product(name="Vải thiều Thanh Hà", seller=make_seller(), price_vnd=60_000,
+                                   season_mask=0b000001100000)  # June and July: seasonal
+            db.session.commit()
+            slug, product_id = product.slug, product.id
+        alice, bob = app.test_client(), app.test_client()
+        tokens_of = lambda html: set(re.findall(  # noqa: E731
+            r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html))
+        alice_page = get(alice, f"/san-pham/{slug}")
+        assert "season-alert" in alice_page
+        before = hits(app)
+        bob_page = get(bob, f"/san-pham/{slug}")
+        assert hits(app) == before + 1
+        (alice_token,), (bob_token,) = tokens_of(alice_page), tokens_of(bob_page)  # one token a page
+        assert alice_token != bob_token
+        response = bob.post("/thong-bao/dang-ky", data={"csrf_token": bob_token, "product": product_id,
+                                                          "email": "bob@example.vn"})
+        assert response.status_code in (200, 302), response.status_code
+
+
+def test_a_token_written_into_a_page_is_stored_as_the_visitors_slot(app):
+    """Whatever wrote the render's own token into the page (a template calling
+    ``csrf_token()``, a WTForms hidden field), the stored page has the csrf slot there."""
+    from flask import g
+
+    from marketplace.web.pagecache import _own_token_as_slot
+    from marketplace.web.pagecache.slots import fill
+
+    with app.test_request_context("/"):
+        g.csrf_token = "IjEyMzQ1Njc4OTAi.Z1Rm2w.abcdefghijklmnopqrstuvwxyz0"
+        page = f'<input value="{g.csrf_token}"><b>{g.csrf_token}</b>'.encode()
+        body, markers = _own_token_as_slot(page, ())
+        assert g.csrf_token.encode() not in body and len(markers) == 1 and markers[0].endswith("_csrf_")
+        assert fill(body, markers) == page  # filled with this request's token, as any visitor's
+        untouched = b"<p>no token here</p>"
+        assert _own_token_as_slot(untouched, ("x",)) == (untouched, ("x",))
+
+
 def test_logged_in_visitors_get_their_own_page_and_it_is_never_cached(app, client, auth, shop):
     with app.app_context():
         make_user(email="mua@example.vn", password="mat-khau-123", name="Chị Lan")

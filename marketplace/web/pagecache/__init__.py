@@ -167,6 +167,18 @@ def _storable(response: Response) -> bool:
     )
 
 
+def _own_token_as_slot(body: bytes, markers: tuple[str, ...]) -> tuple[bytes, tuple[str, ...]]:
+    """The page as stored: a CSRF token the render wrote into the page itself (a template
+    calling ``csrf_token()``, a WTForms hidden field) would be this visitor's token for
+    everyone the page is served to, and their posts would fail; it is stored as the
+    ``csrf`` slot, filled per visitor like the ones templates make."""
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+    if not isinstance(token, str) or not token or token.encode() not in body:
+        return body, markers
+    marker = slots.slot("csrf")
+    return body.replace(token.encode(), marker.encode()), markers if marker in markers else (*markers, marker)
+
+
 def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
     key, stamp, now = g.pagecache
     cache = cache_of(current_app)
@@ -187,6 +199,7 @@ def _store(response: Response, body: bytes, markers: tuple[str, ...]) -> None:
     except Exception:  # noqa: BLE001
         db.session.rollback()
         return
+    body, markers = _own_token_as_slot(body, markers)
     entry = Entry(stamp[0], stamp[1], scopes, zlib.compress(body, 1), headers, notes, expires, markers,
                   os.getpid(), checked=stamp[1])
     cache.put(key, entry)
