@@ -9,6 +9,7 @@ page-cache slot (``_pc…_``) anywhere in its body, the footer's visit counter a
 
 * home → search → product → the inquiry sent from a product page another worker rendered;
 * two products into the inquiry cart → the cart's inquiry sent;
+* a season alert asked for from a product page another worker rendered;
 * a search result click counted (the search row's clicks and its click row, as
   ``analytics.recording`` records them);
 * the footer counter grows by exactly one per page view sent;
@@ -39,8 +40,15 @@ BUYER = {"#name": "Trần Văn Bình", "#phone": "0987 654 321", "#message": "T�
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    def prepare(_data):
+    def prepare(data):
+        from marketplace.catalog.models import Product
+        from marketplace.seasons import current_month, months_to_mask
+
         db.session.add(Setting(key="baseline", value=BASELINE))
+        # A seasonal product (its page has the "tell me when it is in season" form).
+        seasonal = db.session.scalars(db.select(Product).where(Product.slug == data["products"][1])).one()
+        seasonal.season_mask = months_to_mask([current_month() % 12 + 1])  # next month only
+        seasonal.min_order_qty, seasonal.volume_unit = 10, "kg"
         db.session.commit()
 
     with serve(tmp_path_factory.mktemp("journeys"), prepare=prepare, process_headers=True) as info:
@@ -143,6 +151,25 @@ def test_search_then_an_inquiry_from_a_product_page_another_worker_rendered(shop
         sent = send_inquiry(buyer)
         assert "/hoi-hang/da-gui/" in buyer.page.url
         assert "Đã gửi yêu cầu hỏi hàng" in sent and "Trần Văn Bình" in sent
+        return True
+
+    crossings = rounds(browser, shop, journey)
+    assert any(f"/san-pham/{product}" in p for p in crossings[-1])
+
+
+def test_a_season_alert_from_a_product_page_another_worker_rendered(shop, browser):
+    """The season-alert form of a cached page carries this buyer's own CSRF token (a token
+    written into the page once was the first visitor's for everyone: a 400)."""
+    product = shop["products"][1]
+
+    def journey(buyer: Buyer) -> bool:
+        body = buyer.open(f"/san-pham/{product}")
+        assert "season-alert" in body
+        if not cross_served(buyer.seen[-1][1]):
+            return False
+        buyer.page.fill("#alert-email", f"mua-{buyer.number}@example.vn")
+        sent = buyer.follow(lambda: buyer.page.click("form.season-alert button[type=submit]"))
+        assert "Vui lòng kiểm tra hộp thư" in sent
         return True
 
     crossings = rounds(browser, shop, journey)
