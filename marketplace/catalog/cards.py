@@ -176,14 +176,14 @@ def card_html(card: Card, highlight: str | None = None, ref: str | None = None) 
     catalog change a page re-renders only the cards that changed. Off while templates
     reload (development)."""
     from flask import current_app
-    from ..i18n import current_locale as get_locale
+    from ..i18n import current_locale
 
     from ..web.pagecache import slots
 
     app = current_app._get_current_object()
     mark = slots.prefix() if ref else ""
     kept_ref = ref.replace(mark, _KEPT_PREFIX) if ref else None
-    key = (card, str(get_locale()), str(highlight) if highlight else None, kept_ref)
+    key = (card, str(current_locale()), str(highlight) if highlight else None, kept_ref)
     memo = app.extensions.setdefault("card_html", OrderedDict())
     with _card_lock:
         html = memo.get(key)

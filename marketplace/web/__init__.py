@@ -37,8 +37,8 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def inject_site() -> dict:
-        from ..i18n import current_locale as get_locale
-        return {"site_name": app.config["SITE_NAME"], "current_locale": str(get_locale())}
+        from ..i18n import current_locale
+        return {"site_name": app.config["SITE_NAME"], "current_locale": str(current_locale())}
 
     @app.after_request
     def security_headers(response):

@@ -105,7 +105,7 @@ def serve_cached() -> Response | None:
         noted.pop(name, None)
     if not _cacheable():
         return None
-    from ...i18n import current_locale as get_locale
+    from ...i18n import current_locale
 
     try:
         stamp = catalog_generation.of_request()  # read before anything a render would read
@@ -113,7 +113,7 @@ def serve_cached() -> Response | None:
         db.session.rollback()
         return None
     now = utcnow()
-    key = page_key(request.endpoint, str(get_locale()), today_vn())
+    key = page_key(request.endpoint, str(current_locale()), today_vn())
     if len(key) > MAX_URL + 64:
         return None
     g.pagecache = (key, stamp, now)
