@@ -17,6 +17,14 @@ def _(text: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """ngettext as ``_`` above: the request's language inside a request, the Vietnamese
+    source (one form) in the CLI. ``%(num)d`` is the count."""
+    variables.setdefault("num", num)
+    text = _translations().ungettext(singular, plural, num) if has_request_context() else singular
+    return text % variables
+
+
 class ValidationError(Exception):
     """Bad input for a write service. ``field`` names the first bad field;
     ``errors`` maps every bad field to its Vietnamese message."""

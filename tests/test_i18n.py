@@ -54,3 +54,21 @@ def test_template_gettext_kept_strings_format_and_escape_as_jinjas_newstyle_gett
                 "{% autoescape false %}{{ _('Lượt xem: %(n)s', n='<b>') }}{% endautoescape %}") == "Lượt xem: <b>"
     with app.test_request_context("/?lang=en"):
         assert render_template_string("{{ _('Tìm') }}") == "Search"  # another catalog, its own strings
+
+
+def test_durations_take_the_plural_form_of_the_count(app):
+    """"1 hour" and "3 hours" in English ("1 hours" before); Vietnamese has one form; the
+    CLI (no request) says the Vietnamese source."""
+    from marketplace import durations
+    from marketplace.sourcing.views import hours_vn
+
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert [durations.hours(1), durations.hours(3)] == ["1 hour", "3 hours"]
+        assert [durations.days(1), durations.minutes(1), durations.seconds(45)] == ["1 day", "1 minute", "45 seconds"]
+        assert [hours_vn(0.2), hours_vn(1), hours_vn(30), hours_vn(72)] == ["12 minutes", "1 hour", "30 hours", "3 days"]
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert [durations.hours(1), durations.days(2)] == ["1 giờ", "2 ngày"]
+    with app.app_context():
+        assert durations.minutes(5) == "5 phút"

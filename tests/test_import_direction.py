@@ -119,7 +119,7 @@ def test_no_feature_uses_another_features_views_or_private_names(feature):
 # tables: every package's ``models`` module may name another's rows (foreign keys and
 # relationships; their imports are for type checking only).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("extensions", "text", "i18n", "validation", "signals", "mail", "slugs")),
+    ("base", ("extensions", "text", "i18n", "validation", "durations", "signals", "mail", "slugs")),
     ("tables", tuple(f"{p.parent.name}.models" for p in sorted(PACKAGE.glob("*/models.py")))),
     # The catalog's read side: its change bookkeeping, trees, public queries, field rules and
     # showcase slot. The documented exception to "infrastructure below the catalog": search

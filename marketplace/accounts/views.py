@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import durations
 from ..validation import ValidationError
 from ..extensions import db, login_manager
 from ..web.ratelimit import client_fingerprint, hit
@@ -180,9 +181,9 @@ def _end_sessions_and_log_out() -> None:
 def _login_delayed(form, wait: int):
     """Too many wrong passwords from this client for this account: wait, then retry."""
     if wait < 120:
-        when = _("%(n)d giây", n=wait)
+        when = durations.seconds(wait)
     else:
-        when = _("%(n)d phút", n=math.ceil(wait / 60))
+        when = durations.minutes(math.ceil(wait / 60))
     form.form_errors.append(
         _("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng đợi %(when)s rồi thử lại, hoặc lấy lại mật khẩu.", when=when)
     )

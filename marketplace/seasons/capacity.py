@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import durations
 from ..validation import _
 from .months import current_month, format_months, in_season, is_year_round
 
@@ -45,7 +46,7 @@ def facts(product: Any) -> list[Fact]:
     if product.min_order_qty:
         out.append(Fact(_("Đơn hàng tối thiểu"), _with_unit(product.min_order_qty, product.volume_unit)))
     if product.lead_time_days is not None:
-        out.append(Fact(_("Thời gian chuẩn bị"), _("%(n)d ngày", n=product.lead_time_days)
+        out.append(Fact(_("Thời gian chuẩn bị"), durations.days(product.lead_time_days)
                         if product.lead_time_days else _("có sẵn")))
     if product.packaging:
         out.append(Fact(_("Đóng gói"), product.packaging))

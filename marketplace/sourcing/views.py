@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import durations
 from ..accounts.forms import EmptyForm, apply_errors
 from ..catalog.queries import category_choices
 from ..catalog.trees import category_tree
@@ -70,10 +71,10 @@ def hours_vn(hours: float | None) -> str:
     if hours is None:
         return ""
     if hours < 1:
-        return _("%(n)d phút", n=max(1, round(hours * 60)))
+        return durations.minutes(max(1, round(hours * 60)))
     if hours < 48:
-        return _("%(n)d giờ", n=round(hours))
-    return _("%(n)d ngày", n=round(hours / 24))
+        return durations.hours(round(hours))
+    return durations.days(round(hours / 24))
 
 
 def _limited(kind: str, limits) -> bool:
