@@ -85,6 +85,14 @@ def test_vietgap_request_matches_verified_valid_vietgap_only(app, client, auth, 
     assert "VietGAP" in client.get(f"/tim-nguon-hang/{item_id}").get_data(as_text=True)
     api = client.get("/api/v1/sourcing-requests").get_json()
     assert api["items"][0]["required_certifications"] == ["vietgap"]
+    # Codes come with their labels, in the response's language.
+    labels = {"once": ("một lần", "once"), "monthly": ("mỗi tháng", "per month")}
+    item = api["items"][0]
+    assert item["required_certification_labels"] == ["VietGAP"]
+    assert item["frequency_label"] == labels[item["frequency"]][0]
+    english = client.get("/api/v1/sourcing-requests?lang=en").get_json()["items"][0]
+    assert english["required_certification_labels"] == ["VietGAP"]
+    assert english["frequency_label"] == labels[english["frequency"]][1]
 
 
 def test_every_required_kind_is_needed(app, client, auth, world):
