@@ -74,7 +74,7 @@ def _translations():  # noqa: ANN202 — babel's Translations or NullTranslation
 
 # Translated template strings without variables, formatted, per translations object.
 MARKUP_KEPT = 20_000
-_markup_kept: dict[int, tuple[object, dict[str, Markup]]] = {}
+_markup_kept: dict[object, dict[str, Markup]] = {}
 
 
 def install_template_gettext(app) -> None:  # noqa: ANN001
@@ -99,17 +99,17 @@ def install_template_gettext(app) -> None:  # noqa: ANN001
         # Kept per catalog (a translations object lives as long as its locale is loaded):
         # most calls are a constant string without variables.
         translations = _translations()
-        kept = _markup_kept.get(id(translations))
-        if kept is None or kept[0] is not translations:
+        kept = _markup_kept.get(translations)  # keyed by the object itself (hashed by identity)
+        if kept is None:
             if len(_markup_kept) >= 16:  # catalogs reloaded (tests make many apps): start again
                 _markup_kept.clear()
-            kept = _markup_kept[id(translations)] = (translations, {})
+            kept = _markup_kept[translations] = {}
         if not variables:
-            rv = kept[1].get(string)
+            rv = kept.get(string)
             if rv is None:
                 rv = Markup(translations.ugettext(string)) % variables  # newstyle: "%%" is "%" always
-                if len(kept[1]) < MARKUP_KEPT:
-                    kept[1][string] = rv
+                if len(kept) < MARKUP_KEPT:
+                    kept[string] = rv
             return rv
         return Markup(translations.ugettext(string)) % variables
 

@@ -332,15 +332,14 @@ def area_json(area: Area, product_count: int) -> dict:
     }
 
 
-def sourcing_request_json(item, offer_count: int) -> dict:
+def sourcing_request_json(item, offer_count: int, cert_labels: dict[str, str]) -> dict:
     """An open sourcing request's public fields: never who the buyer is beyond its type
     and city (``buyer``), never an offer's contents. Codes come with their labels in the
-    response's language (``frequency_label``, ``required_certification_labels``)."""
+    response's language (``frequency_label``, ``required_certification_labels`` from
+    ``cert_labels``: ``sourcing.services.known_cert_codes()``, made once per response)."""
     from ..sourcing.models import FREQUENCIES
-    from ..sourcing.services import known_cert_codes
 
     codes = list(item.required_certs or [])
-    labels = known_cert_codes()
     return {
         "id": item.id,
         "title": item.title,
@@ -351,7 +350,7 @@ def sourcing_request_json(item, offer_count: int) -> dict:
         "frequency": item.frequency,
         "frequency_label": str(FREQUENCIES.get(item.frequency, item.frequency)),
         "required_certifications": codes,
-        "required_certification_labels": [str(labels.get(code, code)) for code in codes],
+        "required_certification_labels": [cert_labels.get(code, code) for code in codes],
         "delivery_area": item.delivery_area,
         "deadline": _iso_date(item.deadline),
         "target_price_vnd": item.target_price_vnd,

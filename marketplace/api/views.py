@@ -201,6 +201,7 @@ def sourcing_requests():
     public fields only. Optional ``category`` (a slug: that category and those below)."""
     from ..catalog.trees import category_tree as categories
     from ..sourcing import queries as sq
+    from ..sourcing.services import known_cert_codes
 
     page, per_page = parse_page(request.args)
     category_slug = parse_slug(request.args, "category")
@@ -209,8 +210,9 @@ def sourcing_requests():
         ids = categories().descendant_ids([category_slug]) or [-1]
     found = db.paginate(sq.board(ids), page=page, per_page=per_page, error_out=False)
     counts = sq.offer_counts([r.id for r in found.items])
+    labels = known_cert_codes()
     return jsonify({
-        "items": [sourcing_request_json(r, counts.get(r.id, 0)) for r in found.items],
+        "items": [sourcing_request_json(r, counts.get(r.id, 0), labels) for r in found.items],
         "total": found.total or 0,
         "page": page,
         "per_page": per_page,
