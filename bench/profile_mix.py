@@ -218,6 +218,8 @@ def run(mode: str, args, seed: Path, workdir: Path) -> None:
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
+        if args.dump:
+            stats.dump_stats(args.dump)
     elif args.profile == "pyinstrument":
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.html:
@@ -243,6 +245,7 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true",
                         help="also list the statements run through SQLAlchemy, by total time")
     parser.add_argument("--html", help="pyinstrument: also write an HTML report here")
+    parser.add_argument("--dump", help="cprofile: also write the stats here (pstats.Stats can read them back)")
     args = parser.parse_args()
     seed = mixed.seeded_instance(Path(args.instance))
     workdir = Path(tempfile.mkdtemp(prefix="profile-mix-"))

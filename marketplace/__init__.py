@@ -57,12 +57,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         with app.app_context():
             event.listen(db.engine, "connect", tune_sqlite)
+    from .extensions import release_request_connection
+
+    app.teardown_request(release_request_connection)
     migrate.init_app(app, db, directory=str((app.root_path + "/../migrations")))
     csrf.init_app(app)
     login_manager.init_app(app)
 
     from . import i18n
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    babel.init_app(app, locale_selector=i18n.selected_locale, timezone_selector=i18n.select_timezone)
     i18n.install_template_gettext(app)
 
     from .web import init_web

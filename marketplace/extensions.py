@@ -45,3 +45,39 @@ def tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
+
+
+def request_connection():  # noqa: ANN201 — sqlalchemy.engine.Connection or None
+    """This request's own connection (from the engine's pool, returned when the request
+    ends) for the few constant statements every buyer page runs — the catalog stamp the
+    page cache reads first, the view counter's writes and their commit — apart from the
+    ORM session, whose transaction bookkeeping cost more than those statements: a page
+    served from the cache never touches the session at all. The session's reads and
+    these see the same committed data (each statement reads the latest commit: SQLite
+    outside a write, PostgreSQL's READ COMMITTED).
+
+    None outside a request, and on an engine whose pool hands one thread the same
+    connection twice (an in-memory SQLite database): callers use the session then."""
+    from flask import g, has_request_context
+    from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+    if not has_request_context():
+        return None
+    noted = vars(g._get_current_object())
+    conn = noted.get("_request_connection")
+    if conn is None:
+        engine = db.engine
+        if isinstance(engine.pool, (SingletonThreadPool, StaticPool)):
+            return None
+        conn = noted["_request_connection"] = engine.connect()
+    return conn
+
+
+def release_request_connection(_exc=None) -> None:  # noqa: ANN001
+    """teardown_request: the request connection back to the pool (uncommitted work of it,
+    as after an error, rolled back)."""
+    from flask import g
+
+    conn = g.pop("_request_connection", None)
+    if conn is not None:
+        conn.close()

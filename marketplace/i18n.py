@@ -18,12 +18,28 @@ def select_locale() -> str:
         return default
     languages = current_app.config["LANGUAGES"]
     lang = request.args.get("lang")
+    visitor = session._get_current_object()
     if lang in languages:
-        session["lang"] = lang
+        visitor["lang"] = lang
         return lang
-    if session.get("lang") in languages:
-        return session["lang"]
+    if visitor.get("lang") in languages:
+        return visitor["lang"]
     return default
+
+
+_LOCALES: dict[str, object] = {}
+
+
+def selected_locale():  # noqa: ANN201 — babel's Locale
+    """``select_locale()`` as the babel ``Locale`` Flask-Babel would parse it into, made
+    once per identifier: parsing one costs ~20 µs, on every request."""
+    name = select_locale()
+    locale = _LOCALES.get(name)
+    if locale is None:
+        from babel import Locale
+
+        locale = _LOCALES[name] = Locale.parse(name)
+    return locale
 
 
 def select_timezone() -> str:

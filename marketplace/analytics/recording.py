@@ -48,7 +48,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..extensions import db
+from ..extensions import db, request_connection
 from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
 from ..web.pagecache import before_fill, register_slot, slot, visitor_slot
@@ -181,7 +181,8 @@ def _fill_ref() -> str:
 
 def _page_of_request() -> tuple[str, int, int | None] | None:
     """(kind, object id, owner seller id) of this request if it is a counted page."""
-    spec = COUNTED_PAGES.get(request.endpoint or "")
+    req = request._get_current_object()
+    spec = COUNTED_PAGES.get(req.endpoint or "")
     if spec is None:
         return None
     noted = g.get("analytics_page")
@@ -190,7 +191,7 @@ def _page_of_request() -> tuple[str, int, int | None] | None:
     if spec.lookup is None:
         return None  # the view did not reach its page (404 and the like)
     table = db.metadata.tables.get(spec.lookup[0])
-    slug = (request.view_args or {}).get("slug")
+    slug = (req.view_args or {}).get("slug")
     if table is None or slug is None:
         return None
     oid = db.session.scalar(sa.select(table.c.id).where(table.c[spec.lookup[1]] == slug))
@@ -198,24 +199,27 @@ def _page_of_request() -> tuple[str, int, int | None] | None:
 
 
 def _excluded_visitor(owner_seller_id: int | None) -> bool:
-    if request.method != "GET" or is_prefetch(request.headers):
+    req = request._get_current_object()
+    if req.method != "GET" or is_prefetch(req.headers):
         return True
-    if is_bot(request.headers.get("User-Agent")):
+    if is_bot(req.headers.get("User-Agent")):
         return True
-    if current_user and current_user.is_authenticated:
-        if current_user.role in ("staff", "admin"):
+    user = current_user._get_current_object()
+    if user and user.is_authenticated:
+        if user.role in ("staff", "admin"):
             return True
-        if owner_seller_id is not None and current_user.seller_id == owner_seller_id:
+        if owner_seller_id is not None and user.seller_id == owner_seller_id:
             return True
     return False
 
 
 def counted_page() -> tuple[str, int] | None:
     """(kind, object id) if this request counts (status aside), decided once."""
-    if "analytics_counted" not in g:
+    noted = vars(g._get_current_object())
+    if "analytics_counted" not in noted:
         page = _page_of_request()
-        g.analytics_counted = None if page is None or _excluded_visitor(page[2]) else page[:2]
-    return g.analytics_counted
+        noted["analytics_counted"] = None if page is None or _excluded_visitor(page[2]) else page[:2]
+    return noted["analytics_counted"]
 
 
 # -------------------------------------------------------------------- the figures
@@ -403,12 +407,14 @@ def record_view(
     *,
     search: dict | None = None,
     click: tuple[str, int] | None = None,
+    marked: bool = False,
 ) -> dict[tuple[str, int], int]:
     """Count one page view in ``conn``'s transaction (the caller commits). Returns the
     public figures with this view counted: the site's (baseline included) and the
-    object's, keyed as ``shown_views`` keys them."""
+    object's, keyed as ``shown_views`` keys them. ``marked``: the visitor's mark for
+    ``day`` is known to be in the database already (not a new visitor; not asked)."""
     new_visitor = 0
-    if digest is not None:
+    if digest is not None and not marked:
         new_visitor = 1 if _run(conn, _MARK_VISITOR, {"day": day, "digest": digest}).fetchone() is not None else 0
     _run(conn, _BUMP_DAILY, {"day": day, "new": new_visitor, "kind": kind, "oid": object_id})
     shown: dict[tuple[str, int], int] = {}
@@ -455,22 +461,75 @@ def _retryable(exc: sa.exc.DBAPIError) -> bool:
 
 
 def _write(day: date, kind: str, object_id: int, digest: str, search: dict | None, click) -> dict:  # noqa: ANN001
-    """One transaction on the request's own connection, committed; the figures shown.
-    PostgreSQL: continuing its read-only transaction (counted pages only read), committed
-    without waiting for the WAL flush. SQLite: the driver opens a transaction only at the
-    first write, so the view's reads left none open and this one starts fresh (were one
-    open, it is ended first: a read lock upgraded to a write lock fails instead of
-    waiting)."""
-    conn = db.session.connection()
+    """One transaction, committed; the figures shown. On the request's own connection
+    (``extensions.request_connection``: the one the page cache read the catalog stamp
+    on), else on the session's. PostgreSQL: continuing its read-only transaction
+    (counted pages only read), committed without waiting for the WAL flush. SQLite: the
+    driver opens a transaction only at the first write, so the view's reads left none
+    open and this one starts fresh (were one open, it is ended first: a read lock
+    upgraded to a write lock fails instead of waiting)."""
+    conn = request_connection()
+    own = conn is not None
+    if not own:
+        conn = db.session.connection()
+    driver = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         # A crash of the database server (not of the app) may lose the last ~0.6 s.
-        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-    elif conn.connection.driver_connection.in_transaction:
-        db.session.rollback()
-        conn = db.session.connection()
-    shown = record_view(conn, day, kind, object_id, digest, search=search, click=click)
-    db.session.commit()
+        _run(conn, _NO_SYNC_COMMIT, {})
+    elif driver.in_transaction:
+        if own:
+            _rollback(conn)
+        else:
+            db.session.rollback()
+            conn = db.session.connection()
+    stamp = g.get("catalog_generation")  # (database epoch, generation), when the request read it
+    known = (stamp[0], day, digest) if stamp is not None and digest is not None else None
+    shown = record_view(conn, day, kind, object_id, digest, search=search, click=click,
+                        marked=known is not None and known in _marked)
+    if own:
+        _commit(conn)
+    else:
+        session = db.session()
+        if not (session.new or session.dirty or session.deleted or session.info):
+            # Nothing of the ORM's to flush and no commit hook with work queued (mail,
+            # search delivery): the driver's own commit, without the session's commit
+            # machinery. The session's transaction, now empty, ends with the request.
+            _commit(conn)
+        else:
+            db.session.commit()
+    if known is not None:
+        if len(_marked) >= _KEPT:
+            _marked.clear()
+        _marked.add(known)
     return shown
+
+
+_NO_SYNC_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
+
+
+def _commit(conn) -> None:  # noqa: ANN001
+    """Commit ``conn``'s transaction: SQLAlchemy's, when a statement went through it (a
+    search click), else the driver's (the constant statements run on it directly)."""
+    if conn.in_transaction():
+        conn.commit()
+        return
+    try:
+        conn.connection.driver_connection.commit()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance("COMMIT", None, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
+def _rollback(conn) -> None:  # noqa: ANN001
+    if conn.in_transaction():
+        conn.rollback()
+    conn.connection.driver_connection.rollback()
+
+
+# Visitors whose mark for the day this process saw committed, by (database epoch, day,
+# digest): their next views skip the mark's INSERT (it can only answer "not new"). Marks
+# of a day are deleted only after the day (rollup, purge), and the epoch tells one
+# database from another (tests, a restored copy).
+_marked: set[tuple[str, date, str]] = set()
 
 
 def record_response(response: Response) -> None:
@@ -478,10 +537,12 @@ def record_response(response: Response) -> None:
     cache calls it before filling the page's slots, so the figures shown are the ones
     this view's own statement returned; ``after_request`` calls it for any other
     response). Never breaks the response."""
-    if g.get("analytics_recorded"):
+    noted = vars(g._get_current_object())  # one context lookup, not one per name
+    if noted.get("analytics_recorded"):
         return
-    g.analytics_recorded = True
-    if response.status_code != 200 or request.method != "GET" or request.endpoint not in COUNTED_PAGES:
+    noted["analytics_recorded"] = True
+    req = request._get_current_object()
+    if response.status_code != 200 or req.method != "GET" or req.endpoint not in COUNTED_PAGES:
         return
     if not current_app.config.get("ANALYTICS_ENABLED", True):
         return
@@ -490,19 +551,22 @@ def record_response(response: Response) -> None:
         if page is None:
             return
         kind, object_id = page
-        search = g.get("analytics_search") if kind == "search" else None
+        search = noted.get("analytics_search") if kind == "search" else None
         click = None
         if kind == "product":
-            match = REF_PATTERN.match(request.args.get("ref", ""))
+            match = REF_PATTERN.match(req.args.get("ref", ""))
             if match:
                 click = (match.group(1), int(match.group(2)))
         day = today_vn()
-        digest = visitor_digest(day, request.remote_addr, request.headers.get("User-Agent"))
+        digest = visitor_digest(day, req.remote_addr, req.headers.get("User-Agent"))
         for attempt in range(RETRIES):
             try:
-                g.analytics_shown = _write(day, kind, object_id, digest, search, click)
+                noted["analytics_shown"] = _write(day, kind, object_id, digest, search, click)
                 break
             except sa.exc.DBAPIError as exc:
+                conn = request_connection()
+                if conn is not None:
+                    _rollback(conn)
                 db.session.rollback()
                 if attempt == RETRIES - 1 or not _retryable(exc):
                     raise

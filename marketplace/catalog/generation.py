@@ -503,9 +503,13 @@ def of_request() -> Stamp:
     reads, so it is the ``as_of`` of whatever the request renders."""
     from flask import g
 
-    if "catalog_generation" not in g:
-        g.catalog_generation = stamp()
-    return g.catalog_generation
+    noted = vars(g._get_current_object())
+    seen = noted.get("catalog_generation")
+    if seen is None:
+        from ..extensions import request_connection
+
+        seen = noted["catalog_generation"] = stamp(request_connection())
+    return seen
 
 
 def latest(scopes: Iterable[str], session=None) -> int:  # noqa: ANN001

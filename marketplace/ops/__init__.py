@@ -72,32 +72,36 @@ def init_ops(app: Flask) -> None:
 
     @app.before_request
     def start_request() -> None:
-        g.request_started = time.perf_counter()
-        g.request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+        noted = vars(g._get_current_object())
+        headers = request.headers
+        noted["request_started"] = time.perf_counter()
+        noted["request_id"] = incoming_request_id(headers.get(REQUEST_ID_HEADER))
         if not app.config.get("TRUSTED_PROXIES") and not _proxy_noted and (
-                "X-Forwarded-For" in request.headers or "X-Forwarded-Proto" in request.headers):
+                "X-Forwarded-For" in headers or "X-Forwarded-Proto" in headers):
             note_untrusted_proxy()
 
     @app.after_request
     def finish_request(response):
-        request_id = g.get("request_id") or incoming_request_id(None)
+        noted = vars(g._get_current_object())
+        req = request._get_current_object()
+        request_id = noted.get("request_id") or incoming_request_id(None)
         response.headers[REQUEST_ID_HEADER] = request_id
         seconds = app.config.get("HSTS_SECONDS") or 0
         # Also when SITE_URL is https: behind a TLS proxy that the app does not trust
         # (TRUSTED_PROXIES=0) the request looks like http, yet the site is https.
         # Browsers ignore the header on plain-http responses (RFC 6797 §8.1), so it is
         # never wrong to send it when the public address is https.
-        if seconds > 0 and (request.is_secure or app.config.get("PREFERRED_URL_SCHEME") == "https"):
+        if seconds > 0 and (req.is_secure or app.config.get("PREFERRED_URL_SCHEME") == "https"):
             response.headers.setdefault("Strict-Transport-Security", f"max-age={int(seconds)}; includeSubDomains")
         if app.config.get("REQUEST_LOG", True):
-            started = g.get("request_started")
+            started = noted.get("request_started")
             duration = (time.perf_counter() - started) * 1000 if started else None
             request_log.info(
                 json.dumps(
                     {
                         "event": "request",
-                        "method": request.method,
-                        "path": request.path,
+                        "method": req.method,
+                        "path": req.path,
                         "status": response.status_code,
                         "duration_ms": round(duration, 1) if duration is not None else None,
                         "request_id": request_id,

@@ -75,9 +75,10 @@ def cache_of(app: Flask) -> PageCache:
 
 
 def _cacheable() -> bool:
-    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+    req = request._get_current_object()
+    if req.method != "GET" or req.endpoint not in CACHED_ENDPOINTS:
         return False
-    if not current_app.config.get("PAGE_CACHE", True) or len(request.full_path) > MAX_URL:
+    if not current_app.config.get("PAGE_CACHE", True) or len(req.full_path) > MAX_URL:
         return False
     if session.get("_flashes") or current_user.is_authenticated:
         return False
@@ -113,11 +114,12 @@ def serve_cached() -> Response | None:
         db.session.rollback()
         return None
     now = utcnow()
+    app = current_app._get_current_object()
     key = page_key(request.endpoint, str(current_locale()), today_vn())
     if len(key) > MAX_URL + 64:
         return None
-    g.pagecache = (key, stamp, now)
-    cache = cache_of(current_app)
+    noted["pagecache"] = (key, stamp, now)
+    cache = cache_of(app)
     try:
         entry = cache.get(key)
         if entry is not None and not _valid(entry, stamp, now):
@@ -130,7 +132,7 @@ def serve_cached() -> Response | None:
             if entry is not None:
                 cache.put(key, entry)
     except Exception:  # noqa: BLE001 — a cache that cannot answer is a miss
-        current_app.logger.exception("page cache: lookup failed")
+        app.logger.exception("page cache: lookup failed")
         db.session.rollback()
         entry = None
     if entry is None:
@@ -138,14 +140,14 @@ def serve_cached() -> Response | None:
         return None
     cache.hits += 1
     for name, value in entry.notes.items():
-        setattr(g, name, dict(value) if isinstance(value, dict) else value)
-    search = g.get("analytics_search")
+        noted[name] = dict(value) if isinstance(value, dict) else value
+    search = noted.get("analytics_search")
     if search is not None:
         search["token"] = secrets.token_urlsafe(9)  # every search is its own event
-    g.pagecache_hit = entry
+    noted["pagecache_hit"] = entry
     response = Response(entry.body, headers=entry.headers)
     response.headers["X-Page-Cache"] = "hit"
-    if current_app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
+    if app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
         response.headers["X-Page-Rendered-By"] = str(entry.renderer)
     return response
 
@@ -239,18 +241,21 @@ def _csrf_token() -> str:
     """``flask_wtf.csrf.generate_csrf()`` (same session key, same signed token, noted in
     ``g`` where Flask-WTF's own ``csrf_token()`` finds it), with the serializer made once
     per secret: this slot is filled on every page with a form, cached or not."""
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    app = current_app._get_current_object()
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    field = app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
     if not secret:
         raise RuntimeError("A secret key is required to use CSRF.")
-    if field not in g:
+    noted = vars(g._get_current_object())
+    if field not in noted:
         serializer = _csrf_serializers.get((secret, field))
         if serializer is None:
             serializer = _csrf_serializers[(secret, field)] = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
-        if not isinstance(session.get(field), str):
-            session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
-        setattr(g, field, serializer.dumps(session[field]))
-    return g.get(field)
+        visitor = session._get_current_object()
+        if not isinstance(visitor.get(field), str):
+            visitor[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+        noted[field] = serializer.dumps(visitor[field])
+    return noted.get(field)
 
 
 def init_pagecache(app: Flask) -> None:
