@@ -18,6 +18,18 @@ price changed through ``catalog.services.update_product`` every ``--write-every`
 requests), ``off`` (``PAGE_CACHE=0``). Prints CPU ms per request (``time.process_time``:
 this process only) overall, for hits and misses, and per page kind; with ``--profile``
 the profile of the measured requests. Asserts nothing.
+
+CPU time on a shared VM drifts by ±10 % from one minute to the next; instruction counts
+do not (the same count to 0.01 % run after run, whatever else the machine does), so a
+change of the request path is best compared by them:
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \
+        .venv/bin/python bench/profile_mix.py --instance /tmp/mix --modes warm --hits-only \
+        --warmup 3000 --requests 300 --callgrind
+    grep '^totals:' /tmp/cg.out        # ÷ the measured requests it printed
+
+(about a minute a run: the warm-up runs uninstrumented; ``--code`` measures another
+checkout with the same script.)
 """
 from __future__ import annotations
 
@@ -179,7 +191,7 @@ def run(mode: str, args, seed: Path, workdir: Path) -> None:
         profiler = Profiler(interval=0.0005)
     write_cpu = 0.0
     sql = sql_recorder(app) if args.sql else None
-    if args.callgrind:  # run under valgrind --tool=callgrind --collect-atstart=no: count only what follows
+    if args.callgrind:  # run under valgrind --tool=callgrind --instr-atstart=no: count only what follows
         import subprocess
 
         subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
@@ -239,8 +251,9 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="cProfile sort key")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--callgrind", action="store_true",
-                        help="switch callgrind's collection on for the measured requests only (run the script "
-                             "under valgrind --tool=callgrind --collect-atstart=no; callgrind_annotate the output)")
+                        help="switch callgrind's instrumentation on for the measured requests only (run the "
+                             "script under PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no; the "
+                             "output's 'totals:' line divided by the requests is the instruction count of one)")
     parser.add_argument("--code", help="the checkout whose app is measured (default: this one)")
     parser.add_argument("--sql", action="store_true",
                         help="also list the statements run through SQLAlchemy, by total time")

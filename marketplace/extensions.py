@@ -25,7 +25,29 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-login_manager = LoginManager()
+class MarketplaceLoginManager(LoginManager):
+    """Flask-Login's, with an anonymous newcomer's case first. For a request with an
+    empty session, no remember-me cookie, no auth header and no request loader,
+    Flask-Login's own ``_load_user`` hashes the address and User-Agent for session
+    protection (which it then skips: the session is empty) and ends with the anonymous
+    user; so does this, without the hash. Every cached page asks this once."""
+
+    def _load_user(self):  # noqa: ANN202 — Flask-Login's
+        from flask import current_app, request, session
+        from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
+        from flask_login.signals import user_accessed
+
+        if self._request_callback is None and self._user_callback is not None and not session:
+            req = request._get_current_object()
+            config = current_app.config
+            if (config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in req.cookies
+                    and config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME) not in req.headers):
+                user_accessed.send(current_app._get_current_object())
+                return self._update_request_context_with_user()
+        return super()._load_user()
+
+
+login_manager = MarketplaceLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 

@@ -17,7 +17,8 @@ def select_locale() -> str:
     if not has_request_context():
         return default
     languages = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang")
+    args = request.args
+    lang = args["lang"] if "lang" in args else None  # (MultiDict.get raises and catches a KeyError)
     visitor = session._get_current_object()
     if lang in languages:
         visitor["lang"] = lang

@@ -554,7 +554,7 @@ def record_response(response: Response) -> None:
         search = noted.get("analytics_search") if kind == "search" else None
         click = None
         if kind == "product":
-            match = REF_PATTERN.match(req.args.get("ref", ""))
+            match = REF_PATTERN.match(req.args["ref"]) if "ref" in req.args else None
             if match:
                 click = (match.group(1), int(match.group(2)))
         day = today_vn()

@@ -125,12 +125,14 @@ def _card_columns() -> sa.Select:
 
 def cards_by_ids(ids: Sequence[int]) -> list[Card]:
     """Cards of the public products among ``ids``, in the order given (repeats and
-    hidden or vanished products left out)."""
+    hidden or vanished products left out). Card rows are plain columns: they are read on
+    the session's connection (same transaction), without the ORM session's execution
+    path, which cost about as much again as the statement (~0.1 ms of a page)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
     today = today_vn()
-    cards = _cards(db.session.execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today}), today)
+    cards = _cards(db.session.connection().execute(_card_rows(), {"ids": ids, queries.TODAY_PARAM: today}), today)
     by_id = {card.id: card for card in cards}
     # A page showing a card changes with the product and with its seller's name; a
     # product asked for but not public shows nothing until it is published again.
@@ -143,7 +145,7 @@ def related_cards(product, limit: int = 4) -> list[Card]:  # noqa: ANN001 — a 
     with them in one statement."""
     today = today_vn()
     params = {**queries.related_params(product), queries.TODAY_PARAM: today}
-    cards = _cards(db.session.execute(_related_card_rows(limit), params), today)
+    cards = _cards(db.session.connection().execute(_related_card_rows(limit), params), today)
     generation.depends(*(f"p:{c.id}" for c in cards), *(f"s:{c.seller_id}" for c in cards))
     return cards
 

@@ -81,6 +81,13 @@ class SessionInterface(SecureCookieSessionInterface):
             kept = self._kept = (key, super().get_signing_serializer(app))
         return kept[1]
 
+    def open_session(self, app, request):  # noqa: ANN001, ANN201
+        # A newcomer has no cookie: the empty session Flask would give, without the
+        # KeyError ``request.cookies.get`` raises and catches inside.
+        if self.get_cookie_name(app) not in request.cookies and self.get_signing_serializer(app) is not None:
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 class MarketplaceFlask(Flask):
     """Flask whose URL adapters build external URLs on ``SITE_URL``: ``url_for(...,

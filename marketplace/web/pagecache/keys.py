@@ -36,19 +36,24 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
 def canonical_query(endpoint: str) -> str:
     """The canonical query string of this request for ``endpoint``; the request's
     ``args`` become the canonical ones (plus the parameters kept out of the key)."""
+    req = request._get_current_object()
+    args = req.args
+    if not args:  # most pages are asked for without a query string
+        return ""
     single, multi, outside = PARAMETERS.get(endpoint, ((), (), ()))
-    args = request.args
+    # ``name in args`` first: MultiDict.get raises and catches a KeyError for a missing name.
     pairs: list[tuple[str, str]] = []
     for name in single:
-        value = args.get(name, "")
+        value = args[name] if name in args else ""
         if value != "":
             pairs.append((name, value))
     for name in multi:
-        values = sorted({v.strip() for v in args.getlist(name) if v.strip()})
-        pairs.extend((name, v) for v in values)
+        if name in args:
+            values = sorted({v.strip() for v in args.getlist(name) if v.strip()})
+            pairs.extend((name, v) for v in values)
     pairs.sort()
-    kept = [(name, args.get(name)) for name in outside if args.get(name)]
-    request.__dict__["args"] = ImmutableMultiDict(pairs + kept)  # Request.args is a cached property
+    kept = [(name, args[name]) for name in outside if name in args and args[name]]
+    req.__dict__["args"] = ImmutableMultiDict(pairs + kept)  # Request.args is a cached property
     return urlencode(pairs)
 
 
