@@ -1,13 +1,17 @@
 """Flask extensions, created unbound and attached in create_app()."""
 from __future__ import annotations
 
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
+from flask_login.signals import user_accessed
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 # Stable constraint names so Alembic migrations are reproducible on every database.
 NAMING_CONVENTION = {
@@ -33,10 +37,6 @@ class MarketplaceLoginManager(LoginManager):
     user; so does this, without the hash. Every cached page asks this once."""
 
     def _load_user(self):  # noqa: ANN202 — Flask-Login's
-        from flask import current_app, request, session
-        from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
-        from flask_login.signals import user_accessed
-
         if self._request_callback is None and self._user_callback is not None and not session:
             req = request._get_current_object()
             config = current_app.config
@@ -80,9 +80,6 @@ def request_connection():  # noqa: ANN201 — sqlalchemy.engine.Connection or No
 
     None outside a request, and on an engine whose pool hands one thread the same
     connection twice (an in-memory SQLite database): callers use the session then."""
-    from flask import g, has_request_context
-    from sqlalchemy.pool import SingletonThreadPool, StaticPool
-
     if not has_request_context():
         return None
     noted = vars(g._get_current_object())
@@ -98,8 +95,6 @@ def request_connection():  # noqa: ANN201 — sqlalchemy.engine.Connection or No
 def release_request_connection(_exc=None) -> None:  # noqa: ANN001
     """teardown_request: the request connection back to the pool (uncommitted work of it,
     as after an error, rolled back)."""
-    from flask import g
-
     conn = g.pop("_request_connection", None)
     if conn is not None:
         conn.close()

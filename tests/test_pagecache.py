@@ -328,6 +328,29 @@ def test_the_cache_keeps_to_its_size_counting_keys_and_notes_dropping_the_least_
     assert cache.bytes <= cache.max_bytes and len(cache) < 30
 
 
+def test_bodies_served_are_kept_uncompressed_within_the_bound(app):
+    cache = pagecache.PageCache(max_bytes=64 * 1024)
+    entries = {}
+    for i in range(60):
+        body = (f"<p>trang {i}</p>" * 80).encode()  # ~1.3 KB, compresses ~20×
+        entries[i] = (_entry(zlib.compress(body)), body)
+        cache.put(f"vi /p{i}", entries[i][0])
+        assert cache.body(f"vi /p{i}", entries[i][0]) == body
+        assert cache.bytes <= cache.max_bytes
+        assert cache.plain_bytes <= cache.max_bytes // pagecache.store.PLAIN_SHARE
+    assert cache.plain_bytes > 0 and len(cache) == 60  # the compressed entries all stay
+    # Served again (kept or not), the same bytes.
+    assert all(cache.body(f"vi /p{i}", entry) == body for i, (entry, body) in entries.items())
+    # A page rendered again under the same key is what is served, not the body kept before.
+    fresh = _entry(zlib.compress(b"<p>moi</p>"))
+    cache.put("vi /p59", fresh)
+    assert cache.body("vi /p59", fresh) == b"<p>moi</p>"
+    # Dropped entries take their kept body with them.
+    for i in range(60):
+        cache.discard(f"vi /p{i}")
+    assert cache.bytes == 0 and cache.plain_bytes == 0
+
+
 def test_off_by_configuration(app, client, shop):
     app.config["PAGE_CACHE"] = False
     get(client, "/")
@@ -561,6 +584,46 @@ def test_a_filler_never_fails_the_page(app):
         broken = slots.slot("views", "nosuchkind", "1")
         body = f"<p>{huge}|{unknown}|{broken}</p>".encode()
         assert slots.fill(body, slots.made()) == b"<p>||</p>"
+
+
+def test_every_marker_of_a_page_is_filled_and_nothing_else_is_touched(app):
+    from marketplace.web.pagecache import slots
+
+    slots.register_slot("testecho", lambda *args: "<" + "+".join(args) + ">")
+    with app.test_request_context("/"):
+        one = slots.slot("testecho", "a", "1")
+        two = slots.slot("testecho")
+        prefix = one[:slots.PREFIX_LENGTH]
+        # The prefix followed by no marker of this page (as a seller could type it, had they
+        # guessed the nonce), an underscore-less tail, and markers repeated and adjacent.
+        body = f"{one}x{two}{two}|{prefix}nosuch_|{prefix}|{one}_pc_".encode()
+        filled = slots.fill(body, slots.made())
+    assert filled == f"&lt;a+1&gt;x&lt;&gt;&lt;&gt;|{prefix}nosuch_|{prefix}|&lt;a+1&gt;_pc_".encode()
+    with app.test_request_context("/"):  # markers of two renders (not one page's): each replaced
+        other = slots.slot("testecho", "b")
+    assert slots.fill(f"{one}/{other}".encode(), (one, other)) == b"&lt;a+1&gt;/&lt;b&gt;"
+    with pytest.raises(ValueError):
+        slots.register_slot("two_words", lambda: "")
+
+
+def test_a_newcomers_session_and_token_are_standard_signed_values(app, client, shop):
+    from itsdangerous import URLSafeTimedSerializer
+
+    from marketplace.web.site import ShortPayloadSerializer
+
+    response = client.get(f"/san-pham/{shop['product']}", headers={"User-Agent": BROWSER})
+    cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert not value.startswith(".")  # a short payload is not compressed
+    standard = URLSafeTimedSerializer(app.secret_key, salt="cookie-session",
+                                      signer_kwargs={"key_derivation": "hmac", "digest_method": __import__("hashlib").sha1})
+    token = standard.loads(value)["csrf_token"]
+    assert len(token) == 40
+    # A long payload still is (and reads back the same).
+    serializer = ShortPayloadSerializer("k", salt="s")
+    data = {"cart": list(range(200))}
+    dumped = serializer.dumps(data)
+    assert dumped.startswith(".") and URLSafeTimedSerializer("k", salt="s").loads(dumped) == data
 
 
 # --- keys: one entry per page, whatever the query string adds ---------------------------------

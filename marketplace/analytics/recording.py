@@ -51,6 +51,7 @@ from markupsafe import Markup
 from ..extensions import db, request_connection
 from ..signals import page_viewed, product_viewed, search_performed
 from ..text import fold, today_vn
+from ..web.formats import thousands
 from ..web.pagecache import before_fill, register_slot, slot, visitor_slot
 from .models import SITE, DailySalt, SearchClick, SearchDaily, SearchEvent
 from .privacy import mask_personal
@@ -277,8 +278,6 @@ FIGURE_KINDS = frozenset({"product", "seller", "category", "area", "collection"}
 
 def _fill_views(kind: str = "", object_id: str = "0", *_extra: str) -> str:
     """The figure of a ``views`` slot; "" for anything no template makes."""
-    from ..web.formats import thousands
-
     if kind and (kind not in FIGURE_KINDS or not object_id.isdigit() or len(object_id) > 12):
         return ""
     return thousands(shown_views(kind or None, int(object_id) if kind else None))

@@ -51,10 +51,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy import BigInteger, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import db, request_connection
 
 ROW_ID = 1
 ALL = "*"  # every page depends on it: categories, areas, restores, index rebuilds
@@ -501,13 +502,9 @@ def current(session=None) -> int:  # noqa: ANN001
 def of_request() -> Stamp:
     """The stamp as this request first read it — before any catalog data the request
     reads, so it is the ``as_of`` of whatever the request renders."""
-    from flask import g
-
     noted = vars(g._get_current_object())
     seen = noted.get("catalog_generation")
     if seen is None:
-        from ..extensions import request_connection
-
         seen = noted["catalog_generation"] = stamp(request_connection())
     return seen
 
@@ -534,8 +531,6 @@ def moved_since(seen: Stamp, scopes: Iterable[str], session=None) -> bool:  # no
 def depends(*scopes: str) -> None:
     """Note that what this request renders depends on ``scopes`` (``"p:7"``, ``"lall"``…).
     The page cache stores them with the page; outside a request nothing happens."""
-    from flask import g, has_request_context
-
     if has_request_context():
         noted = g.get("catalog_scopes")
         if noted is None:
@@ -544,8 +539,6 @@ def depends(*scopes: str) -> None:
 
 
 def noted_scopes() -> frozenset[str]:
-    from flask import g
-
     return frozenset(g.get("catalog_scopes") or ())
 
 

@@ -18,13 +18,15 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
+from werkzeug.datastructures import Headers
 from flask_login import current_user
-from itsdangerous import URLSafeTimedSerializer
 
 from ...catalog import generation as catalog_generation
 from ...catalog import showcase
 from ...extensions import db
+from ...i18n import current_locale
 from ...text import today_vn, utcnow
+from ..site import ShortPayloadSerializer
 from . import slots
 from .keys import page_key
 from .slots import before_fill, register_slot, slot, visitor_slot
@@ -106,8 +108,6 @@ def serve_cached() -> Response | None:
         noted.pop(name, None)
     if not _cacheable():
         return None
-    from ...i18n import current_locale
-
     try:
         stamp = catalog_generation.of_request()  # read before anything a render would read
     except Exception:  # noqa: BLE001 — no cache without a readable generation; the view reports the database
@@ -145,7 +145,9 @@ def serve_cached() -> Response | None:
     if search is not None:
         search["token"] = secrets.token_urlsafe(9)  # every search is its own event
     noted["pagecache_hit"] = entry
-    response = Response(entry.body, headers=entry.headers)
+    headers = Headers()
+    headers._list = list(entry.headers)  # checked by werkzeug when the page was rendered, not again
+    response = Response(cache.body(key, entry), headers=headers)
     response.headers["X-Page-Cache"] = "hit"
     if app.config.get("PAGE_CACHE_PROCESS_HEADERS"):
         response.headers["X-Page-Rendered-By"] = str(entry.renderer)
@@ -234,7 +236,7 @@ def store_and_fill(response: Response) -> Response:
     return response
 
 
-_csrf_serializers: dict[tuple[str | bytes, str], URLSafeTimedSerializer] = {}
+_csrf_serializers: dict[tuple[str | bytes, str], ShortPayloadSerializer] = {}
 
 
 def _csrf_token() -> str:
@@ -250,7 +252,7 @@ def _csrf_token() -> str:
     if field not in noted:
         serializer = _csrf_serializers.get((secret, field))
         if serializer is None:
-            serializer = _csrf_serializers[(secret, field)] = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+            serializer = _csrf_serializers[(secret, field)] = ShortPayloadSerializer(secret, salt="wtf-csrf-token")
         visitor = session._get_current_object()
         if not isinstance(visitor.get(field), str):
             visitor[field] = hashlib.sha1(os.urandom(64)).hexdigest()

@@ -47,7 +47,10 @@ def run_before_fill(response: object) -> None:
 
 
 def register_slot(kind: str, filler: Callable[..., str]) -> None:
-    """``filler(*args) -> str`` fills the slot ``kind`` for this request (escaped here)."""
+    """``filler(*args) -> str`` fills the slot ``kind`` (lowercase letters: a marker's
+    tail ends at its first underscore) for this request (escaped here)."""
+    if not kind.isascii() or not kind.isalpha() or not kind.islower():
+        raise ValueError(f"slot kind {kind!r}: lowercase letters only")
     _fillers[kind] = filler
 
 
@@ -94,9 +97,39 @@ def _value(marker: str) -> bytes:
 
 
 def fill(body: bytes, markers: Iterable[str]) -> bytes:
-    """``body`` (UTF-8) with each of ``markers`` replaced by this request's value."""
-    for marker in markers:
-        raw = marker.encode()
-        if raw in body:
-            body = body.replace(raw, _value(marker))
-    return body
+    """``body`` (UTF-8) with each of ``markers`` replaced by this request's value.
+
+    One render's markers share its prefix, and a marker's tail (``kind-args_``) ends at
+    its first underscore: the body is split once at the prefix and each piece's tail
+    looked up, instead of a search and a replace over the whole page per marker."""
+    markers = tuple(markers)
+    if not markers:
+        return body
+    head = markers[0][:PREFIX_LENGTH]
+    if any(not m.startswith(head) for m in markers):  # not one render's: marker by marker
+        for marker in markers:
+            raw = marker.encode()
+            if raw in body:
+                body = body.replace(raw, _value(marker))
+        return body
+    prefix = head.encode()
+    pieces = body.split(prefix)
+    if len(pieces) == 1:
+        return body
+    tails = {m[PREFIX_LENGTH:].encode(): m for m in markers}
+    values: dict[bytes, bytes] = {}
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        end = piece.find(b"_") + 1
+        tail = piece[:end]
+        marker = tails.get(tail) if end else None
+        if marker is None:  # not one of this page's markers: left as it is
+            out.append(prefix)
+            out.append(piece)
+            continue
+        value = values.get(tail)
+        if value is None:
+            value = values[tail] = _value(marker)
+        out.append(value)
+        out.append(piece[end:])
+    return b"".join(out)
