@@ -69,22 +69,25 @@ def tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
             cursor.close()
 
 
-def request_connection():  # noqa: ANN201 — sqlalchemy.engine.Connection or None
-    """This request's own connection (from the engine's pool, returned when the request
-    ends) for the few constant statements every buyer page runs — the catalog stamp the
-    page cache reads first, the view counter's writes and their commit — apart from the
-    ORM session, whose transaction bookkeeping cost more than those statements: a page
-    served from the cache never touches the session at all. The session's reads and
-    these see the same committed data (each statement reads the latest commit: SQLite
-    outside a write, PostgreSQL's READ COMMITTED).
+def request_connection(*, open_one: bool = True):  # noqa: ANN201 — sqlalchemy.engine.Connection or None
+    """This request's own connection (from the engine's pool) for the few constant
+    statements a page served from the cache runs — the catalog stamp, the view counter's
+    writes and their commit — apart from the ORM session, whose transaction bookkeeping
+    cost more than those statements: a cache hit never touches the session at all. The
+    page cache opens it for a cacheable request and gives it back as soon as the page
+    has to be rendered (``release_request_connection``), so a request never holds two
+    connections of the pool (a burst of requests would run the pool dry). Its reads and
+    the session's see the same committed data (each statement reads the latest commit:
+    SQLite outside a write, PostgreSQL's READ COMMITTED).
 
-    None outside a request, and on an engine whose pool hands one thread the same
-    connection twice (an in-memory SQLite database): callers use the session then."""
+    ``open_one=False``: the one already open, or None. None outside a request, and on an
+    engine whose pool hands one thread the same connection twice (an in-memory SQLite
+    database): callers use the session then."""
     if not has_request_context():
         return None
     noted = vars(g._get_current_object())
     conn = noted.get("_request_connection")
-    if conn is None:
+    if conn is None and open_one:
         engine = db.engine
         if isinstance(engine.pool, (SingletonThreadPool, StaticPool)):
             return None
@@ -93,8 +96,8 @@ def request_connection():  # noqa: ANN201 — sqlalchemy.engine.Connection or No
 
 
 def release_request_connection(_exc=None) -> None:  # noqa: ANN001
-    """teardown_request: the request connection back to the pool (uncommitted work of it,
-    as after an error, rolled back)."""
+    """The request connection back to the pool (uncommitted work of it, as after an
+    error, rolled back): when the page is to be rendered, and at teardown_request."""
     conn = g.pop("_request_connection", None)
     if conn is not None:
         conn.close()

@@ -460,14 +460,14 @@ def _retryable(exc: sa.exc.DBAPIError) -> bool:
 
 
 def _write(day: date, kind: str, object_id: int, digest: str, search: dict | None, click) -> dict:  # noqa: ANN001
-    """One transaction, committed; the figures shown. On the request's own connection
-    (``extensions.request_connection``: the one the page cache read the catalog stamp
-    on), else on the session's. PostgreSQL: continuing its read-only transaction
+    """One transaction, committed; the figures shown. On a cache hit, on the request's
+    own connection (``extensions.request_connection``: the one the page cache read the
+    catalog stamp on), else on the session's. PostgreSQL: continuing its read-only transaction
     (counted pages only read), committed without waiting for the WAL flush. SQLite: the
     driver opens a transaction only at the first write, so the view's reads left none
     open and this one starts fresh (were one open, it is ended first: a read lock
     upgraded to a write lock fails instead of waiting)."""
-    conn = request_connection()
+    conn = request_connection(open_one=False)  # a cache hit's; a rendered page uses the session's
     own = conn is not None
     if not own:
         conn = db.session.connection()
@@ -563,7 +563,7 @@ def record_response(response: Response) -> None:
                 noted["analytics_shown"] = _write(day, kind, object_id, digest, search, click)
                 break
             except sa.exc.DBAPIError as exc:
-                conn = request_connection()
+                conn = request_connection(open_one=False)
                 if conn is not None:
                     _rollback(conn)
                 db.session.rollback()

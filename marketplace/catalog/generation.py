@@ -55,7 +55,7 @@ from flask import g, has_request_context
 from sqlalchemy import BigInteger, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db, request_connection
+from ..extensions import db
 
 ROW_ID = 1
 ALL = "*"  # every page depends on it: categories, areas, restores, index rebuilds
@@ -499,13 +499,14 @@ def current(session=None) -> int:  # noqa: ANN001
     return stamp(session)[1]
 
 
-def of_request() -> Stamp:
+def of_request(conn=None) -> Stamp:  # noqa: ANN001
     """The stamp as this request first read it — before any catalog data the request
-    reads, so it is the ``as_of`` of whatever the request renders."""
+    reads, so it is the ``as_of`` of whatever the request renders. Read on ``conn`` (the
+    page cache's request connection) or the session."""
     noted = vars(g._get_current_object())
     seen = noted.get("catalog_generation")
     if seen is None:
-        seen = noted["catalog_generation"] = stamp(request_connection())
+        seen = noted["catalog_generation"] = stamp(conn)
     return seen
 
 

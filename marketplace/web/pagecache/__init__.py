@@ -23,7 +23,7 @@ from flask_login import current_user
 
 from ...catalog import generation as catalog_generation
 from ...catalog import showcase
-from ...extensions import db
+from ...extensions import db, release_request_connection, request_connection
 from ...i18n import current_locale
 from ...text import today_vn, utcnow
 from ..site import ShortPayloadSerializer
@@ -109,14 +109,18 @@ def serve_cached() -> Response | None:
     if not _cacheable():
         return None
     try:
-        stamp = catalog_generation.of_request()  # read before anything a render would read
+        # Read before anything a render would read; on the request's own connection, given
+        # back below if the page is rendered (one connection of the pool a request).
+        stamp = catalog_generation.of_request(request_connection())
     except Exception:  # noqa: BLE001 — no cache without a readable generation; the view reports the database
+        release_request_connection()
         db.session.rollback()
         return None
     now = utcnow()
     app = current_app._get_current_object()
     key = page_key(request.endpoint, str(current_locale()), today_vn())
     if len(key) > MAX_URL + 64:
+        release_request_connection()
         return None
     noted["pagecache"] = (key, stamp, now)
     cache = cache_of(app)
@@ -137,6 +141,7 @@ def serve_cached() -> Response | None:
         entry = None
     if entry is None:
         cache.misses += 1
+        release_request_connection()
         return None
     cache.hits += 1
     for name, value in entry.notes.items():
