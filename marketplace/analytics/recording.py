@@ -485,17 +485,13 @@ def _write(day: date, kind: str, object_id: int, digest: str, search: dict | Non
     known = (stamp[0], day, digest) if stamp is not None and digest is not None else None
     shown = record_view(conn, day, kind, object_id, digest, search=search, click=click,
                         marked=known is not None and known in _marked)
-    if own:
+    if own or _nothing_for_the_session_to_commit():
+        # Nothing of the ORM's to flush and no commit hook with work queued (mail, search
+        # delivery): the connection's own commit, without the session's commit machinery.
+        # The session's transaction, if any, now empty, ends with the request.
         _commit(conn)
     else:
-        session = db.session()
-        if not (session.new or session.dirty or session.deleted or session.info):
-            # Nothing of the ORM's to flush and no commit hook with work queued (mail,
-            # search delivery): the driver's own commit, without the session's commit
-            # machinery. The session's transaction, now empty, ends with the request.
-            _commit(conn)
-        else:
-            db.session.commit()
+        db.session.commit()
     if known is not None:
         if len(_marked) >= _KEPT:
             _marked.clear()
@@ -504,6 +500,11 @@ def _write(day: date, kind: str, object_id: int, digest: str, search: dict | Non
 
 
 _NO_SYNC_COMMIT = sa.text("SET LOCAL synchronous_commit = off")
+
+
+def _nothing_for_the_session_to_commit() -> bool:
+    session = db.session()
+    return not (session.new or session.dirty or session.deleted or session.info)
 
 
 def _commit(conn) -> None:  # noqa: ANN001
